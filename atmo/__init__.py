@@ -1,0 +1,1 @@
+"""ATMO: a self-service portal for on-demand Spark clusters and scheduled Spark jobs."""

@@ -1,0 +1,43 @@
+"""The Celery app, with fully jittered exponential backoff for retries.
+
+See https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/ :
+spreading retries uniformly over ``[0, min(cap, base * 2**n)]`` keeps many
+workers that hit AWS throttling at once from retrying in lockstep.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atmo.settings")
+
+
+class ExpoBackoffFullJitter:
+    """Fully jittered exponential backoff with a ceiling."""
+
+    def __init__(self, base: float, cap: float) -> None:
+        self.base = base
+        self.cap = cap
+
+    def expo(self, n: int) -> float:
+        """The upper bound of the wait before retry number ``n`` (0-based)."""
+        # Clamp the exponent: 2**n for a large n is pointless work once it passes the cap.
+        return min(self.cap, self.base * 2 ** min(n, 64))
+
+    def backoff(self, n: int) -> float:
+        """A random wait in seconds between 0 and ``expo(n)``."""
+        return random.uniform(0, self.expo(n))  # noqa: S311 - jitter, not a secret
+
+
+class AtmoCelery(Celery):
+    def backoff(self, n: int, cap: float = 3600) -> float:
+        """Seconds to wait before retry ``n``: uniform in [0, min(cap, 2**n)]."""
+        return ExpoBackoffFullJitter(base=1, cap=cap).backoff(n)
+
+
+celery = AtmoCelery("atmo")
+celery.config_from_object("django.conf:settings", namespace="CELERY")
+celery.autodiscover_tasks()

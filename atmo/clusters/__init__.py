@@ -1,0 +1,1 @@
+"""On-demand EMR clusters with Spark, Jupyter and Zeppelin."""

@@ -1,0 +1,76 @@
+"""View decorators: object permissions and the modified-date header."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+
+View = Callable[..., HttpResponse]
+
+#: The response header that carries a page's last modification time.
+MODIFIED_DATE_HEADER = "X-ATMO-Modified-Date"
+
+
+def permission_required(perm: str, klass: type[models.Model], **params: Any) -> Callable[[View], View]:
+    """Look the object up from the URL keyword arguments and require ``perm`` on it.
+
+    A missing object is a 404; an object the user may not act on is a 403. Only
+    object permissions (and superuser status) count: a global permission does not
+    open another user's object. ``ignore=[...]`` names URL keyword arguments that
+    are not lookups (e.g. ``raw`` on the key detail view).
+    """
+    ignored = set(params.get("ignore", ()))
+
+    def decorator(view_func: View) -> View:
+        @wraps(view_func)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            lookups = {key: value for key, value in kwargs.items() if key not in ignored}
+            obj = get_object_or_404(klass, **lookups)
+            if not request.user.has_perm(perm, obj):
+                raise PermissionDenied(f"You do not have access to this {klass._meta.verbose_name}.")
+            return view_func(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _model_permission(action: str) -> Callable[..., Callable[[View], View]]:
+    def shorthand(model: type[models.Model], **params: Any) -> Callable[[View], View]:
+        perm = f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+        return permission_required(perm, model, **params)
+
+    shorthand.__name__ = f"{action}_permission_required"
+    shorthand.__doc__ = f"Require the {action} object permission of ``model``."
+    return shorthand
+
+
+add_permission_required = _model_permission("add")
+change_permission_required = _model_permission("change")
+delete_permission_required = _model_permission("delete")
+view_permission_required = _model_permission("view")
+
+
+def modified_date(view_func: View) -> View:
+    """Send the ``modified_date`` of a TemplateResponse's context as a header.
+
+    The page's script polls the same URL with HEAD and offers a reload when the
+    header differs from the value the page was rendered with.
+    """
+
+    @wraps(view_func)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view_func(request, *args, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        value = context.get("modified_date")
+        if value is not None:
+            response[MODIFIED_DATE_HEADER] = value.isoformat()
+        return response
+
+    return wrapped

@@ -1,0 +1,1 @@
+"""Development-only stand-ins for external services (never imported by the app itself)."""

@@ -1,0 +1,1 @@
+"""The "What's new" page, rendered from NEWS.md."""

@@ -1,0 +1,188 @@
+"""The AWS seam: every boto3 client of ATMO is made here.
+
+Assumed on the AWS side (see the deployment docs):
+
+* the EMR roles ``EMR_DefaultRole`` (service) and the instance profile named by
+  the live setting ``AWS_SPARK_INSTANCE_PROFILE`` (job flow role);
+* the S3 buckets of ``settings.AWS_CONFIG`` (code, public and private results,
+  logs) and the live setting ``AWS_SPARK_EMR_BUCKET`` holding
+  ``bootstrap/telemetry.sh``, ``steps/zeppelin/zeppelin.sh``, ``steps/batch.sh``
+  and ``configuration/configuration.json``
+  (https://docs.aws.amazon.com/emr/latest/ReleaseGuide/emr-configure-apps.html);
+* release labels ``emr-<version>`` for the EMR releases in the admin
+  (https://docs.aws.amazon.com/emr/latest/ReleaseGuide/emr-release-components.html).
+
+``AWS_ENDPOINT_URL`` (read by boto3 itself) points every client at the local
+emulator in development; nothing here knows the difference.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from constance import config as live
+from django.conf import settings
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+#: Error codes AWS uses when it wants the caller to slow down.
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "SlowDown",
+    }
+)
+
+
+class AWSError(Exception):
+    """AWS refused or failed a request; ``message`` is fit to show to a user."""
+
+    def __init__(self, message: str, code: str = "", operation: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.operation = operation
+
+    @property
+    def is_throttling(self) -> bool:
+        return self.code in THROTTLING_CODES
+
+    @classmethod
+    def from_client_error(cls, exc: ClientError) -> AWSError:
+        error = exc.response.get("Error", {})
+        return cls(
+            message=error.get("Message") or str(exc),
+            code=error.get("Code", ""),
+            operation=getattr(exc, "operation_name", ""),
+        )
+
+
+def is_throttling(exc: BaseException) -> bool:
+    """Whether ``exc`` is AWS asking us to back off (a retry will likely succeed)."""
+    if isinstance(exc, AWSError):
+        return exc.is_throttling
+    if isinstance(exc, ClientError):
+        return exc.response.get("Error", {}).get("Code") in THROTTLING_CODES
+    return False
+
+
+def client(service: str) -> Any:
+    """A boto3 client in the configured region.
+
+    botocore's own retries are kept few ("standard" mode): longer waits belong to
+    Celery's jittered backoff, which does not hold a worker while waiting.
+    """
+    return boto3.client(
+        service,
+        region_name=settings.AWS_CONFIG["AWS_REGION"],
+        config=Config(retries={"max_attempts": 3, "mode": "standard"}),
+    )
+
+
+class Provisioner:
+    """Shared parts of the EMR requests for clusters and scheduled jobs.
+
+    Subclasses set :attr:`log_dir` and :attr:`name_component`.
+    """
+
+    #: The folder of the log bucket for this kind of job flow, e.g. ``"jobs"``.
+    log_dir: str | None = None
+    #: The word that names this kind of job flow, e.g. ``"job"``.
+    name_component: str | None = None
+
+    def __init__(self) -> None:
+        self.config = settings.AWS_CONFIG
+        bucket = live.AWS_SPARK_EMR_BUCKET
+        self.spark_emr_bucket = bucket
+        self.spark_emr_configuration_key = "configuration/configuration.json"
+        self.script_uri = f"s3://{bucket}/bootstrap/telemetry.sh"
+        self.zeppelin_uri = f"s3://{bucket}/steps/zeppelin/zeppelin.sh"
+        self.jar_uri = (
+            f"s3://{self.config['AWS_REGION']}.elasticmapreduce/libs/script-runner/script-runner.jar"
+        )
+        self.emr = client("emr")
+        self.s3 = client("s3")
+
+    @property
+    def environment(self) -> str:
+        """``dev``, ``test``, ``stage`` or ``prod``: tags and names job flows."""
+        return settings.ENVIRONMENT
+
+    def spark_emr_configuration(self) -> list[dict[str, Any]]:
+        """The EMR ``Configurations`` shared with other services, stored as JSON in S3."""
+        try:
+            response = self.s3.get_object(Bucket=self.spark_emr_bucket, Key=self.spark_emr_configuration_key)
+            return json.loads(response["Body"].read())
+        except ClientError as exc:
+            logger.error(
+                "cannot read the Spark EMR configuration",
+                extra={"bucket": self.spark_emr_bucket, "key": self.spark_emr_configuration_key},
+            )
+            raise AWSError.from_client_error(exc) from exc
+        except (BotoCoreError, ValueError) as exc:
+            raise AWSError(f"The Spark EMR configuration could not be read: {exc}") from exc
+
+    def job_flow_params(
+        self, user_username: str, user_email: str, identifier: str, emr_release: str, size: int
+    ) -> dict[str, Any]:
+        """The RunJobFlow parameters common to clusters and jobs.
+
+        ``size`` counts worker (core) nodes: 1 means a lone master that does the work.
+        """
+        now = timezone.now().isoformat()
+        instance_groups: list[dict[str, Any]] = [
+            {
+                "Name": "Master",
+                "Market": "ON_DEMAND",
+                "InstanceRole": "MASTER",
+                "InstanceType": self.config["MASTER_INSTANCE_TYPE"],
+                "InstanceCount": 1,
+            }
+        ]
+        if size > 1:
+            core: dict[str, Any] = {
+                "Name": "Worker Instances",
+                "Market": "ON_DEMAND",
+                "InstanceRole": "CORE",
+                "InstanceType": self.config["WORKER_INSTANCE_TYPE"],
+                "InstanceCount": size,
+            }
+            if live.AWS_USE_SPOT_INSTANCES:
+                core.update(Market="SPOT", BidPrice=str(live.AWS_SPOT_BID_CORE))
+            instance_groups.append(core)
+
+        return {
+            "Name": f"atmo-{self.environment}-{self.name_component}-{user_username}-{identifier}",
+            "LogUri": f"s3://{self.config['LOG_BUCKET']}/{self.log_dir}/{identifier}/{now}",
+            "ReleaseLabel": f"emr-{emr_release}",
+            "Configurations": self.spark_emr_configuration(),
+            "Instances": {
+                "InstanceGroups": instance_groups,
+                "Ec2KeyName": self.config["EC2_KEY_NAME"],
+                "KeepJobFlowAliveWhenNoSteps": False,
+            },
+            "JobFlowRole": live.AWS_SPARK_INSTANCE_PROFILE,
+            "ServiceRole": "EMR_DefaultRole",
+            "Applications": [{"Name": "Spark"}, {"Name": "Hive"}, {"Name": "Zeppelin"}],
+            "Tags": [
+                {"Key": "Owner", "Value": user_email},
+                {"Key": "Name", "Value": identifier},
+                {"Key": "Environment", "Value": self.environment},
+                {"Key": "Application", "Value": self.config["INSTANCE_APP_TAG"]},
+                {"Key": "App", "Value": self.config["ACCOUNTING_APP_TAG"]},
+                {"Key": "Type", "Value": self.config["ACCOUNTING_TYPE_TAG"]},
+            ],
+            "VisibleToAllUsers": True,
+        }

@@ -1,0 +1,432 @@
+"""Django settings for ATMO.
+
+Every deploy-time knob is read from the environment (see ``.env-dist`` and the
+configuration page of the docs). ``ATMO_ENVIRONMENT`` names the environment:
+
+* ``dev``   – a developer's machine (``make run``); DEBUG on, local AWS and OIDC.
+* ``test``  – the test suite (``atmo.settings_test`` selects it).
+* ``stage``/``prod`` – deployed; refuses to start with insecure or missing values.
+* ``build`` – only for ``collectstatic`` while building the container image.
+
+The name also ends up in EMR job-flow names and the ``Environment`` tag.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from celery.schedules import crontab
+from csp.constants import NONE, SELF
+from django.contrib.messages import constants as message_constants
+from django.core.exceptions import ImproperlyConfigured
+
+from atmo.lib.env import envbool, envfloat, envint, envlist, envstr, require
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+THIS_DIR = BASE_DIR / "atmo"
+
+ENVIRONMENTS = ("dev", "test", "stage", "prod", "build")
+ENVIRONMENT = os.environ.get("ATMO_ENVIRONMENT", "dev").strip().lower()
+if ENVIRONMENT not in ENVIRONMENTS:
+    raise ImproperlyConfigured(
+        f"ATMO_ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}, got {ENVIRONMENT!r}"
+    )
+IS_DEPLOYED = ENVIRONMENT in ("stage", "prod")
+IS_LOCAL = ENVIRONMENT in ("dev", "test")
+
+# --- Core ------------------------------------------------------------------
+
+INSECURE_SECRET_KEY = "insecure-development-key-never-use-it-in-production"
+SECRET_KEY = envstr("DJANGO_SECRET_KEY", "" if IS_DEPLOYED else INSECURE_SECRET_KEY)
+DEBUG = envbool("DJANGO_DEBUG", ENVIRONMENT == "dev")
+ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+SITE_URL = envstr("DJANGO_SITE_URL", "http://localhost:8000").rstrip("/")
+
+if IS_DEPLOYED:
+    require("DJANGO_SECRET_KEY", SECRET_KEY, ENVIRONMENT)
+    if SECRET_KEY == INSECURE_SECRET_KEY or len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY must be a random value of at least 50 characters, "
+            'e.g. python -c "import secrets; print(secrets.token_urlsafe(50))"'
+        )
+    if DEBUG:
+        raise ImproperlyConfigured(f"DJANGO_DEBUG must be off when ATMO_ENVIRONMENT={ENVIRONMENT}")
+    require("DJANGO_ALLOWED_HOSTS", os.environ.get("DJANGO_ALLOWED_HOSTS", ""), ENVIRONMENT)
+    require("DJANGO_SITE_URL", os.environ.get("DJANGO_SITE_URL", ""), ENVIRONMENT)
+
+ROOT_URLCONF = "atmo.urls"
+WSGI_APPLICATION = "atmo.wsgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "atmo.apps.AtmoAppConfig",
+    "atmo.clusters",
+    "atmo.users",
+    "atmo.stats",
+    # Third party
+    "guardian",
+    "constance",
+    "dockerflow.django",
+    "csp",
+    # Django
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "mozilla_django_oidc",  # must come after django.contrib.auth
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "dockerflow.django.middleware.DockerflowMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+]
+if IS_DEPLOYED:
+    # Re-checks the OIDC session with the provider every OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS,
+    # so a user removed at the provider loses access here too.
+    MIDDLEWARE.append("mozilla_django_oidc.middleware.SessionRefresh")
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "constance.context_processors.config",
+                "atmo.context_processors.settings",
+                "atmo.context_processors.version",
+                "atmo.context_processors.alerts",
+            ],
+            "libraries": {"atmo": "atmo.templatetags"},
+        },
+    }
+]
+
+# --- Stores ----------------------------------------------------------------
+
+DATABASE_URL = envstr("DATABASE_URL", "" if IS_DEPLOYED else f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+if IS_DEPLOYED:
+    require("DATABASE_URL", DATABASE_URL, ENVIRONMENT)
+if ENVIRONMENT == "build":
+    DATABASE_URL = "sqlite://:memory:"
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=envint("DATABASE_CONN_MAX_AGE", 60 if IS_DEPLOYED else 0),
+        conn_health_checks=True,
+        ssl_require=envbool("DATABASE_SSL_REQUIRE", False),
+    )
+}
+
+REDIS_URL = envstr("REDIS_URL", "" if IS_DEPLOYED else "redis://127.0.0.1:6379/0")
+if IS_DEPLOYED:
+    require("REDIS_URL", REDIS_URL, ENVIRONMENT)
+
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        "KEY_PREFIX": "atmo",
+    }
+}
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_COOKIE_AGE = envint("DJANGO_SESSION_COOKIE_AGE", 60 * 60 * 24 * 7)
+
+# --- Authentication ----------------------------------------------------------
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "atmo.users.backends.AtmoOIDCAuthenticationBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+LOGIN_URL = "users-login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "users-login"
+LOGIN_REDIRECT_URL_FAILURE = "users-login-failed"
+
+# The defaults point at the local provider that `make run` starts (oidc-provider-mock).
+_LOCAL_OIDC = "http://127.0.0.1:9400"
+OIDC_RP_CLIENT_ID = envstr("OIDC_RP_CLIENT_ID", "" if IS_DEPLOYED else "atmo-local")
+OIDC_RP_CLIENT_SECRET = envstr("OIDC_RP_CLIENT_SECRET", "" if IS_DEPLOYED else "atmo-local-secret")
+OIDC_OP_AUTHORIZATION_ENDPOINT = envstr(
+    "OIDC_OP_AUTHORIZATION_ENDPOINT", "" if IS_DEPLOYED else f"{_LOCAL_OIDC}/oauth2/authorize"
+)
+OIDC_OP_TOKEN_ENDPOINT = envstr(
+    "OIDC_OP_TOKEN_ENDPOINT", "" if IS_DEPLOYED else f"{_LOCAL_OIDC}/oauth2/token"
+)
+OIDC_OP_USER_ENDPOINT = envstr("OIDC_OP_USER_ENDPOINT", "" if IS_DEPLOYED else f"{_LOCAL_OIDC}/userinfo")
+OIDC_OP_JWKS_ENDPOINT = envstr("OIDC_OP_JWKS_ENDPOINT", "" if IS_DEPLOYED else f"{_LOCAL_OIDC}/jwks")
+if IS_DEPLOYED:
+    for _name in (
+        "OIDC_RP_CLIENT_ID",
+        "OIDC_RP_CLIENT_SECRET",
+        "OIDC_OP_AUTHORIZATION_ENDPOINT",
+        "OIDC_OP_TOKEN_ENDPOINT",
+        "OIDC_OP_USER_ENDPOINT",
+        "OIDC_OP_JWKS_ENDPOINT",
+    ):
+        require(_name, globals()[_name], ENVIRONMENT)
+OIDC_RP_SIGN_ALGO = envstr("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = "openid email"
+# The local provider's ID tokens carry no key id; only turn this off against it.
+OIDC_VERIFY_KID = envbool("OIDC_VERIFY_KID", True)
+OIDC_USERNAME_ALGO = "atmo.users.utils.generate_username_from_email"
+OIDC_EXEMPT_URLS = ["users-login", "users-login-failed"]
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = envint("OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS", 15 * 60)
+
+# Only people with an email address in one of these domains may log in (empty: anyone
+# the provider lets through).
+ATMO_ALLOWED_EMAIL_DOMAINS = [d.lower() for d in envlist("ATMO_ALLOWED_EMAIL_DOMAINS")]
+# People in this domain get their email's local part as username ("jane" for
+# jane@example.com); everybody else keeps the full address, which stays unique.
+ATMO_SHORT_USERNAME_DOMAIN = envstr("ATMO_SHORT_USERNAME_DOMAIN").lower()
+
+ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row
+SPARK_JOB_MAINTAINERS_GROUP = "Spark job maintainers"
+
+# --- Security headers --------------------------------------------------------
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = envbool("DJANGO_SECURE_SSL_REDIRECT", IS_DEPLOYED)
+SECURE_HSTS_SECONDS = envint("DJANGO_SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365 if IS_DEPLOYED else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", IS_DEPLOYED)
+SECURE_HSTS_PRELOAD = envbool("DJANGO_SECURE_HSTS_PRELOAD", IS_DEPLOYED)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = IS_DEPLOYED
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SECURE = IS_DEPLOYED
+CSRF_COOKIE_HTTPONLY = True
+CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS")
+X_FRAME_OPTIONS = "DENY"
+
+# No inline script or style anywhere: every page's behaviour lives in static files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+
+# --- Static files --------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(envstr("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_ROOT = BASE_DIR / "static" / "public"  # favicon.ico, robots.txt at /
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if not IS_LOCAL
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# --- Internationalisation: everything is UTC and shown as such ------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+DATETIME_FORMAT = "Y-m-d H:i"
+SHORT_DATETIME_FORMAT = "Y-m-d H:i"
+
+MESSAGE_TAGS = {message_constants.ERROR: "danger"}
+
+# --- Mail ------------------------------------------------------------------------
+
+EMAIL_BACKEND = envstr(
+    "DJANGO_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if ENVIRONMENT == "dev"
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "atmo@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_SUBJECT_PREFIX = "[ATMO] "
+
+# --- AWS -------------------------------------------------------------------------
+
+AWS_DEFAULT_REGION = envstr("AWS_DEFAULT_REGION", "us-west-2")
+AWS_CONFIG = {
+    "AWS_REGION": AWS_DEFAULT_REGION,
+    "EC2_KEY_NAME": envstr("AWS_EC2_KEY_NAME", "atmo"),
+    # Master and workers must share a type: the bootstrap script tunes Spark from it.
+    "MASTER_INSTANCE_TYPE": envstr("AWS_INSTANCE_TYPE", "c3.4xlarge"),
+    "WORKER_INSTANCE_TYPE": envstr("AWS_INSTANCE_TYPE", "c3.4xlarge"),
+    "INSTANCE_APP_TAG": "atmo-worker-instance",
+    "ACCOUNTING_APP_TAG": "atmo",
+    "ACCOUNTING_TYPE_TAG": "worker",
+    "MAX_CLUSTER_SIZE": envint("ATMO_MAX_CLUSTER_SIZE", 30),
+    "MAX_CLUSTER_LIFETIME": envint("ATMO_MAX_CLUSTER_LIFETIME", 24),
+    "CODE_BUCKET": envstr("AWS_CODE_BUCKET", "atmo-code"),
+    "PUBLIC_DATA_BUCKET": envstr("AWS_PUBLIC_DATA_BUCKET", "atmo-public-data"),
+    "PRIVATE_DATA_BUCKET": envstr("AWS_PRIVATE_DATA_BUCKET", "atmo-private-data"),
+    "LOG_BUCKET": envstr("AWS_LOG_BUCKET", "atmo-logs"),
+}
+PUBLIC_DATA_URL = envstr(
+    "ATMO_PUBLIC_DATA_URL",
+    f"https://s3-{AWS_DEFAULT_REGION}.amazonaws.com/{AWS_CONFIG['PUBLIC_DATA_BUCKET']}/",
+)
+
+# --- Live settings (django-constance), editable in the admin -----------------------
+
+CONSTANCE_BACKEND = "constance.backends.redisd.RedisBackend"
+CONSTANCE_REDIS_CONNECTION_CLASS = "django_redis.get_redis_connection"
+CONSTANCE_REDIS_PREFIX = "constance:atmo:"
+CONSTANCE_ADDITIONAL_FIELDS = {
+    "announcement_style": [
+        "django.forms.fields.ChoiceField",
+        {
+            "widget": "django.forms.Select",
+            "choices": (
+                ("success", "Success (green)"),
+                ("info", "Info (blue)"),
+                ("warning", "Warning (yellow)"),
+                ("danger", "Danger (red)"),
+            ),
+        },
+    ],
+    "announcement_title": ["django.forms.fields.CharField", {"widget": "django.forms.TextInput"}],
+}
+CONSTANCE_CONFIG = {
+    "ANNOUNCEMENT_ENABLED": (False, "Show the announcement on every page.", bool),
+    "ANNOUNCEMENT_STYLE": ("info", "The colour of the announcement.", "announcement_style"),
+    "ANNOUNCEMENT_TITLE": ("Announcement", "The announcement's heading.", "announcement_title"),
+    "ANNOUNCEMENT_CONTENT": ("", "The announcement's text.", str),
+    "ANNOUNCEMENT_CONTENT_MARKDOWN": (False, "Render the text as Markdown.", bool),
+    "AWS_USE_SPOT_INSTANCES": (True, "Use spot instances for the core nodes.", bool),
+    "AWS_SPOT_BID_CORE": (0.84, "Spot bid price for core nodes, in USD per hour.", float),
+    "AWS_EFS_DNS": (envstr("AWS_EFS_DNS", "fs-local.efs.us-west-2.amazonaws.com"), "EFS DNS name.", str),
+    "AWS_SPARK_EMR_BUCKET": (
+        envstr("AWS_SPARK_EMR_BUCKET", "atmo-spark-emr"),
+        "S3 bucket with the bootstrap script, steps and Spark configuration.",
+        str,
+    ),
+    "AWS_SPARK_INSTANCE_PROFILE": (
+        envstr("AWS_SPARK_INSTANCE_PROFILE", "atmo-spark-instance-profile"),
+        "IAM instance profile of the cluster nodes (EMR JobFlowRole).",
+        str,
+    ),
+}
+CONSTANCE_CONFIG_FIELDSETS = {
+    "Announcements": (
+        "ANNOUNCEMENT_ENABLED",
+        "ANNOUNCEMENT_STYLE",
+        "ANNOUNCEMENT_TITLE",
+        "ANNOUNCEMENT_CONTENT",
+        "ANNOUNCEMENT_CONTENT_MARKDOWN",
+    ),
+    "AWS": (
+        "AWS_USE_SPOT_INSTANCES",
+        "AWS_SPOT_BID_CORE",
+        "AWS_EFS_DNS",
+        "AWS_SPARK_EMR_BUCKET",
+        "AWS_SPARK_INSTANCE_PROFILE",
+    ),
+}
+
+# --- Celery --------------------------------------------------------------------------
+
+CELERY_BROKER_URL = REDIS_URL
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "fanout_prefix": True,
+    "fanout_patterns": True,
+    # Jobs are queued with an ETA up to a month ahead; a shorter visibility timeout
+    # would make Redis hand the same message to a second worker meanwhile.
+    "visibility_timeout": 60 * 60 * 24 * 31,
+}
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_RESULT_EXPIRES = 60 * 60 * 24 * 14
+CELERY_TASK_TRACK_STARTED = True
+CELERY_TASK_SOFT_TIME_LIMIT = 300
+CELERY_TASK_TIME_LIMIT = 600
+CELERY_TASK_SEND_SENT_EVENT = True
+CELERY_WORKER_DISABLE_RATE_LIMITS = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+# redbeat only notices entries saved by the web process when beat wakes up.
+CELERY_BEAT_MAX_LOOP_INTERVAL = 5
+CELERY_REDBEAT_REDIS_URL = REDIS_URL
+CELERY_REDBEAT_LOCK_TIMEOUT = 25
+CELERY_BEAT_SCHEDULE = {
+    "clean_orphan_obj_perms": {
+        "task": "atmo.tasks.cleanup_permissions",
+        "schedule": crontab(hour=3, minute=30),
+    },
+}
+
+# --- Operations -----------------------------------------------------------------------
+
+DOCKERFLOW_CHECKS = [
+    "dockerflow.django.checks.check_database_connected",
+    "dockerflow.django.checks.check_migrations_applied",
+    "atmo.checks.check_redis_connected",
+]
+DOCKERFLOW_VERSION_CALLBACK = "atmo.version.get_version"
+ATMO_DEV_HOST_MARKERS = ("localhost", "127.0.0.1", "stage", "staging")
+
+LOGGING_USE_JSON = envbool("DJANGO_LOGGING_USE_JSON", IS_DEPLOYED)
+LOG_LEVEL = envstr("DJANGO_LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {"()": "dockerflow.logging.JsonLogFormatter", "logger_name": "atmo"},
+        "verbose": {"format": "%(levelname)s %(asctime)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOGGING_USE_JSON else "verbose",
+        }
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "atmo": {"level": LOG_LEVEL},
+        "celery": {"level": "INFO"},
+        "redbeat": {"level": "INFO"},
+        "django.request": {"level": "WARNING"},
+        "request.summary": {"level": "INFO" if IS_DEPLOYED else "WARNING"},
+        "mozilla_django_oidc": {"level": "INFO"},
+    },
+}
+
+# Seconds the dashboard and detail pages wait between change checks.
+ATMO_POLL_INTERVAL = envfloat("ATMO_POLL_INTERVAL", 10.0)

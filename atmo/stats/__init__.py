@@ -1,0 +1,1 @@
+"""Usage metrics recorded by the clusters and jobs apps."""

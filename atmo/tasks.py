@@ -1,0 +1,19 @@
+"""Project-wide Celery tasks."""
+
+from __future__ import annotations
+
+import logging
+
+from guardian.utils import clean_orphan_obj_perms
+
+from atmo.celery import celery
+
+logger = logging.getLogger(__name__)
+
+
+@celery.task
+def cleanup_permissions() -> int:
+    """Delete object permissions whose object no longer exists; returns how many."""
+    removed = clean_orphan_obj_perms()
+    logger.info("orphan object permissions removed", extra={"removed": removed})
+    return removed

@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_required
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+from atmo import views
+
+# The admin uses the same single sign-on: its own password form is never shown
+# to someone who has not logged in through the identity provider.
+admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
+admin.site.site_header = "ATMO administration"
+admin.site.site_title = "ATMO admin"
+
+handler403 = "atmo.views.permission_denied"
+handler500 = "atmo.views.server_error"
+
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("admin/", admin.site.urls),
+    path("news/", include("atmo.news.urls")),
+    path("users/", include("atmo.users.urls")),
+    path("oidc/", include("mozilla_django_oidc.urls")),
+    # Previews of the error pages, for designers.
+    path("404/", TemplateView.as_view(template_name="404.html")),
+    path("500/", TemplateView.as_view(template_name="500.html")),
+]

@@ -84,8 +84,10 @@ USER 10001:10001
 
 EXPOSE 8000
 
+# The forwarded-proto header tells Django the request came through the TLS
+# proxy, so SECURE_SSL_REDIRECT does not answer it with a redirect.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/__lbheartbeat__' % os.environ.get('PORT', '8000'), timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:%s/__lbheartbeat__' % os.environ.get('PORT', '8000'), headers={'X-Forwarded-Proto': 'https'}), timeout=4)"]
 
 ENTRYPOINT ["bin/run"]
 CMD ["web"]

@@ -160,7 +160,7 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "users-login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "users-login"
-LOGIN_REDIRECT_URL_FAILURE = "users-login-failed"
+LOGIN_REDIRECT_URL_FAILURE = "/users/login/failed/"  # mozilla-django-oidc wants a path
 
 # The defaults point at the local provider that `make run` starts (oidc-provider-mock).
 _LOCAL_OIDC = "http://127.0.0.1:9400"
@@ -240,7 +240,10 @@ CONTENT_SECURITY_POLICY = {
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(envstr("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-WHITENOISE_ROOT = BASE_DIR / "static" / "public"  # favicon.ico, robots.txt at /
+WHITENOISE_ROOT = BASE_DIR / "static" / "public"  # favicon, robots.txt at the site root
+# Locally, serve straight from the source folders (no collectstatic needed).
+WHITENOISE_USE_FINDERS = IS_LOCAL
+WHITENOISE_AUTOREFRESH = IS_LOCAL
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -408,7 +411,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "json": {"()": "dockerflow.logging.JsonLogFormatter", "logger_name": "atmo"},
+        "json": {"()": "dockerflow.logging.MozlogFormatter", "logger_name": "atmo"},
         "verbose": {"format": "%(levelname)s %(asctime)s %(name)s %(message)s"},
     },
     "handlers": {

@@ -1,0 +1,129 @@
+"""The base provisioner, with botocore's Stubber on its clients (the AWS seam)."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+
+from atmo.provisioners import AWSError, Provisioner, is_throttling
+
+CONFIGURATION = [{"Classification": "spark", "Properties": {"maximizeResourceAllocation": "true"}}]
+
+
+class ExampleProvisioner(Provisioner):
+    log_dir = "examples"
+    name_component = "example"
+
+
+@pytest.fixture
+def provisioner() -> ExampleProvisioner:
+    return ExampleProvisioner()
+
+
+@pytest.fixture
+def s3_stub(provisioner: ExampleProvisioner) -> Any:
+    with Stubber(provisioner.s3) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+
+
+def stub_configuration(s3_stub: Any, bucket: str = "atmo-spark-emr") -> None:
+    body = json.dumps(CONFIGURATION).encode()
+    s3_stub.add_response(
+        "get_object",
+        {"Body": StreamingBody(io.BytesIO(body), len(body))},
+        {"Bucket": bucket, "Key": "configuration/configuration.json"},
+    )
+
+
+def test_clients_use_the_configured_region(provisioner: ExampleProvisioner, settings: Any) -> None:
+    assert provisioner.emr.meta.region_name == settings.AWS_CONFIG["AWS_REGION"]
+    assert provisioner.s3.meta.region_name == settings.AWS_CONFIG["AWS_REGION"]
+
+
+def test_uris_come_from_the_live_spark_emr_bucket(live_setting: Any) -> None:
+    live_setting(AWS_SPARK_EMR_BUCKET="other-bucket")
+    provisioner = ExampleProvisioner()
+    assert provisioner.script_uri == "s3://other-bucket/bootstrap/telemetry.sh"
+    assert provisioner.zeppelin_uri == "s3://other-bucket/steps/zeppelin/zeppelin.sh"
+
+
+def test_spark_emr_configuration_is_read_from_s3(provisioner: ExampleProvisioner, s3_stub: Any) -> None:
+    stub_configuration(s3_stub)
+    assert provisioner.spark_emr_configuration() == CONFIGURATION
+
+
+def test_a_missing_configuration_becomes_an_aws_error(provisioner: ExampleProvisioner, s3_stub: Any) -> None:
+    s3_stub.add_client_error("get_object", "NoSuchKey", "The specified key does not exist.", 404)
+    with pytest.raises(AWSError) as excinfo:
+        provisioner.spark_emr_configuration()
+    assert excinfo.value.code == "NoSuchKey"
+    assert excinfo.value.message == "The specified key does not exist."
+
+
+def test_job_flow_params_for_a_single_node(provisioner: ExampleProvisioner, s3_stub: Any) -> None:
+    stub_configuration(s3_stub)
+    params = provisioner.job_flow_params("alice", "alice@example.com", "curious-curie-0001", "7.1.0", 1)
+    assert params["Name"] == "atmo-test-example-alice-curious-curie-0001"
+    assert params["LogUri"].startswith("s3://atmo-logs/examples/curious-curie-0001/")
+    assert params["ReleaseLabel"] == "emr-7.1.0"
+    assert params["Configurations"] == CONFIGURATION
+    assert params["Instances"]["InstanceGroups"] == [
+        {
+            "Name": "Master",
+            "Market": "ON_DEMAND",
+            "InstanceRole": "MASTER",
+            "InstanceType": "c3.4xlarge",
+            "InstanceCount": 1,
+        }
+    ]
+    assert params["Instances"]["KeepJobFlowAliveWhenNoSteps"] is False
+    assert params["JobFlowRole"] == "atmo-spark-instance-profile"
+    assert params["ServiceRole"] == "EMR_DefaultRole"
+    assert params["Applications"] == [{"Name": "Spark"}, {"Name": "Hive"}, {"Name": "Zeppelin"}]
+    assert params["Tags"] == [
+        {"Key": "Owner", "Value": "alice@example.com"},
+        {"Key": "Name", "Value": "curious-curie-0001"},
+        {"Key": "Environment", "Value": "test"},
+        {"Key": "Application", "Value": "atmo-worker-instance"},
+        {"Key": "App", "Value": "atmo"},
+        {"Key": "Type", "Value": "worker"},
+    ]
+    assert params["VisibleToAllUsers"] is True
+
+
+def test_core_nodes_use_spot_with_the_live_bid(
+    provisioner: ExampleProvisioner, s3_stub: Any, live_setting: Any
+) -> None:
+    live_setting(AWS_USE_SPOT_INSTANCES=True, AWS_SPOT_BID_CORE=0.5)
+    stub_configuration(s3_stub)
+    params = provisioner.job_flow_params("alice", "alice@example.com", "x", "7.1.0", 5)
+    assert params["Instances"]["InstanceGroups"][1] == {
+        "Name": "Worker Instances",
+        "Market": "SPOT",
+        "BidPrice": "0.5",
+        "InstanceRole": "CORE",
+        "InstanceType": "c3.4xlarge",
+        "InstanceCount": 5,
+    }
+
+
+def test_core_nodes_are_on_demand_when_spot_is_off(
+    provisioner: ExampleProvisioner, s3_stub: Any, live_setting: Any
+) -> None:
+    live_setting(AWS_USE_SPOT_INSTANCES=False)
+    stub_configuration(s3_stub)
+    core = provisioner.job_flow_params("a", "a@example.com", "x", "7.1.0", 3)["Instances"]["InstanceGroups"][1]
+    assert core["Market"] == "ON_DEMAND"
+    assert "BidPrice" not in core
+
+
+def test_throttling_is_recognised() -> None:
+    assert is_throttling(AWSError("slow down", code="ThrottlingException"))
+    assert not is_throttling(AWSError("nope", code="AccessDeniedException"))
+    assert not is_throttling(ValueError("x"))

@@ -13,7 +13,6 @@ The name also ends up in EMR job-flow names and the ``Environment`` tag.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import dj_database_url
@@ -28,7 +27,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 THIS_DIR = BASE_DIR / "atmo"
 
 ENVIRONMENTS = ("dev", "test", "stage", "prod", "build")
-ENVIRONMENT = os.environ.get("ATMO_ENVIRONMENT", "dev").strip().lower()
+ENVIRONMENT = envstr("ATMO_ENVIRONMENT", "dev").strip().lower()
 if ENVIRONMENT not in ENVIRONMENTS:
     raise ImproperlyConfigured(
         f"ATMO_ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}, got {ENVIRONMENT!r}"
@@ -53,8 +52,8 @@ if IS_DEPLOYED:
         )
     if DEBUG:
         raise ImproperlyConfigured(f"DJANGO_DEBUG must be off when ATMO_ENVIRONMENT={ENVIRONMENT}")
-    require("DJANGO_ALLOWED_HOSTS", os.environ.get("DJANGO_ALLOWED_HOSTS", ""), ENVIRONMENT)
-    require("DJANGO_SITE_URL", os.environ.get("DJANGO_SITE_URL", ""), ENVIRONMENT)
+    require("DJANGO_ALLOWED_HOSTS", envstr("DJANGO_ALLOWED_HOSTS"), ENVIRONMENT)
+    require("DJANGO_SITE_URL", envstr("DJANGO_SITE_URL"), ENVIRONMENT)
 
 ROOT_URLCONF = "atmo.urls"
 WSGI_APPLICATION = "atmo.wsgi.application"

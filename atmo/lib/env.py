@@ -2,7 +2,8 @@
 
 Each reader fails loudly, naming the variable, when a value cannot be parsed:
 a typo in a deployment should stop the process at start-up, not surface as a
-confusing error in the middle of a request or a task.
+confusing error in the middle of a request or a task. An empty value counts as
+unset (``.env-dist`` lists every variable, most of them blank).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
-FALSE_VALUES = frozenset({"0", "false", "no", "off", ""})
+FALSE_VALUES = frozenset({"0", "false", "no", "off"})
 
 
 def envstr(name: str, default: str = "") -> str:
@@ -28,12 +29,12 @@ def envstr(name: str, default: str = "") -> str:
             return Path(file_path).read_text().strip()
         except OSError as exc:
             raise ImproperlyConfigured(f"{name}_FILE points to an unreadable file: {exc}") from exc
-    return os.environ.get(name, default)
+    return os.environ.get(name) or default
 
 
 def envbool(name: str, default: bool = False) -> bool:
     raw = os.environ.get(name)
-    if raw is None:
+    if raw is None or not raw.strip():
         return default
     value = raw.strip().lower()
     if value in TRUE_VALUES:
@@ -66,7 +67,7 @@ def envfloat(name: str, default: float) -> float:
 def envlist(name: str, default: list[str] | None = None) -> list[str]:
     """A comma-separated list; blank items are dropped."""
     raw = os.environ.get(name)
-    if raw is None:
+    if raw is None or not raw.strip():
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
 

@@ -1,1 +1,1 @@
-"""Development-only stand-ins for external services (never imported by the app itself)."""
+"""The local stack behind ``make run``: embedded Redis, AWS emulator, OIDC provider."""

@@ -44,3 +44,12 @@ def test_envstr_prefers_a_secret_file(monkeypatch: pytest.MonkeyPatch, tmp_path)
 def test_require_names_the_missing_variable() -> None:
     with pytest.raises(ImproperlyConfigured, match="REDIS_URL must be set when ATMO_ENVIRONMENT=prod"):
         require("REDIS_URL", "", "prod")
+
+
+def test_an_empty_value_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("X_FLAG", "X_NUMBER", "X_LIST", "X_TEXT"):
+        monkeypatch.setenv(name, "")
+    assert envbool("X_FLAG", True) is True
+    assert envint("X_NUMBER", 7) == 7
+    assert envlist("X_LIST", ["a"]) == ["a"]
+    assert envstr("X_TEXT", "default") == "default"

@@ -118,7 +118,9 @@ def test_core_nodes_are_on_demand_when_spot_is_off(
 ) -> None:
     live_setting(AWS_USE_SPOT_INSTANCES=False)
     stub_configuration(s3_stub)
-    core = provisioner.job_flow_params("a", "a@example.com", "x", "7.1.0", 3)["Instances"]["InstanceGroups"][1]
+    core = provisioner.job_flow_params("a", "a@example.com", "x", "7.1.0", 3)["Instances"]["InstanceGroups"][
+        1
+    ]
     assert core["Market"] == "ON_DEMAND"
     assert "BidPrice" not in core
 

@@ -16,9 +16,7 @@ GOOD_SECRET = "k" * 20 + "-Zq8w3-n0t-a-real-secret-but-long-enough-0123456789"
 
 def prod_env(**overrides: str | None) -> dict[str, str]:
     env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "OIDC_", "ATMO_"))
+        key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "OIDC_", "ATMO_"))
     }
     env.update(
         ATMO_ENVIRONMENT="prod",

@@ -108,9 +108,7 @@ def test_server_error_page_renders_with_status_500() -> None:
     assert "Something went wrong on our side." in response.content.decode()
 
 
-def test_announcement_shows_on_every_page_when_enabled(
-    client_for: Any, user: Any, live_setting: Any
-) -> None:
+def test_announcement_shows_on_every_page_when_enabled(client_for: Any, user: Any, live_setting: Any) -> None:
     live_setting(
         ANNOUNCEMENT_ENABLED=True,
         ANNOUNCEMENT_STYLE="warning",

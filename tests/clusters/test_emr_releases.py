@@ -12,7 +12,14 @@ from atmo.lib.versions import version_sort_key
 
 def test_version_sort_key_orders_numbers_as_numbers() -> None:
     versions = ["5.9.0", "5.11.0", "5.2.1", "6.0.0", "5.11.10", "5.11.2"]
-    assert sorted(versions, key=version_sort_key) == ["5.2.1", "5.9.0", "5.11.0", "5.11.2", "5.11.10", "6.0.0"]
+    assert sorted(versions, key=version_sort_key) == [
+        "5.2.1",
+        "5.9.0",
+        "5.11.0",
+        "5.11.2",
+        "5.11.10",
+        "6.0.0",
+    ]
 
 
 def test_version_sort_key_copes_with_text_parts() -> None:
@@ -24,7 +31,12 @@ def test_version_sort_key_copes_with_text_parts() -> None:
 def test_releases_sort_naturally_in_the_database() -> None:
     for version in ["5.9.0", "5.11.0", "5.2.1", "10.0.0"]:
         EMRRelease.objects.create(version=version)
-    assert list(EMRRelease.objects.values_list("version", flat=True)) == ["10.0.0", "5.11.0", "5.9.0", "5.2.1"]
+    assert list(EMRRelease.objects.values_list("version", flat=True)) == [
+        "10.0.0",
+        "5.11.0",
+        "5.9.0",
+        "5.2.1",
+    ]
     natural = EMRRelease.objects.natural_sort_by_version()
     assert natural.ordered
     assert [r.version for r in natural] == ["10.0.0", "5.11.0", "5.9.0", "5.2.1"]

@@ -1,0 +1,168 @@
+"""Form helpers shared by the apps: Bootstrap classes, owners, re-usable uploads."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+
+#: How long an upload is kept for re-submission after a form error.
+CACHED_FILE_TIMEOUT = 60 * 60
+
+
+class AutoClassFormMixin:
+    """Gives every widget Bootstrap's class (``form-control``, ``form-select``…)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        for field in self.fields.values():  # type: ignore[attr-defined]
+            widget = field.widget
+            if isinstance(widget, forms.HiddenInput | forms.RadioSelect | forms.CheckboxInput):
+                continue
+            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+            classes = widget.attrs.get("class", "")
+            if css not in classes.split():
+                widget.attrs["class"] = f"{classes} {css}".strip()
+
+
+class CreatedByModelFormMixin(forms.ModelForm):
+    """A model form that knows its user: ``Form(user, data, files, ...)``.
+
+    New objects get the user as owner; editing someone else's object is refused.
+    """
+
+    def __init__(self, created_by: Any, *args: Any, **kwargs: Any) -> None:
+        self.created_by = created_by
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        instance = self.instance
+        if instance.pk and instance.created_by_id != self.created_by.pk:
+            raise forms.ValidationError("Access denied to the data of another user.")
+        return cleaned
+
+    def save(self, commit: bool = True) -> Any:
+        obj = super().save(commit=False)
+        if not obj.created_by_id:
+            obj.created_by = self.created_by
+        if commit:
+            obj.save()
+            self.save_m2m()
+        return obj
+
+
+class CachedFileField(forms.FileField):
+    """A file field whose upload survives a form error (see CachedFileModelFormMixin).
+
+    The field itself is never "required" for Django; ``real_required`` is checked
+    after the cache had its chance to restore a previous upload.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.real_required = kwargs.pop("required", True)
+        super().__init__(*args, required=False, **kwargs)
+
+
+class CachedFileHiddenInput(forms.HiddenInput):
+    template_name = "atmo/widgets/cached_file_hidden.html"
+
+    def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        context["cached_name"] = (cache.get(metadata_key(value)) or {}).get("name") if value else None
+        return context
+
+
+def metadata_key(token: str) -> str:
+    return f"cachedfile_{token}_metadata"
+
+
+def content_key(token: str) -> str:
+    return f"cachedfile_{token}_content"
+
+
+class CachedFileModelFormMixin(forms.Form):
+    """Keeps uploads of CachedFileFields in the cache, keyed by a hidden token.
+
+    When another field fails validation, the user does not pick the file again:
+    the next submission carries the token and the file comes back from the cache.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cached_file_fields = {
+            name: field for name, field in self.fields.items() if isinstance(field, CachedFileField)
+        }
+        for name in list(self.cached_file_fields):
+            self.fields[f"{name}-cache"] = forms.CharField(
+                max_length=32,
+                initial=uuid.uuid4().hex,
+                widget=CachedFileHiddenInput,
+                required=False,
+            )
+        self.order_fields(self._ordering_with_cache_fields())
+
+    def _ordering_with_cache_fields(self) -> list[str]:
+        order: list[str] = []
+        for name in self.fields:
+            if name.endswith("-cache") and name[: -len("-cache")] in self.cached_file_fields:
+                continue
+            order.append(name)
+            if name in self.cached_file_fields:
+                order.append(f"{name}-cache")
+        return order
+
+    def _token(self, name: str) -> str:
+        raw = (self.data.get(self.add_prefix(f"{name}-cache")) or "").strip()
+        # Only our own uuid4 hex tokens: a posted value is never used as a raw cache key.
+        try:
+            return uuid.UUID(hex=raw).hex if raw else ""
+        except ValueError:
+            return ""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for name, field in self.cached_file_fields.items():
+            token = self._token(name)
+            upload = cleaned.get(name)
+            if isinstance(upload, UploadedFile) and token:
+                self._store(token, upload)
+            elif not upload and token:
+                restored = self._restore(token)
+                if restored is not None:
+                    cleaned[name] = restored
+                    # So that save() treats the restored file as a new upload.
+                    if name not in self.changed_data:
+                        self.changed_data.append(name)
+            if field.real_required and not cleaned.get(name) and name not in self.errors:
+                self.add_error(name, field.error_messages["required"])
+        return cleaned
+
+    def _store(self, token: str, upload: UploadedFile) -> None:
+        upload.seek(0)
+        content = upload.read()
+        upload.seek(0)
+        metadata = {
+            "name": upload.name,
+            "size": upload.size,
+            "content_type": upload.content_type,
+            "charset": upload.charset,
+        }
+        cache.set_many({metadata_key(token): metadata, content_key(token): content}, CACHED_FILE_TIMEOUT)
+
+    def _restore(self, token: str) -> UploadedFile | None:
+        metadata = cache.get(metadata_key(token))
+        content = cache.get(content_key(token))
+        if metadata is None or content is None:
+            return None
+        return SimpleUploadedFile(metadata["name"], content, metadata["content_type"])
+
+    def forget_cached_files(self) -> None:
+        """Drop the cached uploads once the form has been saved."""
+        for name in self.cached_file_fields:
+            token = self._token(name)
+            if token:
+                cache.delete_many([metadata_key(token), content_key(token)])

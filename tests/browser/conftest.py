@@ -1,0 +1,160 @@
+"""Harness for the end-to-end tests: a real Chromium, the live server and a local OIDC provider.
+
+Every test in this folder is marked ``browser`` (``pytest -m "not browser"`` leaves them
+out) and is skipped, with the reason, on a machine without Debian's chromium package.
+Playwright drives that system browser; its own browser downloads are never used.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+#: Milliseconds any single Playwright action or assertion may wait.
+DEFAULT_TIMEOUT_MS = 10_000
+SCREENSHOT_DIR = "test-results"
+
+HERE = Path(__file__).resolve().parent
+
+
+# authlib (the mock provider's library) forces its own deprecation warnings to "always"
+# when it is imported, which beats pytest.ini's filters; a per-test mark still wins.
+QUIET_AUTHLIB = pytest.mark.filterwarnings("ignore::authlib.deprecate.AuthlibDeprecationWarning")
+
+
+def _in_this_folder(item: pytest.Item) -> bool:
+    return HERE in Path(item.path).resolve().parents
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A conftest hook sees every collected item of the session, not only this folder's.
+    skip = None
+    if not CHROMIUM.exists():
+        skip = pytest.mark.skip(
+            reason=f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install -y chromium)"
+        )
+    for item in items:
+        if not _in_this_folder(item):
+            continue
+        item.add_marker(pytest.mark.browser)
+        item.add_marker(QUIET_AUTHLIB)
+        if skip is not None:
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Keep each phase's report on the item (``rep_setup``, ``rep_call``) for the fixtures."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[str]:
+    """Base URL of a mock OpenID Connect provider running in a thread for the session.
+
+    Any client id/secret is accepted, and the subject typed into its form becomes the
+    ``email`` claim.
+    """
+    from oidc_provider_mock import run_server_in_thread
+
+    with run_server_in_thread(port=0) as server:
+        yield f"http://localhost:{server.server_port}"
+
+
+@pytest.fixture
+def oidc_settings(settings: Any, oidc_provider: str) -> Any:
+    """Points the relying party (mozilla-django-oidc) at the mock provider for one test."""
+    settings.OIDC_RP_CLIENT_ID = "atmo-browser-tests"
+    settings.OIDC_RP_CLIENT_SECRET = "atmo-browser-tests-secret"
+    settings.OIDC_OP_AUTHORIZATION_ENDPOINT = f"{oidc_provider}/oauth2/authorize"
+    settings.OIDC_OP_TOKEN_ENDPOINT = f"{oidc_provider}/oauth2/token"
+    settings.OIDC_OP_USER_ENDPOINT = f"{oidc_provider}/userinfo"
+    settings.OIDC_OP_JWKS_ENDPOINT = f"{oidc_provider}/jwks"
+    settings.OIDC_RP_SIGN_ALGO = "RS256"
+    # The mock's ID tokens carry no key id.
+    settings.OIDC_VERIFY_KID = False
+    return settings
+
+
+@pytest.fixture(scope="package")
+def playwright_instance() -> Iterator[Playwright]:
+    """Playwright's driver, for as long as this folder's tests run.
+
+    Sync Playwright leaves an asyncio loop marked as running in the main thread until it
+    is stopped. Django then refuses ORM calls from the test thread unless
+    DJANGO_ALLOW_ASYNC_UNSAFE is set, and django-constance hands out awaitable proxies
+    instead of values. Both must not leak into the rest of the suite (pytest-django runs
+    the transactional browser tests before the tests without a database), hence the
+    package scope and the environment variable being put back afterwards.
+    """
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    playwright = sync_playwright().start()
+    try:
+        yield playwright
+    finally:
+        playwright.stop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="package")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    """The system Chromium, headless, shared by this folder's tests."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM}")
+    browser = playwright_instance.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+def _screenshot_path(request: pytest.FixtureRequest) -> Path:
+    name = re.sub(r"[^A-Za-z0-9_.\-\[\]]+", "_", request.node.name)
+    return Path(request.config.rootpath) / SCREENSHOT_DIR / f"{name}.png"
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser context (no cookies) and page; a screenshot is kept if the test fails."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    context.set_default_navigation_timeout(DEFAULT_TIMEOUT_MS)
+    expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:
+            path = _screenshot_path(request)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                page.screenshot(path=str(path), full_page=True)
+            except Exception as exc:  # a failed screenshot must not hide the test failure
+                print(f"could not save a screenshot to {path}: {exc}")
+            else:
+                print(f"screenshot of the failed test: {path}")
+        context.close()

@@ -1,0 +1,29 @@
+"""Steps that many browser journeys share."""
+
+from __future__ import annotations
+
+import re
+
+from django.urls import reverse
+from playwright.sync_api import Page, expect
+
+
+def url(live_server_url: str, name: str, *args: object) -> str:
+    """The absolute live-server URL of a named route."""
+    return f"{live_server_url.rstrip('/')}{reverse(name, args=args or None)}"
+
+
+def log_in(page: Page, live_server_url: str, email: str) -> None:
+    """Logs in through the mock OIDC provider as ``email`` and waits for the dashboard.
+
+    Needs the ``oidc_settings`` fixture, so that the sign-in link leads to the mock.
+    """
+    page.goto(url(live_server_url, "users-login"))
+    page.get_by_test_id("sign-in").click()
+    # The provider's authorization form: the subject typed here becomes the email claim.
+    sub = page.locator('input[name="sub"]')
+    expect(sub).to_be_visible()
+    sub.fill(email)
+    page.get_by_role("button", name="Authorize", exact=True).click()
+    expect(page).to_have_url(re.compile("^" + re.escape(url(live_server_url, "dashboard")) + r"(\?.*)?$"))
+    expect(page.get_by_test_id("logged-in-as")).to_be_visible()

@@ -1,0 +1,519 @@
+"""The local AWS emulator (atmo.localdev.aws): seeded S3, living EMR clusters, job results.
+
+The server tests share one emulator on a free port, sped up by SPEED, and talk
+to it with plain boto3 as the app does. The tick() tests drive EMRLifecycle
+with fake times over a private moto backend: no sleeping, and no state shared
+with the server. Nothing here touches Django or a database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto.emr.exceptions import InvalidCluster
+from moto.emr.models import Cluster, ElasticMapReduceBackend, Step
+
+from atmo.localdev.aws import (
+    SPARK_EMR_SEED,
+    Buckets,
+    EMRLifecycle,
+    JobStepArgs,
+    LocalAWS,
+    Timings,
+    parse_job_step_args,
+    patched_emr,
+    step_should_fail,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+REGION = "us-west-2"
+SPEED = 0.2  # phases of 0.6-1.0 s: quick, yet long enough to observe each state
+JAR = "s3://us-west-2.elasticmapreduce/libs/script-runner/script-runner.jar"
+ZEPPELIN_ARGS = ["s3://atmo-spark-emr/steps/zeppelin/zeppelin.sh"]
+
+
+def job_args(job_name: str, notebook: str, data_bucket: str = "atmo-public-data") -> list[str]:
+    """The Args the Spark job provisioner gives its notebook step."""
+    return [
+        "s3://atmo-spark-emr/steps/batch.sh",
+        "--job-name",
+        job_name,
+        "--notebook",
+        notebook,
+        "--data-bucket",
+        data_bucket,
+    ]
+
+
+def api_step(name: str, args: list[str], action: str = "TERMINATE_JOB_FLOW") -> dict[str, Any]:
+    return {"Name": name, "ActionOnFailure": action, "HadoopJarStep": {"Jar": JAR, "Args": args}}
+
+
+def run_job_flow_params(name: str, *, keep_alive: bool, steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """RunJobFlow parameters shaped like the provisioners' (master instance group, no subnet)."""
+    master = {
+        "Name": "Master",
+        "Market": "ON_DEMAND",
+        "InstanceRole": "MASTER",
+        "InstanceType": "c3.4xlarge",
+        "InstanceCount": 1,
+    }
+    return {
+        "Name": name,
+        "LogUri": f"s3://atmo-logs/clusters/{name}/2026-01-01T00:00:00+00:00",
+        "ReleaseLabel": "emr-5.2.1",
+        "Instances": {"InstanceGroups": [master], "KeepJobFlowAliveWhenNoSteps": keep_alive},
+        "Applications": [{"Name": "Spark"}, {"Name": "Hive"}, {"Name": "Zeppelin"}],
+        "JobFlowRole": "atmo-spark-instance-profile",
+        "ServiceRole": "EMR_DefaultRole",
+        "VisibleToAllUsers": True,
+        "Steps": steps,
+    }
+
+
+def watch(read_state: Callable[[], str], until: str, timeout: float = 15.0) -> list[str]:
+    """Poll ``read_state`` until it returns ``until``; return the distinct states seen, in order."""
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = read_state()
+        if not seen or seen[-1] != state:
+            seen.append(state)
+        if state == until:
+            return seen
+        time.sleep(0.02)
+    raise AssertionError(f"never reached {until}; saw {seen}")
+
+
+def described_state(emr: Any, cluster_id: str) -> Callable[[], str]:
+    return lambda: emr.describe_cluster(ClusterId=cluster_id)["Cluster"]["Status"]["State"]
+
+
+def listed(emr: Any, cluster_id: str, states: list[str] | None = None) -> dict[str, Any] | None:
+    """The cluster's ListClusters summary (optionally filtered by state), or None."""
+    params = {"ClusterStates": states} if states else {}
+    summaries = emr.get_paginator("list_clusters").paginate(**params).build_full_result()["Clusters"]
+    return next((summary for summary in summaries if summary["Id"] == cluster_id), None)
+
+
+def client_for(endpoint_url: str, service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.fixture(autouse=True)
+def clean_redis() -> Iterator[None]:
+    """Replaces the suite-wide Redis flush: the emulator needs neither Redis nor Django."""
+    yield
+
+
+# --- against the running emulator ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def local_aws() -> Iterator[LocalAWS]:
+    with LocalAWS("127.0.0.1", 0, speed=SPEED, buckets=Buckets(), region=REGION) as aws:
+        yield aws
+
+
+@pytest.fixture
+def emr(local_aws: LocalAWS) -> Any:
+    return client_for(local_aws.endpoint_url, "emr")
+
+
+@pytest.fixture
+def s3(local_aws: LocalAWS) -> Any:
+    return client_for(local_aws.endpoint_url, "s3")
+
+
+def test_it_creates_the_buckets_and_seeds_the_spark_emr_one(local_aws: LocalAWS, s3: Any) -> None:
+    names = {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}
+    assert set(Buckets().names()) <= names
+    for key in SPARK_EMR_SEED:
+        s3.head_object(Bucket="atmo-spark-emr", Key=key)
+    script = s3.get_object(Bucket="atmo-spark-emr", Key="steps/batch.sh")["Body"].read().decode()
+    assert script.startswith("#!/bin/bash") and "stand-in" in script
+    # The provisioners fetch the shared configuration with a plain HTTP GET.
+    url = f"{local_aws.endpoint_url}/atmo-spark-emr/configuration/configuration.json"
+    with urllib.request.urlopen(url) as response:  # noqa: S310 (a local http URL we built)
+        configuration = json.load(response)
+    assert configuration[0]["Classification"] == "spark"
+
+
+def test_a_kept_alive_cluster_starts_bootstraps_and_waits_with_its_own_master_dns(emr: Any) -> None:
+    params = run_job_flow_params(
+        "cluster", keep_alive=True, steps=[api_step("setup-zeppelin", ZEPPELIN_ARGS)]
+    )
+    first = emr.run_job_flow(**params)["JobFlowId"]
+    second = emr.run_job_flow(**params)["JobFlowId"]
+    starting = emr.describe_cluster(ClusterId=first)["Cluster"]
+    assert "MasterPublicDnsName" not in starting
+    assert "ReadyDateTime" not in starting["Status"]["Timeline"]
+
+    assert watch(described_state(emr, first), "WAITING") == [
+        "STARTING",
+        "BOOTSTRAPPING",
+        "RUNNING",
+        "WAITING",
+    ]
+    watch(described_state(emr, second), "WAITING")
+
+    clusters = [emr.describe_cluster(ClusterId=cid)["Cluster"] for cid in (first, second)]
+    assert all("EndDateTime" not in cluster["Status"]["Timeline"] for cluster in clusters)
+    assert clusters[0]["MasterPublicDnsName"] != clusters[1]["MasterPublicDnsName"]
+    summary = listed(emr, first, ["WAITING"])
+    assert summary is not None
+    assert (
+        summary["Status"]["Timeline"]["ReadyDateTime"] == clusters[0]["Status"]["Timeline"]["ReadyDateTime"]
+    )
+    step = emr.list_steps(ClusterId=first)["Steps"][0]
+    assert step["Status"]["State"] == "COMPLETED"
+    emr.terminate_job_flows(JobFlowIds=[first, second])
+
+
+def test_terminating_a_cluster_takes_a_while_and_records_the_user_request(emr: Any) -> None:
+    cluster_id = emr.run_job_flow(**run_job_flow_params("short", keep_alive=True, steps=[]))["JobFlowId"]
+    watch(described_state(emr, cluster_id), "WAITING")
+
+    emr.terminate_job_flows(JobFlowIds=[cluster_id])
+
+    status = emr.describe_cluster(ClusterId=cluster_id)["Cluster"]["Status"]
+    assert status["State"] == "TERMINATING"
+    assert status["StateChangeReason"]["Code"] == "USER_REQUEST"
+    assert "EndDateTime" not in status["Timeline"]
+    assert watch(described_state(emr, cluster_id), "TERMINATED") == ["TERMINATING", "TERMINATED"]
+    summary = listed(emr, cluster_id, ["TERMINATED"])
+    assert summary is not None
+    assert "EndDateTime" in summary["Status"]["Timeline"]
+    assert summary["Status"]["StateChangeReason"]["Code"] == "USER_REQUEST"
+
+
+def test_terminating_an_unknown_cluster_is_an_invalid_request(emr: Any) -> None:
+    with pytest.raises(ClientError) as raised:
+        emr.terminate_job_flows(JobFlowIds=["j-DOESNOTEXIST"])
+    error = raised.value.response["Error"]
+    assert error["Code"] == "InvalidRequestException"
+    assert error["Message"] == "Cluster id 'j-DOESNOTEXIST' is not valid."
+
+
+def test_a_job_cluster_runs_its_steps_terminates_and_leaves_results(emr: Any, s3: Any) -> None:
+    s3.put_object(Bucket="atmo-code", Key="jobs/nightly/analysis.ipynb", Body=b'{"cells": []}')
+    steps = [
+        api_step("setup-zeppelin", ZEPPELIN_ARGS),
+        api_step("RunNotebookStep", job_args("nightly", "s3://atmo-code/jobs/nightly/analysis.ipynb")),
+    ]
+    cluster_id = emr.run_job_flow(**run_job_flow_params("nightly", keep_alive=False, steps=steps))[
+        "JobFlowId"
+    ]
+
+    def listed_state() -> str:
+        summary = listed(emr, cluster_id)
+        assert summary is not None
+        return summary["Status"]["State"]
+
+    seen = watch(listed_state, "TERMINATED")
+
+    assert seen == ["STARTING", "BOOTSTRAPPING", "RUNNING", "TERMINATING", "TERMINATED"]
+    status = emr.describe_cluster(ClusterId=cluster_id)["Cluster"]["Status"]
+    assert status["StateChangeReason"]["Code"] == "ALL_STEPS_COMPLETED"
+    assert {"ReadyDateTime", "EndDateTime"} <= status["Timeline"].keys()
+    assert [step["Status"]["State"] for step in emr.list_steps(ClusterId=cluster_id)["Steps"]] == [
+        "COMPLETED",
+        "COMPLETED",
+    ]
+    keys = [
+        obj["Key"] for obj in s3.list_objects_v2(Bucket="atmo-public-data", Prefix="nightly/")["Contents"]
+    ]
+    data = [key for key in keys if key.startswith("nightly/data/")]
+    assert len(data) == 1 and data[0].endswith("/analysis.ipynb")
+    assert s3.get_object(Bucket="atmo-public-data", Key=data[0])["Body"].read() == b'{"cells": []}'
+    assert any(key.startswith("nightly/logs/") and key.endswith("/nightly.log") for key in keys)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_cli_logs_each_state_change_and_stops_cleanly_on_sigterm() -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    command = [sys.executable, "-m", "atmo.localdev.aws", "--port", str(port), "--speed", "0.05"]
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        emr = client_for(f"http://127.0.0.1:{port}", "emr")
+        started = _when_up(lambda: emr.run_job_flow(**run_job_flow_params("cli", keep_alive=True, steps=[])))
+        cluster_id = started["JobFlowId"]
+        watch(described_state(emr, cluster_id), "WAITING")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=15)
+    assert process.returncode == 0, stderr
+    assert f"{cluster_id}: STARTING -> BOOTSTRAPPING" in stderr
+    assert f"{cluster_id}: BOOTSTRAPPING -> WAITING" in stderr
+
+
+def _when_up(call: Callable[[], Any], timeout: float = 20.0) -> Any:
+    """``call()``'s result once the freshly started server accepts connections."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+# --- tick() with fake times ----------------------------------------------------------
+
+T0 = datetime(2026, 1, 1, 12, 0, 0)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def model_step(name: str, args: list[str], action: str = "TERMINATE_JOB_FLOW") -> dict[str, Any]:
+    """A step as moto's backend receives it from the RunJobFlow parser."""
+    return {"name": name, "action_on_failure": action, "hadoop_jar_step": {"Jar": JAR, "Args": args}}
+
+
+@pytest.fixture
+def backend() -> Iterator[ElasticMapReduceBackend]:
+    """A moto EMR backend of our own (not in moto's registry), with the lifecycle patches."""
+    with patched_emr():
+        yield ElasticMapReduceBackend(region_name="eu-west-3", account_id="000000000000")
+
+
+@pytest.fixture
+def finished_steps() -> list[tuple[Step, datetime]]:
+    return []
+
+
+@pytest.fixture
+def lifecycle(backend: ElasticMapReduceBackend, finished_steps: list[tuple[Step, datetime]]) -> EMRLifecycle:
+    return EMRLifecycle(
+        Timings(),
+        clusters=lambda: backend.clusters.values(),
+        on_step_finished=lambda step, when: finished_steps.append((step, when)),
+    )
+
+
+def new_cluster(
+    backend: ElasticMapReduceBackend, *, keep_alive: bool, steps: list[dict[str, Any]] | None = None
+) -> Cluster:
+    instance_attrs = {
+        "master_instance_type": "c3.4xlarge",
+        "instance_count": 1,
+        "keep_job_flow_alive_when_no_steps": keep_alive,
+        "ec2_subnet_id": None,
+        "emr_managed_master_security_group": None,
+        "emr_managed_slave_security_group": None,
+        "service_access_security_group": None,
+    }
+    return backend.run_job_flow(
+        name="fake-time",
+        log_uri=None,
+        job_flow_role="role",
+        service_role="EMR_DefaultRole",
+        steps=steps or [],
+        instance_attrs=instance_attrs,
+    )
+
+
+def test_tick_moves_a_kept_alive_cluster_to_waiting_on_schedule(
+    backend: ElasticMapReduceBackend, lifecycle: EMRLifecycle
+) -> None:
+    cluster = new_cluster(backend, keep_alive=True)
+    expected = [
+        (0, "STARTING"),
+        (2.9, "STARTING"),
+        (3, "BOOTSTRAPPING"),
+        (7.9, "BOOTSTRAPPING"),
+        (8, "WAITING"),
+    ]
+    for seconds, state in expected:
+        lifecycle.tick(at(seconds))
+        assert cluster.state == state, seconds
+
+    lifecycle.tick(at(1000))
+    assert cluster.state == "WAITING"
+    assert cluster.ready_datetime == at(8)
+    assert cluster.end_datetime is None
+    assert cluster.master_public_dns_name.endswith(".compute.localhost")
+    assert [group.state for group in cluster.instance_groups] == ["RUNNING"]
+
+
+def test_every_cluster_gets_its_own_master_dns_name(
+    backend: ElasticMapReduceBackend, lifecycle: EMRLifecycle
+) -> None:
+    clusters = [new_cluster(backend, keep_alive=True) for _ in range(3)]
+    assert {cluster.master_public_dns_name for cluster in clusters} == {None}
+    lifecycle.tick(at(0))
+    lifecycle.tick(at(8))
+    assert len({cluster.master_public_dns_name for cluster in clusters}) == 3
+
+
+def test_one_late_tick_catches_up_a_whole_job_cluster_with_due_times(
+    backend: ElasticMapReduceBackend,
+    lifecycle: EMRLifecycle,
+    finished_steps: list[tuple[Step, datetime]],
+) -> None:
+    steps = [model_step("setup-zeppelin", ZEPPELIN_ARGS), model_step("run", job_args("x", "s3://c/x.ipynb"))]
+    cluster = new_cluster(backend, keep_alive=False, steps=steps)
+    lifecycle.tick(at(0))
+    lifecycle.tick(at(60))
+
+    assert cluster.state == "TERMINATED"
+    assert cluster.status["StateChangeReason"]["Code"] == "ALL_STEPS_COMPLETED"
+    assert (cluster.ready_datetime, cluster.end_datetime) == (at(8), at(17))
+    timeline = [(step.state, step.start_date_time, step.end_date_time) for step in cluster.steps]
+    assert timeline == [("COMPLETED", at(8), at(11)), ("COMPLETED", at(11), at(14))]
+    assert [(step.name, when) for step, when in finished_steps] == [
+        ("setup-zeppelin", at(11)),
+        ("run", at(14)),
+    ]
+
+
+def test_a_failing_step_ends_the_cluster_with_errors_and_cancels_the_rest(
+    backend: ElasticMapReduceBackend, lifecycle: EMRLifecycle
+) -> None:
+    steps = [model_step("boom", ["s3://b/steps/batch.sh", "--fail"]), model_step("next", ZEPPELIN_ARGS)]
+    cluster = new_cluster(backend, keep_alive=True, steps=steps)
+    lifecycle.tick(at(0))
+    lifecycle.tick(at(60))
+
+    assert cluster.state == "TERMINATED_WITH_ERRORS"
+    assert cluster.status["StateChangeReason"]["Code"] == "STEP_FAILURE"
+    assert [step.state for step in cluster.steps] == ["FAILED", "CANCELLED"]
+
+
+def test_a_failing_step_with_continue_lets_the_next_steps_run(
+    backend: ElasticMapReduceBackend, lifecycle: EMRLifecycle
+) -> None:
+    steps = [model_step("boom", ["--fail"], action="CONTINUE"), model_step("next", ZEPPELIN_ARGS)]
+    cluster = new_cluster(backend, keep_alive=False, steps=steps)
+    lifecycle.tick(at(0))
+    lifecycle.tick(at(60))
+
+    assert [step.state for step in cluster.steps] == ["FAILED", "COMPLETED"]
+    assert cluster.state == "TERMINATED"
+
+
+def test_terminate_job_flows_passes_through_terminating(
+    backend: ElasticMapReduceBackend, lifecycle: EMRLifecycle
+) -> None:
+    cluster = new_cluster(backend, keep_alive=True)
+    lifecycle.tick(at(0))
+    lifecycle.tick(at(8))
+
+    backend.terminate_job_flows([cluster.id])
+
+    assert cluster.state == "TERMINATING"
+    assert cluster.status["StateChangeReason"]["Code"] == "USER_REQUEST"
+    lifecycle.tick(at(20))  # the lifecycle notices the request here
+    lifecycle.tick(at(22.9))
+    assert (cluster.state, cluster.end_datetime) == ("TERMINATING", None)
+    lifecycle.tick(at(23))
+    assert (cluster.state, cluster.end_datetime) == ("TERMINATED", at(23))
+    assert cluster.status["StateChangeReason"]["Code"] == "USER_REQUEST"
+
+
+def test_terminating_an_unknown_id_raises_invalid_cluster(backend: ElasticMapReduceBackend) -> None:
+    with pytest.raises(InvalidCluster):
+        backend.terminate_job_flows(["j-NOPE"])
+
+
+def test_a_step_added_to_a_waiting_cluster_runs_from_the_next_tick(
+    backend: ElasticMapReduceBackend, lifecycle: EMRLifecycle
+) -> None:
+    cluster = new_cluster(backend, keep_alive=True)
+    lifecycle.tick(at(0))
+    lifecycle.tick(at(8))
+
+    (step,) = backend.add_job_flow_steps(cluster.id, [model_step("late", ZEPPELIN_ARGS)])
+    assert (cluster.state, step.state) == ("WAITING", "PENDING")
+
+    lifecycle.tick(at(30))
+    assert (cluster.state, step.state, step.start_date_time) == ("RUNNING", "RUNNING", at(30))
+    lifecycle.tick(at(33))
+    assert (cluster.state, step.state) == ("WAITING", "COMPLETED")
+
+
+def test_nested_patches_are_undone_by_the_outermost_block() -> None:
+    before = Cluster.__dict__["add_steps"]
+    with patched_emr():
+        patched = Cluster.__dict__["add_steps"]
+        with patched_emr():
+            pass
+        assert Cluster.__dict__["add_steps"] is patched
+    assert Cluster.__dict__["add_steps"] is before
+
+
+# --- small pure parts --------------------------------------------------------------
+
+
+def test_job_step_args_are_read_from_the_batch_step() -> None:
+    args = job_args("nightly", "s3://atmo-code/jobs/nightly/a.ipynb", "atmo-private-data")
+    assert parse_job_step_args(args) == JobStepArgs(
+        "nightly", "atmo-code", "jobs/nightly/a.ipynb", "atmo-private-data"
+    )
+    assert parse_job_step_args(ZEPPELIN_ARGS) is None
+    assert parse_job_step_args(job_args("nightly", "/local/a.ipynb")) is None
+
+
+@pytest.mark.parametrize(
+    ("args", "fails"),
+    [
+        (ZEPPELIN_ARGS, False),
+        (job_args("x", "s3://c/jobs/x/analysis.ipynb"), False),
+        (job_args("x", "s3://c/jobs/x/Fail-fast.ipynb"), True),
+        (["s3://b/steps/fail.sh"], True),
+        (["s3://b/steps/batch.sh", "--fail"], True),
+        ([], False),
+    ],
+)
+def test_steps_fail_by_local_convention(args: list[str], fails: bool) -> None:
+    assert step_should_fail(args) is fails
+
+
+def test_buckets_come_from_the_environment_with_the_settings_defaults() -> None:
+    buckets = Buckets.from_env({"AWS_CODE_BUCKET": "my-code", "AWS_LOG_BUCKET": ""})
+    assert buckets == Buckets(code="my-code")
+    assert buckets.names() == (
+        "my-code",
+        "atmo-public-data",
+        "atmo-private-data",
+        "atmo-logs",
+        "atmo-spark-emr",
+    )
+
+
+def test_timings_scale_with_speed() -> None:
+    assert Timings().scaled(0.5) == Timings(starting=1.5, bootstrapping=2.5, step=1.5, terminating=1.5)
+    with pytest.raises(ValueError):
+        Timings().scaled(0)

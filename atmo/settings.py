@@ -62,6 +62,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 INSTALLED_APPS = [
     "atmo.apps.AtmoAppConfig",
     "atmo.clusters",
+    "atmo.keys.apps.KeysAppConfig",
     "atmo.users",
     "atmo.stats",
     # Third party

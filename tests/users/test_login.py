@@ -9,13 +9,17 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from django.contrib.auth import get_user_model
-from oidc_provider_mock import run_server_in_thread
 
 from atmo.users.utils import generate_username_from_email, is_allowed_email
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 @pytest.fixture(scope="module")
 def oidc_provider() -> Iterator[str]:
+    # Imported here: authlib forces its deprecation warnings on at import time.
+    from oidc_provider_mock import run_server_in_thread
+
     with run_server_in_thread() as server:
         yield f"http://localhost:{server.server_port}"
 

@@ -1,0 +1,1 @@
+"""Public SSH keys that analysts install on their clusters."""

@@ -388,7 +388,27 @@ CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
 CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 CELERY_REDBEAT_REDIS_URL = REDIS_URL
 CELERY_REDBEAT_LOCK_TIMEOUT = 25
+# How often cluster states are copied from EMR. Real clusters take minutes to
+# start, so a minute is plenty; the local emulator moves in seconds.
+ATMO_CLUSTER_SYNC_SECONDS = envint("ATMO_CLUSTER_SYNC_SECONDS", 5 if ENVIRONMENT == "dev" else 60)
+# Periodic sweeps: each entry names its task by dotted path; "expires" drops runs
+# that piled up while no worker was there, rather than running them all at once.
 CELERY_BEAT_SCHEDULE = {
+    "deactivate_clusters": {
+        "task": "atmo.clusters.tasks.deactivate_clusters",
+        "schedule": crontab(minute="*"),
+        "options": {"soft_time_limit": 15, "expires": 40},
+    },
+    "send_expiration_mails": {
+        "task": "atmo.clusters.tasks.send_expiration_mails",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
+    },
+    "update_clusters": {
+        "task": "atmo.clusters.tasks.update_clusters",
+        "schedule": timedelta(seconds=ATMO_CLUSTER_SYNC_SECONDS),
+        "options": {"soft_time_limit": 50, "expires": ATMO_CLUSTER_SYNC_SECONDS},
+    },
     "clean_orphan_obj_perms": {
         "task": "atmo.tasks.cleanup_permissions",
         "schedule": crontab(hour=3, minute=30),

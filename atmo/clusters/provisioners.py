@@ -1,0 +1,160 @@
+"""EMR calls for on-demand clusters (the AWS seam; see atmo.provisioners)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from constance import config as live
+
+from atmo.provisioners import AWSError, Provisioner
+
+logger = logging.getLogger(__name__)
+
+#: EMR's answer when asked about a cluster id it does not know.
+UNKNOWN_CLUSTER_CODES = frozenset({"InvalidRequestException", "ValidationException"})
+
+
+class ClusterNotFound(AWSError):
+    """EMR does not know (or no longer knows) the cluster."""
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    """What EMR says about one cluster."""
+
+    jobflow_id: str
+    state: str
+    creation_datetime: datetime | None
+    ready_datetime: datetime | None
+    end_datetime: datetime | None
+    state_change_reason_code: str | None
+    state_change_reason_message: str | None
+    public_dns: str | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        # Dict-style access, as the original API returned dicts.
+        return getattr(self, key)
+
+
+def _aws_error(exc: ClientError, jobflow_id: str | None = None) -> AWSError:
+    error = AWSError.from_client_error(exc)
+    unknown = error.code in UNKNOWN_CLUSTER_CODES and "not valid" in error.message.lower()
+    if jobflow_id and unknown:
+        return ClusterNotFound(error.message, code=error.code, operation=error.operation)
+    return error
+
+
+class ClusterProvisioner(Provisioner):
+    """Starts, describes, lists and stops on-demand clusters."""
+
+    log_dir = "clusters"
+    name_component = "cluster"
+
+    def job_flow_params(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """The shared parameters, kept alive between steps: it is interactive."""
+        params = super().job_flow_params(*args, **kwargs)
+        params["Instances"]["KeepJobFlowAliveWhenNoSteps"] = True
+        return params
+
+    def start(
+        self,
+        user_username: str,
+        user_email: str,
+        identifier: str,
+        emr_release: str,
+        size: int,
+        public_key: str,
+    ) -> str:
+        """Ask EMR for a cluster; returns its job flow id. Raises :class:`AWSError`."""
+        params = self.job_flow_params(user_username, user_email, identifier, emr_release, size)
+        params["BootstrapActions"] = [
+            {
+                "Name": "setup-telemetry-cluster",
+                "ScriptBootstrapAction": {
+                    "Path": self.script_uri,
+                    "Args": [
+                        "--public-key",
+                        public_key,
+                        "--email",
+                        user_email,
+                        "--efs-dns",
+                        live.AWS_EFS_DNS,
+                    ],
+                },
+            }
+        ]
+        params["Steps"] = [
+            {
+                "Name": "setup-zeppelin",
+                "ActionOnFailure": "TERMINATE_JOB_FLOW",
+                "HadoopJarStep": {"Jar": self.jar_uri, "Args": [self.zeppelin_uri]},
+            }
+        ]
+        try:
+            jobflow_id = self.emr.run_job_flow(**params)["JobFlowId"]
+        except ClientError as exc:
+            logger.warning(
+                "EMR refused to start a cluster",
+                extra={"identifier": identifier, "code": exc.response.get("Error", {}).get("Code")},
+            )
+            raise _aws_error(exc) from exc
+        except BotoCoreError as exc:
+            raise AWSError(f"AWS could not be reached: {exc}") from exc
+        logger.info("cluster requested", extra={"identifier": identifier, "jobflow_id": jobflow_id})
+        return jobflow_id
+
+    def info(self, jobflow_id: str) -> ClusterInfo:
+        """DescribeCluster, formatted. Raises :class:`ClusterNotFound` for unknown ids."""
+        try:
+            cluster = self.emr.describe_cluster(ClusterId=jobflow_id)["Cluster"]
+        except ClientError as exc:
+            raise _aws_error(exc, jobflow_id) from exc
+        return self.format_info(cluster)
+
+    def list(self, created_after: datetime, created_before: datetime | None = None) -> list[ClusterInfo]:
+        """ListClusters from ``created_after`` on, one call per page of 50."""
+        kwargs: dict[str, Any] = {"CreatedAfter": created_after}
+        if created_before is not None:
+            kwargs["CreatedBefore"] = created_before
+        clusters: list[ClusterInfo] = []
+        try:
+            for page in self.emr.get_paginator("list_clusters").paginate(**kwargs):
+                clusters.extend(self.format_list(cluster) for cluster in page.get("Clusters", []))
+        except ClientError as exc:
+            raise _aws_error(exc) from exc
+        return clusters
+
+    def stop(self, jobflow_id: str) -> None:
+        """TerminateJobFlows. Raises :class:`ClusterNotFound` for unknown ids."""
+        try:
+            self.emr.terminate_job_flows(JobFlowIds=[jobflow_id])
+        except ClientError as exc:
+            raise _aws_error(exc, jobflow_id) from exc
+        logger.info("cluster termination requested", extra={"jobflow_id": jobflow_id})
+
+    def format_info(self, cluster: dict[str, Any]) -> ClusterInfo:
+        return self._format(cluster, public_dns=cluster.get("MasterPublicDnsName"))
+
+    def format_list(self, cluster: dict[str, Any]) -> ClusterInfo:
+        # ListClusters has no master DNS name; DescribeCluster fills it in later.
+        return self._format(cluster, public_dns=None)
+
+    @staticmethod
+    def _format(cluster: dict[str, Any], public_dns: str | None) -> ClusterInfo:
+        status = cluster.get("Status", {})
+        timeline = status.get("Timeline", {})
+        reason = status.get("StateChangeReason", {})
+        return ClusterInfo(
+            jobflow_id=cluster["Id"],
+            state=status.get("State", ""),
+            creation_datetime=timeline.get("CreationDateTime"),
+            ready_datetime=timeline.get("ReadyDateTime"),
+            end_datetime=timeline.get("EndDateTime"),
+            state_change_reason_code=reason.get("Code"),
+            state_change_reason_message=reason.get("Message"),
+            public_dns=public_dns or None,
+        )

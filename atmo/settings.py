@@ -13,6 +13,7 @@ The name also ends up in EMR job-flow names and the ``Environment`` tag.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url

@@ -39,7 +39,7 @@ static: static/vendor/.installed ## Copy the front-end packages into static/vend
 
 requirements: $(BIN)/python ## Re-compile requirements/*.txt (pinned, with hashes) from the .in files
 	$(BIN)/python -m pip install --quiet pip-tools
-	for name in base local tests; do \
+	for name in base local tests docs; do \
 	  $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	    --no-emit-index-url --no-emit-find-links -o requirements/$$name.txt requirements/$$name.in || exit 1; \
 	done

@@ -10,6 +10,8 @@ from constance import config as live
 from django.contrib.auth import get_user_model
 from django_redis import get_redis_connection
 
+from tests.aws import AWSStubs, stubbed_aws
+
 
 @pytest.fixture(autouse=True)
 def clean_redis() -> Iterator[None]:
@@ -54,3 +56,39 @@ def live_setting() -> Any:
             setattr(live, name, value)
 
     return change
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[str]:
+    """Base URL of a mock OpenID Connect provider running in a thread for the session.
+
+    Any client id/secret is accepted, and the subject typed into its form becomes the
+    ``email`` claim.
+    """
+    from oidc_provider_mock import run_server_in_thread
+
+    with run_server_in_thread(port=0) as server:
+        yield f"http://localhost:{server.server_port}"
+
+
+@pytest.fixture
+def oidc_settings(settings: Any, oidc_provider: str) -> Any:
+    """Points the relying party (mozilla-django-oidc) at the mock provider for one test."""
+    settings.OIDC_RP_CLIENT_ID = "atmo-browser-tests"
+    settings.OIDC_RP_CLIENT_SECRET = "atmo-browser-tests-secret"
+    settings.OIDC_OP_AUTHORIZATION_ENDPOINT = f"{oidc_provider}/oauth2/authorize"
+    settings.OIDC_OP_TOKEN_ENDPOINT = f"{oidc_provider}/oauth2/token"
+    settings.OIDC_OP_USER_ENDPOINT = f"{oidc_provider}/userinfo"
+    settings.OIDC_OP_JWKS_ENDPOINT = f"{oidc_provider}/jwks"
+    settings.OIDC_RP_SIGN_ALGO = "RS256"
+    # The mock's ID tokens carry no key id.
+    settings.OIDC_VERIFY_KID = False
+    return settings
+
+
+@pytest.fixture
+def aws() -> Iterator[AWSStubs]:
+    """Every AWS client ATMO makes is stubbed; unexpected or leftover calls fail the test."""
+    with stubbed_aws() as stubs:
+        yield stubs
+        stubs.assert_no_pending_responses()

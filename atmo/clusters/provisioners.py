@@ -136,12 +136,15 @@ class ClusterProvisioner(Provisioner):
             raise _aws_error(exc, jobflow_id) from exc
         logger.info("cluster termination requested", extra={"jobflow_id": jobflow_id})
 
-    def format_info(self, cluster: dict[str, Any]) -> ClusterInfo:
-        return self._format(cluster, public_dns=cluster.get("MasterPublicDnsName"))
+    @classmethod
+    def format_info(cls, cluster: dict[str, Any]) -> ClusterInfo:
+        """A DescribeCluster ``Cluster`` as :class:`ClusterInfo`."""
+        return cls._format(cluster, public_dns=cluster.get("MasterPublicDnsName"))
 
-    def format_list(self, cluster: dict[str, Any]) -> ClusterInfo:
-        # ListClusters has no master DNS name; DescribeCluster fills it in later.
-        return self._format(cluster, public_dns=None)
+    @classmethod
+    def format_list(cls, cluster: dict[str, Any]) -> ClusterInfo:
+        """A ListClusters entry as :class:`ClusterInfo` (it carries no master DNS name)."""
+        return cls._format(cluster, public_dns=None)
 
     @staticmethod
     def _format(cluster: dict[str, Any], public_dns: str | None) -> ClusterInfo:

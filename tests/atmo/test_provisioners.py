@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import io
-import json
 from typing import Any
 
 import pytest
-from botocore.response import StreamingBody
-from botocore.stub import Stubber
 
 from atmo.provisioners import AWSError, Provisioner, is_throttling
-
-CONFIGURATION = [{"Classification": "spark", "Properties": {"maximizeResourceAllocation": "true"}}]
+from tests.aws import SPARK_CONFIGURATION, AWSStubs
 
 
 class ExampleProvisioner(Provisioner):
@@ -21,24 +16,8 @@ class ExampleProvisioner(Provisioner):
 
 
 @pytest.fixture
-def provisioner() -> ExampleProvisioner:
+def provisioner(aws: AWSStubs) -> ExampleProvisioner:
     return ExampleProvisioner()
-
-
-@pytest.fixture
-def s3_stub(provisioner: ExampleProvisioner) -> Any:
-    with Stubber(provisioner.s3) as stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
-
-
-def stub_configuration(s3_stub: Any, bucket: str = "atmo-spark-emr") -> None:
-    body = json.dumps(CONFIGURATION).encode()
-    s3_stub.add_response(
-        "get_object",
-        {"Body": StreamingBody(io.BytesIO(body), len(body))},
-        {"Bucket": bucket, "Key": "configuration/configuration.json"},
-    )
 
 
 def test_clients_use_the_configured_region(provisioner: ExampleProvisioner, settings: Any) -> None:
@@ -53,26 +32,26 @@ def test_uris_come_from_the_live_spark_emr_bucket(live_setting: Any) -> None:
     assert provisioner.zeppelin_uri == "s3://other-bucket/steps/zeppelin/zeppelin.sh"
 
 
-def test_spark_emr_configuration_is_read_from_s3(provisioner: ExampleProvisioner, s3_stub: Any) -> None:
-    stub_configuration(s3_stub)
-    assert provisioner.spark_emr_configuration() == CONFIGURATION
+def test_spark_emr_configuration_is_read_from_s3(provisioner: ExampleProvisioner, aws: AWSStubs) -> None:
+    aws.add_spark_configuration()
+    assert provisioner.spark_emr_configuration() == SPARK_CONFIGURATION
 
 
-def test_a_missing_configuration_becomes_an_aws_error(provisioner: ExampleProvisioner, s3_stub: Any) -> None:
-    s3_stub.add_client_error("get_object", "NoSuchKey", "The specified key does not exist.", 404)
+def test_a_missing_configuration_becomes_an_aws_error(provisioner: ExampleProvisioner, aws: AWSStubs) -> None:
+    aws.s3.add_client_error("get_object", "NoSuchKey", "The specified key does not exist.", 404)
     with pytest.raises(AWSError) as excinfo:
         provisioner.spark_emr_configuration()
     assert excinfo.value.code == "NoSuchKey"
     assert excinfo.value.message == "The specified key does not exist."
 
 
-def test_job_flow_params_for_a_single_node(provisioner: ExampleProvisioner, s3_stub: Any) -> None:
-    stub_configuration(s3_stub)
+def test_job_flow_params_for_a_single_node(provisioner: ExampleProvisioner, aws: AWSStubs) -> None:
+    aws.add_spark_configuration()
     params = provisioner.job_flow_params("alice", "alice@example.com", "curious-curie-0001", "7.1.0", 1)
     assert params["Name"] == "atmo-test-example-alice-curious-curie-0001"
     assert params["LogUri"].startswith("s3://atmo-logs/examples/curious-curie-0001/")
     assert params["ReleaseLabel"] == "emr-7.1.0"
-    assert params["Configurations"] == CONFIGURATION
+    assert params["Configurations"] == SPARK_CONFIGURATION
     assert params["Instances"]["InstanceGroups"] == [
         {
             "Name": "Master",
@@ -98,10 +77,10 @@ def test_job_flow_params_for_a_single_node(provisioner: ExampleProvisioner, s3_s
 
 
 def test_core_nodes_use_spot_with_the_live_bid(
-    provisioner: ExampleProvisioner, s3_stub: Any, live_setting: Any
+    provisioner: ExampleProvisioner, aws: AWSStubs, live_setting: Any
 ) -> None:
     live_setting(AWS_USE_SPOT_INSTANCES=True, AWS_SPOT_BID_CORE=0.5)
-    stub_configuration(s3_stub)
+    aws.add_spark_configuration()
     params = provisioner.job_flow_params("alice", "alice@example.com", "x", "7.1.0", 5)
     assert params["Instances"]["InstanceGroups"][1] == {
         "Name": "Worker Instances",
@@ -114,10 +93,10 @@ def test_core_nodes_use_spot_with_the_live_bid(
 
 
 def test_core_nodes_are_on_demand_when_spot_is_off(
-    provisioner: ExampleProvisioner, s3_stub: Any, live_setting: Any
+    provisioner: ExampleProvisioner, aws: AWSStubs, live_setting: Any
 ) -> None:
     live_setting(AWS_USE_SPOT_INSTANCES=False)
-    stub_configuration(s3_stub)
+    aws.add_spark_configuration()
     core = provisioner.job_flow_params("a", "a@example.com", "x", "7.1.0", 3)["Instances"]["InstanceGroups"][
         1
     ]

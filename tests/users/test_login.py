@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,27 +12,6 @@ from django.contrib.auth import get_user_model
 from atmo.users.utils import generate_username_from_email, is_allowed_email
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture(scope="module")
-def oidc_provider() -> Iterator[str]:
-    # Imported here: authlib forces its deprecation warnings on at import time.
-    from oidc_provider_mock import run_server_in_thread
-
-    with run_server_in_thread() as server:
-        yield f"http://localhost:{server.server_port}"
-
-
-@pytest.fixture
-def oidc_settings(settings: Any, oidc_provider: str) -> Any:
-    settings.OIDC_RP_CLIENT_ID = "atmo-test"
-    settings.OIDC_RP_CLIENT_SECRET = "atmo-test-secret"
-    settings.OIDC_OP_AUTHORIZATION_ENDPOINT = f"{oidc_provider}/oauth2/authorize"
-    settings.OIDC_OP_TOKEN_ENDPOINT = f"{oidc_provider}/oauth2/token"
-    settings.OIDC_OP_USER_ENDPOINT = f"{oidc_provider}/userinfo"
-    settings.OIDC_OP_JWKS_ENDPOINT = f"{oidc_provider}/jwks"
-    settings.OIDC_VERIFY_KID = False
-    return settings
 
 
 def sign_in(client: Any, email: str) -> Any:

@@ -1,0 +1,54 @@
+"""The AWS seam in tests: botocore Stubbers behind ``atmo.provisioners.client``."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest import mock
+
+import boto3
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+
+SPARK_CONFIGURATION = [{"Classification": "spark", "Properties": {"maximizeResourceAllocation": "true"}}]
+
+
+class AWSStubs:
+    """One stubbed client per service; every client ATMO makes is one of these."""
+
+    def __init__(self) -> None:
+        self.clients = {service: boto3.client(service, region_name="us-west-2") for service in ("emr", "s3")}
+        self.stubbers = {service: Stubber(client) for service, client in self.clients.items()}
+        self.emr = self.stubbers["emr"]
+        self.s3 = self.stubbers["s3"]
+
+    def client(self, service: str, *args: Any, **kwargs: Any) -> Any:
+        return self.clients[service]
+
+    def add_spark_configuration(self, bucket: str = "atmo-spark-emr") -> None:
+        body = json.dumps(SPARK_CONFIGURATION).encode()
+        self.s3.add_response(
+            "get_object",
+            {"Body": StreamingBody(io.BytesIO(body), len(body))},
+            {"Bucket": bucket, "Key": "configuration/configuration.json"},
+        )
+
+    def assert_no_pending_responses(self) -> None:
+        for stubber in self.stubbers.values():
+            stubber.assert_no_pending_responses()
+
+
+@contextmanager
+def stubbed_aws() -> Iterator[AWSStubs]:
+    stubs = AWSStubs()
+    with mock.patch("atmo.provisioners.client", side_effect=stubs.client):
+        for stubber in stubs.stubbers.values():
+            stubber.activate()
+        try:
+            yield stubs
+        finally:
+            for stubber in stubs.stubbers.values():
+                stubber.deactivate()

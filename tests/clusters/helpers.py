@@ -1,0 +1,57 @@
+"""Helpers for the cluster tests: rows and the AWS seam (botocore Stubbers)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from atmo.clusters.models import Cluster, EMRRelease
+from atmo.keys.models import SSHKey
+
+PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGK0Xd9jJo6lBQ4o9kiV0S3xqzJm4Yy0kQvXfW0qvYtm alice@laptop"
+
+
+def make_release(version: str = "7.1.0") -> EMRRelease:
+    return EMRRelease.objects.get_or_create(version=version)[0]
+
+
+def make_key(user: Any) -> SSHKey:
+    return SSHKey.objects.create(created_by=user, title="laptop", key=PUBLIC_KEY)
+
+
+def make_cluster(user: Any, **fields: Any) -> Cluster:
+    values: dict[str, Any] = {
+        "created_by": user,
+        "emr_release": make_release(),
+        "identifier": "curious-curie-0001",
+        "size": 3,
+        "lifetime": 8,
+    }
+    values.update(fields)
+    return Cluster.objects.create(**values)
+
+
+def emr_cluster(
+    jobflow_id: str,
+    state: str = "WAITING",
+    created: datetime | None = None,
+    ready: datetime | None = None,
+    ended: datetime | None = None,
+    reason: tuple[str, str] | None = None,
+    public_dns: str | None = None,
+) -> dict[str, Any]:
+    """A cluster as DescribeCluster/ListClusters return it."""
+    timeline: dict[str, Any] = {"CreationDateTime": created or timezone.now()}
+    if ready:
+        timeline["ReadyDateTime"] = ready
+    if ended:
+        timeline["EndDateTime"] = ended
+    status: dict[str, Any] = {"State": state, "Timeline": timeline}
+    if reason:
+        status["StateChangeReason"] = {"Code": reason[0], "Message": reason[1]}
+    cluster: dict[str, Any] = {"Id": jobflow_id, "Name": f"atmo-test-cluster-{jobflow_id}", "Status": status}
+    if public_dns:
+        cluster["MasterPublicDnsName"] = public_dns
+    return cluster

@@ -1,0 +1,255 @@
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+from unittest import mock
+
+import pytest
+from botocore.stub import ANY
+from celery.exceptions import Retry
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+
+from atmo.clusters import tasks
+from atmo.clusters.models import Cluster
+from tests.aws import AWSStubs
+from tests.clusters.helpers import emr_cluster, make_cluster, make_key
+
+pytestmark = pytest.mark.django_db
+
+
+def add_listing(aws: AWSStubs, clusters: list[dict[str, Any]], page_size: int = 50) -> int:
+    """Stub ListClusters as EMR pages it; returns the number of pages (calls)."""
+    pages = [clusters[i : i + page_size] for i in range(0, len(clusters), page_size)] or [[]]
+    for number, page in enumerate(pages):
+        response: dict[str, Any] = {"Clusters": page}
+        expected: dict[str, Any] = {"CreatedAfter": ANY}
+        if number:
+            expected["Marker"] = f"page-{number}"
+        if number < len(pages) - 1:
+            response["Marker"] = f"page-{number + 1}"
+        aws.emr.add_response("list_clusters", response, expected)
+    return len(pages)
+
+
+def test_update_clusters_with_120_clusters_makes_3_list_calls_and_no_describe(
+    user: Any, aws: AWSStubs, django_capture_on_commit_callbacks: Any
+) -> None:
+    started = timezone.now() - timedelta(minutes=20)
+    for n in range(120):
+        make_cluster(user, identifier=f"c-{n}", jobflow_id=f"j-{n}", most_recent_status="STARTING")
+    calls = add_listing(aws, [emr_cluster(f"j-{n}", "WAITING", started, started) for n in range(120)])
+    assert calls == 3
+
+    with (
+        mock.patch.object(tasks.update_master_address, "delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        updated = tasks.update_clusters()
+
+    # The stubber would have failed on any call it was not given (DescribeCluster included).
+    assert len(updated) == 120
+    assert Cluster.objects.filter(most_recent_status="WAITING").count() == 120
+    # ListClusters has no DNS names: one follow-up per newly ready cluster.
+    assert delay.call_count == 120
+
+
+def test_update_clusters_without_active_clusters_asks_aws_nothing(user: Any, aws: AWSStubs) -> None:
+    make_cluster(user, jobflow_id="j-1", most_recent_status="TERMINATED")
+    assert tasks.update_clusters() == []
+
+
+def test_update_clusters_skips_requests_not_yet_at_emr(user: Any, aws: AWSStubs) -> None:
+    make_cluster(user)  # REQUESTED, no job flow id
+    assert tasks.update_clusters() == []
+
+
+def test_a_cluster_missing_from_emr_for_long_is_marked_terminated(user: Any, aws: AWSStubs) -> None:
+    old = make_cluster(user, identifier="old", jobflow_id="j-old", most_recent_status="WAITING")
+    Cluster.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    fresh = make_cluster(user, identifier="fresh", jobflow_id="j-fresh", most_recent_status="STARTING")
+    add_listing(aws, [])
+    tasks.update_clusters()
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert old.is_terminated and "no longer knows" in old.status_message
+    assert fresh.most_recent_status == "STARTING"
+
+
+def test_update_clusters_retries_when_throttled(user: Any, aws: AWSStubs) -> None:
+    make_cluster(user, jobflow_id="j-1", most_recent_status="STARTING")
+    aws.emr.add_client_error("list_clusters", "ThrottlingException", "Rate exceeded", 400)
+    with (
+        mock.patch.object(tasks.update_clusters, "retry", side_effect=Retry()) as retry,
+        pytest.raises(Retry),
+    ):
+        tasks.update_clusters()
+    countdown = retry.call_args.kwargs["countdown"]
+    assert 0 <= countdown <= 1  # first retry: full jitter over [0, 1] seconds
+
+
+def test_update_master_address_stores_the_dns_name(user: Any, aws: AWSStubs) -> None:
+    cluster = make_cluster(user, jobflow_id="j-1", most_recent_status="WAITING")
+    aws.emr.add_response(
+        "describe_cluster",
+        {"Cluster": emr_cluster("j-1", "WAITING", public_dns="master.example")},
+        {"ClusterId": "j-1"},
+    )
+    assert tasks.update_master_address(cluster.pk) == "master.example"
+    cluster.refresh_from_db()
+    assert cluster.master_address == "master.example"
+    # Known already: no second DescribeCluster unless forced.
+    assert tasks.update_master_address(cluster.pk) is None
+
+
+def test_update_master_address_of_a_vanished_cluster_marks_it_gone(user: Any, aws: AWSStubs) -> None:
+    cluster = make_cluster(user, jobflow_id="j-1", most_recent_status="WAITING")
+    aws.emr.add_client_error(
+        "describe_cluster", "InvalidRequestException", "Cluster id 'j-1' is not valid.", 400
+    )
+    assert tasks.update_master_address(cluster.pk) is None
+    cluster.refresh_from_db()
+    assert cluster.is_terminated
+
+
+def test_update_master_address_of_a_missing_row_does_nothing(aws: AWSStubs) -> None:
+    assert tasks.update_master_address(987654) is None
+
+
+def test_provision_cluster_task_starts_the_cluster(user: Any, aws: AWSStubs) -> None:
+    cluster = make_cluster(user, ssh_key=make_key(user))
+    aws.add_spark_configuration()
+    aws.emr.add_response("run_job_flow", {"JobFlowId": "j-42"}, None)
+    assert tasks.provision_cluster.apply(args=[cluster.pk]).get() == "j-42"
+
+
+def test_provision_cluster_retries_throttling_then_gives_up_with_a_message(user: Any, aws: AWSStubs) -> None:
+    cluster = make_cluster(user, ssh_key=make_key(user))
+    for _ in range(2):
+        aws.add_spark_configuration()
+        aws.emr.add_client_error("run_job_flow", "ThrottlingException", "Rate exceeded", 400)
+    with (
+        mock.patch.object(tasks.provision_cluster, "retry", side_effect=Retry()) as retry,
+        pytest.raises(Retry),
+    ):
+        tasks.provision_cluster(cluster.pk)
+    assert retry.called
+    cluster.refresh_from_db()
+    assert cluster.most_recent_status == Cluster.REQUESTED
+
+    # The last allowed attempt: the user is told instead of waiting forever.
+    tasks.provision_cluster.push_request(retries=tasks.provision_cluster.max_retries)
+    try:
+        tasks.provision_cluster.run(cluster.pk)
+    finally:
+        tasks.provision_cluster.pop_request()
+    cluster.refresh_from_db()
+    assert cluster.is_failed
+    assert "throttling" in cluster.status_message
+
+
+def test_deactivate_clusters_terminates_only_expired_active_ones(user: Any, aws: AWSStubs) -> None:
+    expired = make_cluster(user, identifier="expired", jobflow_id="j-1", most_recent_status="WAITING")
+    Cluster.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    make_cluster(user, identifier="alive", jobflow_id="j-2", most_recent_status="WAITING")
+    done = make_cluster(user, identifier="done", jobflow_id="j-3", most_recent_status="TERMINATED")
+    Cluster.objects.filter(pk=done.pk).update(expires_at=timezone.now() - timedelta(hours=1))
+    aws.emr.add_response("terminate_job_flows", {}, {"JobFlowIds": ["j-1"]})
+    aws.emr.add_response(
+        "describe_cluster", {"Cluster": emr_cluster("j-1", "TERMINATING")}, {"ClusterId": "j-1"}
+    )
+    assert tasks.deactivate_clusters() == [["expired", expired.pk]]
+
+
+def test_deactivate_clusters_survives_aws_refusing(user: Any, aws: AWSStubs) -> None:
+    cluster = make_cluster(user, jobflow_id="j-1", most_recent_status="WAITING")
+    Cluster.objects.filter(pk=cluster.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    aws.emr.add_client_error("terminate_job_flows", "AccessDeniedException", "Not authorized", 403)
+    assert tasks.deactivate_clusters() == []
+    cluster.refresh_from_db()
+    assert cluster.most_recent_status == "WAITING"
+
+
+def expiring(user: Any, minutes: int = 30, **fields: Any) -> Cluster:
+    cluster = make_cluster(user, most_recent_status="WAITING", jobflow_id="j-1", **fields)
+    Cluster.objects.filter(pk=cluster.pk).update(expires_at=timezone.now() + timedelta(minutes=minutes))
+    cluster.refresh_from_db()
+    return cluster
+
+
+def test_expiration_mail_names_the_real_expiry_and_is_sent_once(user: Any) -> None:
+    cluster = expiring(user, minutes=30)
+    expiring(user, minutes=90, identifier="later")  # outside the hour: no mail yet
+    assert tasks.send_expiration_mails() == [cluster.pk]
+    assert tasks.send_expiration_mails() == []
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["alice@example.com"]
+    assert message.subject == "[ATMO] Cluster curious-curie-0001 is expiring soon"
+    assert cluster.expires_at.strftime("%Y-%m-%d %H:%M") + " UTC" in message.body
+    assert f"http://localhost:8000/clusters/{cluster.pk}/extend/" in message.body
+    assert message.alternatives[0][1] == "text/html"
+
+
+def test_an_extension_arms_the_mail_again(user: Any) -> None:
+    cluster = expiring(user, minutes=30)
+    tasks.send_expiration_mails()
+    cluster.extend(2)
+    assert tasks.send_expiration_mails() == []  # new expiry is more than an hour away
+    Cluster.objects.filter(pk=cluster.pk).update(expires_at=timezone.now() + timedelta(minutes=20))
+    assert tasks.send_expiration_mails() == [cluster.pk]
+    assert len(mail.outbox) == 2
+
+
+def test_a_worker_running_meanwhile_does_not_send_a_second_mail(user: Any) -> None:
+    """The second run starts while the first is sending: the claim keeps it out."""
+    cluster = expiring(user)
+    from atmo import mail as atmo_mail
+
+    real_send = atmo_mail.send_templated_mail
+    second_run: list[list[int]] = []
+
+    def send_and_race(*args: Any, **kwargs: Any) -> None:
+        second_run.append(tasks.send_expiration_mails())
+        real_send(*args, **kwargs)
+
+    with mock.patch.object(tasks, "send_templated_mail", side_effect=send_and_race):
+        assert tasks.send_expiration_mails() == [cluster.pk]
+    assert second_run == [[]]
+    assert len(mail.outbox) == 1
+
+
+def test_a_failed_send_leaves_the_mail_for_the_next_run(user: Any) -> None:
+    cluster = expiring(user)
+    with (
+        mock.patch.object(tasks, "send_templated_mail", side_effect=OSError("smtp down")),
+        pytest.raises(OSError),
+    ):
+        tasks.send_expiration_mails()
+    assert tasks.send_expiration_mails() == [cluster.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_send_one_mail(user: Any) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a database that takes concurrent connections (PostgreSQL)")
+    expiring(user)
+    barrier = threading.Barrier(2)
+    results: list[list[int]] = []
+
+    def worker() -> None:
+        barrier.wait()
+        try:
+            results.append(tasks.send_expiration_mails())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(len(r) for r in results) == [0, 1]
+    assert len(mail.outbox) == 1

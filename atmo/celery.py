@@ -11,6 +11,7 @@ import os
 import random
 
 from celery import Celery
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atmo.settings")
 
@@ -40,4 +41,11 @@ class AtmoCelery(Celery):
 
 celery = AtmoCelery("atmo")
 celery.config_from_object("django.conf:settings", namespace="CELERY")
+# redbeat only recognises its settings under their own lower-case names, and
+# otherwise falls back to the broker's with a deprecation warning.
+celery.conf.update(
+    redbeat_redis_url=settings.CELERY_REDBEAT_REDIS_URL,
+    redbeat_redis_options=settings.CELERY_REDBEAT_REDIS_OPTIONS,
+    redbeat_lock_timeout=settings.CELERY_REDBEAT_LOCK_TIMEOUT,
+)
 celery.autodiscover_tasks()

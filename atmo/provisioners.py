@@ -84,11 +84,11 @@ def client(service: str) -> Any:
     botocore's own retries are kept few ("standard" mode): longer waits belong to
     Celery's jittered backoff, which does not hold a worker while waiting.
     """
-    return boto3.client(
-        service,
-        region_name=settings.AWS_CONFIG["AWS_REGION"],
-        config=Config(retries={"max_attempts": 3, "mode": "standard"}),
-    )
+    config = Config(retries={"max_attempts": 3, "mode": "standard"})
+    if service == "s3":
+        # Signature v4: presigned links then carry their expiry explicitly.
+        config = config.merge(Config(signature_version="s3v4"))
+    return boto3.client(service, region_name=settings.AWS_CONFIG["AWS_REGION"], config=config)
 
 
 class Provisioner:

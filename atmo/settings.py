@@ -63,6 +63,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 INSTALLED_APPS = [
     "atmo.apps.AtmoAppConfig",
     "atmo.clusters",
+    "atmo.jobs",
     "atmo.keys.apps.KeysAppConfig",
     "atmo.users",
     "atmo.stats",
@@ -388,6 +389,7 @@ CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
 # redbeat only notices entries saved by the web process when beat wakes up.
 CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 CELERY_REDBEAT_REDIS_URL = REDIS_URL
+CELERY_REDBEAT_REDIS_OPTIONS: dict[str, object] = {}
 CELERY_REDBEAT_LOCK_TIMEOUT = 25
 # How often cluster states are copied from EMR. Real clusters take minutes to
 # start, so a minute is plenty; the local emulator moves in seconds.
@@ -407,6 +409,21 @@ CELERY_BEAT_SCHEDULE = {
     },
     "update_clusters": {
         "task": "atmo.clusters.tasks.update_clusters",
+        "schedule": timedelta(seconds=ATMO_CLUSTER_SYNC_SECONDS),
+        "options": {"soft_time_limit": 50, "expires": ATMO_CLUSTER_SYNC_SECONDS},
+    },
+    "expire_jobs": {
+        "task": "atmo.jobs.tasks.expire_jobs",
+        "schedule": crontab(minute="*"),
+        "options": {"soft_time_limit": 15, "expires": 40},
+    },
+    "send_run_alert_mails": {
+        "task": "atmo.jobs.tasks.send_run_alert_mails",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 40},
+    },
+    "update_jobs_statuses": {
+        "task": "atmo.jobs.tasks.update_jobs_statuses",
         "schedule": timedelta(seconds=ATMO_CLUSTER_SYNC_SECONDS),
         "options": {"soft_time_limit": 50, "expires": ATMO_CLUSTER_SYNC_SECONDS},
     },

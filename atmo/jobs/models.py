@@ -1,0 +1,472 @@
+"""Scheduled Spark jobs, their runs and the alerts of failed runs."""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from atmo.clusters.models import Cluster, EMRReleaseModel
+from atmo.clusters.provisioners import ClusterInfo, ClusterNotFound, ClusterProvisioner
+from atmo.jobs.provisioners import SparkJobProvisioner
+from atmo.jobs.queries import SparkJobQuerySet, SparkJobRunQuerySet
+from atmo.jobs.schedules import SparkJobSchedule
+from atmo.models import CreatedByModel, EditedAtModel, URLActionModel
+from atmo.provisioners import AWSError
+from atmo.stats.models import Metric
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_STATUS = ""
+
+#: A run still waiting for its cluster after this long lost its worker on the way.
+STALE_REQUEST_AFTER = timedelta(minutes=15)
+
+
+class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
+    """A notebook that EMR runs on a fresh cluster every ``interval_in_hours``."""
+
+    INTERVAL_DAILY = 24
+    INTERVAL_WEEKLY = INTERVAL_DAILY * 7
+    INTERVAL_MONTHLY = INTERVAL_DAILY * 30
+    INTERVAL_CHOICES = [
+        (INTERVAL_DAILY, "Daily"),
+        (INTERVAL_WEEKLY, "Weekly"),
+        (INTERVAL_MONTHLY, "Monthly"),
+    ]
+    RESULT_PRIVATE = "private"
+    RESULT_PUBLIC = "public"
+    RESULT_VISIBILITY_CHOICES = [(RESULT_PRIVATE, "Private"), (RESULT_PUBLIC, "Public")]
+
+    identifier = models.CharField(
+        max_length=100, unique=True, help_text="Job name, used to uniquely identify individual jobs."
+    )
+    description = models.TextField(default="", help_text="Job description.")
+    notebook_s3_key = models.CharField(
+        max_length=800, help_text="S3 key of the notebook after uploading it to the Spark code bucket."
+    )
+    result_visibility = models.CharField(
+        max_length=50,
+        choices=RESULT_VISIBILITY_CHOICES,
+        default=RESULT_PRIVATE,
+        help_text="Whether notebook results are uploaded to a public or private bucket.",
+    )
+    size = models.IntegerField(help_text="Number of computers to use to run the job.")
+    interval_in_hours = models.IntegerField(
+        choices=INTERVAL_CHOICES,
+        default=INTERVAL_DAILY,
+        help_text="Interval at which the job should run, in hours.",
+    )
+    job_timeout = models.IntegerField(help_text="Number of hours before the job times out.")
+    start_date = models.DateTimeField(help_text="Date/time that the job should start being scheduled to run.")
+    end_date = models.DateTimeField(
+        blank=True,
+        null=True,
+        help_text="Date/time that the job should stop being scheduled to run, null if no end date.",
+    )
+    expired_date = models.DateTimeField(
+        blank=True, null=True, db_index=True, help_text="Date/time that the job was expired."
+    )
+    is_enabled = models.BooleanField(default=True, help_text="Whether the job should run or not.")
+
+    objects = SparkJobQuerySet.as_manager()
+
+    url_prefix = "jobs"
+    url_actions = ["delete", "detail", "download", "edit", "run", "zeppelin"]
+
+    class Meta:
+        ordering = ["-start_date"]
+
+    def __str__(self) -> str:
+        return self.identifier
+
+    def __repr__(self) -> str:
+        return f"<SparkJob identifier={self.identifier!r} size={self.size} is_enabled={self.is_enabled}>"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, then bring the redbeat entry in line (see :meth:`sync_schedule`)."""
+        previous_start = None
+        if self.pk and not self._state.adding:
+            previous_start = (
+                type(self).objects.filter(pk=self.pk).values_list("start_date", flat=True).first()
+            )
+        # Moving the end date into the future brings an expired job back.
+        if self.expired_date and self.end_date and self.end_date > timezone.now():
+            self.expired_date = None
+        super().save(*args, **kwargs)
+        self.__dict__.pop("latest_run", None)
+        self.sync_schedule(restart=previous_start is not None and previous_start != self.start_date)
+
+    def sync_schedule(self, restart: bool = False) -> None:
+        """Keep one redbeat entry while the job can still run, none otherwise.
+
+        ``restart`` (the start date moved) counts the schedule from the new start
+        date; any other change keeps the time of the last run.
+        """
+        if self.is_enabled and self.expired_date is None and self.has_future_end_date(timezone.now()):
+            self.schedule.add(restart=restart)
+        else:
+            self.schedule.delete()
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        """Stop a running cluster, remove the notebook and the schedule, then the row."""
+        self.terminate()
+        try:
+            self.provisioner.remove(self.notebook_s3_key)
+        except AWSError:
+            # The row goes anyway: a stray object in the code bucket harms no one.
+            logger.warning("notebook not removed", extra={"spark_job_id": self.pk})
+        self.schedule.delete()
+        return super().delete(*args, **kwargs)
+
+    # --- Collaborators -------------------------------------------------------
+
+    @property
+    def provisioner(self) -> SparkJobProvisioner:
+        return SparkJobProvisioner()
+
+    @property
+    def cluster_provisioner(self) -> ClusterProvisioner:
+        return ClusterProvisioner()
+
+    @property
+    def schedule(self) -> SparkJobSchedule:
+        return SparkJobSchedule(self)
+
+    # --- State ---------------------------------------------------------------
+
+    def has_future_end_date(self, now: datetime) -> bool:
+        return self.end_date is None or self.end_date >= now
+
+    @cached_property
+    def latest_run(self) -> SparkJobRun | None:
+        return self.get_latest_run()
+
+    def get_latest_run(self) -> SparkJobRun | None:
+        try:
+            return self.runs.latest()
+        except SparkJobRun.DoesNotExist:
+            return None
+
+    @property
+    def has_never_run(self) -> bool:
+        run = self.latest_run
+        return run is None or run.status == DEFAULT_STATUS or run.scheduled_at is None
+
+    @property
+    def has_finished(self) -> bool:
+        run = self.latest_run
+        return run is not None and run.status in Cluster.FINAL_STATUS_LIST
+
+    @property
+    def is_runnable(self) -> bool:
+        """No run of this job is under way (it never ran, or its last run ended)."""
+        return self.has_never_run or self.has_finished
+
+    @property
+    def is_due(self) -> bool:
+        """The start date has come and the end date has not passed."""
+        now = timezone.now()
+        return self.start_date <= now and self.has_future_end_date(now)
+
+    @property
+    def should_run(self) -> bool:
+        return self.is_runnable and self.is_enabled and self.is_due
+
+    @property
+    def has_timed_out(self) -> bool:
+        """The current run has been going for longer than ``job_timeout`` hours."""
+        run = self.latest_run
+        if self.is_runnable or run is None or run.scheduled_at is None or run.timed_out_at:
+            return False
+        return timezone.now() >= run.scheduled_at + timedelta(hours=self.job_timeout)
+
+    @property
+    def is_public(self) -> bool:
+        return self.result_visibility == self.RESULT_PUBLIC
+
+    @property
+    def is_active(self) -> bool:
+        run = self.latest_run
+        return run is not None and run.status in Cluster.ACTIVE_STATUS_LIST
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expired_date is not None
+
+    @property
+    def notebook_name(self) -> str:
+        return self.notebook_s3_key.rsplit("/", 1)[-1]
+
+    @property
+    def is_zeppelin(self) -> bool:
+        return self.notebook_name.endswith(".json")
+
+    @cached_property
+    def notebook_s3_object(self) -> dict[str, Any]:
+        return self.provisioner.get(self.notebook_s3_key)
+
+    @cached_property
+    def results(self) -> dict[str, list[str]]:
+        return self.provisioner.results(self.identifier, self.is_public)
+
+    # --- Verbs ---------------------------------------------------------------
+
+    def claim_run(self) -> SparkJobRun | None:
+        """Reserve the next run, or None when another run is under way.
+
+        The job's row lock serialises concurrent callers (two schedulers, a retry
+        and "Run now"); the run row, committed before any AWS call, keeps every
+        later caller out until that run ends.
+        """
+        with transaction.atomic():
+            job = type(self).objects.select_for_update().get(pk=self.pk)
+            latest = job.get_latest_run()
+            if latest is not None:
+                latest.give_up_if_stale()
+            if not job.is_runnable:
+                return None
+            run = job.runs.create(
+                status=Cluster.REQUESTED,
+                scheduled_at=timezone.now(),
+                emr_release_version=job.emr_release_id,
+                size=job.size,
+            )
+        self.__dict__.pop("latest_run", None)
+        return run
+
+    def run(self) -> SparkJobRun | None:
+        """Start a run now unless one is under way; returns the new run.
+
+        A run EMR refuses is kept as failed, with AWS's reason as an alert for the
+        owner. Throttling propagates so the caller can retry later.
+        """
+        run = self.claim_run()
+        if run is None:
+            return None
+        try:
+            jobflow_id = self.provisioner.run(
+                user_username=self.created_by.username,
+                user_email=self.created_by.email,
+                identifier=self.identifier,
+                emr_release=self.emr_release_id,
+                size=self.size,
+                notebook_key=self.notebook_s3_key,
+                is_public=self.is_public,
+                job_timeout=self.job_timeout,
+            )
+        except AWSError as exc:
+            if exc.is_throttling:
+                run.delete()  # nothing started: free the slot for the retry
+                raise
+            run.fail(
+                Cluster.STATE_CHANGE_REASON_VALIDATION_ERROR, f"AWS refused to start the run: {exc.message}"
+            )
+            return run
+        run.jobflow_id = jobflow_id
+        run.status = Cluster.STATUS_STARTING
+        run.save(update_fields=["jobflow_id", "status"])
+        Metric.record("sparkjob-emr-version", data={"version": self.emr_release_id})
+        return run
+
+    def terminate(self) -> None:
+        """Stop the cluster of the run under way, if any."""
+        run = self.get_latest_run()
+        if run is None or not run.jobflow_id or run.status in Cluster.FINAL_STATUS_LIST:
+            return
+        try:
+            self.cluster_provisioner.stop(run.jobflow_id)
+        except ClusterNotFound:
+            run.mark_gone()
+
+    def expire(self) -> bool:
+        """Unschedule a job past its end date and mark it expired; returns whether it did.
+
+        Only the first caller wins (a filtered update), so the owner is told once.
+        """
+        now = timezone.now()
+        claimed = (
+            type(self)
+            .objects.filter(pk=self.pk, expired_date__isnull=True)
+            .update(expired_date=now, modified_at=now)
+        )
+        self.schedule.delete()
+        if claimed:
+            self.expired_date = now
+        return bool(claimed)
+
+
+class SparkJobRun(EditedAtModel):
+    """One run of a Spark job on its own EMR cluster."""
+
+    spark_job = models.ForeignKey(
+        SparkJob, on_delete=models.CASCADE, related_name="runs", related_query_name="runs"
+    )
+    jobflow_id = models.CharField(max_length=50, blank=True, null=True)
+    emr_release_version = models.CharField(max_length=50, blank=True, null=True)
+    size = models.IntegerField(blank=True, null=True, help_text="Number of computers used to run the job.")
+    status = models.CharField(max_length=50, blank=True, default=DEFAULT_STATUS, db_index=True)
+    scheduled_at = models.DateTimeField(
+        blank=True, null=True, help_text="Date/time that the job was scheduled."
+    )
+    started_at = models.DateTimeField(
+        blank=True, null=True, help_text="Date/time when the cluster was started on AWS EMR."
+    )
+    ready_at = models.DateTimeField(
+        blank=True, null=True, help_text="Date/time when the cluster was ready to run steps on AWS EMR."
+    )
+    finished_at = models.DateTimeField(
+        blank=True, null=True, help_text="Date/time that the job was terminated or failed."
+    )
+    timed_out_at = models.DateTimeField(
+        blank=True, null=True, help_text="When ATMO stopped the run for running past the job's timeout."
+    )
+
+    objects = SparkJobRunQuerySet.as_manager()
+
+    class Meta:
+        get_latest_by = "created_at"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.jobflow_id or f"run {self.pk}"
+
+    def __repr__(self) -> str:
+        return (
+            f"<SparkJobRun {self.jobflow_id} of {self.spark_job_identifier()} "
+            f"emr_release_version={self.emr_release_version} size={self.size}>"
+        )
+
+    def spark_job_identifier(self) -> str:
+        return self.spark_job.identifier
+
+    @property
+    def info(self) -> ClusterInfo:
+        return ClusterProvisioner().info(self.jobflow_id)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in Cluster.ACTIVE_STATUS_LIST
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status in Cluster.FAILED_STATUS_LIST
+
+    @property
+    def run_time(self) -> timedelta | None:
+        if self.ready_at and self.finished_at:
+            return self.finished_at - self.ready_at
+        return None
+
+    def sync(self, info: ClusterInfo | None = None) -> str:
+        """Copy EMR's view of the run's cluster; returns the status.
+
+        A run that ends with errors gets one alert per distinct reason.
+        """
+        if not self.jobflow_id:
+            return self.status
+        if info is None:
+            try:
+                info = self.info
+            except ClusterNotFound:
+                self.mark_gone()
+                return self.status
+        mapping = {
+            "status": info.state,
+            "started_at": info.creation_datetime,
+            "ready_at": info.ready_datetime,
+            "finished_at": info.end_datetime,
+        }
+        changed = [
+            field for field, value in mapping.items() if value is not None and value != getattr(self, field)
+        ]
+        if not changed:
+            return self.status
+        newly_ready = "ready_at" in changed and self.ready_at is None
+        newly_finished = "finished_at" in changed and self.finished_at is None
+        for field in changed:
+            setattr(self, field, mapping[field])
+        with transaction.atomic():
+            self.save(update_fields=changed)
+            if "status" in changed and self.status == Cluster.STATUS_TERMINATED_WITH_ERRORS:
+                self.alert(info.state_change_reason_code, info.state_change_reason_message)
+            self._record_metrics(newly_ready, newly_finished)
+        return self.status
+
+    def _record_metrics(self, newly_ready: bool, newly_finished: bool) -> None:
+        data = {"identifier": self.spark_job.identifier, "size": self.size, "jobflow_id": self.jobflow_id}
+        if newly_ready and self.started_at and self.ready_at and not self.finished_at:
+            Metric.record(
+                "sparkjob-time-to-ready", round((self.ready_at - self.started_at).total_seconds()), data=data
+            )
+        if newly_finished and self.started_at and self.finished_at:
+            hours = (self.finished_at - self.started_at).total_seconds() / 3600
+            instances = 1 if (self.size or 1) <= 1 else (self.size or 1) + 1
+            Metric.record("sparkjob-normalized-instance-hours", math.ceil(hours) * instances, data=data)
+            if self.ready_at:
+                Metric.record(
+                    "sparkjob-run-time", round((self.finished_at - self.ready_at).total_seconds()), data=data
+                )
+
+    def alert(self, reason_code: str | None, reason_message: str | None) -> SparkJobRunAlert:
+        alert, _ = self.alerts.get_or_create(reason_code=reason_code, reason_message=reason_message or "")
+        return alert
+
+    def fail(self, reason_code: str, message: str) -> None:
+        """Record a run that never got (or lost) its cluster, and alert the owner."""
+        now = timezone.now()
+        self.status = Cluster.STATUS_TERMINATED_WITH_ERRORS
+        self.finished_at = self.finished_at or now
+        with transaction.atomic():
+            self.save(update_fields=["status", "finished_at"])
+            self.alert(reason_code, message)
+
+    def mark_gone(self) -> None:
+        """EMR no longer knows the run's cluster: the run is over."""
+        self.fail(Cluster.STATE_CHANGE_REASON_INTERNAL_ERROR, "The run's cluster disappeared at AWS.")
+
+    def give_up_if_stale(self) -> None:
+        """A run requested long ago that never got a cluster lost its worker: fail it."""
+        if (
+            self.status == Cluster.REQUESTED
+            and not self.jobflow_id
+            and self.created_at < timezone.now() - STALE_REQUEST_AFTER
+        ):
+            self.fail(
+                Cluster.STATE_CHANGE_REASON_INTERNAL_ERROR,
+                "The run was never started: the worker starting it stopped. The next run will go ahead.",
+            )
+
+
+class SparkJobRunAlert(EditedAtModel):
+    """Why a run failed, kept until its owner has been mailed."""
+
+    run = models.ForeignKey(SparkJobRun, on_delete=models.CASCADE, related_name="alerts")
+    reason_code = models.CharField(
+        max_length=50, blank=True, null=True, help_text="The reason code for the creation of the alert."
+    )
+    reason_message = models.TextField(
+        default="", help_text="The reason message for the creation of the alert."
+    )
+    mail_sent_date = models.DateTimeField(
+        blank=True, null=True, help_text="The datetime the alert email was sent."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "reason_code", "reason_message"], name="unique_alert_per_run_reason"
+            )
+        ]
+        indexes = [models.Index(fields=["reason_code", "mail_sent_date"], name="alert_code_mail_idx")]
+
+    def __str__(self) -> str:
+        return str(self.pk)
+
+    def __repr__(self) -> str:
+        return f"<SparkJobRunAlert {self.pk} {self.reason_code}: {self.reason_message[:50]}>"

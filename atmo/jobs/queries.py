@@ -1,0 +1,40 @@
+"""QuerySets of the jobs app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+
+def _cluster_statuses(name: str) -> tuple[str, ...]:
+    from atmo.clusters.models import Cluster
+
+    return tuple(getattr(Cluster, name))
+
+
+class SparkJobQuerySet(models.QuerySet[Any]):
+    def with_runs(self) -> SparkJobQuerySet:
+        """Jobs that have run at least once."""
+        return self.filter(runs__isnull=False).distinct()
+
+    def active(self) -> SparkJobQuerySet:
+        """Jobs with a run under way."""
+        return self.filter(runs__status__in=_cluster_statuses("ACTIVE_STATUS_LIST")).distinct()
+
+    def terminated(self) -> SparkJobQuerySet:
+        return self.filter(runs__status__in=_cluster_statuses("TERMINATED_STATUS_LIST")).distinct()
+
+    def failed(self) -> SparkJobQuerySet:
+        return self.filter(runs__status__in=_cluster_statuses("FAILED_STATUS_LIST")).distinct()
+
+    def lapsed(self) -> SparkJobQuerySet:
+        """Jobs past their end date that have not been expired yet."""
+        return self.filter(end_date__lte=timezone.now(), expired_date__isnull=True)
+
+
+class SparkJobRunQuerySet(models.QuerySet[Any]):
+    def active(self) -> SparkJobRunQuerySet:
+        """Runs whose cluster is requested, starting, running or terminating."""
+        return self.filter(status__in=_cluster_statuses("ACTIVE_STATUS_LIST"))

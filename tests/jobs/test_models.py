@@ -1,0 +1,208 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from atmo.clusters.models import Cluster
+from atmo.clusters.provisioners import ClusterProvisioner
+from atmo.jobs.models import SparkJob, SparkJobRun
+from atmo.provisioners import AWSError
+from atmo.stats.models import Metric
+from tests.aws import AWSStubs
+from tests.clusters.helpers import emr_cluster
+from tests.jobs.helpers import make_job, make_run
+
+pytestmark = pytest.mark.django_db
+
+
+def info(state: str, **kwargs: Any) -> Any:
+    return ClusterProvisioner.format_list(emr_cluster("j-RUN", state, **kwargs))
+
+
+def stub_run_job_flow(aws: AWSStubs, jobflow_id: str = "j-NEW") -> None:
+    aws.add_spark_configuration()
+    aws.emr.add_response("run_job_flow", {"JobFlowId": jobflow_id}, None)
+
+
+class TestState:
+    def test_a_job_that_never_ran_is_runnable(self, user: Any) -> None:
+        job = make_job(user)
+        assert job.has_never_run and job.is_runnable and not job.has_finished
+
+    def test_a_job_with_a_run_under_way_is_not_runnable(self, user: Any) -> None:
+        job = make_job(user)
+        make_run(job, status="RUNNING")
+        assert not job.is_runnable
+        assert job.is_active
+
+    @pytest.mark.parametrize("status", ["TERMINATED", "TERMINATED_WITH_ERRORS"])
+    def test_a_job_whose_last_run_ended_is_runnable(self, user: Any, status: str) -> None:
+        job = make_job(user)
+        make_run(job, status=status)
+        assert job.has_finished and job.is_runnable
+
+    def test_due_means_started_and_not_ended(self, user: Any) -> None:
+        now = timezone.now()
+        assert make_job(user, identifier="a", start_date=now - timedelta(minutes=1)).is_due
+        assert not make_job(user, identifier="b", start_date=now + timedelta(minutes=1)).is_due
+        assert not make_job(
+            user, identifier="c", start_date=now - timedelta(days=2), end_date=now - timedelta(days=1)
+        ).is_due
+
+    def test_a_run_times_out_after_the_job_timeout(self, user: Any) -> None:
+        job = make_job(user, job_timeout=2)
+        make_run(job, status="RUNNING", scheduled_at=timezone.now() - timedelta(hours=2, minutes=1))
+        assert job.has_timed_out
+
+    def test_a_run_within_its_timeout_or_already_stopped_has_not_timed_out(self, user: Any) -> None:
+        job = make_job(user, job_timeout=2)
+        make_run(job, status="RUNNING", scheduled_at=timezone.now() - timedelta(hours=1))
+        assert not job.has_timed_out
+        job.runs.update(scheduled_at=timezone.now() - timedelta(hours=3), timed_out_at=timezone.now())
+        job.__dict__.pop("latest_run", None)
+        assert not job.has_timed_out
+
+    def test_lapsed_jobs_are_past_their_end_and_not_expired(self, user: Any) -> None:
+        past = timezone.now() - timedelta(days=1)
+        lapsed = make_job(user, identifier="lapsed", start_date=past - timedelta(days=1), end_date=past)
+        make_job(user, identifier="open-ended")
+        gone = make_job(user, identifier="gone", start_date=past - timedelta(days=1), end_date=past)
+        gone.expire()
+        assert list(SparkJob.objects.lapsed()) == [lapsed]
+
+    def test_moving_the_end_date_brings_an_expired_job_back(self, user: Any) -> None:
+        past = timezone.now() - timedelta(hours=1)
+        job = make_job(user, start_date=past - timedelta(days=1), end_date=past)
+        job.expire()
+        job.end_date = timezone.now() + timedelta(days=7)
+        job.save()
+        job.refresh_from_db()
+        assert job.expired_date is None
+        assert job.schedule.get() is not None
+
+    def test_owners_get_permissions_and_others_none(self, user: Any, user2: Any) -> None:
+        job = make_job(user)
+        assert user.has_perm("jobs.change_sparkjob", job)
+        assert not user2.has_perm("jobs.view_sparkjob", job)
+
+
+class TestRun:
+    def test_run_starts_a_cluster_and_records_the_run(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user)
+        stub_run_job_flow(aws)
+        run = job.run()
+        assert run is not None
+        assert (run.jobflow_id, run.status, run.size, run.emr_release_version) == (
+            "j-NEW",
+            "STARTING",
+            2,
+            "7.1.0",
+        )
+        assert run.scheduled_at is not None
+        assert job.latest_run == run
+        assert Metric.objects.get(key="sparkjob-emr-version").data == {"version": "7.1.0"}
+
+    def test_run_does_nothing_while_a_run_is_under_way(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user)
+        make_run(job, status="RUNNING")
+        assert job.run() is None
+        assert job.runs.count() == 1
+
+    def test_a_refused_run_is_failed_with_an_alert(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user)
+        aws.add_spark_configuration()
+        aws.emr.add_client_error("run_job_flow", "ValidationException", "Release label not found.", 400)
+        run = job.run()
+        assert run.status == Cluster.STATUS_TERMINATED_WITH_ERRORS
+        alert = run.alerts.get()
+        assert alert.reason_code == "VALIDATION_ERROR"
+        assert alert.reason_message == "AWS refused to start the run: Release label not found."
+        assert job.is_runnable  # the next run may go ahead
+
+    def test_a_throttled_run_leaves_no_trace_for_the_retry(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user)
+        aws.add_spark_configuration()
+        aws.emr.add_client_error("run_job_flow", "ThrottlingException", "Rate exceeded", 400)
+        with pytest.raises(AWSError):
+            job.run()
+        assert not job.runs.exists()
+
+    def test_a_request_that_lost_its_worker_is_given_up_after_a_while(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user)
+        stale = make_run(job, status=Cluster.REQUESTED, jobflow_id=None)
+        SparkJobRun.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(hours=1))
+        stub_run_job_flow(aws)
+        assert job.run() is not None
+        stale.refresh_from_db()
+        assert stale.is_failed
+        assert "never started" in stale.alerts.get().reason_message
+
+    def test_a_fresh_request_blocks_a_second_run(self, user: Any) -> None:
+        job = make_job(user)
+        make_run(job, status=Cluster.REQUESTED, jobflow_id=None)
+        assert job.claim_run() is None
+
+
+class TestSync:
+    def test_sync_copies_state_and_records_metrics(self, user: Any) -> None:
+        job = make_job(user, size=3)
+        run = make_run(job, status="STARTING")
+        started = timezone.now() - timedelta(days=2)
+        ready = started + timedelta(minutes=5)
+        ended = ready + timedelta(hours=26)
+        assert run.sync(info("WAITING", created=started, ready=ready)) == "WAITING"
+        assert run.sync(info("TERMINATED", created=started, ready=ready, ended=ended)) == "TERMINATED"
+        values = dict(Metric.objects.values_list("key", "value"))
+        assert values["sparkjob-time-to-ready"] == 300
+        # 26 h 5 min rounds up to 27 hours on 4 machines; run time counts every day.
+        assert values["sparkjob-normalized-instance-hours"] == 27 * 4
+        assert values["sparkjob-run-time"] == 26 * 3600
+
+    def test_a_failed_run_gets_one_alert_however_often_it_is_synced(self, user: Any) -> None:
+        job = make_job(user)
+        run = make_run(job, status="RUNNING")
+        failed = info("TERMINATED_WITH_ERRORS", reason=("STEP_FAILURE", "Step failed."), ended=timezone.now())
+        run.sync(failed)
+        run.sync(failed)
+        alert = run.alerts.get()
+        assert (alert.reason_code, alert.reason_message) == ("STEP_FAILURE", "Step failed.")
+
+    def test_a_run_whose_cluster_vanished_is_failed(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user)
+        run = make_run(job, status="RUNNING")
+        aws.emr.add_client_error(
+            "describe_cluster", "InvalidRequestException", "Cluster id 'j-RUN' is not valid.", 400
+        )
+        assert run.sync() == Cluster.STATUS_TERMINATED_WITH_ERRORS
+        assert "disappeared" in run.alerts.get().reason_message
+
+
+class TestTerminateAndDelete:
+    def test_terminate_stops_the_running_cluster(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user)
+        make_run(job, status="RUNNING")
+        aws.emr.add_response("terminate_job_flows", {}, {"JobFlowIds": ["j-RUN"]})
+        job.terminate()
+
+    def test_terminate_leaves_finished_runs_alone(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user)
+        make_run(job, status="TERMINATED")
+        job.terminate()
+
+    def test_delete_stops_the_cluster_removes_the_notebook_and_the_schedule(
+        self, user: Any, aws: AWSStubs
+    ) -> None:
+        job = make_job(user)
+        make_run(job, status="RUNNING")
+        aws.emr.add_response("terminate_job_flows", {}, {"JobFlowIds": ["j-RUN"]})
+        aws.s3.add_response(
+            "delete_object", {}, {"Bucket": "atmo-code", "Key": "jobs/daily-report/report.ipynb"}
+        )
+        schedule = job.schedule
+        job.delete()
+        assert not SparkJob.objects.exists()
+        assert not SparkJobRun.objects.exists()
+        assert schedule.get() is None

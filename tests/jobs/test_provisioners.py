@@ -1,0 +1,162 @@
+"""SparkJobProvisioner against stubbed S3 and EMR."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from botocore.stub import ANY
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from atmo.jobs.provisioners import NotebookNotFound, SparkJobProvisioner
+from atmo.provisioners import AWSError
+from tests.aws import SPARK_CONFIGURATION, AWSStubs
+
+JAR = "s3://us-west-2.elasticmapreduce/libs/script-runner/script-runner.jar"
+
+
+def test_add_uploads_the_notebook_under_the_jobs_identifier(aws: AWSStubs) -> None:
+    notebook = SimpleUploadedFile("report.ipynb", b'{"cells": []}')
+    aws.s3.add_response(
+        "put_object",
+        {},
+        {"Bucket": "atmo-code", "Key": "jobs/daily-report/report.ipynb", "Body": b'{"cells": []}'},
+    )
+    assert SparkJobProvisioner().add("daily-report", notebook) == "jobs/daily-report/report.ipynb"
+
+
+def test_a_refused_upload_is_an_aws_error(aws: AWSStubs) -> None:
+    aws.s3.add_client_error("put_object", "AccessDenied", "Access Denied", 403)
+    with pytest.raises(AWSError, match="Access Denied"):
+        SparkJobProvisioner().add("x", SimpleUploadedFile("x.ipynb", b"{}"))
+
+
+def test_get_and_remove_use_the_code_bucket(aws: AWSStubs) -> None:
+    aws.s3.add_response("get_object", {"ContentLength": 2}, {"Bucket": "atmo-code", "Key": "jobs/x/x.ipynb"})
+    aws.s3.add_response("delete_object", {}, {"Bucket": "atmo-code", "Key": "jobs/x/x.ipynb"})
+    provisioner = SparkJobProvisioner()
+    assert provisioner.get("jobs/x/x.ipynb")["ContentLength"] == 2
+    provisioner.remove("jobs/x/x.ipynb")
+
+
+def test_a_missing_notebook_is_notebook_not_found(aws: AWSStubs) -> None:
+    aws.s3.add_client_error("get_object", "NoSuchKey", "The specified key does not exist.", 404)
+    with pytest.raises(NotebookNotFound):
+        SparkJobProvisioner().get("jobs/x/gone.ipynb")
+
+
+@pytest.mark.parametrize("is_public, bucket", [(True, "atmo-public-data"), (False, "atmo-private-data")])
+def test_run_sends_the_notebook_step_and_the_timeout(aws: AWSStubs, is_public: bool, bucket: str) -> None:
+    aws.add_spark_configuration()
+    aws.emr.add_response(
+        "run_job_flow",
+        {"JobFlowId": "j-RUN"},
+        {
+            "Name": "atmo-test-job-alice-daily-report",
+            "LogUri": ANY,
+            "ReleaseLabel": "emr-7.1.0",
+            "Configurations": SPARK_CONFIGURATION,
+            "Instances": {
+                "InstanceGroups": ANY,
+                "Ec2KeyName": "atmo",
+                # A job's cluster goes away once its steps are done.
+                "KeepJobFlowAliveWhenNoSteps": False,
+            },
+            "JobFlowRole": "atmo-spark-instance-profile",
+            "ServiceRole": "EMR_DefaultRole",
+            "Applications": [{"Name": "Spark"}, {"Name": "Hive"}, {"Name": "Zeppelin"}],
+            "Tags": ANY,
+            "VisibleToAllUsers": True,
+            "BootstrapActions": [
+                {
+                    "Name": "setup-telemetry-spark-job",
+                    "ScriptBootstrapAction": {
+                        "Path": "s3://atmo-spark-emr/bootstrap/telemetry.sh",
+                        "Args": ["--timeout", "180"],
+                    },
+                }
+            ],
+            "Steps": [
+                {
+                    "Name": "setup-zeppelin",
+                    "ActionOnFailure": "TERMINATE_JOB_FLOW",
+                    "HadoopJarStep": {"Jar": JAR, "Args": ["s3://atmo-spark-emr/steps/zeppelin/zeppelin.sh"]},
+                },
+                {
+                    "Name": "RunNotebookStep",
+                    "ActionOnFailure": "TERMINATE_JOB_FLOW",
+                    "HadoopJarStep": {
+                        "Jar": JAR,
+                        "Args": [
+                            "s3://atmo-spark-emr/steps/batch.sh",
+                            "--job-name",
+                            "daily-report",
+                            "--notebook",
+                            "s3://atmo-code/jobs/daily-report/report.ipynb",
+                            "--data-bucket",
+                            bucket,
+                        ],
+                    },
+                },
+            ],
+        },
+    )
+    jobflow_id = SparkJobProvisioner().run(
+        user_username="alice",
+        user_email="alice@example.com",
+        identifier="daily-report",
+        emr_release="7.1.0",
+        size=2,
+        notebook_key="jobs/daily-report/report.ipynb",
+        is_public=is_public,
+        job_timeout=3,
+    )
+    assert jobflow_id == "j-RUN"
+
+
+def test_results_are_grouped_by_their_second_path_part(aws: AWSStubs) -> None:
+    keys = [
+        "daily-report/data/2026-11-28/report.ipynb",
+        "daily-report/logs/2026-11-28/daily-report.log",
+        "daily-report/data/2026-11-29/report.ipynb",
+        "daily-report/stray-file",
+    ]
+    aws.s3.add_response(
+        "list_objects_v2",
+        {"Contents": [{"Key": key} for key in keys[:2]], "IsTruncated": True, "NextContinuationToken": "t"},
+        {"Bucket": "atmo-private-data", "Prefix": "daily-report/"},
+    )
+    aws.s3.add_response(
+        "list_objects_v2",
+        {"Contents": [{"Key": key} for key in keys[2:]], "IsTruncated": False},
+        {"Bucket": "atmo-private-data", "Prefix": "daily-report/", "ContinuationToken": "t"},
+    )
+    results = SparkJobProvisioner().results("daily-report", is_public=False)
+    assert results == {
+        "data": ["daily-report/data/2026-11-28/report.ipynb", "daily-report/data/2026-11-29/report.ipynb"],
+        "logs": ["daily-report/logs/2026-11-28/daily-report.log"],
+    }
+
+
+def test_public_results_get_public_urls_and_private_ones_short_lived_links(settings: Any) -> None:
+    provisioner = SparkJobProvisioner()
+    settings.PUBLIC_DATA_URL = "https://data.example.org/"
+    assert (
+        provisioner.result_url("x/data/a.ipynb", is_public=True) == "https://data.example.org/x/data/a.ipynb"
+    )
+    link = provisioner.result_url("x/data/a.ipynb", is_public=False)
+    assert "atmo-private-data" in link
+    assert "X-Amz-Expires=600" in link
+    assert "X-Amz-Signature=" in link
+
+
+def test_read_result_reads_from_the_jobs_own_bucket(aws: AWSStubs) -> None:
+    from botocore.response import StreamingBody
+
+    aws.s3.add_response(
+        "get_object",
+        {"Body": StreamingBody(io.BytesIO(b"# Result"), 8)},
+        {"Bucket": "atmo-private-data", "Key": "x/data/a.md"},
+    )
+    assert SparkJobProvisioner().read_result("x/data/a.md", is_public=False) == b"# Result"

@@ -13,8 +13,27 @@ from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 CACHED_FILE_TIMEOUT = 60 * 60
 
 
+class BootstrapBoundField(forms.BoundField):
+    """Adds Bootstrap's ``is-invalid`` to the widget of a field with errors.
+
+    Bootstrap colours the field and shows its ``invalid-feedback`` sibling only
+    with that class; Django itself only sets ``aria-invalid``.
+    """
+
+    def build_widget_attrs(self, attrs: dict[str, Any], widget: Any = None) -> dict[str, Any]:
+        attrs = super().build_widget_attrs(attrs, widget)
+        widget = widget or self.field.widget
+        if self.errors and not widget.is_hidden:
+            # These attrs replace the widget's own "class", so both go in.
+            classes = attrs.get("class") or widget.attrs.get("class", "")
+            attrs["class"] = f"{classes} is-invalid".strip()
+        return attrs
+
+
 class AutoClassFormMixin:
     """Gives every widget Bootstrap's class (``form-control``, ``form-select``…)."""
+
+    bound_field_class = BootstrapBoundField
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -48,3 +49,26 @@ def url_update(url: str, **params: Any) -> str:
         else:
             query[key] = str(value)
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+#: (seconds, unit) from the largest unit down, for :func:`duration`.
+DURATION_UNITS = ((86400, "d"), (3600, "h"), (60, "min"), (1, "s"))
+
+
+@register.filter
+def duration(value: timedelta | None) -> str:
+    """A timedelta as its two largest units: "2 min 10 s", "1 d 2 h", "45 s".
+
+    Whole days count (unlike ``timedelta.seconds``). A negative value, which
+    only clock skew between AWS and us can produce, shows as "0 s".
+    """
+    if not isinstance(value, timedelta):
+        return ""
+    remaining = max(0, int(value.total_seconds()))
+    amounts = []
+    for size, unit in DURATION_UNITS:
+        amount, remaining = divmod(remaining, size)
+        amounts.append((amount, unit))
+    first = next((i for i, (amount, _) in enumerate(amounts) if amount), len(amounts) - 1)
+    shown = [f"{amount} {unit}" for amount, unit in amounts[first : first + 2] if amount]
+    return " ".join(shown) or "0 s"

@@ -17,6 +17,8 @@ handler500 = "atmo.views.server_error"
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("admin/", admin.site.urls),
+    path("clusters/", include("atmo.clusters.urls")),
+    path("keys/", include("atmo.keys.urls")),
     path("news/", include("atmo.news.urls")),
     path("users/", include("atmo.users.urls")),
     path("oidc/", include("mozilla_django_oidc.urls")),

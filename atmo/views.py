@@ -5,13 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseServerError
 from django.template import loader
 from django.template.exceptions import TemplateDoesNotExist
+from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.generic import TemplateView
+from guardian.shortcuts import get_objects_for_user
+
+from atmo.clusters.models import Cluster
+from atmo.decorators import modified_date
 
 
+@method_decorator(modified_date, name="dispatch")
 class DashboardView(LoginRequiredMixin, TemplateView):
     """The user's home page: their clusters and scheduled jobs."""
 
@@ -29,8 +36,35 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         shown = self.request.GET.get("clusters", self.default_cluster_filter)
         if shown not in self.clusters_filters:
             shown = self.default_cluster_filter
-        context.update(clusters_filters=self.clusters_filters, clusters_shown=shown)
+        clusters = list(self.get_clusters(shown))
+        context.update(
+            clusters_filters=self.clusters_filters,
+            clusters_shown=shown,
+            clusters=clusters,
+            # The page's script polls for this; a change re-renders the table.
+            modified_date=max((cluster.modified_at for cluster in clusters), default=None),
+        )
         return context
+
+    def get_clusters(self, shown: str) -> QuerySet[Cluster]:
+        """The user's own clusters for a filter name, newest first.
+
+        Only the user's direct object permission counts: group permissions and
+        superuser status would fill an admin's dashboard with everyone's clusters.
+        """
+        clusters = getattr(Cluster.objects, shown)()
+        return (
+            get_objects_for_user(
+                self.request.user,
+                "clusters.view_cluster",
+                klass=clusters,
+                use_groups=False,
+                with_superuser=False,
+                accept_global_perms=False,
+            )
+            .select_related("emr_release")
+            .order_by("-created_at")
+        )
 
 
 def _render_error(

@@ -1,0 +1,182 @@
+"""Forms to launch a cluster and to extend its lifetime."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.urls import reverse
+from django.utils.functional import lazy
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from atmo.clusters.models import EMR_RELEASE_HELP, Cluster, EMRRelease, max_cluster_size
+from atmo.forms import AutoClassFormMixin, CreatedByModelFormMixin
+from atmo.keys.models import SSHKey
+
+#: Up to this many keys are shown as radio buttons; more become a drop-down.
+MAX_RADIO_KEYS = 6
+MIN_CLUSTER_SIZE = 1
+MIN_CLUSTER_LIFETIME = 2
+MIN_EXTENSION = 2
+MAX_EXTENSION = 24
+DEFAULT_EXTENSION = 8
+
+IDENTIFIER_PATTERN = "[a-z0-9-]{1,100}"
+IDENTIFIER_MESSAGE = "Use only lowercase letters (a-z), digits and hyphens, at most 100 characters."
+
+#: Bootstrap badge colour of each release badge.
+BADGE_CLASSES = {"experimental": "text-bg-info", "deprecated": "text-bg-warning"}
+
+
+def max_cluster_lifetime() -> int:
+    return int(settings.AWS_CONFIG["MAX_CLUSTER_LIFETIME"])
+
+
+def _ssh_key_help() -> SafeString:
+    # Built at render time: the URLs are reversed only when the page is shown.
+    return format_html(
+        'The public key installed on the cluster. <a href="{}">Manage your keys</a> or '
+        '<a href="{}">add one</a>.',
+        reverse("keys-list"),
+        reverse("keys-new"),
+    )
+
+
+ssh_key_help = lazy(_ssh_key_help, SafeString)
+
+
+class EMRReleaseChoiceField(forms.ModelChoiceField):
+    """The active EMR releases, newest first, as radio buttons with their badges."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "EMR release")
+        kwargs.setdefault("help_text", EMR_RELEASE_HELP)
+        super().__init__(
+            queryset=EMRRelease.objects.active().natural_sort_by_version(),
+            required=True,
+            empty_label=None,
+            widget=forms.RadioSelect(attrs={"class": "radioset"}),
+            **kwargs,
+        )
+
+    def label_from_instance(self, obj: EMRRelease) -> str:
+        badge = obj.badge
+        if not badge:
+            return obj.version
+        return format_html('{} <span class="badge {}">{}</span>', obj.version, BADGE_CLASSES[badge], badge)
+
+
+class NewClusterForm(AutoClassFormMixin, CreatedByModelFormMixin):
+    """A new cluster of the form's user; the view enqueues its provisioning."""
+
+    prefix = "new"
+
+    identifier = forms.RegexField(
+        label="Identifier",
+        # The pattern also bounds the length, so an over-long name gets one
+        # message instead of a length error and a pattern error.
+        regex=rf"^{IDENTIFIER_PATTERN}$",
+        error_messages={"required": "Give the cluster a name.", "invalid": IDENTIFIER_MESSAGE},
+        widget=forms.TextInput(
+            attrs={
+                "pattern": IDENTIFIER_PATTERN,
+                "maxlength": 100,
+                "title": IDENTIFIER_MESSAGE,
+                "autocomplete": "off",
+            }
+        ),
+        help_text="A name for the cluster, shown here and in the AWS console. "
+        "Lowercase letters, digits and hyphens; it need not be unique.",
+    )
+    size = forms.IntegerField(
+        label="Size",
+        min_value=MIN_CLUSTER_SIZE,
+        error_messages={
+            "min_value": "A cluster has at least %(limit_value)s node.",
+            "max_value": "A cluster has at most %(limit_value)s nodes.",
+        },
+    )
+    lifetime = forms.IntegerField(
+        label="Lifetime in hours",
+        min_value=MIN_CLUSTER_LIFETIME,
+        error_messages={
+            "min_value": "A cluster lives at least %(limit_value)s hours.",
+            "max_value": "A cluster lives at most %(limit_value)s hours; you can extend it later.",
+        },
+    )
+    ssh_key = forms.ModelChoiceField(
+        label="SSH key",
+        queryset=SSHKey.objects.none(),
+        empty_label=None,
+        help_text=ssh_key_help(),
+    )
+    emr_release = EMRReleaseChoiceField()
+
+    class Meta:
+        model = Cluster
+        fields = ["identifier", "size", "lifetime", "ssh_key", "emr_release"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._limit_size()
+        self._limit_lifetime()
+        self._offer_own_keys()
+
+    def _limit_size(self) -> None:
+        field = self.fields["size"]
+        field.widget.attrs["min"] = MIN_CLUSTER_SIZE
+        # Maintainers (a global permission, given to users or groups) run big
+        # clusters for heavy analyses: no upper bound for them.
+        if self.created_by.has_perm("clusters.maintain_cluster"):
+            field.help_text = "Number of nodes; no maximum for cluster maintainers. Use it wisely."
+            return
+        limit = max_cluster_size()
+        field.max_value = limit
+        field.validators.append(MaxValueValidator(limit))
+        field.widget.attrs["max"] = limit
+        field.help_text = (
+            f"Number of nodes, between {MIN_CLUSTER_SIZE} and {limit}; 1 is enough to try things out."
+        )
+
+    def _limit_lifetime(self) -> None:
+        # Read here, not at import time, so a changed setting applies at once.
+        limit = max_cluster_lifetime()
+        field = self.fields["lifetime"]
+        field.max_value = limit
+        field.validators.append(MaxValueValidator(limit))
+        field.widget.attrs.update(min=MIN_CLUSTER_LIFETIME, max=limit)
+        field.help_text = (
+            f"Hours until the cluster shuts down by itself, between {MIN_CLUSTER_LIFETIME} and {limit}. "
+            "You get an email an hour before, and can extend it."
+        )
+
+    def _offer_own_keys(self) -> None:
+        field = self.fields["ssh_key"]
+        field.queryset = SSHKey.objects.filter(created_by=self.created_by).order_by("-created_at", "-pk")
+        if field.queryset.count() > MAX_RADIO_KEYS:
+            return
+        # A few keys read best side by side; a long list stays a compact drop-down.
+        widget = forms.RadioSelect(attrs={"class": "radioset"})
+        widget.is_required = field.required
+        widget.choices = field.choices
+        field.widget = widget
+
+
+class ExtendClusterForm(AutoClassFormMixin, forms.Form):
+    prefix = "extend"
+
+    extension = forms.IntegerField(
+        label="Lifetime extension in hours",
+        min_value=MIN_EXTENSION,
+        max_value=MAX_EXTENSION,
+        initial=DEFAULT_EXTENSION,
+        widget=forms.NumberInput(attrs={"min": MIN_EXTENSION, "max": MAX_EXTENSION}),
+        error_messages={
+            "min_value": "Extend by at least %(limit_value)s hours.",
+            "max_value": "Extend by at most %(limit_value)s hours at a time.",
+        },
+        help_text=f"Between {MIN_EXTENSION} and {MAX_EXTENSION} hours, added to the current expiry time.",
+    )

@@ -1,0 +1,137 @@
+"""Pages to launch, watch, extend and terminate a cluster.
+
+No view talks to AWS on the request path except "terminate", which the user
+waits for on purpose; launching is a Celery task enqueued once the row exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
+
+from atmo.clusters.forms import ExtendClusterForm, NewClusterForm
+from atmo.clusters.models import Cluster, EMRRelease
+from atmo.clusters.tasks import provision_cluster
+from atmo.decorators import (
+    change_permission_required,
+    delete_permission_required,
+    modified_date,
+    view_permission_required,
+)
+from atmo.models import next_field_value
+from atmo.names import random_scientist
+from atmo.provisioners import AWSError
+
+NO_KEY_MESSAGE = "You need an SSH key before you can launch a cluster."
+
+
+def new_cluster_initial(user: Any) -> dict[str, Any]:
+    """A fresh name, the smallest size, the newest key and the newest stable release."""
+    newest_key = user.created_sshkeys.order_by("-created_at", "-pk").first()
+    stable = EMRRelease.objects.stable().natural_sort_by_version().first()
+    return {
+        "identifier": next_field_value(Cluster, "identifier", random_scientist()),
+        "size": Cluster.DEFAULT_SIZE,
+        "lifetime": Cluster.DEFAULT_LIFETIME,
+        "ssh_key": newest_key.pk if newest_key else None,
+        "emr_release": stable.pk if stable else None,
+    }
+
+
+def get_cluster(cluster_id: int) -> Cluster:
+    """The cluster with what its pages show of its release and key, in one query."""
+    return get_object_or_404(Cluster.objects.select_related("emr_release", "ssh_key"), pk=cluster_id)
+
+
+def is_changeable(cluster: Cluster) -> bool:
+    """Whether extending or terminating still makes sense (not gone, not going)."""
+    return cluster.is_active and not cluster.is_terminating
+
+
+@login_required
+def new_cluster(request: HttpRequest) -> HttpResponse:
+    if not request.user.created_sshkeys.exists():  # type: ignore[union-attr]
+        messages.error(request, NO_KEY_MESSAGE)
+        return redirect("keys-new")
+    form = NewClusterForm(request.user, data=request.POST or None, initial=new_cluster_initial(request.user))
+    if request.method == "POST" and form.is_valid():
+        cluster = form.save()
+        # The worker must find the row: enqueue only once it is committed.
+        provision_cluster.delay_on_commit(cluster.pk)
+        messages.success(
+            request,
+            format_html("Cluster <strong>{}</strong> requested. It takes a few minutes to start.", cluster),
+        )
+        return redirect(cluster)
+    return render(request, "clusters/new.html", {"form": form})
+
+
+@login_required
+@view_permission_required(Cluster)
+@modified_date
+def detail_cluster(request: HttpRequest, id: int) -> HttpResponse:
+    cluster = get_cluster(id)
+    context = {"cluster": cluster, "changeable": is_changeable(cluster), "modified_date": cluster.modified_at}
+    return TemplateResponse(request, "clusters/detail.html", context)
+
+
+@login_required
+@change_permission_required(Cluster)
+def extend_cluster(request: HttpRequest, id: int) -> HttpResponse:
+    cluster = get_cluster(id)
+    if not is_changeable(cluster):
+        messages.error(request, "This cluster is not active anymore, so its lifetime can't be extended.")
+        return redirect(cluster)
+    form = ExtendClusterForm(data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        cluster.extend(form.cleaned_data["extension"])
+        messages.success(
+            request,
+            format_html(
+                "Cluster <strong>{}</strong> now shuts down at {} UTC.",
+                cluster,
+                f"{cluster.expires_at:%Y-%m-%d %H:%M}",
+            ),
+        )
+        return redirect(cluster)
+    return render(request, "clusters/extend.html", {"cluster": cluster, "form": form})
+
+
+@login_required
+@delete_permission_required(Cluster)
+def terminate_cluster(request: HttpRequest, id: int) -> HttpResponse:
+    cluster = get_cluster(id)
+    if not is_changeable(cluster):
+        # Nothing to ask AWS: the cluster is gone or already on its way out.
+        state = "is already shutting down" if cluster.is_terminating else "was already terminated"
+        messages.info(request, format_html("Cluster <strong>{}</strong> {}.", cluster, state))
+        return redirect(cluster)
+    if request.method != "POST":
+        return render(request, "clusters/confirm_terminate.html", {"cluster": cluster})
+    try:
+        cluster.deactivate()
+    except AWSError as exc:
+        messages.error(request, aws_error_message(exc))
+    else:
+        messages.success(request, format_html("Cluster <strong>{}</strong> is shutting down.", cluster))
+    return redirect(cluster)
+
+
+def aws_error_message(exc: AWSError) -> str:
+    """What AWS said, and what the user can do about it."""
+    if exc.is_throttling:
+        return format_html(
+            "AWS is busy and asked us to slow down ({}). Nothing was changed; please try again in a minute.",
+            exc.message,
+        )
+    return format_html(
+        "AWS refused to terminate the cluster: {}. Nothing was changed; please try again, "
+        "and tell the ATMO team if it keeps failing.",
+        exc.message,
+    )

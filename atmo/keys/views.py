@@ -1,0 +1,78 @@
+"""Pages to list, add, show and delete the user's SSH public keys."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import format_html
+from django.views.decorators.http import require_http_methods, require_safe
+
+from atmo.decorators import delete_permission_required, view_permission_required
+from atmo.keys.forms import MESSAGES, SSHKeyForm
+from atmo.keys.models import SSHKey
+
+
+@login_required
+@require_safe
+def list_keys(request: HttpRequest) -> HttpResponse:
+    ssh_keys = SSHKey.objects.filter(created_by=request.user).order_by("-created_at", "-pk")
+    return render(request, "keys/list.html", {"ssh_keys": ssh_keys})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def new_key(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = SSHKeyForm(request.user, data=request.POST, files=request.FILES)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    ssh_key = form.save()
+            except IntegrityError:
+                # Two submissions of the same key at once (a double click) both
+                # pass the form's duplicate check; the database keeps one.
+                form.add_error("key", MESSAGES["duplicate"] % {"title": form.cleaned_data["title"]})
+            else:
+                messages.success(request, format_html("Key <strong>{}</strong> added.", ssh_key.title))
+                return redirect("keys-list")
+    else:
+        form = SSHKeyForm(request.user)
+    return render(request, "keys/new.html", {"form": form})
+
+
+@login_required
+@require_safe
+@view_permission_required(SSHKey, ignore=["raw"])
+def detail_key(request: HttpRequest, id: int, raw: bool = False) -> HttpResponse:
+    """The key's page, or with ``raw`` the bare key as text (for ``curl``)."""
+    ssh_key = get_object_or_404(SSHKey, id=id)
+    if raw:
+        return HttpResponse(ssh_key.key, content_type="text/plain; charset=utf-8")
+    context = {
+        "ssh_key": ssh_key,
+        "active_cluster_count": ssh_key.launched_clusters.active().count(),
+    }
+    return render(request, "keys/detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+@delete_permission_required(SSHKey)
+def delete_key(request: HttpRequest, id: int) -> HttpResponse:
+    """Confirm, then delete; clusters launched with the key keep running (ssh_key becomes NULL)."""
+    ssh_key = get_object_or_404(SSHKey, id=id)
+    if request.method == "POST":
+        title = ssh_key.title
+        ssh_key.delete()
+        messages.success(request, format_html("Key <strong>{}</strong> deleted.", title))
+        return redirect("keys-list")
+    active_clusters = list(ssh_key.launched_clusters.active().order_by("-created_at"))
+    context = {
+        "ssh_key": ssh_key,
+        "active_clusters": active_clusters,
+        "past_cluster_count": ssh_key.launched_clusters.count() - len(active_clusters),
+    }
+    return render(request, "keys/confirm_delete.html", context)

@@ -1,0 +1,19 @@
+"""``manage.py deactivate_clusters``: terminate expired clusters now (what beat does every minute)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from atmo.clusters.tasks import deactivate_clusters
+
+
+class Command(BaseCommand):
+    help = "Terminate the active clusters whose lifetime is over."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        deactivated = deactivate_clusters()
+        for identifier, pk in deactivated:
+            self.stdout.write(f"terminated {identifier} (#{pk})")
+        self.stdout.write(f"{len(deactivated)} expired cluster(s) terminated.")

@@ -1,0 +1,22 @@
+"""``manage.py update_clusters``: copy the clusters' states from EMR now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from atmo.clusters.tasks import update_clusters
+from atmo.provisioners import AWSError
+
+
+class Command(BaseCommand):
+    help = "Update the state of every active cluster from AWS EMR (one ListClusters call per 50)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            # .run() calls the task's body without Celery: no retry, errors surface here.
+            updated = update_clusters.run()
+        except AWSError as exc:
+            raise CommandError(f"AWS refused to list the clusters: {exc.message}") from exc
+        self.stdout.write(f"{len(updated)} active cluster(s) updated.")

@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 COMPOSE ?= docker compose
 
-.PHONY: help install run test test-fast lint format migrations-check check-deploy ci \
+.PHONY: help install run test test-fast docs screenshots lint format migrations-check ci \
         requirements static clean build up down stop migrate shell redis-cli logs
 
 help: ## Show the verbs
@@ -23,6 +23,10 @@ $(BIN)/python:
 # Re-installs only when the hash-checked requirements change.
 $(VENV)/.installed: requirements/tests.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/tests.txt
+	@touch $@
+
+$(VENV)/.installed-docs: requirements/docs.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/tests.txt -r requirements/docs.txt
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -55,6 +59,12 @@ test: install ## Run the test suite (PostgreSQL if DATABASE_URL is set, else SQL
 test-fast: install ## The test suite without the browser tests
 	$(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
 
+docs: $(VENV)/.installed-docs ## Build the documentation into docs/_build/html (warnings are errors)
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+screenshots: install ## Re-take the documentation's screenshots (docs/screenshots) with the browser tests
+	ATMO_SCREENSHOTS=1 $(BIN)/pytest tests/browser $(PYTEST_ARGS)
+
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -66,7 +76,7 @@ format: install ## Format the code with ruff
 migrations-check: install ## Fail if a model change has no migration
 	ATMO_ENVIRONMENT=test $(BIN)/python manage.py makemigrations --check --dry-run --skip-checks
 
-ci: lint migrations-check test ## What CI runs
+ci: lint migrations-check docs test ## What CI runs
 
 clean: ## Remove the virtualenv, node_modules, collected static files and local data
 	rm -rf $(VENV) node_modules static/vendor staticfiles .local db.sqlite3

@@ -8,6 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atmo.settings_test")
 
 import django  # noqa: E402
@@ -17,7 +18,54 @@ django.setup()
 project = "ATMO"
 author = "The ATMO team"
 copyright = "2026, the ATMO team"  # noqa: A001
-extensions = ["sphinx.ext.autodoc", "sphinx.ext.viewcode"]
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.viewcode",
+    "celery.contrib.sphinx",
+    "myst_parser",
+    "envtable",
+]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+html_static_path = ["_static"]
+suppress_warnings = ["myst.header"]
 exclude_patterns = ["_build"]
 html_theme = "alabaster"
 autodoc_member_order = "bysource"
+# Inherited docstrings (Celery's Task attributes) use roles only Celery's own docs define.
+autodoc_inherit_docstrings = False
+autodoc_use_legacy_class_based = True  # what celery.contrib.sphinx needs on Sphinx 9
+
+# --- The reference: every module of the atmo package, generated at each build -----
+
+SKIPPED_PARTS = {"migrations", "management", "__main__", "apps", "urls", "settings_test", "wsgi"}
+
+
+def atmo_modules() -> list[str]:
+    modules = []
+    for path in sorted((ROOT / "atmo").rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if SKIPPED_PARTS & set(parts):
+            continue
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        modules.append(".".join(parts))
+    return modules
+
+
+def write_reference() -> None:
+    lines = [
+        "Reference",
+        "=========",
+        "",
+        "Generated from the code's docstrings: every module of the ``atmo`` package,",
+        "its classes, functions and Celery tasks.",
+        "",
+    ]
+    for module in atmo_modules():
+        lines += [module, "-" * len(module), "", f".. automodule:: {module}", "   :members:", ""]
+        if module != "atmo.settings":
+            lines.insert(-1, "   :show-inheritance:")
+    (Path(__file__).resolve().parent / "reference.rst").write_text("\n".join(lines))
+
+
+write_reference()

@@ -309,6 +309,20 @@ PUBLIC_DATA_URL = envstr(
     f"https://s3-{AWS_DEFAULT_REGION}.amazonaws.com/{AWS_CONFIG['PUBLIC_DATA_BUCKET']}/",
 )
 
+# --- Uploads -----------------------------------------------------------------------
+
+# The largest notebook a Spark job may upload. The form checks the size Django
+# already knows before reading anything, and the whole file then goes to S3 and,
+# for re-submission after a form error, to the cache: keep it modest.
+ATMO_MAX_NOTEBOOK_BYTES = envint("ATMO_MAX_NOTEBOOK_BYTES", 10 * 1024 * 1024)
+if ATMO_MAX_NOTEBOOK_BYTES < 1:
+    raise ImproperlyConfigured("ATMO_MAX_NOTEBOOK_BYTES must be a positive number of bytes")
+# Uploads above this are spooled to a temporary file instead of memory, so a large
+# (or oversized, soon refused) notebook does not sit in a worker's memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Everything but files: ATMO's forms are a few short fields, Django's 2.5 MB is plenty.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 # --- Live settings (django-constance), editable in the admin -----------------------
 
 CONSTANCE_BACKEND = "constance.backends.redisd.RedisBackend"

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("admin/", admin.site.urls),
     path("clusters/", include("atmo.clusters.urls")),
+    path("jobs/", include("atmo.jobs.urls")),
     path("keys/", include("atmo.keys.urls")),
     path("news/", include("atmo.news.urls")),
     path("users/", include("atmo.users.urls")),

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseServerError
+from django.shortcuts import redirect
 from django.template import loader
 from django.template.exceptions import TemplateDoesNotExist
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.generic import TemplateView
@@ -16,6 +20,8 @@ from guardian.shortcuts import get_objects_for_user
 
 from atmo.clusters.models import Cluster
 from atmo.decorators import modified_date
+from atmo.jobs.models import SparkJob, SparkJobRun
+from atmo.jobs.permissions import is_maintainer
 
 
 @method_decorator(modified_date, name="dispatch")
@@ -29,7 +35,16 @@ class DashboardView(LoginRequiredMixin, TemplateView):
     #: Default cluster filter.
     default_cluster_filter = "active"
     #: Name of the group whose members may see everybody's Spark jobs.
-    maintainer_group_name = "Spark job maintainers"
+    maintainer_group_name = settings.SPARK_JOB_MAINTAINERS_GROUP
+    #: Allowed filters for Spark jobs; "all" is for maintainers only.
+    jobs_filters = ["mine", "all"]
+    #: Default Spark job filter.
+    default_jobs_filter = "mine"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.GET.get("jobs") == "all" and not is_maintainer(request.user):
+            return redirect("/")
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -37,14 +52,54 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         if shown not in self.clusters_filters:
             shown = self.default_cluster_filter
         clusters = list(self.get_clusters(shown))
+        jobs_shown = self.request.GET.get("jobs", self.default_jobs_filter)
+        if jobs_shown not in self.jobs_filters:
+            jobs_shown = self.default_jobs_filter
+        spark_jobs = list(self.get_spark_jobs(jobs_shown))
+        now = timezone.now()
+        for spark_job in spark_jobs:
+            upcoming = estimated_next_run(spark_job)
+            spark_job.next_run_estimate = upcoming
+            spark_job.next_run_is_due = upcoming is not None and upcoming <= now
         context.update(
             clusters_filters=self.clusters_filters,
             clusters_shown=shown,
             clusters=clusters,
-            # The page's script polls for this; a change re-renders the table.
-            modified_date=max((cluster.modified_at for cluster in clusters), default=None),
+            jobs_filters=self.jobs_filters,
+            jobs_shown=jobs_shown,
+            spark_jobs=spark_jobs,
+            is_sparkjob_maintainer=is_maintainer(self.request.user),
+            all_job_filter=jobs_shown == "all",
+            # The page's script polls for this; a change re-renders the tables.
+            modified_date=max(
+                [
+                    *(cluster.modified_at for cluster in clusters),
+                    *(spark_job.modified_at for spark_job in spark_jobs),
+                    *(job.latest_run_modified_at for job in spark_jobs if job.latest_run_modified_at),
+                ],
+                default=None,
+            ),
         )
         return context
+
+    def get_spark_jobs(self, shown: str) -> QuerySet[SparkJob]:
+        """The user's own jobs, or for maintainers asking for "all" every job, by start date.
+
+        Like clusters, "mine" counts only the user's direct object permission: a
+        maintainer's group permission on every job must not fill "mine".
+        """
+        if shown == "all":
+            spark_jobs = SparkJob.objects.all()
+        else:
+            spark_jobs = get_objects_for_user(
+                self.request.user,
+                "jobs.view_sparkjob",
+                klass=SparkJob,
+                use_groups=False,
+                with_superuser=False,
+                accept_global_perms=False,
+            )
+        return with_latest_run(spark_jobs.select_related("created_by")).order_by("-start_date", "-pk")
 
     def get_clusters(self, shown: str) -> QuerySet[Cluster]:
         """The user's own clusters for a filter name, newest first.
@@ -65,6 +120,38 @@ class DashboardView(LoginRequiredMixin, TemplateView):
             .select_related("emr_release")
             .order_by("-created_at")
         )
+
+
+def with_latest_run(spark_jobs: QuerySet[SparkJob]) -> QuerySet[SparkJob]:
+    """Annotate each job with its latest run's status, scheduled and modified times.
+
+    Subqueries keep the dashboard at the same number of queries however many
+    jobs and runs there are.
+    """
+    latest = SparkJobRun.objects.filter(spark_job=OuterRef("pk")).order_by("-created_at", "-pk")
+    return spark_jobs.annotate(
+        latest_run_status=Subquery(latest.values("status")[:1]),
+        latest_run_scheduled_at=Subquery(latest.values("scheduled_at")[:1]),
+        latest_run_modified_at=Subquery(latest.values("modified_at")[:1]),
+    )
+
+
+def estimated_next_run(spark_job: SparkJob) -> datetime | None:
+    """When the job should run next, from its row alone (see :func:`with_latest_run`).
+
+    One interval after the latest run, or the start date: the schedule's exact
+    time (in Redis) is only asked for on the job's own page. None when the job
+    will not run again.
+    """
+    if not spark_job.is_enabled or spark_job.expired_date is not None:
+        return None
+    last = getattr(spark_job, "latest_run_scheduled_at", None)
+    upcoming = spark_job.start_date
+    if last is not None:
+        upcoming = max(upcoming, last + timedelta(hours=spark_job.interval_in_hours))
+    if spark_job.end_date is not None and upcoming > spark_job.end_date:
+        return None
+    return upcoming
 
 
 def _render_error(

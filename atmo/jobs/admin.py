@@ -1,0 +1,167 @@
+"""Admin pages of Spark jobs, their runs and the alerts of failed runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from guardian.admin import GuardedModelAdmin
+
+from atmo.jobs.models import SparkJob, SparkJobRun, SparkJobRunAlert
+from atmo.jobs.permissions import forget_permissions
+from atmo.provisioners import AWSError
+
+RUN_FIELDS = [
+    "jobflow_id",
+    "status",
+    "scheduled_at",
+    "started_at",
+    "ready_at",
+    "finished_at",
+    "timed_out_at",
+    "emr_release_version",
+    "size",
+]
+
+
+@admin.action(description="Run the selected jobs now")
+def run_now(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[SparkJob]) -> None:
+    """Start a run of each selected job, as its owner's "Run now" does, and say how each went."""
+    for spark_job in queryset.select_related("created_by", "emr_release"):
+        try:
+            run = spark_job.run()
+        except AWSError as exc:
+            modeladmin.message_user(
+                request, f"{spark_job.identifier}: not started, AWS said: {exc.message}", messages.ERROR
+            )
+            continue
+        if run is None:
+            modeladmin.message_user(
+                request, f"{spark_job.identifier}: not started, a run is under way.", messages.WARNING
+            )
+        elif run.is_failed:
+            alert = run.alerts.first()
+            reason = alert.reason_message if alert else "no reason given"
+            modeladmin.message_user(request, f"{spark_job.identifier}: AWS refused: {reason}", messages.ERROR)
+        else:
+            if spark_job.is_due:
+                # Like the site's "Run now": the next scheduled run counts from this one.
+                spark_job.schedule.reschedule(last_run_at=run.scheduled_at)
+            modeladmin.message_user(
+                request, f"{spark_job.identifier}: run started ({run.jobflow_id}).", messages.SUCCESS
+            )
+
+
+@admin.action(description="Disable the selected jobs (no more scheduled runs)")
+def disable(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[SparkJob]) -> None:
+    """Disable each job; saving one by one removes its schedule entry (a bulk update would not)."""
+    count = 0
+    for spark_job in queryset.filter(is_enabled=True):
+        spark_job.is_enabled = False
+        spark_job.save()
+        count += 1
+    modeladmin.message_user(request, f"{count} job(s) disabled.", messages.SUCCESS)
+
+
+class SparkJobRunInline(admin.TabularInline):
+    model = SparkJobRun
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = RUN_FIELDS
+    readonly_fields = RUN_FIELDS
+    ordering = ["-created_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # runs are made by the scheduler and "Run now" only
+
+
+@admin.register(SparkJob)
+class SparkJobAdmin(GuardedModelAdmin):
+    list_display = [
+        "identifier",
+        "size",
+        "created_by",
+        "start_date",
+        "end_date",
+        "is_enabled",
+        "emr_release",
+    ]
+    list_filter = [
+        "size",
+        "is_enabled",
+        "emr_release",
+        "start_date",
+        "end_date",
+        "interval_in_hours",
+        "runs__scheduled_at",
+        "runs__finished_at",
+        "runs__status",
+    ]
+    search_fields = ["identifier", "description", "created_by__email", "runs__jobflow_id", "runs__status"]
+    list_select_related = ["created_by", "emr_release"]
+    raw_id_fields = ["created_by"]
+    # The notebook key only changes with an upload (the site's edit form); the
+    # owner's object permissions are granted at creation and would not follow.
+    readonly_fields = ["created_by", "notebook_s3_key", "expired_date", "created_at", "modified_at"]
+    date_hierarchy = "start_date"
+    inlines = [SparkJobRunInline]
+    actions = [run_now, disable]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A job needs its notebook uploaded to S3, which only the site's form does.
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: SparkJob) -> None:
+        self._delete(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[SparkJob]) -> None:
+        # One by one: a bulk delete would skip stopping clusters and removing
+        # notebooks and schedule entries.
+        for spark_job in queryset:
+            self._delete(request, spark_job)
+
+    def _delete(self, request: HttpRequest, spark_job: SparkJob) -> None:
+        pk = spark_job.pk
+        try:
+            spark_job.delete()
+        except AWSError as exc:
+            self.message_user(
+                request,
+                f"{spark_job.identifier} was not deleted: its cluster could not be stopped ({exc.message}).",
+                messages.ERROR,
+            )
+            return
+        forget_permissions(pk)
+
+
+@admin.register(SparkJobRun)
+class SparkJobRunAdmin(admin.ModelAdmin):
+    """Runs mirror what EMR reports, so they are read only.
+
+    Deleting stays allowed: deleting a job in the admin deletes its runs too,
+    and the admin asks for that permission first.
+    """
+
+    list_display = ["jobflow_id", "spark_job", "status", "scheduled_at", "started_at", "finished_at", "size"]
+    list_filter = ["status", "scheduled_at", "finished_at", "emr_release_version"]
+    search_fields = ["jobflow_id", "spark_job__identifier", "status"]
+    list_select_related = ["spark_job"]
+    date_hierarchy = "scheduled_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SparkJobRunAlert)
+class SparkJobRunAlertAdmin(admin.ModelAdmin):
+    list_display = ["run", "reason_code", "reason_message", "mail_sent_date"]
+    list_filter = ["reason_code", "mail_sent_date", "run__scheduled_at", "run__finished_at", "run__status"]
+    search_fields = ["reason_code", "reason_message"]
+    list_select_related = ["run"]
+    raw_id_fields = ["run"]

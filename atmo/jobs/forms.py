@@ -1,0 +1,341 @@
+"""Forms to schedule a Spark job, edit it, and check whether an identifier is free."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import MaxValueValidator
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import get_valid_filename
+
+from atmo.clusters.forms import IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, EMRReleaseChoiceField
+from atmo.clusters.models import max_cluster_size
+from atmo.forms import AutoClassFormMixin, CachedFileField, CachedFileModelFormMixin, CreatedByModelFormMixin
+from atmo.jobs.models import SparkJob
+from atmo.jobs.permissions import share_with_maintainers
+from atmo.lib.notebooks import JUPYTER, has_notebook_structure, notebook_kind
+from atmo.provisioners import AWSError
+
+logger = logging.getLogger(__name__)
+
+MIN_TIMEOUT = 1
+MAX_TIMEOUT = 24
+#: A start date this far in the past still counts as "now" (the time to submit the form).
+START_DATE_SLACK = timedelta(minutes=1)
+DATETIME_FORMAT = "%Y-%m-%d %H:%M"
+DATETIME_INPUT_FORMATS = ["%Y-%m-%d %H:%M:%S", DATETIME_FORMAT]
+
+MESSAGES = {
+    "identifier_required": "Give the job an identifier.",
+    "identifier_taken": "A Spark job with this identifier already exists; please choose another one.",
+    "description_required": "Describe what the job does, for you and the people who help you debug it.",
+    "notebook_required": "Choose the notebook the job runs.",
+    "notebook_extension": "Only Jupyter (.ipynb) and Zeppelin (.json) notebooks can be uploaded.",
+    "notebook_too_large": (
+        "The notebook is %(size)s, more than the %(limit)s allowed. Clearing its outputs "
+        "(in Jupyter: Edit → Clear Outputs of All Cells) usually makes it much smaller."
+    ),
+    "notebook_not_json": "The notebook is not valid JSON, so it cannot be run. Is it the right file?",
+    "notebook_not_jupyter": (
+        'This .ipynb file is JSON but not a Jupyter notebook: it has neither "cells" nor "nbformat".'
+    ),
+    "notebook_not_zeppelin": 'This .json file is not a Zeppelin note: it has no "paragraphs".',
+    "date_invalid": "Enter a date and time in UTC as YYYY-MM-DD HH:MM.",
+    "start_in_past": "The start date is in the past; choose a time from now on (UTC).",
+    "start_moved_to_past": "You can only move the start date to a future date.",
+    "end_before_start": "The end date must be after the start date.",
+    "not_stored": "The notebook could not be stored: %(message)s. Nothing was saved; please try again.",
+}
+
+
+def validate_notebook(upload: UploadedFile) -> None:
+    """Refuse anything but a Jupyter or Zeppelin notebook of a reasonable size.
+
+    The size is the one Django counted while receiving the upload: an oversized
+    file is refused before a byte of it is read into memory.
+    """
+    kind = notebook_kind(upload.name or "")
+    if kind is None:
+        raise ValidationError(MESSAGES["notebook_extension"], code="extension")
+    limit = settings.ATMO_MAX_NOTEBOOK_BYTES
+    if upload.size is not None and upload.size > limit:
+        raise ValidationError(
+            MESSAGES["notebook_too_large"],
+            code="too_large",
+            params={"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
+        )
+    upload.seek(0)
+    try:
+        document = json.load(upload)
+    except (ValueError, RecursionError):  # bad JSON, bad encoding, absurd nesting
+        raise ValidationError(MESSAGES["notebook_not_json"], code="not_json") from None
+    finally:
+        upload.seek(0)
+    if not has_notebook_structure(kind, document):
+        code = "not_jupyter" if kind == JUPYTER else "not_zeppelin"
+        raise ValidationError(MESSAGES[f"notebook_{code}"], code=code)
+
+
+def same_minute(first: datetime | None, second: datetime | None) -> bool:
+    """The form shows dates to the minute: a date posted back unchanged is the same one."""
+    if first is None or second is None:
+        return first is second
+    return first.replace(second=0, microsecond=0) == second.replace(second=0, microsecond=0)
+
+
+class UTCDateTimeField(forms.DateTimeField):
+    """A date and time typed as ``YYYY-MM-DD HH:MM`` (seconds optional), in UTC."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            input_formats=DATETIME_INPUT_FORMATS,
+            widget=forms.DateTimeInput(
+                format=DATETIME_FORMAT,
+                attrs={"placeholder": "YYYY-MM-DD HH:MM", "autocomplete": "off", "spellcheck": "false"},
+            ),
+            error_messages={"invalid": MESSAGES["date_invalid"]},
+            **kwargs,
+        )
+
+
+class BaseSparkJobForm(AutoClassFormMixin, CachedFileModelFormMixin, CreatedByModelFormMixin):
+    """The fields a job's owner sets; saving uploads the notebook, then saves the job."""
+
+    identifier = forms.RegexField(
+        label="Identifier",
+        regex=rf"^{IDENTIFIER_PATTERN}$",
+        error_messages={"required": MESSAGES["identifier_required"], "invalid": IDENTIFIER_MESSAGE},
+        widget=forms.TextInput(
+            attrs={
+                "pattern": IDENTIFIER_PATTERN,
+                "maxlength": 100,
+                "title": IDENTIFIER_MESSAGE,
+                "autocomplete": "off",
+                "spellcheck": "false",
+            }
+        ),
+        help_text="A unique name for the job, also used in the AWS console and the S3 paths of its "
+        "results. Lowercase letters, digits and hyphens.",
+    )
+    description = forms.CharField(
+        label="Description",
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": MESSAGES["description_required"]},
+        help_text="What the job does and who uses its results.",
+    )
+    notebook = CachedFileField(
+        label="Notebook",
+        required=True,
+        widget=forms.FileInput(attrs={"accept": ".ipynb,.json"}),
+        error_messages={"required": MESSAGES["notebook_required"]},
+    )
+    result_visibility = forms.ChoiceField(
+        label="Result visibility",
+        choices=SparkJob.RESULT_VISIBILITY_CHOICES,
+        widget=forms.RadioSelect(attrs={"class": "radioset"}),
+        help_text="Public results can be read by anyone with the link; private ones need AWS "
+        "credentials or a short-lived link from this site.",
+    )
+    size = forms.IntegerField(
+        label="Cluster size",
+        min_value=1,
+        error_messages={
+            "min_value": "A job runs on at least %(limit_value)s node.",
+            "max_value": "A job runs on at most %(limit_value)s nodes.",
+        },
+    )
+    interval_in_hours = forms.TypedChoiceField(
+        label="Run interval",
+        coerce=int,
+        choices=SparkJob.INTERVAL_CHOICES,
+        widget=forms.RadioSelect(attrs={"class": "radioset"}),
+    )
+    job_timeout = forms.IntegerField(
+        label="Timeout in hours",
+        min_value=MIN_TIMEOUT,
+        max_value=MAX_TIMEOUT,
+        widget=forms.NumberInput(attrs={"min": MIN_TIMEOUT, "max": MAX_TIMEOUT}),
+        error_messages={
+            "min_value": "The timeout is at least %(limit_value)s hour.",
+            "max_value": "The timeout is at most %(limit_value)s hours.",
+        },
+        help_text=f"A run still going after this many hours ({MIN_TIMEOUT} to {MAX_TIMEOUT}) is "
+        "stopped, and you get an email.",
+    )
+    start_date = UTCDateTimeField(label="Start date (UTC)")
+    end_date = UTCDateTimeField(label="End date (UTC)", required=False)
+
+    field_order = [
+        "identifier",
+        "description",
+        "notebook",
+        "result_visibility",
+        "size",
+        "interval_in_hours",
+        "job_timeout",
+        "start_date",
+        "end_date",
+    ]
+
+    class Meta:
+        model = SparkJob
+        fields = [
+            "identifier",
+            "description",
+            "result_visibility",
+            "size",
+            "interval_in_hours",
+            "job_timeout",
+            "start_date",
+            "end_date",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit = max_cluster_size()
+        size = self.fields["size"]
+        size.max_value = limit
+        size.validators.append(MaxValueValidator(limit))
+        size.widget.attrs.update(min=1, max=limit)
+        size.help_text = f"Number of nodes, between 1 and {limit}."
+        self.fields["notebook"].help_text = (
+            "A Jupyter notebook (.ipynb) or a Zeppelin note exported as .json, of at most "
+            f"{filesizeformat(settings.ATMO_MAX_NOTEBOOK_BYTES)}."
+        )
+        now = f"{timezone.now():%Y-%m-%d %H:%M}"
+        self.fields["start_date"].help_text = f"When the first run starts. It is now {now} UTC."
+        self.fields["end_date"].help_text = "No run starts after this date. Leave it empty to run for ever."
+
+    def clean_identifier(self) -> str:
+        identifier = self.cleaned_data["identifier"]
+        if self.fields["identifier"].disabled:
+            return identifier
+        if SparkJob.objects.filter(identifier=identifier).exclude(pk=self.instance.pk).exists():
+            raise ValidationError(MESSAGES["identifier_taken"], code="unique")
+        return identifier
+
+    def clean_notebook(self) -> UploadedFile | None:
+        upload = self.cleaned_data.get("notebook")
+        if not upload:
+            return None
+        validate_notebook(upload)
+        # The name becomes part of an S3 key and of the download's file name.
+        upload.name = get_valid_filename(upload.name)
+        return upload
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end <= start:
+            self.add_error("end_date", ValidationError(MESSAGES["end_before_start"], code="order"))
+        return cleaned
+
+    def save(self, commit: bool = True) -> SparkJob:
+        """Upload a new notebook, then save the job; raises AWSError when S3 refuses.
+
+        The upload comes first so that a job never points at a notebook that is not
+        there. When S3 refuses, nothing is saved and the form carries the reason.
+        """
+        spark_job: SparkJob = super().save(commit=False)
+        is_new = spark_job._state.adding
+        previous_key = spark_job.notebook_s3_key
+        upload = self.cleaned_data.get("notebook")
+        if upload:
+            try:
+                spark_job.notebook_s3_key = spark_job.provisioner.add(spark_job.identifier, upload)
+            except AWSError as exc:
+                message = MESSAGES["not_stored"] % {"message": exc.message.rstrip(".")}
+                self.add_error(None, ValidationError(message, code="not_stored"))
+                raise
+        if not commit:
+            return spark_job
+        with transaction.atomic():
+            spark_job.save()
+            self.save_m2m()
+            if is_new:
+                share_with_maintainers(spark_job)
+        if previous_key and previous_key != spark_job.notebook_s3_key:
+            self._remove_replaced_notebook(spark_job, previous_key)
+        return spark_job
+
+    def _remove_replaced_notebook(self, spark_job: SparkJob, key: str) -> None:
+        # A notebook of another name lands under another key: the old object would
+        # stay behind for ever. The job is saved by now, so a failure only costs space.
+        try:
+            spark_job.provisioner.remove(key)
+        except AWSError:
+            logger.warning("replaced notebook not removed", extra={"spark_job_id": spark_job.pk, "key": key})
+
+
+class NewSparkJobForm(BaseSparkJobForm):
+    prefix = "new"
+
+    emr_release = EMRReleaseChoiceField()
+
+    class Meta(BaseSparkJobForm.Meta):
+        fields = [*BaseSparkJobForm.Meta.fields, "emr_release"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The page's script asks this URL whether the identifier is free as the user types.
+        self.fields["identifier"].widget.attrs["data-availability-url"] = reverse_lazy(
+            "jobs-identifier-available"
+        )
+
+    def clean_start_date(self) -> datetime | None:
+        start = self.cleaned_data.get("start_date")
+        if start is not None and start < timezone.now() - START_DATE_SLACK:
+            raise ValidationError(MESSAGES["start_in_past"], code="past")
+        return start
+
+
+class EditSparkJobForm(BaseSparkJobForm):
+    """The identifier (part of S3 paths) and the EMR release stay as they are."""
+
+    prefix = "edit"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["identifier"].disabled = True
+        self.fields["identifier"].help_text = "The identifier cannot change: it names the job's S3 paths."
+        notebook = self.fields["notebook"]
+        notebook.real_required = False  # type: ignore[attr-defined]
+        notebook.help_text = format_html(
+            "Current notebook: <strong>{}</strong>. Choose a file only to replace it ({} at most).",
+            self.instance.notebook_name,
+            filesizeformat(settings.ATMO_MAX_NOTEBOOK_BYTES),
+        )
+        self.fields[
+            "start_date"
+        ].help_text += " Changing it starts the schedule over from the new date, which must be in the future."
+
+    def clean_start_date(self) -> datetime | None:
+        start = self.cleaned_data.get("start_date")
+        if start is None:
+            return start
+        if same_minute(start, self.instance.start_date):
+            # Unchanged: keep the stored value, seconds included, so the schedule is not restarted.
+            return self.instance.start_date
+        if start < timezone.now():
+            raise ValidationError(MESSAGES["start_moved_to_past"], code="past")
+        return start
+
+    def clean_end_date(self) -> datetime | None:
+        end = self.cleaned_data.get("end_date")
+        return self.instance.end_date if same_minute(end, self.instance.end_date) else end
+
+
+class SparkJobAvailableForm(forms.Form):
+    identifier = forms.CharField(required=True, max_length=100)

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from atmo.jobs import views
+
+urlpatterns = [
+    path("new/", views.new_spark_job, name="jobs-new"),
+    path("identifier-available/", views.check_identifier_available, name="jobs-identifier-available"),
+    path("<int:id>/", views.detail_spark_job, name="jobs-detail"),
+    path("<int:id>/edit/", views.edit_spark_job, name="jobs-edit"),
+    path("<int:id>/delete/", views.delete_spark_job, name="jobs-delete"),
+    path("<int:id>/download/", views.download_spark_job, name="jobs-download"),
+    path("<int:id>/run/", views.run_spark_job, name="jobs-run"),
+    path("<int:id>/zeppelin/", views.zeppelin_spark_job, name="jobs-zeppelin"),
+]

@@ -1,0 +1,354 @@
+"""Pages to schedule, watch, edit, run and delete Spark jobs.
+
+The owner may do everything; members of the maintainers group may look
+(detail, download, Zeppelin output) at every job but change none of them:
+"Run now" needs the change permission like editing does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.http import content_disposition_header
+from django.utils.text import get_valid_filename
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
+from guardian.shortcuts import get_perms
+
+from atmo.clusters.models import EMRRelease
+from atmo.decorators import (
+    change_permission_required,
+    delete_permission_required,
+    modified_date,
+    view_permission_required,
+)
+from atmo.jobs.forms import MESSAGES, EditSparkJobForm, NewSparkJobForm, SparkJobAvailableForm
+from atmo.jobs.models import SparkJob, SparkJobRun
+from atmo.jobs.permissions import forget_permissions
+from atmo.jobs.provisioners import NotebookNotFound, SparkJobProvisioner
+from atmo.lib.notebooks import NotebookError, Preview, parse_preview
+from atmo.provisioners import AWSError
+
+logger = logging.getLogger(__name__)
+
+#: The detail page lists this many runs, newest first (a daily job makes 365 a year).
+RUNS_SHOWN = 100
+#: Zeppelin pages show at most this many Markdown results of the latest run.
+MAX_MARKDOWN_RESULTS = 20
+DOWNLOAD_CHUNK_BYTES = 64 * 1024
+#: The start date offered for a new job: time enough to fill in the form.
+NEW_JOB_START_DELAY = timedelta(minutes=10)
+CONTENT_TYPES = {".ipynb": "application/x-ipynb+json", ".json": "application/json"}
+
+BUSY_MESSAGE = "A run is already under way. Wait for it to finish before starting another one."
+THROTTLED_MESSAGE = "AWS is busy; please try again in a minute."
+
+
+def get_spark_job(spark_job_id: int) -> SparkJob:
+    return get_object_or_404(SparkJob.objects.select_related("created_by", "emr_release"), pk=spark_job_id)
+
+
+def new_job_initial() -> dict[str, Any]:
+    start = (timezone.now() + NEW_JOB_START_DELAY).replace(second=0, microsecond=0)
+    stable = EMRRelease.objects.stable().natural_sort_by_version().first()
+    return {
+        "size": 1,
+        "result_visibility": SparkJob.RESULT_PRIVATE,
+        "interval_in_hours": SparkJob.INTERVAL_WEEKLY,
+        "job_timeout": 24,
+        "start_date": start,
+        "emr_release": stable.pk if stable else None,
+    }
+
+
+def save_job_form(form: NewSparkJobForm | EditSparkJobForm) -> SparkJob | None:
+    """Save a valid form; None when it could not be saved (the form then says why)."""
+    try:
+        spark_job = form.save()
+    except AWSError:
+        return None  # S3 refused the notebook; the form carries AWS's reason
+    except IntegrityError:
+        # Two people chose the same new identifier at the same moment.
+        form.add_error("identifier", MESSAGES["identifier_taken"])
+        return None
+    form.forget_cached_files()
+    return spark_job
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def new_spark_job(request: HttpRequest) -> HttpResponse:
+    form = NewSparkJobForm(
+        request.user,
+        data=request.POST if request.method == "POST" else None,
+        files=request.FILES if request.method == "POST" else None,
+        initial=new_job_initial(),
+    )
+    if request.method == "POST" and form.is_valid() and (spark_job := save_job_form(form)):
+        messages.success(
+            request,
+            format_html(
+                "Spark job <strong>{}</strong> scheduled. Its first run starts at {} UTC.",
+                spark_job,
+                f"{spark_job.start_date:%Y-%m-%d %H:%M}",
+            ),
+        )
+        return redirect(spark_job)
+    return render(request, "jobs/new.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+@change_permission_required(SparkJob)
+def edit_spark_job(request: HttpRequest, id: int) -> HttpResponse:
+    spark_job = get_spark_job(id)
+    form = EditSparkJobForm(
+        request.user,
+        data=request.POST if request.method == "POST" else None,
+        files=request.FILES if request.method == "POST" else None,
+        instance=spark_job,
+    )
+    if request.method == "POST" and form.is_valid() and save_job_form(form):
+        messages.success(request, format_html("Spark job <strong>{}</strong> saved.", spark_job))
+        return redirect(spark_job)
+    return render(request, "jobs/edit.html", {"form": form, "spark_job": get_spark_job(id)})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+@delete_permission_required(SparkJob)
+def delete_spark_job(request: HttpRequest, id: int) -> HttpResponse:
+    spark_job = get_spark_job(id)
+    if request.method != "POST":
+        return render(request, "jobs/confirm_delete.html", {"spark_job": spark_job})
+    identifier = spark_job.identifier
+    try:
+        # Stops a running cluster first: a failure there leaves everything as it was.
+        spark_job.delete()
+    except AWSError as exc:
+        messages.error(
+            request,
+            format_html(
+                "The cluster of the current run could not be stopped: {}. Nothing was deleted; "
+                "please try again in a minute.",
+                exc.message.rstrip("."),
+            ),
+        )
+        return redirect(spark_job)
+    forget_permissions(id)
+    messages.success(request, format_html("Spark job <strong>{}</strong> deleted.", identifier))
+    return redirect("dashboard")
+
+
+@login_required
+@require_safe
+@view_permission_required(SparkJob)
+@modified_date
+def detail_spark_job(request: HttpRequest, id: int) -> HttpResponse:
+    spark_job = get_spark_job(id)
+    # One run more than shown tells whether there are more, without counting them.
+    runs = list(spark_job.runs.prefetch_related("alerts")[: RUNS_SHOWN + 1])
+    # The model's cached latest_run would cost a query of its own.
+    spark_job.__dict__["latest_run"] = runs[0] if runs else None
+    perms = get_perms(request.user, spark_job)
+    context: dict[str, Any] = {
+        "spark_job": spark_job,
+        "runs": runs[:RUNS_SHOWN],
+        "more_runs": len(runs) > RUNS_SHOWN,
+        "can_change": "change_sparkjob" in perms,
+        "can_delete": "delete_sparkjob" in perms,
+        "modified_date": max([spark_job.modified_at, *(run.modified_at for run in runs)]),
+    }
+    # The page's script polls with HEAD for the header only: no S3 or Redis calls then.
+    if request.method == "GET":
+        context.update(detail_from_aws(spark_job))
+        context["next_run_at"] = spark_job.schedule.next_run_at() if spark_job.is_enabled else None
+    return TemplateResponse(request, "jobs/detail.html", context)
+
+
+@dataclass
+class ResultLink:
+    key: str
+    name: str
+    url: str
+
+
+def detail_from_aws(spark_job: SparkJob) -> dict[str, Any]:
+    """The job's results (with links) and the preview of its notebook, from S3."""
+    provisioner = spark_job.provisioner
+    context: dict[str, Any] = {"results": {"data": [], "logs": []}, "results_error": ""}
+    try:
+        groups = provisioner.results(spark_job.identifier, spark_job.is_public)
+    except AWSError as exc:
+        context["results_error"] = exc.message
+    else:
+        prefix_length = len(spark_job.identifier) + 1
+        for group in ("data", "logs"):
+            keys = sorted(groups.get(group, []), reverse=group == "logs")  # newest logs first
+            context["results"][group] = [
+                ResultLink(key, key[prefix_length:], provisioner.result_url(key, spark_job.is_public))
+                for key in keys
+            ]
+    context["has_markdown_results"] = any(link.key.endswith(".md") for link in context["results"]["data"])
+    context["preview"], context["preview_error"] = notebook_preview(provisioner, spark_job)
+    return context
+
+
+def notebook_preview(provisioner: SparkJobProvisioner, spark_job: SparkJob) -> tuple[Preview | None, str]:
+    """The notebook rendered as data for the template, or why it cannot be shown."""
+    try:
+        s3_object = provisioner.get(spark_job.notebook_s3_key)
+    except NotebookNotFound:
+        return None, "The notebook is no longer stored in S3. Upload it again by editing the job."
+    except AWSError as exc:
+        return None, f"The notebook could not be fetched from S3: {exc.message}"
+    body = s3_object["Body"]
+    try:
+        if (s3_object.get("ContentLength") or 0) > settings.ATMO_MAX_NOTEBOOK_BYTES:
+            return None, "The notebook is too large to show here; download it instead."
+        return parse_preview(spark_job.notebook_name, body.read()), ""
+    except NotebookError as exc:
+        return None, f"The notebook cannot be shown: {exc}"
+    finally:
+        body.close()
+
+
+@login_required
+@require_GET  # a HEAD would fetch the object from S3 only to throw it away
+@view_permission_required(SparkJob)
+def download_spark_job(request: HttpRequest, id: int) -> HttpResponse:
+    """The notebook as a file, streamed from S3 without decoding it."""
+    spark_job = get_spark_job(id)
+    try:
+        s3_object = spark_job.provisioner.get(spark_job.notebook_s3_key)
+    except NotebookNotFound:
+        return render(request, "jobs/notebook_missing.html", {"spark_job": spark_job}, status=404)
+    except AWSError as exc:
+        messages.error(request, f"The notebook could not be fetched from S3: {exc.message}")
+        return redirect(spark_job)
+    name = get_valid_filename(spark_job.notebook_name)
+    extension = name[name.rfind(".") :].lower() if "." in name else ""
+    response = StreamingHttpResponse(
+        stream_body(s3_object["Body"]), content_type=CONTENT_TYPES.get(extension, "application/octet-stream")
+    )
+    response["Content-Length"] = str(s3_object["ContentLength"])
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
+    return response
+
+
+def stream_body(body: Any) -> Iterator[bytes]:
+    # Closing the S3 stream even when the client goes away half-way frees the connection.
+    try:
+        yield from body.iter_chunks(DOWNLOAD_CHUNK_BYTES)
+    finally:
+        body.close()
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+@change_permission_required(SparkJob)
+def run_spark_job(request: HttpRequest, id: int) -> HttpResponse:
+    """Confirm, then start a run now; the next scheduled run counts from this one."""
+    spark_job = get_spark_job(id)
+    if not spark_job.is_enabled:
+        messages.error(request, "This job was disabled by an administrator, so it cannot run.")
+        return redirect(spark_job)
+    if not spark_job.is_runnable:
+        messages.error(request, BUSY_MESSAGE)
+        return redirect(spark_job)
+    if request.method != "POST":
+        now = timezone.now()
+        context = {
+            "spark_job": spark_job,
+            "now": now,
+            "next_run_after": now + timedelta(hours=spark_job.interval_in_hours),
+        }
+        return render(request, "jobs/confirm_run.html", context)
+    try:
+        run = spark_job.run()
+    except AWSError as exc:
+        # run() keeps refusals as failed runs; only throttling (or worse) lands here.
+        messages.error(request, THROTTLED_MESSAGE if exc.is_throttling else f"AWS error: {exc.message}")
+        return redirect(spark_job)
+    report_run(request, spark_job, run)
+    return redirect(spark_job)
+
+
+def report_run(request: HttpRequest, spark_job: SparkJob, run: SparkJobRun | None) -> None:
+    if run is None:  # another request or the scheduler got there first
+        messages.error(request, BUSY_MESSAGE)
+    elif run.is_failed:
+        messages.error(request, "AWS refused to start the run; the run history below says why.")
+    else:
+        # The schedule's interval counts from this run. Outside the job's dates
+        # (a run before its start) the schedule is left alone; an expired job has
+        # no entry at all, which reschedule() tolerates.
+        if spark_job.is_due:
+            spark_job.schedule.reschedule(last_run_at=run.scheduled_at)
+        messages.success(
+            request, format_html("Run of <strong>{}</strong> started ({}).", spark_job, run.jobflow_id)
+        )
+
+
+@login_required
+@require_safe
+@view_permission_required(SparkJob)
+def zeppelin_spark_job(request: HttpRequest, id: int) -> HttpResponse:
+    """The Markdown a Zeppelin note's latest run wrote, from the job's own results bucket."""
+    spark_job = get_spark_job(id)
+    provisioner = spark_job.provisioner
+    documents: list[tuple[str, str]] = []
+    error = ""
+    try:
+        groups = provisioner.results(spark_job.identifier, spark_job.is_public)
+        for key in latest_markdown_keys(groups.get("data", [])):
+            content = provisioner.read_result(key, spark_job.is_public)
+            documents.append((key.rsplit("/", 1)[-1], content.decode("utf-8", errors="replace")))
+    except AWSError as exc:
+        error = exc.message
+    context = {"spark_job": spark_job, "documents": documents, "error": error}
+    return render(request, "jobs/zeppelin.html", context)
+
+
+def latest_markdown_keys(keys: list[str]) -> list[str]:
+    """The ``.md`` keys of the newest run folder (``<id>/data/<run>/…``; folder names sort by time)."""
+    folders: dict[str, list[str]] = {}
+    for key in keys:
+        if not key.endswith(".md"):
+            continue
+        parts = key.split("/")
+        folders.setdefault(parts[2] if len(parts) > 3 else "", []).append(key)
+    if not folders:
+        return []
+    return sorted(folders[max(folders)])[:MAX_MARKDOWN_RESULTS]
+
+
+@login_required
+@require_safe
+def check_identifier_available(request: HttpRequest) -> HttpResponse:
+    """Whether a new job may take ``?identifier=X``, as plain text for the new-job form's script.
+
+    * no or an empty ``identifier``: 400 ``identifier invalid``
+    * a job already has it: 200 ``identifier unavailable``
+    * otherwise: 200 ``identifier available``
+
+    The pattern is not checked here; the form reports that on its own.
+    """
+    form = SparkJobAvailableForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest("identifier invalid", content_type="text/plain; charset=utf-8")
+    taken = SparkJob.objects.filter(identifier=form.cleaned_data["identifier"]).exists()
+    answer = "identifier unavailable" if taken else "identifier available"
+    return HttpResponse(answer, content_type="text/plain; charset=utf-8")

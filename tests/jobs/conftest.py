@@ -1,0 +1,111 @@
+"""Fixtures of the Spark job page, form, dashboard and admin tests."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import ANY
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from atmo.clusters.models import EMRRelease
+from atmo.jobs.models import SparkJob
+from atmo.jobs.permissions import share_with_maintainers
+from tests.aws import AWSStubs
+from tests.jobs.helpers import make_job
+
+CODE_BUCKET = settings.AWS_CONFIG["CODE_BUCKET"]
+PUBLIC_BUCKET = settings.AWS_CONFIG["PUBLIC_DATA_BUCKET"]
+PRIVATE_BUCKET = settings.AWS_CONFIG["PRIVATE_DATA_BUCKET"]
+
+JUPYTER_NOTEBOOK = {
+    "nbformat": 4,
+    "nbformat_minor": 5,
+    "metadata": {"language_info": {"name": "python"}},
+    "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Daily **report**\n"]},
+        {
+            "cell_type": "code",
+            "execution_count": 1,
+            "metadata": {},
+            "source": ["print(42)"],
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": ["42\n"]}],
+        },
+    ],
+}
+ZEPPELIN_NOTE = {
+    "name": "report",
+    "paragraphs": [{"title": "Count", "text": "%spark\nspark.range(3).count()"}],
+}
+
+
+def notebook_bytes(document: Any = None) -> bytes:
+    return json.dumps(JUPYTER_NOTEBOOK if document is None else document).encode()
+
+
+def notebook_upload(name: str = "report.ipynb", content: bytes | None = None) -> SimpleUploadedFile:
+    if content is None:
+        content = notebook_bytes(ZEPPELIN_NOTE if name.endswith(".json") else JUPYTER_NOTEBOOK)
+    return SimpleUploadedFile(name, content, content_type="application/octet-stream")
+
+
+def body(content: bytes) -> StreamingBody:
+    return StreamingBody(io.BytesIO(content), len(content))
+
+
+def stub_upload(aws: AWSStubs, key: str) -> None:
+    aws.s3.add_response("put_object", {}, {"Bucket": CODE_BUCKET, "Key": key, "Body": ANY})
+
+
+def stub_notebook(aws: AWSStubs, key: str, content: bytes | None = None) -> None:
+    content = notebook_bytes() if content is None else content
+    aws.s3.add_response(
+        "get_object",
+        {"Body": body(content), "ContentLength": len(content)},
+        {"Bucket": CODE_BUCKET, "Key": key},
+    )
+
+
+def stub_listing(aws: AWSStubs, identifier: str, keys: list[str], bucket: str = PRIVATE_BUCKET) -> None:
+    aws.s3.add_response(
+        "list_objects_v2",
+        {"Contents": [{"Key": key} for key in keys], "IsTruncated": False},
+        {"Bucket": bucket, "Prefix": f"{identifier}/"},
+    )
+
+
+@pytest.fixture
+def release(db: Any) -> EMRRelease:
+    return EMRRelease.objects.get_or_create(version="7.1.0")[0]
+
+
+@pytest.fixture
+def owner(user: Any) -> Any:
+    return user
+
+
+@pytest.fixture
+def stranger(db: Any) -> Any:
+    return get_user_model().objects.create_user(username="mallory@example.com", email="mallory@example.com")
+
+
+@pytest.fixture
+def maintainer(db: Any) -> Any:
+    person = get_user_model().objects.create_user(username="mo@example.com", email="mo@example.com")
+    group, _ = Group.objects.get_or_create(name=settings.SPARK_JOB_MAINTAINERS_GROUP)
+    person.groups.add(group)
+    return person
+
+
+@pytest.fixture
+def spark_job(owner: Any, release: EMRRelease) -> SparkJob:
+    """The owner's job, shared with the maintainers as the new-job form does."""
+    job = make_job(owner, emr_release=release)
+    share_with_maintainers(job)
+    return job

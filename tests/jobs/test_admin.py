@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.admin.sites import site
+from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.test import RequestFactory
+from django.urls import reverse
+
+from atmo.clusters.models import Cluster
+from atmo.jobs.admin import SparkJobAdmin, disable, run_now
+from atmo.jobs.models import SparkJob
+from tests.aws import AWSStubs
+from tests.jobs.helpers import make_job, make_run
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_user(db: Any) -> Any:
+    return get_user_model().objects.create_user(
+        username="admin@example.com", email="admin@example.com", is_staff=True, is_superuser=True
+    )
+
+
+@pytest.fixture
+def admin_request(admin_user: Any) -> Any:
+    """A request the admin actions can add messages to."""
+    request = RequestFactory().post("/admin/jobs/sparkjob/")
+    request.user = admin_user
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    return request
+
+
+def messages_of(request: Any) -> list[str]:
+    return [str(message) for message in get_messages(request)]
+
+
+def model_admin() -> SparkJobAdmin:
+    return SparkJobAdmin(SparkJob, site)
+
+
+def test_the_changelist_loads_with_search_and_run_filters(
+    client_for: Any, admin_user: Any, user: Any
+) -> None:
+    for number in range(3):
+        job = make_job(user, identifier=f"job-{number}")
+        make_run(job, jobflow_id=f"j-{number}", status=Cluster.STATUS_TERMINATED)
+        make_run(job, jobflow_id=f"j-{number}-again", status=Cluster.STATUS_TERMINATED)
+    client = client_for(admin_user)
+    changelist = reverse("admin:jobs_sparkjob_changelist")
+    assert client.get(changelist).context["cl"].result_count == 3
+    # Two matching runs of one job still list the job once.
+    assert client.get(changelist, {"q": "TERMINATED"}).context["cl"].result_count == 3
+    assert client.get(changelist, {"runs__status": "TERMINATED"}).context["cl"].result_count == 3
+    assert client.get(changelist, {"q": "j-1-again"}).context["cl"].result_count == 1
+
+
+def test_the_change_page_shows_the_runs_read_only(client_for: Any, admin_user: Any, user: Any) -> None:
+    job = make_job(user)
+    make_run(job, jobflow_id="j-SHOWN")
+    response = client_for(admin_user).get(reverse("admin:jobs_sparkjob_change", args=[job.pk]))
+    assert response.status_code == 200
+    assert "j-SHOWN" in response.content.decode()
+    inline = response.context["inline_admin_formsets"][0]
+    assert not inline.has_add_permission
+    assert "status" in inline.readonly_fields
+
+
+def test_jobs_are_not_added_in_the_admin(client_for: Any, admin_user: Any) -> None:
+    assert client_for(admin_user).get(reverse("admin:jobs_sparkjob_add")).status_code == 403
+
+
+def test_runs_and_alerts_have_their_own_pages(client_for: Any, admin_user: Any, user: Any) -> None:
+    run = make_run(make_job(user), status=Cluster.STATUS_TERMINATED_WITH_ERRORS)
+    run.alert("STEP_FAILURE", "The notebook raised.")
+    client = client_for(admin_user)
+    assert (
+        "The notebook raised."
+        in client.get(reverse("admin:jobs_sparkjobrunalert_changelist")).content.decode()
+    )
+    assert client.get(reverse("admin:jobs_sparkjobrun_changelist")).context["cl"].result_count == 1
+    change = client.get(reverse("admin:jobs_sparkjobrun_change", args=[run.pk]))
+    assert change.status_code == 200
+    assert not change.context["has_change_permission"]
+
+
+def stub_run_job_flow(aws: AWSStubs, jobflow_id: str) -> None:
+    aws.add_spark_configuration()
+    aws.emr.add_response("run_job_flow", {"JobFlowId": jobflow_id}, None)
+
+
+def test_run_now_starts_each_job_and_reports_each(admin_request: Any, user: Any, aws: AWSStubs) -> None:
+    idle = make_job(user, identifier="idle")
+    busy = make_job(user, identifier="busy")
+    make_run(busy, status=Cluster.STATUS_RUNNING)
+    throttled = make_job(user, identifier="throttled")
+    # Jobs come in start-date order, then by id; all share one start date here.
+    order = list(SparkJob.objects.filter(pk__in=[idle.pk, busy.pk, throttled.pk]))
+    for job in order:
+        if job == idle:
+            stub_run_job_flow(aws, "j-IDLE")
+        elif job == throttled:
+            aws.add_spark_configuration()
+            aws.emr.add_client_error("run_job_flow", "ThrottlingException", "Rate exceeded", 400)
+
+    run_now(model_admin(), admin_request, SparkJob.objects.filter(pk__in=[job.pk for job in order]))
+
+    reported = messages_of(admin_request)
+    assert "idle: run started (j-IDLE)." in reported
+    assert "busy: not started, a run is under way." in reported
+    assert "throttled: not started, AWS said: Rate exceeded" in reported
+    assert idle.runs.get().jobflow_id == "j-IDLE"
+    assert idle.schedule.get().last_run_at == idle.runs.get().scheduled_at
+    assert busy.runs.count() == 1
+    assert not throttled.runs.exists()
+
+
+def test_run_now_reports_a_refused_run(admin_request: Any, user: Any, aws: AWSStubs) -> None:
+    job = make_job(user)
+    aws.add_spark_configuration()
+    aws.emr.add_client_error("run_job_flow", "ValidationException", "Unknown release.", 400)
+    run_now(model_admin(), admin_request, SparkJob.objects.all())
+    assert messages_of(admin_request) == [
+        "daily-report: AWS refused: AWS refused to start the run: Unknown release."
+    ]
+    assert job.runs.get().status == Cluster.STATUS_TERMINATED_WITH_ERRORS
+
+
+def test_run_now_through_the_changelist(client_for: Any, admin_user: Any, user: Any, aws: AWSStubs) -> None:
+    job = make_job(user)
+    stub_run_job_flow(aws, "j-ADMIN")
+    response = client_for(admin_user).post(
+        reverse("admin:jobs_sparkjob_changelist"), {"action": "run_now", "_selected_action": [job.pk]}
+    )
+    assert response.status_code == 302
+    assert job.runs.get().jobflow_id == "j-ADMIN"
+
+
+def test_disable_unschedules_the_selected_jobs(admin_request: Any, user: Any) -> None:
+    first = make_job(user, identifier="first")
+    second = make_job(user, identifier="second")
+    kept = make_job(user, identifier="kept")
+    disable(model_admin(), admin_request, SparkJob.objects.filter(pk__in=[first.pk, second.pk]))
+    for job in (first, second):
+        job.refresh_from_db()
+        assert not job.is_enabled
+        assert job.schedule.get() is None
+    assert kept.schedule.get() is not None
+    assert messages_of(admin_request) == ["2 job(s) disabled."]
+
+
+def test_deleting_in_the_admin_cleans_up_like_the_site(
+    client_for: Any, admin_user: Any, user: Any, aws: AWSStubs
+) -> None:
+    job = make_job(user)
+    make_run(job, jobflow_id="j-RUN", status=Cluster.STATUS_RUNNING)
+    schedule = job.schedule
+    aws.emr.add_response("terminate_job_flows", {}, {"JobFlowIds": ["j-RUN"]})
+    aws.s3.add_response(
+        "delete_object", {}, {"Bucket": settings.AWS_CONFIG["CODE_BUCKET"], "Key": job.notebook_s3_key}
+    )
+    response = client_for(admin_user).post(
+        reverse("admin:jobs_sparkjob_changelist"),
+        {"action": "delete_selected", "_selected_action": [job.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not SparkJob.objects.exists()
+    assert schedule.get() is None

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from atmo.clusters.models import Cluster
+from atmo.decorators import MODIFIED_DATE_HEADER
+from atmo.jobs.models import SparkJob, SparkJobRun
+from atmo.jobs.permissions import share_with_maintainers
+from tests.jobs.helpers import make_job, make_run
+
+pytestmark = pytest.mark.django_db
+
+
+def shared_job(user: Any, identifier: str, **fields: Any) -> SparkJob:
+    job = make_job(user, identifier=identifier, **fields)
+    share_with_maintainers(job)
+    return job
+
+
+def shown(client: Any, query: str = "") -> list[str]:
+    response = client.get(reverse("dashboard") + query)
+    assert response.status_code == 200
+    return [job.identifier for job in response.context["spark_jobs"]]
+
+
+@pytest.fixture
+def jobs(owner: Any, stranger: Any, maintainer: Any) -> None:
+    now = timezone.now()
+    for number in range(3):
+        shared_job(owner, f"owners-{number}", start_date=now - timedelta(days=number))
+    shared_job(stranger, "strangers", start_date=now - timedelta(days=10))
+    shared_job(maintainer, "maintainers-own", start_date=now - timedelta(days=20))
+
+
+def test_mine_lists_the_users_own_jobs_by_start_date(client_for: Any, owner: Any, jobs: None) -> None:
+    assert shown(client_for(owner)) == ["owners-0", "owners-1", "owners-2"]
+    assert shown(client_for(owner), "?jobs=mine") == ["owners-0", "owners-1", "owners-2"]
+    assert shown(client_for(owner), "?jobs=bogus") == ["owners-0", "owners-1", "owners-2"]
+
+
+def test_a_maintainers_mine_is_only_their_own_jobs(client_for: Any, maintainer: Any, jobs: None) -> None:
+    assert shown(client_for(maintainer)) == ["maintainers-own"]
+
+
+def test_all_shows_maintainers_every_job_with_its_owner(client_for: Any, maintainer: Any, jobs: None) -> None:
+    client = client_for(maintainer)
+    assert shown(client, "?jobs=all") == ["owners-0", "owners-1", "owners-2", "strangers", "maintainers-own"]
+    page = client.get(reverse("dashboard") + "?jobs=all").content.decode()
+    assert '<th scope="col">Owner</th>' in page
+    assert "mallory@example.com" in page
+    assert 'aria-label="Filter Spark jobs"' in page
+
+
+@pytest.mark.parametrize("superuser", [False, True])
+def test_non_maintainers_asking_for_all_jobs_go_back_to_the_dashboard(
+    client_for: Any, owner: Any, jobs: None, superuser: bool
+) -> None:
+    owner.is_superuser = superuser
+    owner.save()
+    response = client_for(owner).get(reverse("dashboard") + "?jobs=all&clusters=failed")
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+def test_the_jobs_table_shows_each_job(client_for: Any, owner: Any) -> None:
+    start = timezone.now() - timedelta(days=2)
+    job = make_job(
+        owner,
+        identifier="tabled",
+        size=4,
+        job_timeout=6,
+        interval_in_hours=SparkJob.INTERVAL_DAILY,
+        result_visibility=SparkJob.RESULT_PUBLIC,
+        start_date=start,
+        end_date=start + timedelta(days=30),
+    )
+    run = make_run(job, status=Cluster.STATUS_TERMINATED_WITH_ERRORS)
+    response = client_for(owner).get(reverse("dashboard"))
+    page = response.content.decode()
+    assert f'<a href="{job.urls.detail}">tabled</a>' in page
+    assert ">Failed</span>" in page
+    for text in [
+        "Public",
+        ">4<",
+        "Daily",
+        "6 h",
+        f"{start:%Y-%m-%d %H:%M}",
+        f"{job.end_date:%Y-%m-%d %H:%M}",
+    ]:
+        assert text in page
+    assert f"{run.scheduled_at + timedelta(days=1):%Y-%m-%d %H:%M}" in page  # next run, from the row
+    assert '<th scope="col">Owner</th>' not in page
+    assert 'aria-label="Filter Spark jobs"' not in page  # not a maintainer
+    assert f'href="{reverse("jobs-new")}"' in page
+    assert 'data-live-region="jobs"' in page
+
+
+@pytest.mark.parametrize(
+    ("fields", "text"),
+    [({"is_enabled": False}, "disabled"), ({"expired_date": timezone.now()}, "ended"), ({}, "due now")],
+)
+def test_the_next_run_column_tells_why_a_job_will_not_run(
+    client_for: Any, owner: Any, fields: dict[str, Any], text: str
+) -> None:
+    make_job(owner, **fields)
+    page = client_for(owner).get(reverse("dashboard")).content.decode()
+    assert text in page
+
+
+def test_no_jobs_says_so(client_for: Any, owner: Any) -> None:
+    page = client_for(owner).get(reverse("dashboard")).content.decode()
+    assert "No scheduled jobs to show." in page
+    assert "Schedule a job" in page
+
+
+def test_the_modified_date_follows_the_latest_runs(client_for: Any, owner: Any) -> None:
+    job = make_job(owner)
+    run = make_run(job)
+    later = timezone.now() + timedelta(minutes=5)
+    SparkJobRun.objects.filter(pk=run.pk).update(modified_at=later)
+    response = client_for(owner).get(reverse("dashboard"))
+    assert response[MODIFIED_DATE_HEADER] == later.isoformat()
+
+
+def count_queries(client: Any, query: str) -> int:
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(reverse("dashboard") + query)
+    assert response.status_code == 200
+    return len(context.captured_queries)
+
+
+def make_jobs_with_runs(user: Any, count: int, prefix: str) -> None:
+    for number in range(count):
+        job = shared_job(user, f"{prefix}-{number}")
+        make_run(job, jobflow_id=f"j-{prefix}-{number}", status=Cluster.STATUS_TERMINATED)
+        make_run(job, jobflow_id=f"j-{prefix}-{number}-b")
+
+
+@pytest.mark.parametrize("query", ["", "?jobs=all"])
+def test_the_number_of_queries_does_not_grow_with_the_number_of_jobs(
+    client_for: Any, maintainer: Any, stranger: Any, query: str
+) -> None:
+    client = client_for(maintainer)
+    make_jobs_with_runs(maintainer, 5, "few")
+    make_jobs_with_runs(stranger, 5, "theirs")
+    few = count_queries(client, query)
+    make_jobs_with_runs(maintainer, 195, "many")
+    make_jobs_with_runs(stranger, 195, "more")
+    assert count_queries(client, query) == few

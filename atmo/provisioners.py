@@ -186,3 +186,30 @@ class Provisioner:
             ],
             "VisibleToAllUsers": True,
         }
+
+    def zeppelin_step(self) -> dict[str, Any]:
+        """The step that installs Zeppelin on every cluster ATMO starts."""
+        return {
+            "Name": "setup-zeppelin",
+            "ActionOnFailure": "TERMINATE_JOB_FLOW",
+            "HadoopJarStep": {"Jar": self.jar_uri, "Args": [self.zeppelin_uri]},
+        }
+
+    def start_job_flow(self, params: dict[str, Any], identifier: str) -> str:
+        """RunJobFlow; returns the job flow id. Raises :class:`AWSError` with AWS's reason."""
+        try:
+            jobflow_id = self.emr.run_job_flow(**params)["JobFlowId"]
+        except ClientError as exc:
+            error = AWSError.from_client_error(exc)
+            logger.warning(
+                "EMR refused a job flow",
+                extra={"kind": self.name_component, "identifier": identifier, "code": error.code},
+            )
+            raise error from exc
+        except BotoCoreError as exc:
+            raise AWSError(f"AWS could not be reached: {exc}") from exc
+        logger.info(
+            "job flow requested",
+            extra={"kind": self.name_component, "identifier": identifier, "jobflow_id": jobflow_id},
+        )
+        return jobflow_id

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 from constance import config as live
 
 from atmo.provisioners import AWSError, Provisioner
@@ -87,25 +87,8 @@ class ClusterProvisioner(Provisioner):
                 },
             }
         ]
-        params["Steps"] = [
-            {
-                "Name": "setup-zeppelin",
-                "ActionOnFailure": "TERMINATE_JOB_FLOW",
-                "HadoopJarStep": {"Jar": self.jar_uri, "Args": [self.zeppelin_uri]},
-            }
-        ]
-        try:
-            jobflow_id = self.emr.run_job_flow(**params)["JobFlowId"]
-        except ClientError as exc:
-            logger.warning(
-                "EMR refused to start a cluster",
-                extra={"identifier": identifier, "code": exc.response.get("Error", {}).get("Code")},
-            )
-            raise _aws_error(exc) from exc
-        except BotoCoreError as exc:
-            raise AWSError(f"AWS could not be reached: {exc}") from exc
-        logger.info("cluster requested", extra={"identifier": identifier, "jobflow_id": jobflow_id})
-        return jobflow_id
+        params["Steps"] = [self.zeppelin_step()]
+        return self.start_job_flow(params, identifier)
 
     def info(self, jobflow_id: str) -> ClusterInfo:
         """DescribeCluster, formatted. Raises :class:`ClusterNotFound` for unknown ids."""

@@ -93,11 +93,7 @@ class SparkJobProvisioner(Provisioner):
             }
         ]
         params["Steps"] = [
-            {
-                "Name": "setup-zeppelin",
-                "ActionOnFailure": "TERMINATE_JOB_FLOW",
-                "HadoopJarStep": {"Jar": self.jar_uri, "Args": [self.zeppelin_uri]},
-            },
+            self.zeppelin_step(),
             {
                 "Name": "RunNotebookStep",
                 "ActionOnFailure": "TERMINATE_JOB_FLOW",
@@ -115,15 +111,7 @@ class SparkJobProvisioner(Provisioner):
                 },
             },
         ]
-        try:
-            jobflow_id = self.emr.run_job_flow(**params)["JobFlowId"]
-        except ClientError as exc:
-            logger.warning("EMR refused to start a job run", extra={"identifier": identifier})
-            raise AWSError.from_client_error(exc) from exc
-        except BotoCoreError as exc:
-            raise AWSError(f"AWS could not be reached: {exc}") from exc
-        logger.info("job run requested", extra={"identifier": identifier, "jobflow_id": jobflow_id})
-        return jobflow_id
+        return self.start_job_flow(params, identifier)
 
     def results(self, identifier: str, is_public: bool) -> dict[str, list[str]]:
         """The job's result keys grouped by their second path part: ``data``, ``logs``…"""

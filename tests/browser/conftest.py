@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
+from tests.browser.local_stack import POLL_INTERVAL, LocalStack, running_local_stack
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -130,3 +132,21 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
             else:
                 print(f"screenshot of the failed test: {path}")
         context.close()
+
+
+@pytest.fixture
+def local_stack(
+    settings: Any, live_server: Any, page: Page, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[LocalStack]:
+    """The local stack behind the live server: local AWS, eager Celery tasks and a beat thread.
+
+    See `tests.browser.local_stack`. The pages poll for changes every half second.
+    """
+    settings.ATMO_POLL_INTERVAL = POLL_INTERVAL
+
+    def stop_browser() -> None:
+        # Keeps the page (and its DOM, for the failure screenshot) but stops its polling.
+        page.context.route(f"{live_server.url}/**", lambda route: route.abort())
+
+    with running_local_stack(live_server, monkeypatch, stop_browser) as stack:
+        yield stack

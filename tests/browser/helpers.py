@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 from django.urls import reverse
 from playwright.sync_api import Page, expect
+
+#: Where the documentation's screenshots live (``make screenshots`` re-takes them).
+DOCS_SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def docs_screenshot(page: Page, name: str) -> None:
+    """Saves the page as ``docs/screenshots/<name>.png``, only when ``ATMO_SCREENSHOTS=1``."""
+    if os.environ.get("ATMO_SCREENSHOTS") != "1":
+        return
+    DOCS_SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(DOCS_SCREENSHOT_DIR / f"{name}.png"), full_page=True, animations="disabled")
 
 
 def url(live_server_url: str, name: str, *args: object) -> str:

@@ -192,3 +192,18 @@ def next_field_value(
         value = f"{head}{tail}"
         counter += 1
     return value
+
+
+def apply_changes(obj: models.Model, values: dict[str, Any]) -> dict[str, Any]:
+    """Set each field whose new value is known (not None) and differs from the current one.
+
+    Returns the changed fields with their previous values, so a caller can tell,
+    say, a first ``ready_at`` from a corrected one.
+    """
+    previous = {}
+    for field, value in values.items():
+        current = getattr(obj, field)
+        if value is not None and value != current:
+            previous[field] = current
+            setattr(obj, field, value)
+    return previous

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,8 +13,9 @@ from django.utils import timezone
 
 from atmo.clusters.provisioners import ClusterInfo, ClusterNotFound, ClusterProvisioner
 from atmo.clusters.queries import ClusterQuerySet, EMRReleaseQuerySet
+from atmo.lib.emr import instance_count, normalized_instance_hours, seconds_between
 from atmo.lib.versions import version_sort_key
-from atmo.models import CreatedByModel, EditedAtModel, URLActionModel
+from atmo.models import CreatedByModel, EditedAtModel, URLActionModel, apply_changes
 from atmo.provisioners import AWSError
 from atmo.stats.models import Metric
 
@@ -235,7 +235,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
     @property
     def instance_count(self) -> int:
         """Machines EMR runs: size 1 is a lone master, size N a master and N workers."""
-        return 1 if self.size <= 1 else self.size + 1
+        return instance_count(self.size)
 
     @property
     def provisioner(self) -> ClusterProvisioner:
@@ -316,41 +316,35 @@ class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         """
         if info is None:
             info = self.info
-        mapping = {
-            "most_recent_status": info.state,
-            "master_address": info.public_dns,
-            "started_at": info.creation_datetime,
-            "ready_at": info.ready_datetime,
-            "finished_at": info.end_datetime,
-            "status_message": info.state_change_reason_message,
-        }
-        changed = [
-            field for field, value in mapping.items() if value is not None and value != getattr(self, field)
-        ]
-        if not changed:
+        previous = apply_changes(
+            self,
+            {
+                "most_recent_status": info.state,
+                "master_address": info.public_dns,
+                "started_at": info.creation_datetime,
+                "ready_at": info.ready_datetime,
+                "finished_at": info.end_datetime,
+                "status_message": info.state_change_reason_message,
+            },
+        )
+        if not previous:
             return False
-        newly_ready = "ready_at" in changed and self.ready_at is None
-        newly_finished = "finished_at" in changed and self.finished_at is None
-        for field in changed:
-            setattr(self, field, mapping[field])
         with transaction.atomic():
-            self.save(update_fields=changed)
-            self._record_metrics(newly_ready=newly_ready, newly_finished=newly_finished)
+            self.save(update_fields=list(previous))
+            self._record_metrics(
+                newly_ready=previous.get("ready_at", False) is None,
+                newly_finished=previous.get("finished_at", False) is None,
+            )
         return True
 
     def _record_metrics(self, newly_ready: bool, newly_finished: bool) -> None:
         data = {"identifier": self.identifier, "size": self.size, "jobflow_id": self.jobflow_id}
         if newly_finished and self.started_at and self.finished_at:
-            hours = (self.finished_at - self.started_at).total_seconds() / 3600
-            Metric.record(
-                "cluster-normalized-instance-hours",
-                math.ceil(hours) * self.instance_count,
-                data=data,
-            )
+            hours = normalized_instance_hours(self.started_at, self.finished_at, self.size)
+            Metric.record("cluster-normalized-instance-hours", hours, data=data)
         if newly_ready and self.started_at and self.ready_at and not self.finished_at:
             Metric.record("cluster-ready", data=data)
-            seconds = (self.ready_at - self.started_at).total_seconds()
-            Metric.record("cluster-time-to-ready", round(seconds), data=data)
+            Metric.record("cluster-time-to-ready", seconds_between(self.started_at, self.ready_at), data=data)
 
     def extend(self, hours: int) -> None:
         """Push the expiry back; the expiration mail is armed again for the new time."""

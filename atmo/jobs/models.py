@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -16,7 +15,8 @@ from atmo.clusters.provisioners import ClusterInfo, ClusterNotFound, ClusterProv
 from atmo.jobs.provisioners import SparkJobProvisioner
 from atmo.jobs.queries import SparkJobQuerySet, SparkJobRunQuerySet
 from atmo.jobs.schedules import SparkJobSchedule
-from atmo.models import CreatedByModel, EditedAtModel, URLActionModel
+from atmo.lib.emr import normalized_instance_hours, seconds_between
+from atmo.models import CreatedByModel, EditedAtModel, URLActionModel, apply_changes
 from atmo.provisioners import AWSError
 from atmo.stats.models import Metric
 
@@ -376,41 +376,39 @@ class SparkJobRun(EditedAtModel):
             except ClusterNotFound:
                 self.mark_gone()
                 return self.status
-        mapping = {
-            "status": info.state,
-            "started_at": info.creation_datetime,
-            "ready_at": info.ready_datetime,
-            "finished_at": info.end_datetime,
-        }
-        changed = [
-            field for field, value in mapping.items() if value is not None and value != getattr(self, field)
-        ]
-        if not changed:
+        previous = apply_changes(
+            self,
+            {
+                "status": info.state,
+                "started_at": info.creation_datetime,
+                "ready_at": info.ready_datetime,
+                "finished_at": info.end_datetime,
+            },
+        )
+        if not previous:
             return self.status
-        newly_ready = "ready_at" in changed and self.ready_at is None
-        newly_finished = "finished_at" in changed and self.finished_at is None
-        for field in changed:
-            setattr(self, field, mapping[field])
         with transaction.atomic():
-            self.save(update_fields=changed)
-            if "status" in changed and self.status == Cluster.STATUS_TERMINATED_WITH_ERRORS:
+            self.save(update_fields=list(previous))
+            if "status" in previous and self.status == Cluster.STATUS_TERMINATED_WITH_ERRORS:
                 self.alert(info.state_change_reason_code, info.state_change_reason_message)
-            self._record_metrics(newly_ready, newly_finished)
+            self._record_metrics(
+                newly_ready=previous.get("ready_at", False) is None,
+                newly_finished=previous.get("finished_at", False) is None,
+            )
         return self.status
 
     def _record_metrics(self, newly_ready: bool, newly_finished: bool) -> None:
         data = {"identifier": self.spark_job.identifier, "size": self.size, "jobflow_id": self.jobflow_id}
         if newly_ready and self.started_at and self.ready_at and not self.finished_at:
             Metric.record(
-                "sparkjob-time-to-ready", round((self.ready_at - self.started_at).total_seconds()), data=data
+                "sparkjob-time-to-ready", seconds_between(self.started_at, self.ready_at), data=data
             )
         if newly_finished and self.started_at and self.finished_at:
-            hours = (self.finished_at - self.started_at).total_seconds() / 3600
-            instances = 1 if (self.size or 1) <= 1 else (self.size or 1) + 1
-            Metric.record("sparkjob-normalized-instance-hours", math.ceil(hours) * instances, data=data)
+            hours = normalized_instance_hours(self.started_at, self.finished_at, self.size)
+            Metric.record("sparkjob-normalized-instance-hours", hours, data=data)
             if self.ready_at:
                 Metric.record(
-                    "sparkjob-run-time", round((self.finished_at - self.ready_at).total_seconds()), data=data
+                    "sparkjob-run-time", seconds_between(self.ready_at, self.finished_at), data=data
                 )
 
     def alert(self, reason_code: str | None, reason_message: str | None) -> SparkJobRunAlert:

@@ -81,3 +81,13 @@ def test_version_reports_release_commit_and_build(client: Any, settings: Any, tm
         "source": "https://example.org/atmo",
         "build": "https://ci.example.org/1",
     }
+
+
+def test_version_of_a_checkout_is_the_calver_release_being_worked_on(client: Any, settings: Any) -> None:
+    from atmo.version import get_version
+
+    get_version.cache_clear()
+    body = client.get("/__version__").json()
+    assert body["version"] == "2026.11.0-dev"
+    assert body["build"] == "local"
+    assert len(body["commit"]) in (0, 40)

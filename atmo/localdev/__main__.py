@@ -54,6 +54,9 @@ def local_environment() -> dict[str, str]:
     env = dict(os.environ)
     for key, value in {**LOCAL_DEFAULTS, **read_env_file(ROOT / ".env")}.items():
         env.setdefault(key, value)
+    # Public results are served by the emulator, not by s3-<region>.amazonaws.com.
+    bucket = env.get("AWS_PUBLIC_DATA_BUCKET", "atmo-public-data")
+    env.setdefault("ATMO_PUBLIC_DATA_URL", f"{env['AWS_ENDPOINT_URL']}/{bucket}/")
     # Make the venv's console scripts (celery, honcho, oidc-provider-mock) win.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     return env

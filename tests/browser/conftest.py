@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
-from tests.browser.local_stack import POLL_INTERVAL, LocalStack, running_local_stack
+from tests.browser.local_stack import POLL_INTERVAL, BeatTask, LocalStack, running_local_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -135,12 +135,27 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
 
 
 @pytest.fixture
+def beat_tasks() -> Sequence[BeatTask] | None:
+    """The periodic tasks the local stack's beat thread runs; None: the cluster sync only.
+
+    A test module overrides this fixture to have more of the schedule run, e.g. the
+    Spark job status sync.
+    """
+    return None
+
+
+@pytest.fixture
 def local_stack(
-    settings: Any, live_server: Any, page: Page, monkeypatch: pytest.MonkeyPatch
+    settings: Any,
+    live_server: Any,
+    page: Page,
+    monkeypatch: pytest.MonkeyPatch,
+    beat_tasks: Sequence[BeatTask] | None,
 ) -> Iterator[LocalStack]:
     """The local stack behind the live server: local AWS, eager Celery tasks and a beat thread.
 
-    See `tests.browser.local_stack`. The pages poll for changes every half second.
+    See `tests.browser.local_stack`. The pages poll for changes every half second, and
+    public result links point at the emulator's public data bucket.
     """
     settings.ATMO_POLL_INTERVAL = POLL_INTERVAL
 
@@ -148,5 +163,7 @@ def local_stack(
         # Keeps the page (and its DOM, for the failure screenshot) but stops its polling.
         page.context.route(f"{live_server.url}/**", lambda route: route.abort())
 
-    with running_local_stack(live_server, monkeypatch, stop_browser) as stack:
+    with running_local_stack(live_server, monkeypatch, stop_browser, beat_tasks) as stack:
+        # Public result links lead to the emulator's bucket, as they lead to S3 in production.
+        settings.PUBLIC_DATA_URL = f"{stack.aws.endpoint_url}/{stack.aws.buckets.public_data}/"
         yield stack

@@ -40,3 +40,16 @@ def log_in(page: Page, live_server_url: str, email: str) -> None:
     page.get_by_role("button", name="Authorize", exact=True).click()
     expect(page).to_have_url(re.compile("^" + re.escape(url(live_server_url, "dashboard")) + r"(\?.*)?$"))
     expect(page.get_by_test_id("logged-in-as")).to_be_visible()
+
+
+def mark_document(page: Page) -> None:
+    """Marks the current document, so that `assert_same_document` can tell it was not reloaded."""
+    # A property of this document: gone if the page is reloaded or navigated.
+    page.evaluate("window.__journeyDocument = true")
+
+
+def assert_same_document(page: Page) -> None:
+    """The page is still the document `mark_document` marked, updated in place."""
+    assert page.evaluate("window.__journeyDocument") is True
+    # The live regions were swapped in: no "reload to see the latest state" hint.
+    expect(page.locator("#page-modified")).to_be_hidden()

@@ -5,22 +5,26 @@ live server:
 
 * local AWS: `atmo.localdev.aws.LocalAWS` (moto server, seeded buckets, EMR clusters
   that move through their states on a clock), with ``AWS_ENDPOINT_URL`` pointing every
-  boto3 client of the application at it;
+  boto3 client of the application at it, and its public data bucket readable by
+  anyone, as in AWS;
 * the Celery worker: tasks run eagerly, in the thread that enqueues them (so
   ``provision_cluster.delay_on_commit`` runs in the request's thread once the new row
   is committed);
-* Celery beat: a `Beat` thread calls ``update_clusters`` every few tenths of a second,
-  as the redbeat schedule does every ``ATMO_CLUSTER_SYNC_SECONDS`` in production.
+* Celery beat: a `Beat` thread calls the periodic tasks every few tenths of a second
+  (``update_clusters`` by default, as the redbeat schedule does every
+  ``ATMO_CLUSTER_SYNC_SECONDS`` in production; a journey may ask for more, e.g. the
+  Spark job status sync and alert mails, through the ``beat_tasks`` fixture).
 
 Everything stops before pytest-django empties the database, see `ServerGate`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +47,8 @@ POLL_INTERVAL = 0.5
 DRAIN_TIMEOUT = 10.0
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+#: A periodic task as the beat stand-in calls it: directly, with no arguments.
+BeatTask = Callable[[], object]
 
 
 def settings_buckets() -> Buckets:
@@ -65,10 +71,9 @@ class ServerGate:
       request still running while pytest-django truncates the tables can deadlock
       with the truncation on PostgreSQL.
     * Once closed, it answers 503 without touching the database.
-    * Given a lock, it serialises the requests with the `Beat` thread. That is needed
-      on SQLite, where pytest-django gives the live server's threads the test's own
-      in-memory connection: Django keeps the transaction state on the connection
-      object, so an atomic block in one thread and queries in another would mix.
+    * Given a lock, it serialises the requests with the `Beat` thread (and with the
+      test's own queries, see `LocalStack.database`). That is needed on SQLite, see
+      `needs_serialising`.
     """
 
     def __init__(self, app: WSGIApp, lock: threading.Lock | None) -> None:
@@ -107,13 +112,25 @@ class ServerGate:
                 logger.warning("%d live-server requests still running after %.0f s", self._in_flight, timeout)
 
 
-class Beat:
-    """Stand-in for Celery beat: runs ``update_clusters`` every ``interval`` seconds in a thread.
+def cluster_sync_tasks() -> list[BeatTask]:
+    """What `Beat` runs unless told otherwise: the cluster status sync."""
+    from atmo.clusters.tasks import update_clusters
 
-    In production the redbeat schedule enqueues the task and a worker runs it; here it
-    is called directly (the master-address task it enqueues runs eagerly, in this
-    thread too). Exceptions are logged and kept in `errors` for the test to check.
-    `paused()` holds the sync back, e.g. to look at a page before the cluster moves on.
+    return [update_clusters]
+
+
+def task_name(task: BeatTask) -> str:
+    return str(getattr(task, "name", None) or getattr(task, "__qualname__", None) or task)
+
+
+class Beat:
+    """Stand-in for Celery beat: runs its ``tasks`` in turn every ``interval`` seconds, in a thread.
+
+    In production the redbeat schedule enqueues each task and a worker runs it; here
+    each is called directly (the tasks they enqueue, e.g. the master-address one, run
+    eagerly in this thread too). ``tasks`` defaults to `cluster_sync_tasks`. An exception
+    is logged and kept in `errors` for the test to check; the other tasks still run.
+    `paused()` holds every task back, e.g. to look at a page before the cluster moves on.
     """
 
     def __init__(
@@ -121,17 +138,21 @@ class Beat:
         interval: float = BEAT_INTERVAL,
         lock: threading.Lock | None = None,
         connections_override: dict[str, Any] | None = None,
+        tasks: Sequence[BeatTask] | None = None,
     ) -> None:
         self.interval = interval
         self.lock = lock
+        self.tasks: list[BeatTask] = list(tasks) if tasks is not None else cluster_sync_tasks()
         self.errors: list[BaseException] = []
+        #: Completed ticks (each runs every task once).
         self.runs = 0
         self._connections_override = dict(connections_override or {})
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
         self._tick = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="beat-update-clusters", daemon=True)
+        self._ticked = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="beat-stand-in", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -144,7 +165,7 @@ class Beat:
 
     @contextmanager
     def paused(self) -> Iterator[None]:
-        """No sync runs inside the block (one already running is waited for)."""
+        """No task runs inside the block (a tick already running is waited for)."""
         self._running.clear()
         with self._tick:
             pass
@@ -153,9 +174,14 @@ class Beat:
         finally:
             self._running.set()
 
-    def _run(self) -> None:
-        from atmo.clusters.tasks import update_clusters
+    def wait_for_ticks(self, count: int = 1, timeout: float = DRAIN_TIMEOUT) -> None:
+        """Block until ``count`` more ticks have completed (after whatever the test just did)."""
+        with self._ticked:
+            target = self.runs + count
+            if not self._ticked.wait_for(lambda: self.runs >= target or self._stop.is_set(), timeout):
+                raise TimeoutError(f"the beat stand-in did not tick {count} more time(s) in {timeout} s")
 
+    def _run(self) -> None:
         # The live server's trick: share the test's in-memory SQLite connection.
         for alias, connection in self._connections_override.items():
             connections[alias] = connection
@@ -165,16 +191,22 @@ class Beat:
                     if not self._running.is_set() or self._stop.is_set():
                         continue
                     with self.lock or nullcontext():
-                        try:
-                            update_clusters()
-                        except Exception as exc:
-                            logger.exception("update_clusters failed")
-                            self.errors.append(exc)
+                        for task in self.tasks:
+                            self._call(task)
+                with self._ticked:
                     self.runs += 1
+                    self._ticked.notify_all()
         finally:
             if not self._connections_override:
                 # This thread's own connections: none may be left open for the flush.
                 connections.close_all()
+
+    def _call(self, task: BeatTask) -> None:
+        try:
+            task()
+        except Exception as exc:
+            logger.exception("%s failed", task_name(task))
+            self.errors.append(exc)
 
 
 @contextmanager
@@ -207,6 +239,46 @@ def gated(live_server: Any, lock: threading.Lock | None) -> Iterator[ServerGate]
         httpd.set_app(original)
 
 
+def needs_serialising() -> bool:
+    """Whether the threads of the stack must take turns with the database: on SQLite.
+
+    The test database is then one in-memory database in shared-cache mode, and
+    concurrent use goes wrong either way the threads reach it:
+
+    * pytest-django hands the live server's threads the test's own connection when
+      the server starts after the database exists; Django keeps the transaction state
+      on the connection object, so an atomic block in one thread and queries in
+      another would mix;
+    * otherwise (the session's live server started first, or the test thread's
+      connections live in the asyncio context Playwright leaves behind) each thread
+      opens its own connection, and shared-cache table locks fail at once instead of
+      waiting: a query while another thread's transaction writes to the same table
+      raises "database table is locked".
+    """
+    return any(connection.vendor == "sqlite" for connection in connections.all())
+
+
+def allow_public_reads(s3: Any, bucket: str) -> None:
+    """Anyone may read the objects of ``bucket``, as a bucket policy makes the public data bucket in AWS.
+
+    The emulator creates every bucket private, so without this a public result link
+    (``PUBLIC_DATA_URL`` + key) would get moto's 403.
+    """
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PublicReadForGetBucketObjects",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+
+
 def reset_moto(endpoint_url: str) -> None:
     """Forget every cluster and bucket: moto keeps them in module globals."""
     request = urllib.request.Request(f"{endpoint_url}/moto-api/reset", method="POST")  # noqa: S310
@@ -226,29 +298,49 @@ class LocalStack:
         """An EMR client of the emulator, to compare the pages with what "AWS" says."""
         return self.aws.client("emr")
 
+    def s3(self) -> Any:
+        """An S3 client of the emulator, to look at the buckets behind the pages."""
+        return self.aws.client("s3")
+
+    @contextmanager
+    def database(self) -> Iterator[None]:
+        """The test's own ORM queries go inside this block.
+
+        On SQLite the block takes the lock of the live server's requests and the beat
+        thread (see `needs_serialising`); on PostgreSQL it does nothing.
+        """
+        with self.gate.lock or nullcontext():
+            yield
+
 
 @contextmanager
 def running_local_stack(
-    live_server: Any, monkeypatch: Any, stop_browser: Callable[[], None]
+    live_server: Any,
+    monkeypatch: Any,
+    stop_browser: Callable[[], None],
+    beat_tasks: Sequence[BeatTask] | None = None,
 ) -> Iterator[LocalStack]:
     """Runs the stack for one test; ``stop_browser`` must keep the page from reaching the server.
+
+    ``beat_tasks`` are what the `Beat` thread runs (None: `cluster_sync_tasks`).
 
     Teardown order matters: the browser stops polling, the gate waits for the
     requests in flight, the beat thread stops, and only then may the database be emptied.
     """
     overrides = dict(live_server.thread.connections_override or {})
-    lock = threading.Lock() if overrides else None
+    lock = threading.Lock() if overrides or needs_serialising() else None
     aws = LocalAWS(
         "127.0.0.1", 0, speed=AWS_SPEED, buckets=settings_buckets(), region=settings.AWS_DEFAULT_REGION
     )
     with aws:
         try:
+            allow_public_reads(aws.client("s3"), aws.buckets.public_data)
             # atmo.settings_test drops AWS_ENDPOINT_URL at import so that no other test reaches
             # an emulator by accident; boto3 reads it whenever a client is made.
             monkeypatch.setenv("AWS_ENDPOINT_URL", aws.endpoint_url)
             monkeypatch.setenv("AWS_ACCESS_KEY_ID", DUMMY_CREDENTIALS["aws_access_key_id"])
             monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", DUMMY_CREDENTIALS["aws_secret_access_key"])
-            beat = Beat(lock=lock, connections_override=overrides)
+            beat = Beat(lock=lock, connections_override=overrides, tasks=beat_tasks)
             with eager_celery(), gated(live_server, lock) as gate:
                 beat.start()
                 try:

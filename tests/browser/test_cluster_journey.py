@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from playwright.sync_api import Locator, Page, expect
 
 from atmo.clusters.models import EMRRelease
-from tests.browser.helpers import docs_screenshot, log_in, url
+from tests.browser.helpers import assert_same_document, docs_screenshot, log_in, mark_document, url
 from tests.browser.local_stack import LocalStack
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -77,17 +77,6 @@ def timeline_entry(page: Page, label: str) -> Locator:
         .get_by_role("listitem")
         .filter(has=page.get_by_text(label, exact=True))
     )
-
-
-def mark_document(page: Page) -> None:
-    # A property of this document: gone if the page is reloaded or navigated.
-    page.evaluate("window.__journeyDocument = true")
-
-
-def assert_same_document(page: Page) -> None:
-    assert page.evaluate("window.__journeyDocument") is True
-    # The live regions were swapped in: no "reload to see the latest state" hint.
-    expect(page.locator("#page-modified")).to_be_hidden()
 
 
 def clusters_row(page: Page, identifier: str) -> Locator:

@@ -5,8 +5,8 @@ live server:
 
 * local AWS: `atmo.localdev.aws.LocalAWS` (moto server, seeded buckets, EMR clusters
   that move through their states on a clock), with ``AWS_ENDPOINT_URL`` pointing every
-  boto3 client of the application at it, and its public data bucket readable by
-  anyone, as in AWS;
+  boto3 client of the application at it (its public data bucket is readable by
+  anyone, as in AWS);
 * the Celery worker: tasks run eagerly, in the thread that enqueues them (so
   ``provision_cluster.delay_on_commit`` runs in the request's thread once the new row
   is committed);
@@ -20,7 +20,6 @@ Everything stops before pytest-django empties the database, see `ServerGate`.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import urllib.request
@@ -258,27 +257,6 @@ def needs_serialising() -> bool:
     return any(connection.vendor == "sqlite" for connection in connections.all())
 
 
-def allow_public_reads(s3: Any, bucket: str) -> None:
-    """Anyone may read the objects of ``bucket``, as a bucket policy makes the public data bucket in AWS.
-
-    The emulator creates every bucket private, so without this a public result link
-    (``PUBLIC_DATA_URL`` + key) would get moto's 403.
-    """
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "PublicReadForGetBucketObjects",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{bucket}/*",
-            }
-        ],
-    }
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
-
-
 def reset_moto(endpoint_url: str) -> None:
     """Forget every cluster and bucket: moto keeps them in module globals."""
     request = urllib.request.Request(f"{endpoint_url}/moto-api/reset", method="POST")  # noqa: S310
@@ -334,7 +312,6 @@ def running_local_stack(
     )
     with aws:
         try:
-            allow_public_reads(aws.client("s3"), aws.buckets.public_data)
             # atmo.settings_test drops AWS_ENDPOINT_URL at import so that no other test reaches
             # an emulator by accident; boto3 reads it whenever a client is made.
             monkeypatch.setenv("AWS_ENDPOINT_URL", aws.endpoint_url)

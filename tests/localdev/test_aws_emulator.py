@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -157,6 +158,25 @@ def test_it_creates_the_buckets_and_seeds_the_spark_emr_one(local_aws: LocalAWS,
     with urllib.request.urlopen(url) as response:  # noqa: S310 (a local http URL we built)
         configuration = json.load(response)
     assert configuration[0]["Classification"] == "spark"
+
+
+def anonymous_get_status(url: str) -> int:
+    """The HTTP status of a GET without credentials, as a browser following a link sends it."""
+    try:
+        with urllib.request.urlopen(url) as response:  # noqa: S310 (a local http URL we built)
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_public_results_are_readable_by_anyone_and_private_ones_are_not(local_aws: LocalAWS, s3: Any) -> None:
+    # What a public result link (ATMO_PUBLIC_DATA_URL + key) needs in a local run, as in AWS.
+    key = "some-job/data/20260101T000000Z/report.ipynb"
+    for bucket in ("atmo-public-data", "atmo-private-data"):
+        s3.put_object(Bucket=bucket, Key=key, Body=b"{}")
+
+    assert anonymous_get_status(f"{local_aws.endpoint_url}/atmo-public-data/{key}") == 200
+    assert anonymous_get_status(f"{local_aws.endpoint_url}/atmo-private-data/{key}") == 403
 
 
 def test_a_kept_alive_cluster_starts_bootstraps_and_waits_with_its_own_master_dns(emr: Any) -> None:

@@ -1,0 +1,113 @@
+"""Local AWS for development: S3 and an EMR whose clusters live, on one port.
+
+`make run` starts it as the "local AWS" process::
+
+    python -m atmo.localdev.aws [--host 127.0.0.1] [--port 4566] [--speed 1.0]
+
+and gives the other processes ``AWS_ENDPOINT_URL=http://127.0.0.1:4566``.
+boto3 reads that variable on its own, so nothing in the application knows it
+is talking to an emulator.
+
+What runs here
+    moto in server mode (one HTTP endpoint for all services), the buckets ATMO
+    uses (names from the same environment variables as the Django settings,
+    the public data bucket readable by anyone, as its policy makes it in AWS),
+    and the Spark/EMR bucket seeded with what the provisioners point EMR at:
+    the shared ``configuration/configuration.json`` and placeholder bootstrap
+    and step scripts.
+
+Why more than plain moto
+    moto's EMR clusters never move: a new cluster is WAITING (or TERMINATED)
+    at once, its first step stays RUNNING for ever, and TerminateJobFlows ends
+    a cluster on the spot. ATMO's status sync, expiry mails and job history
+    only get exercised when clusters change state over time, so this module
+    patches a few of moto's EMR methods in-process and runs `EMRLifecycle` in a
+    background thread, which moves each cluster and its steps on a clock::
+
+        STARTING --3s--> BOOTSTRAPPING --5s--> RUNNING (3s per step) / WAITING
+            --> TERMINATING --3s--> TERMINATED or TERMINATED_WITH_ERRORS
+
+    ``--speed`` multiplies every delay: 0.1 runs ten times faster.
+
+Local conventions
+    * A step whose Args carry ``--job-name``, ``--notebook s3://...`` and
+      ``--data-bucket`` (what the Spark job provisioner sends) "runs the
+      notebook": when it completes, the notebook is copied to
+      ``<data-bucket>/<job>/data/<stamp>/<file>`` and a log is written to
+      ``<data-bucket>/<job>/logs/<stamp>/<job>.log``, as the real batch script
+      leaves them.
+    * A step fails when one of its Args is ``--fail`` or its script or notebook
+      file name contains "fail"; with ActionOnFailure TERMINATE_CLUSTER (or
+      TERMINATE_JOB_FLOW) the cluster then ends TERMINATED_WITH_ERRORS,
+      reason STEP_FAILURE.
+
+Known differences from real AWS
+    * Nothing runs: no EC2 instance, Spark, Jupyter or Zeppelin. Master DNS
+      names (``ec2-127-0-X-Y.compute.localhost``) are unique per cluster but
+      nothing answers on them. Bootstrap scripts are not run, LogUri gets no
+      logs, failed steps carry no FailureDetails.
+    * In server mode moto cannot tell the region from the endpoint URL, so
+      every EMR call lands in its us-east-1 backend (ARNs and availability
+      zones say us-east-1); S3 honours the bucket's LocationConstraint.
+    * DescribeCluster (moto) and TerminateJobFlows (patched here) answer an
+      unknown cluster id with AWS's InvalidRequestException; other EMR calls
+      given one (ListSteps, AddJobFlowSteps, ...) still fail with moto's HTTP 500.
+    * AddJobFlowSteps is accepted even on a terminated cluster (its steps stay
+      PENDING), where AWS would refuse it.
+    * Credentials, IAM, quotas and throttling are not checked; all state is in
+      memory and goes when the process stops.
+    * The patches reach into moto's EMR model classes and are written against
+      moto 5.2.5 (a warning is logged for any other version).
+
+The parts
+    `config` (bucket names, timings), `seed` (buckets and their objects),
+    `emr_patches` (what changes in moto), `lifecycle` (the clock),
+    `job_steps` (notebook steps and their results), `server` (`LocalAWS`) and
+    ``__main__`` (the command line).
+"""
+
+from atmo.localdev.aws.config import DEFAULT_REGION, DUMMY_CREDENTIALS, PINNED_MOTO_VERSION, Buckets, Timings
+from atmo.localdev.aws.emr_patches import (
+    TERMINAL_STATES,
+    install_emr_patches,
+    patched_emr,
+    set_cluster_state,
+    set_step_state,
+    uninstall_emr_patches,
+)
+from atmo.localdev.aws.job_steps import (
+    RESULT_STAMP_FORMAT,
+    JobStepArgs,
+    parse_job_step_args,
+    publish_job_results,
+    step_should_fail,
+)
+from atmo.localdev.aws.lifecycle import EMRLifecycle, iter_emr_clusters
+from atmo.localdev.aws.seed import SPARK_EMR_SEED, allow_public_reads, create_buckets, seed_spark_emr_bucket
+from atmo.localdev.aws.server import LocalAWS
+
+__all__ = [
+    "DEFAULT_REGION",
+    "DUMMY_CREDENTIALS",
+    "PINNED_MOTO_VERSION",
+    "RESULT_STAMP_FORMAT",
+    "SPARK_EMR_SEED",
+    "TERMINAL_STATES",
+    "Buckets",
+    "EMRLifecycle",
+    "JobStepArgs",
+    "LocalAWS",
+    "Timings",
+    "allow_public_reads",
+    "create_buckets",
+    "install_emr_patches",
+    "iter_emr_clusters",
+    "parse_job_step_args",
+    "patched_emr",
+    "publish_job_results",
+    "seed_spark_emr_bucket",
+    "set_cluster_state",
+    "set_step_state",
+    "step_should_fail",
+    "uninstall_emr_patches",
+]

@@ -1,0 +1,232 @@
+"""`EMRLifecycle`: moves the emulator's EMR clusters and their steps through their states on a clock."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from moto.core.utils import utcnow
+from moto.emr.models import Cluster, Step, emr_backends
+
+from atmo.localdev.aws.config import Timings
+from atmo.localdev.aws.emr_patches import (
+    EMR_LOCK,
+    ERROR_REASON_CODES,
+    MASTER_DNS_ATTR,
+    REASON_CODE_ATTR,
+    TERMINATE_ON_FAILURE,
+    set_cluster_state,
+    set_step_state,
+)
+from atmo.localdev.aws.job_steps import step_should_fail
+
+logger = logging.getLogger("atmo.localdev.aws")
+
+
+def iter_emr_clusters() -> Iterator[Cluster]:
+    """Every cluster in every account and region moto has created a backend for."""
+    # Snapshots (list()) because request threads may add accounts, regions or clusters meanwhile.
+    for account_backends in list(emr_backends.values()):
+        for backend in list(account_backends.values()):
+            yield from list(backend.clusters.values())
+
+
+def _first_step(cluster: Cluster, state: str) -> Step | None:
+    return next((step for step in cluster.steps if step.state == state), None)
+
+
+def _seconds(value: float) -> timedelta:
+    return timedelta(seconds=value)
+
+
+StepHook = Callable[[Step, datetime], None]
+
+
+@dataclass
+class _Track:
+    """What the lifecycle knows about a cluster: the state it last saw and since when."""
+
+    state: str | None
+    since: datetime
+
+
+class EMRLifecycle:
+    """Moves moto's EMR clusters and their steps through their states on a clock.
+
+    `tick(now)` is the whole behaviour and depends only on ``now`` and the
+    clusters' state, so tests drive it with fake times; `run()` calls it in a
+    loop for the server. Each transition is dated when it was due, not when a
+    tick noticed it, so the timeline does not depend on the tick interval.
+    ``on_step_finished(step, finished_at)`` is called, outside the lock, for
+    every step that completes or fails; its errors are logged and ignored.
+    """
+
+    MAX_TRANSITIONS_PER_TICK = 100
+
+    def __init__(
+        self,
+        timings: Timings | None = None,
+        *,
+        clusters: Callable[[], Iterable[Cluster]] = iter_emr_clusters,
+        on_step_finished: StepHook | None = None,
+    ) -> None:
+        self.timings = timings or Timings()
+        self._clusters = clusters
+        self._on_step_finished = on_step_finished
+        self._tracks: dict[str, _Track] = {}
+        self._dns_numbers = itertools.count(1)
+
+    def run(self, stop: threading.Event, interval: float) -> None:
+        """Tick every ``interval`` seconds until ``stop`` is set; a failing tick is logged, not fatal."""
+        while not stop.wait(interval):
+            try:
+                self.tick(utcnow())
+            except Exception:
+                logger.exception("EMR lifecycle tick failed")
+
+    def tick(self, now: datetime) -> None:
+        """Make every transition due by ``now`` (naive UTC, like moto's own timestamps)."""
+        finished: list[tuple[Step, datetime]] = []
+        with EMR_LOCK:
+            clusters = list(self._clusters())
+            self._forget_all_but({cluster.id for cluster in clusters})
+            for cluster in clusters:
+                self._advance(cluster, now, finished)
+        # Outside the lock: the hook talks to S3 over HTTP, through this same server.
+        for step, finished_at in finished:
+            self._notify(step, finished_at)
+
+    def _forget_all_but(self, cluster_ids: set[str]) -> None:
+        # Clusters vanish when moto is reset (POST /moto-api/reset).
+        for cluster_id in self._tracks.keys() - cluster_ids:
+            del self._tracks[cluster_id]
+
+    def _advance(self, cluster: Cluster, now: datetime, finished: list[tuple[Step, datetime]]) -> None:
+        track = self._tracks.get(cluster.id)
+        if track is None:
+            track = self._tracks[cluster.id] = self._adopt(cluster, now)
+        elif track.state != cluster.state:
+            # Changed by a request (TerminateJobFlows): that phase starts now.
+            track.state, track.since = cluster.state, now
+        for _ in range(self.MAX_TRANSITIONS_PER_TICK):
+            at = self._transition(cluster, track, now, finished)
+            if at is None:
+                return
+            track.state, track.since = cluster.state, at
+
+    def _adopt(self, cluster: Cluster, now: datetime) -> _Track:
+        """Start tracking a cluster; a new one is reset to how a real one starts."""
+        if cluster.state == "STARTING":
+            # moto stamps the first step as started at creation and the groups as ready.
+            for step in cluster.steps:
+                step.start_date_time = None
+            for group in cluster.instance_groups:
+                group.state, group.ready_date_time = "PROVISIONING", None
+        return _Track(state=cluster.state, since=now)
+
+    def _transition(
+        self, cluster: Cluster, track: _Track, now: datetime, finished: list[tuple[Step, datetime]]
+    ) -> datetime | None:
+        """Make the cluster's next transition if it is due; return when it happened, or None."""
+        if cluster.state in ("RUNNING", "WAITING"):
+            return self._advance_steps(cluster, track, now, finished)
+        delays = {
+            "STARTING": self.timings.starting,
+            "BOOTSTRAPPING": self.timings.bootstrapping,
+            "TERMINATING": self.timings.terminating,
+        }
+        if cluster.state not in delays:
+            return None
+        due = track.since + _seconds(delays[cluster.state])
+        if due > now:
+            return None
+        if cluster.state == "STARTING":
+            set_cluster_state(cluster, "BOOTSTRAPPING")
+        elif cluster.state == "BOOTSTRAPPING":
+            self._make_ready(cluster, due)
+        else:
+            _finish_termination(cluster, due)
+        return due
+
+    def _make_ready(self, cluster: Cluster, at: datetime) -> None:
+        cluster.ready_datetime = at
+        for group in cluster.instance_groups:
+            group.ready_date_time = at
+        number = next(self._dns_numbers)
+        setattr(cluster, MASTER_DNS_ATTR, f"ec2-127-0-{number // 256}-{number % 256}.compute.localhost")
+        if _first_step(cluster, "PENDING") is not None:
+            set_cluster_state(cluster, "RUNNING")
+        else:
+            _become_idle(cluster)
+
+    def _advance_steps(
+        self, cluster: Cluster, track: _Track, now: datetime, finished: list[tuple[Step, datetime]]
+    ) -> datetime | None:
+        running = _first_step(cluster, "RUNNING")
+        if running is not None:
+            due = (running.start_date_time or track.since) + _seconds(self.timings.step)
+            if due > now:
+                return None
+            _finish_step(cluster, running, due)
+            finished.append((running, due))
+            return due
+        pending = _first_step(cluster, "PENDING")
+        if pending is not None:
+            # Chain onto the previous step; a step added to an idle cluster starts now.
+            started = track.since if cluster.state == "RUNNING" else now
+            set_step_state(cluster, pending, "RUNNING", started)
+            if cluster.state != "RUNNING":
+                set_cluster_state(cluster, "RUNNING")
+            return started
+        if cluster.state == "WAITING" and cluster.keep_job_flow_alive_when_no_steps:
+            return None
+        _become_idle(cluster)
+        return track.since
+
+    def _notify(self, step: Step, finished_at: datetime) -> None:
+        if self._on_step_finished is None:
+            return
+        try:
+            self._on_step_finished(step, finished_at)
+        except Exception:
+            logger.exception("step hook failed", extra={"step_id": step.id})
+
+
+def _become_idle(cluster: Cluster) -> None:
+    """No step left: wait for more, or shut down unless the cluster is kept alive."""
+    if cluster.keep_job_flow_alive_when_no_steps:
+        set_cluster_state(cluster, "WAITING")
+    else:
+        set_cluster_state(cluster, "TERMINATING", reason_code="ALL_STEPS_COMPLETED")
+
+
+def _finish_step(cluster: Cluster, step: Step, at: datetime) -> None:
+    if not step_should_fail(step.args):
+        set_step_state(cluster, step, "COMPLETED", at)
+        return
+    set_step_state(cluster, step, "FAILED", at)
+    if step.action_on_failure == "CONTINUE":
+        return
+    _cancel_unfinished_steps(cluster, at)
+    if step.action_on_failure in TERMINATE_ON_FAILURE:
+        set_cluster_state(cluster, "TERMINATING", reason_code="STEP_FAILURE")
+
+
+def _finish_termination(cluster: Cluster, at: datetime) -> None:
+    code = getattr(cluster, REASON_CODE_ATTR, None)
+    _cancel_unfinished_steps(cluster, at)
+    cluster.end_datetime = at
+    for group in cluster.instance_groups:
+        group.end_date_time = at
+    final = "TERMINATED_WITH_ERRORS" if code in ERROR_REASON_CODES else "TERMINATED"
+    set_cluster_state(cluster, final, reason_code=code)
+
+
+def _cancel_unfinished_steps(cluster: Cluster, at: datetime) -> None:
+    for step in cluster.steps:
+        if step.state in ("PENDING", "RUNNING"):
+            set_step_state(cluster, step, "CANCELLED", at)

@@ -32,6 +32,7 @@ BADGE_CLASSES = {"experimental": "text-bg-info", "deprecated": "text-bg-warning"
 
 
 def max_cluster_lifetime() -> int:
+    """The longest lifetime, in hours, a new cluster may ask for."""
     return int(settings.AWS_CONFIG["MAX_CLUSTER_LIFETIME"])
 
 
@@ -63,6 +64,7 @@ class EMRReleaseChoiceField(forms.ModelChoiceField):
         )
 
     def label_from_instance(self, obj: EMRRelease) -> str:
+        """The version with its badge; the release's help shows under it (see ``_field.html``)."""
         badge = obj.badge
         if not badge:
             return obj.version
@@ -156,16 +158,21 @@ class NewClusterForm(AutoClassFormMixin, CreatedByModelFormMixin):
     def _offer_own_keys(self) -> None:
         field = self.fields["ssh_key"]
         field.queryset = SSHKey.objects.filter(created_by=self.created_by).order_by("-created_at", "-pk")
-        if field.queryset.count() > MAX_RADIO_KEYS:
-            return
-        # A few keys read best side by side; a long list stays a compact drop-down.
-        widget = forms.RadioSelect(attrs={"class": "radioset"})
-        widget.is_required = field.required
-        widget.choices = field.choices
-        field.widget = widget
+        # Read the keys once: the widgets would each run the query again, and a
+        # drop-down once more to check its first option, so the page's query
+        # count would depend on how many keys the user has.
+        choices = list(field.choices)
+        if len(choices) <= MAX_RADIO_KEYS:
+            # A few keys read best side by side; a long list stays a compact drop-down.
+            widget = forms.RadioSelect(attrs={"class": "radioset"})
+            widget.is_required = field.required
+            field.widget = widget
+        field.widget.choices = choices
 
 
 class ExtendClusterForm(AutoClassFormMixin, forms.Form):
+    """How many hours to add to a cluster's expiry."""
+
     prefix = "extend"
 
     extension = forms.IntegerField(

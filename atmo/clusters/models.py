@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +29,26 @@ EMR_RELEASE_HELP = (
 )
 
 
+#: Why a cluster whose key disappeared before provisioning was never started.
+KEY_DELETED_MESSAGE = (
+    "The cluster was not started: its SSH key was deleted before it started. "
+    "Launch a new cluster with another key."
+)
+
+
+class Deactivation(StrEnum):
+    """What :meth:`Cluster.deactivate` did, so that callers can tell the user the truth."""
+
+    #: The request had not reached EMR; it is withdrawn and the row is terminated.
+    WITHDRAWN = "withdrawn"
+    #: EMR accepted the termination: the cluster is shutting down.
+    TERMINATING = "terminating"
+    #: EMR no longer knew the cluster: it was already gone, and the row says so now.
+    GONE = "gone"
+    #: The request had failed or ended meanwhile: there was nothing to stop.
+    ALREADY_OVER = "already-over"
+
+
 class EMRRelease(EditedAtModel):
     """An EMR release users may launch clusters and jobs with (label ``emr-<version>``)."""
 
@@ -41,7 +62,8 @@ class EMRRelease(EditedAtModel):
         default=False, help_text="Shown to users with an 'experimental' badge."
     )
     is_deprecated = models.BooleanField(default=False, help_text="Shown to users with a 'deprecated' badge.")
-    # Filled from ``version`` on save, so every database sorts releases naturally.
+    # Filled from ``version`` by save() and by the queryset's bulk methods
+    # (see EMRReleaseQuerySet), so every database sorts releases naturally.
     sort_key = models.CharField(max_length=200, editable=False, db_index=True, default="")
 
     objects = EMRReleaseQuerySet.as_manager()
@@ -56,6 +78,7 @@ class EMRRelease(EditedAtModel):
         return self.version
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, with ``sort_key`` recomputed from ``version``."""
         self.sort_key = version_sort_key(self.version)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "sort_key" not in update_fields:
@@ -70,6 +93,17 @@ class EMRRelease(EditedAtModel):
         if self.is_deprecated:
             return "deprecated"
         return ""
+
+    @property
+    def is_stable(self) -> bool:
+        """Neither experimental nor deprecated (whether active or not)."""
+        return not (self.is_experimental or self.is_deprecated)
+
+    @property
+    def changelog_link(self) -> str:
+        """The changelog URL when it is a web address, else "": only those become links."""
+        url = self.changelog_url.strip()
+        return url if url.startswith(("https://", "http://")) else ""
 
 
 class EMRReleaseModel(models.Model):
@@ -198,6 +232,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         )
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save; a new row starts REQUESTED and expires ``lifetime`` hours from now."""
         if self._state.adding:
             if not self.most_recent_status and not self.jobflow_id:
                 self.most_recent_status = self.REQUESTED
@@ -209,18 +244,22 @@ class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
 
     @property
     def is_active(self) -> bool:
+        """Requested, on its way up, up, or shutting down: not over yet."""
         return self.most_recent_status in self.ACTIVE_STATUS_LIST
 
     @property
     def is_terminated(self) -> bool:
+        """Ended normally (TERMINATED)."""
         return self.most_recent_status in self.TERMINATED_STATUS_LIST
 
     @property
     def is_failed(self) -> bool:
+        """Ended with errors, or never started (TERMINATED_WITH_ERRORS)."""
         return self.most_recent_status in self.FAILED_STATUS_LIST
 
     @property
     def is_terminating(self) -> bool:
+        """Shutting down at EMR (TERMINATING)."""
         return self.most_recent_status == self.STATUS_TERMINATING
 
     @property
@@ -230,6 +269,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
 
     @property
     def is_expiring_soon(self) -> bool:
+        """Within an hour of its expiry (or past it)."""
         return self.expires_at is not None and self.expires_at <= timezone.now() + timedelta(hours=1)
 
     @property
@@ -239,6 +279,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
 
     @property
     def provisioner(self) -> ClusterProvisioner:
+        """A fresh EMR seam for this cluster's AWS calls."""
         return ClusterProvisioner()
 
     @property
@@ -269,34 +310,79 @@ class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         """Ask EMR for the cluster, once; called by the ``provision_cluster`` task.
 
         Throttling propagates (the task retries with backoff); any other refusal
-        marks the cluster failed with AWS's explanation.
+        marks the cluster failed with AWS's explanation. A request whose SSH key
+        was deleted meanwhile fails without asking AWS. Should the user withdraw
+        the request while EMR is starting it, the new EMR cluster is terminated
+        at once instead of running on untracked.
         """
         with transaction.atomic():
-            # The row lock makes a second worker wait, then see the job flow id.
+            # The row lock makes a second worker wait, then see the job flow id;
+            # a termination waits too (see deactivate), then stops what started.
             cluster = Cluster.objects.select_for_update().get(pk=self.pk)
             if cluster.jobflow_id or cluster.most_recent_status != self.REQUESTED:
                 return
-            try:
-                jobflow_id = self.provisioner.start(
-                    user_username=cluster.created_by.username,
-                    user_email=cluster.created_by.email,
-                    identifier=cluster.identifier,
-                    emr_release=cluster.emr_release_id,
-                    size=cluster.size,
-                    public_key=cluster.ssh_key.key if cluster.ssh_key else "",
-                )
-            except AWSError as exc:
-                if exc.is_throttling:
-                    raise
-                cluster.mark_failed(f"AWS refused to start the cluster: {exc.message}")
+            jobflow_id = cluster._start_at_emr()
+            if jobflow_id is None:
+                self.refresh_from_db()
                 return
-            cluster.jobflow_id = jobflow_id
-            cluster.most_recent_status = self.STATUS_STARTING
-            cluster.save(update_fields=["jobflow_id", "most_recent_status"])
-            Metric.record("cluster-emr-version", data={"version": cluster.emr_release_id})
+            # Conditional although we hold the row lock: SQLite has no row locks.
+            started = {"jobflow_id": jobflow_id, "most_recent_status": self.STATUS_STARTING}
+            claimed = (
+                Cluster.objects.requested().filter(pk=self.pk).update(**started, modified_at=timezone.now())
+            )
+            if claimed:
+                Metric.record("cluster-emr-version", data={"version": cluster.emr_release_id})
+        if not claimed:
+            self._stop_withdrawn(jobflow_id)
         self.refresh_from_db()
 
+    def _start_at_emr(self) -> str | None:
+        """RunJobFlow for this request: the job flow id, or None when the row now says why not."""
+        if self.ssh_key is None:
+            self.mark_failed(KEY_DELETED_MESSAGE)
+            return None
+        try:
+            return self.provisioner.start(
+                user_username=self.created_by.username,
+                user_email=self.created_by.email,
+                identifier=self.identifier,
+                emr_release=self.emr_release_id,
+                size=self.size,
+                public_key=self.ssh_key.key,
+            )
+        except AWSError as exc:
+            if exc.is_throttling:
+                raise
+            self.mark_failed(f"AWS refused to start the cluster: {exc.message}")
+            return None
+
+    def _stop_withdrawn(self, jobflow_id: str) -> None:
+        """Terminate what EMR started for a request the user withdrew meanwhile.
+
+        The row gets the job flow id, TERMINATING and an expiry of now: the status
+        sync follows the cluster to its end, and should this termination fail,
+        the expiry sweep tries again a minute later.
+        """
+        logger.warning(
+            "cluster request withdrawn while EMR started it; terminating it",
+            extra={"cluster_id": self.pk, "jobflow_id": jobflow_id},
+        )
+        now = timezone.now()
+        Cluster.objects.filter(pk=self.pk).update(
+            jobflow_id=jobflow_id,
+            most_recent_status=self.STATUS_TERMINATING,
+            status_message="Terminated by request while AWS was starting it.",
+            expires_at=now,
+            finished_at=None,
+            modified_at=now,
+        )
+        try:
+            self.provisioner.stop(jobflow_id)
+        except AWSError:
+            logger.warning("withdrawn cluster not terminated yet", extra={"jobflow_id": jobflow_id})
+
     def mark_failed(self, message: str) -> None:
+        """Record that the cluster failed (or never started) and why, for the user to read."""
         self.most_recent_status = self.STATUS_TERMINATED_WITH_ERRORS
         self.status_message = message
         self.finished_at = self.finished_at or timezone.now()
@@ -360,25 +446,71 @@ class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
             data={"identifier": self.identifier, "size": self.size, "jobflow_id": self.jobflow_id},
         )
 
-    def deactivate(self) -> None:
-        """Terminate the cluster at EMR and record what EMR says next."""
+    def deactivate(self) -> Deactivation:
+        """Terminate the cluster at EMR, or withdraw a request EMR has not seen; says which.
+
+        Safe against the provisioning task running at the same moment: a request
+        is withdrawn only if it still has no job flow id when the row is
+        updated, and otherwise the cluster EMR started is terminated. Raises
+        :class:`AWSError` when EMR refuses the termination; nothing changed then.
+        """
         if not self.jobflow_id:
-            # Never reached EMR: nothing to stop there.
-            self.most_recent_status = self.STATUS_TERMINATED
-            self.status_message = "Terminated before AWS started it."
-            self.finished_at = timezone.now()
-            self.save(update_fields=["most_recent_status", "status_message", "finished_at"])
-            return
+            if self._withdraw_request():
+                return Deactivation.WITHDRAWN
+            # Provisioning got there first, or the request failed meanwhile.
+            self.refresh_from_db()
+            if not self.jobflow_id:
+                return Deactivation.ALREADY_OVER
         try:
             self.provisioner.stop(self.jobflow_id)
-            self.sync()
         except ClusterNotFound:
             self.mark_gone()
+            return Deactivation.GONE
+        self._record_termination()
+        return Deactivation.TERMINATING
+
+    def _withdraw_request(self) -> bool:
+        """Mark a request EMR has not seen as terminated; False if provisioning claimed it."""
+        now = timezone.now()
+        changes = {
+            "most_recent_status": self.STATUS_TERMINATED,
+            "status_message": "Terminated before AWS started it.",
+            "finished_at": now,
+            "modified_at": now,
+        }
+        # An UPDATE with the condition, not save(): on PostgreSQL it waits for the
+        # provisioning task's row lock, then re-checks the condition against the
+        # row that task committed, so a job flow id stored meanwhile is seen.
+        if not Cluster.objects.requested().filter(pk=self.pk).update(**changes):
+            return False
+        for field, value in changes.items():
+            setattr(self, field, value)
+        return True
+
+    def _record_termination(self) -> None:
+        """Copy EMR's view after it accepted a termination, or note the request ourselves.
+
+        EMR has accepted the termination at this point, so a failing follow-up
+        DescribeCluster (throttled, say) must not look like a refusal: the row
+        says TERMINATING and the next status sync fills in the rest.
+        """
+        try:
+            self.sync()
+        except AWSError as exc:
+            logger.warning(
+                "cluster termination accepted, state not read back",
+                extra={"cluster_id": self.pk, "jobflow_id": self.jobflow_id, "code": exc.code},
+            )
+            self.most_recent_status = self.STATUS_TERMINATING
+            self.status_message = "Termination requested; waiting for AWS to confirm it."
+            self.save(update_fields=["most_recent_status", "status_message"])
 
     @classmethod
     def deadline_for_expiration_mails(cls) -> datetime:
+        """Clusters expiring before this moment get their warning mail now."""
         return timezone.now() + timedelta(hours=1)
 
 
 def max_cluster_size() -> int:
+    """The largest cluster an ordinary user may launch (``AWS_CONFIG["MAX_CLUSTER_SIZE"]``)."""
     return int(settings.AWS_CONFIG["MAX_CLUSTER_SIZE"])

@@ -110,11 +110,13 @@ def send_expiration_mails() -> list[int]:
     deadline = Cluster.deadline_for_expiration_mails()
     sent = []
     candidates = Cluster.objects.active().expiring_before(deadline).filter(expiration_mail_sent=False)
-    for cluster in candidates.select_related("created_by"):
+    for cluster in candidates.select_related("created_by").order_by("expires_at", "pk"):
         # Claim the mail: of two workers running this task at once, one wins.
-        claimed = Cluster.objects.filter(pk=cluster.pk, expiration_mail_sent=False).update(
-            expiration_mail_sent=True
-        )
+        # The claim also requires the expiry we read: an extension since then
+        # moved it, and that new time gets its own mail when it comes close.
+        claimed = Cluster.objects.filter(
+            pk=cluster.pk, expiration_mail_sent=False, expires_at=cluster.expires_at
+        ).update(expiration_mail_sent=True)
         if not claimed:
             continue
         try:

@@ -1,3 +1,5 @@
+"""URL routes of the clusters pages."""
+
 from __future__ import annotations
 
 from django.urls import path

@@ -14,9 +14,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
+from django.views.decorators.http import require_http_methods, require_safe
 
 from atmo.clusters.forms import ExtendClusterForm, NewClusterForm
-from atmo.clusters.models import Cluster, EMRRelease
+from atmo.clusters.models import Cluster, Deactivation, EMRRelease
 from atmo.clusters.tasks import provision_cluster
 from atmo.decorators import (
     change_permission_required,
@@ -29,6 +30,17 @@ from atmo.names import random_scientist
 from atmo.provisioners import AWSError
 
 NO_KEY_MESSAGE = "You need an SSH key before you can launch a cluster."
+
+#: What the user reads after "Terminate now", for each outcome of ``deactivate()``.
+DEACTIVATION_MESSAGES = {
+    Deactivation.WITHDRAWN: "Cluster <strong>{}</strong> is terminated; AWS had not started it yet.",
+    Deactivation.TERMINATING: "Cluster <strong>{}</strong> is shutting down.",
+    Deactivation.GONE: "Cluster <strong>{}</strong> was already gone: AWS no longer knows it.",
+    Deactivation.ALREADY_OVER: "Cluster <strong>{}</strong> had already ended; there was nothing to stop.",
+}
+
+#: The methods of the pages with a form; every other page only reads.
+FORM_METHODS = ["GET", "HEAD", "POST"]
 
 
 def new_cluster_initial(user: Any) -> dict[str, Any]:
@@ -55,7 +67,9 @@ def is_changeable(cluster: Cluster) -> bool:
 
 
 @login_required
+@require_http_methods(FORM_METHODS)
 def new_cluster(request: HttpRequest) -> HttpResponse:
+    """The launch form; a valid POST saves the request and enqueues its provisioning."""
     if not request.user.created_sshkeys.exists():  # type: ignore[union-attr]
         messages.error(request, NO_KEY_MESSAGE)
         return redirect("keys-new")
@@ -73,17 +87,21 @@ def new_cluster(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 @view_permission_required(Cluster)
 @modified_date
 def detail_cluster(request: HttpRequest, id: int) -> HttpResponse:
+    """The cluster's state, timeline and access commands; its script polls it with HEAD."""
     cluster = get_cluster(id)
     context = {"cluster": cluster, "changeable": is_changeable(cluster), "modified_date": cluster.modified_at}
     return TemplateResponse(request, "clusters/detail.html", context)
 
 
 @login_required
+@require_http_methods(FORM_METHODS)
 @change_permission_required(Cluster)
 def extend_cluster(request: HttpRequest, id: int) -> HttpResponse:
+    """The form to push the expiry back; only while the cluster is active."""
     cluster = get_cluster(id)
     if not is_changeable(cluster):
         messages.error(request, "This cluster is not active anymore, so its lifetime can't be extended.")
@@ -104,8 +122,10 @@ def extend_cluster(request: HttpRequest, id: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(FORM_METHODS)
 @delete_permission_required(Cluster)
 def terminate_cluster(request: HttpRequest, id: int) -> HttpResponse:
+    """Confirm, then terminate the cluster at EMR and say what came of it."""
     cluster = get_cluster(id)
     if not is_changeable(cluster):
         # Nothing to ask AWS: the cluster is gone or already on its way out.
@@ -115,11 +135,11 @@ def terminate_cluster(request: HttpRequest, id: int) -> HttpResponse:
     if request.method != "POST":
         return render(request, "clusters/confirm_terminate.html", {"cluster": cluster})
     try:
-        cluster.deactivate()
+        outcome = cluster.deactivate()
     except AWSError as exc:
         messages.error(request, aws_error_message(exc))
     else:
-        messages.success(request, format_html("Cluster <strong>{}</strong> is shutting down.", cluster))
+        messages.success(request, format_html(DEACTIVATION_MESSAGES[outcome], cluster))
     return redirect(cluster)
 
 

@@ -1,15 +1,87 @@
+"""Public SSH keys that analysts install on their clusters."""
+
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from atmo.keys.forms import refuse_duplicate, validate_public_key
 from atmo.keys.models import SSHKey
+
+
+class SSHKeyAdminForm(forms.ModelForm):
+    """The admin's key form, checking the key with the same rules as the site's form.
+
+    Without it a malformed key reached ``SSHKey.save()``, whose fingerprint
+    calculation failed with a server error, and a truncated key was stored.
+    """
+
+    class Meta:
+        model = SSHKey
+        fields = ["title", "key", "created_by"]
+
+    def clean_key(self) -> str:
+        """The key, stripped, once it passed the site form's checks."""
+        text = (self.cleaned_data.get("key") or "").strip()
+        validate_public_key(text)
+        return text
+
+    def clean(self) -> dict[str, Any]:
+        """Refuse a key its owner already has: the database would refuse it with an error page."""
+        cleaned = super().clean()
+        owner = cleaned.get("created_by") or getattr(self.instance, "created_by", None)
+        if owner is not None and "key" in cleaned:
+            try:
+                refuse_duplicate(owner, cleaned["key"], exclude_pk=self.instance.pk)
+            except forms.ValidationError as error:
+                self.add_error("key", error)
+        return cleaned
+
+
+class KeyTypeFilter(admin.SimpleListFilter):
+    """Filters keys by their type (the first word of the key), among the accepted ones."""
+
+    title = "key type"
+    parameter_name = "key_type"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        """Every key type ATMO accepts."""
+        return [(prefix, prefix) for prefix in SSHKey.VALID_PREFIXES]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[SSHKey]) -> QuerySet[SSHKey]:
+        """The keys of the chosen type; all keys when none is chosen."""
+        if self.value() in SSHKey.VALID_PREFIXES:
+            # Keys are stored stripped, so the type is followed by a space.
+            return queryset.filter(key__startswith=f"{self.value()} ")
+        return queryset
 
 
 @admin.register(SSHKey)
 class SSHKeyAdmin(admin.ModelAdmin):
-    list_display = ["title", "created_by", "prefix", "fingerprint", "created_at", "modified_at"]
-    list_filter = ["created_at", "modified_at"]
+    """Every user's SSH keys, for operators: find a key by fingerprint or owner, fix a title."""
+
+    form = SSHKeyAdminForm
+    list_display = ["title", "created_by", "fingerprint", "key_type", "created_at", "modified_at"]
+    list_filter = [KeyTypeFilter, "created_at", "modified_at"]
     search_fields = ["title", "fingerprint", "created_by__email"]
     readonly_fields = ["fingerprint", "created_at", "modified_at"]
     # One query for the owners of a whole page, not one per row.
     list_select_related = ["created_by"]
+    # A user list can be long: type an id instead of loading a select.
+    raw_id_fields = ["created_by"]
+
+    @admin.display(description="key type")
+    def key_type(self, ssh_key: SSHKey) -> str:
+        """The key's type, e.g. ``ssh-ed25519``."""
+        return ssh_key.prefix
+
+    def get_readonly_fields(self, request: HttpRequest, obj: SSHKey | None = None) -> Any:
+        """The computed fields always; the owner too once the key exists."""
+        # The owner's object permissions are granted at creation only: another
+        # owner afterwards would leave them with the wrong user.
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "created_by"] if obj is not None else fields

@@ -106,7 +106,20 @@ class SSHKeyForm(AutoClassFormMixin, CreatedByModelFormMixin):
         self.fields["key"].error_messages["required"] = MESSAGES["required"]
         self.uploaded_name = ""
 
+    @classmethod
+    def for_oversized_request(cls, created_by: Any) -> SSHKeyForm:
+        """The form to send back when the request was too large for Django to read.
+
+        Nothing of what was sent can be shown again; the key field says why.
+        """
+        form = cls(created_by, data={})
+        form.full_clean()
+        form.errors.clear()
+        form.add_error("key", forms.ValidationError(MESSAGES["too_large"], code="too_large"))
+        return form
+
     def clean_key_file(self) -> UploadedFile | None:
+        """The uploaded file, checked; its text fills an empty textarea."""
         upload: UploadedFile | None = self.cleaned_data.get("key_file")
         if not upload:
             return None
@@ -131,24 +144,17 @@ class SSHKeyForm(AutoClassFormMixin, CreatedByModelFormMixin):
         return upload
 
     def clean_key(self) -> str:
+        """The key, stripped, once it is known to be a single valid public key the user lacks."""
         text = (self.cleaned_data.get("key") or "").strip()
         validate_public_key(text)
         self._refuse_duplicate(text)
         return text
 
     def _refuse_duplicate(self, text: str) -> None:
-        fingerprint = calculate_fingerprint(text)
-        existing = (
-            SSHKey.objects.filter(created_by=self.created_by, fingerprint=fingerprint)
-            .exclude(pk=self.instance.pk)
-            .first()
-        )
-        if existing is not None:
-            raise forms.ValidationError(
-                MESSAGES["duplicate"], code="duplicate", params={"title": existing.title}
-            )
+        refuse_duplicate(self.created_by, text, exclude_pk=self.instance.pk)
 
     def clean(self) -> dict[str, Any]:
+        """Fill an empty title from the key's comment, else from the uploaded file's name."""
         cleaned = super().clean()
         if not cleaned.get("title") and "key" not in self.errors:
             fallback = key_comment(cleaned.get("key") or "") or self._file_stem()
@@ -160,6 +166,21 @@ class SSHKeyForm(AutoClassFormMixin, CreatedByModelFormMixin):
 
     def _file_stem(self) -> str:
         return self.uploaded_name.removesuffix(".pub")
+
+
+def refuse_duplicate(owner: Any, text: str, exclude_pk: int | None = None) -> None:
+    """Raise a ValidationError naming the key of ``owner`` that ``text`` repeats, if any.
+
+    ``text`` must be a valid key (see :func:`validate_public_key`); ``exclude_pk``
+    is the key being edited, which may keep its own fingerprint.
+    """
+    existing = (
+        SSHKey.objects.filter(created_by=owner, fingerprint=calculate_fingerprint(text))
+        .exclude(pk=exclude_pk)
+        .first()
+    )
+    if existing is not None:
+        raise forms.ValidationError(MESSAGES["duplicate"], code="duplicate", params={"title": existing.title})
 
 
 def validate_public_key(text: str) -> None:

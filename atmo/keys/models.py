@@ -46,6 +46,7 @@ class SSHKey(CreatedByModel, EditedAtModel, URLActionModel):
         return f"<{type(self).__module__}.SSHKey title={self.title!r} fingerprint={self.fingerprint!r}>"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, with the fingerprint recomputed from the key (which must be valid)."""
         self.fingerprint = calculate_fingerprint(self.key)
         super().save(*args, **kwargs)
 
@@ -56,4 +57,5 @@ class SSHKey(CreatedByModel, EditedAtModel, URLActionModel):
 
     @property
     def sha256_fingerprint(self) -> str:
+        """The fingerprint modern ``ssh-keygen -l`` prints, ``SHA256:<base64>``."""
         return calculate_sha256_fingerprint(self.key)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import format_html
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_safe
 
 from atmo.decorators import delete_permission_required, view_permission_required
@@ -18,13 +20,40 @@ from atmo.keys.models import SSHKey
 @login_required
 @require_safe
 def list_keys(request: HttpRequest) -> HttpResponse:
+    """The user's own keys, newest first."""
     ssh_keys = SSHKey.objects.filter(created_by=request.user).order_by("-created_at", "-pk")
     return render(request, "keys/list.html", {"ssh_keys": ssh_keys})
 
 
+@csrf_exempt  # Checked by _add_key, once the request is known to be readable.
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def new_key(request: HttpRequest) -> HttpResponse:
+    """The form to add a key, pasted or uploaded; a valid POST adds it.
+
+    A body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` cannot be read at all, not even
+    its CSRF token, so the CSRF middleware would answer a bare 400. This view is
+    exempt from the middleware and checks the token itself after that test; the
+    oversized request gets the form back with the key field's size message. It
+    changes nothing, so it needs no token.
+    """
+    if request.method == "POST" and not post_is_readable(request):
+        form = SSHKeyForm.for_oversized_request(request.user)
+        return render(request, "keys/new.html", {"form": form}, status=413)
+    return _add_key(request)
+
+
+def post_is_readable(request: HttpRequest) -> bool:
+    """Whether Django accepts to read the request's form data (it refuses oversized bodies)."""
+    try:
+        request.POST  # noqa: B018 (reading it parses the body)
+    except RequestDataTooBig:
+        return False
+    return True
+
+
+@csrf_protect
+def _add_key(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = SSHKeyForm(request.user, data=request.POST, files=request.FILES)
         if form.is_valid():

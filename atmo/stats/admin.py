@@ -12,6 +12,8 @@ from atmo.stats.models import Metric
 
 @admin.register(Metric)
 class MetricAdmin(admin.ModelAdmin):
+    """The recorded metrics, to browse and filter; nobody adds or edits them here."""
+
     list_display = ["key", "value", "created_at", "data"]
     list_filter = ["key", "created_at"]
     search_fields = ["key", "data"]
@@ -19,7 +21,9 @@ class MetricAdmin(admin.ModelAdmin):
     readonly_fields = ["key", "value", "created_at", "data"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        """Never: metrics are recorded by the code, as things happen."""
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Never: a record is not edited after the fact."""
         return False

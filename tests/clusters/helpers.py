@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from atmo.clusters.models import Cluster, EMRRelease
@@ -55,3 +58,34 @@ def emr_cluster(
     if public_dns:
         cluster["MasterPublicDnsName"] = public_dns
     return cluster
+
+
+def on_emr_call(aws: Any, operation: str, callback: Callable[[], None]) -> None:
+    """Run ``callback`` each time ATMO sends ``operation`` (e.g. "RunJobFlow") to stubbed EMR.
+
+    It runs while the request is being built, i.e. while the call is in flight
+    for the code under test: the moment a concurrent user action would hit.
+    """
+    aws.clients["emr"].meta.events.register(
+        f"before-parameter-build.emr.{operation}", lambda **kwargs: callback()
+    )
+
+
+@contextmanager
+def before_first_query(prefix: str, callback: Callable[[], None]) -> Iterator[None]:
+    """Run ``callback`` once, just before the first SQL statement starting with ``prefix``.
+
+    Stands for another process writing between two statements of the code under
+    test (e.g. between a SELECT and the UPDATE that acts on what it read).
+    """
+    done = False
+
+    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        nonlocal done
+        if not done and sql.startswith(prefix):
+            done = True
+            callback()
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        yield

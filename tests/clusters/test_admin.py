@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 from unittest import mock
 
@@ -8,12 +9,14 @@ import pytest
 from django.contrib.admin.sites import site
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils import timezone
 
 from atmo.clusters.admin import ClusterAdmin, deactivate
 from atmo.clusters.models import Cluster
 from atmo.clusters.provisioners import ClusterInfo, ClusterProvisioner
 from atmo.provisioners import AWSError
-from tests.clusters.factories import ClusterFactory, UserFactory
+from tests.clusters.factories import ClusterFactory, EMRReleaseFactory, UserFactory
+from tests.clusters.helpers import before_first_query
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +118,131 @@ def test_the_deactivate_action_reports_aws_errors_per_cluster(rf: Any, admin_use
     accepted.refresh_from_db()
     assert refused.most_recent_status == Cluster.STATUS_WAITING
     assert accepted.most_recent_status == Cluster.STATUS_TERMINATING
+
+
+# --- List filters -----------------------------------------------------------------
+
+
+@pytest.fixture
+def three_clusters() -> dict[str, Cluster]:
+    """Clusters that each list filter tells apart: "b" differs from the others in every field."""
+    now = timezone.now()
+    a = ClusterFactory(identifier="a", size=1, lifetime=8)
+    b = ClusterFactory(
+        identifier="b",
+        size=3,
+        lifetime=4,
+        terminated=True,
+        emr_release=EMRReleaseFactory(version="6.15.0"),
+    )
+    c = ClusterFactory(identifier="c", size=1, lifetime=8, requested=True)
+    Cluster.objects.filter(pk=b.pk).update(created_at=now - timedelta(days=30), expires_at=None)
+    return {"a": a, "b": b, "c": c}
+
+
+#: (list filter, choice in its sidebar, clusters it shows) for each filter of the cluster list.
+FILTER_CASES = [
+    ("most_recent_status", "TERMINATED", {"b"}),
+    ("size", "3", {"b"}),
+    ("lifetime", "4", {"b"}),
+    ("emr_release", "6.15.0", {"b"}),
+    ("created_at", "Past 7 days", {"a", "c"}),
+    ("expires_at", "No date", {"b"}),
+    ("started_at", "No date", {"c"}),
+    ("ready_at", "Has date", {"a", "b"}),
+    ("finished_at", "Has date", {"b"}),
+]
+
+
+@pytest.mark.parametrize("field_path, choice, expected", FILTER_CASES)
+def test_each_list_filter_shows_the_matching_clusters(
+    client_for: Any,
+    admin_user: Any,
+    three_clusters: dict[str, Cluster],
+    field_path: str,
+    choice: str,
+    expected: set[str],
+) -> None:
+    client = client_for(admin_user)
+    url = reverse("admin:clusters_cluster_changelist")
+    changelist = client.get(url).context["cl"]
+    [spec] = [spec for spec in changelist.filter_specs if spec.field_path == field_path]
+    [query] = [c["query_string"] for c in spec.choices(changelist) if str(c["display"]) == choice]
+
+    response = client.get(url + query)
+
+    assert response.status_code == 200
+    assert {cluster.identifier for cluster in response.context["cl"].result_list} == expected
+
+
+def test_every_list_filter_has_a_case() -> None:
+    assert [case[0] for case in FILTER_CASES] == list(ClusterAdmin.list_filter)
+
+
+# --- Adding and saving ---------------------------------------------------------------
+
+
+def test_clusters_cannot_be_added_in_the_admin(client_for: Any, admin_user: Any) -> None:
+    client = client_for(admin_user)
+    assert client.get(reverse("admin:clusters_cluster_add")).status_code == 403
+    assert client.get(reverse("admin:clusters_cluster_changelist")).context["has_add_permission"] is False
+
+
+def test_saving_the_change_form_keeps_what_provisioning_stored_meanwhile(
+    client_for: Any, admin_user: Any
+) -> None:
+    cluster = ClusterFactory(requested=True, lifetime=8)
+    expires_at = timezone.localtime(cluster.expires_at)
+    data = {
+        "identifier": cluster.identifier,
+        "size": cluster.size,
+        "lifetime": 12,
+        "emr_release": cluster.emr_release_id,
+        "ssh_key": cluster.ssh_key_id,
+        "expires_at_0": f"{expires_at:%Y-%m-%d}",
+        "expires_at_1": f"{expires_at:%H:%M:%S}",
+    }
+
+    def provisioned_meanwhile() -> None:
+        Cluster.objects.filter(pk=cluster.pk).update(jobflow_id="j-MEANWHILE", most_recent_status="STARTING")
+
+    with before_first_query('UPDATE "clusters_cluster"', provisioned_meanwhile):
+        response = client_for(admin_user).post(
+            reverse("admin:clusters_cluster_change", args=[cluster.pk]), data
+        )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    cluster.refresh_from_db()
+    assert (cluster.lifetime, cluster.jobflow_id, cluster.most_recent_status) == (
+        12,
+        "j-MEANWHILE",
+        "STARTING",
+    )
+
+
+# --- EMR releases ----------------------------------------------------------------------
+
+
+def test_the_release_list_shows_and_filters_stability(client_for: Any, admin_user: Any) -> None:
+    EMRReleaseFactory(version="7.1.0")
+    EMRReleaseFactory(version="7.5.0", is_experimental=True)
+    EMRReleaseFactory(version="6.9.0", is_deprecated=True, is_active=False)
+    client = client_for(admin_user)
+    url = reverse("admin:clusters_emrrelease_changelist")
+
+    listing = client.get(url)
+
+    columns = listing.context["cl"].list_display
+    assert {"version", "is_active", "stable", "is_experimental", "is_deprecated"} <= set(columns)
+    filters = {spec.title for spec in listing.context["cl"].filter_specs}
+    assert {"stability", "is active", "is experimental", "is deprecated"} <= filters
+    for stability, expected in [
+        ("stable", ["7.1.0"]),
+        ("experimental", ["7.5.0"]),
+        ("deprecated", ["6.9.0"]),
+    ]:
+        response = client.get(url, {"stability": stability})
+        assert [release.version for release in response.context["cl"].result_list] == expected
+    assert [r.version for r in client.get(url, {"is_active__exact": "0"}).context["cl"].result_list] == [
+        "6.9.0"
+    ]

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Group
@@ -12,7 +14,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from atmo.clusters.models import Cluster
-from tests.clusters.factories import ClusterFactory, EMRReleaseFactory, UserFactory
+from tests.clusters.factories import ClusterFactory, EMRReleaseFactory, SSHKeyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -109,13 +111,26 @@ def count_queries(client: Any, url: str) -> int:
     return len(context.captured_queries)
 
 
+@pytest.fixture
+def fixed_name() -> Iterator[None]:
+    """The launch form proposes a name no cluster has, so that it looks it up once."""
+    with mock.patch("atmo.clusters.views.random_scientist", autospec=True, return_value="unique-name"):
+        yield
+
+
 @pytest.mark.parametrize(
     "url_of",
-    [lambda cluster: reverse("dashboard") + "?clusters=all", lambda cluster: cluster.urls.detail],
-    ids=["dashboard", "detail"],
+    [
+        lambda cluster: reverse("dashboard") + "?clusters=all",
+        lambda cluster: cluster.urls.detail,
+        lambda cluster: cluster.urls.extend,
+        lambda cluster: cluster.urls.terminate,
+        lambda cluster: reverse("clusters-new"),
+    ],
+    ids=["dashboard", "detail", "extend", "terminate", "new"],
 )
 def test_the_number_of_queries_does_not_grow_with_the_number_of_clusters(
-    client_for: Any, owner: Any, url_of: Any
+    client_for: Any, owner: Any, url_of: Any, fixed_name: None
 ) -> None:
     # Several releases, so that a missing select_related would show.
     releases = [EMRReleaseFactory(version=f"7.{minor}.0") for minor in range(3)]
@@ -131,3 +146,20 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_clusters(
 
     assert Cluster.objects.count() == 200
     assert with_two_hundred == with_five
+
+
+def test_the_launch_form_makes_as_many_queries_with_2_keys_as_with_50(
+    client_for: Any, owner: Any, fixed_name: None
+) -> None:
+    """Up to six keys are radio buttons, more a drop-down: both read the keys once."""
+    SSHKeyFactory.create_batch(2, created_by=owner)
+    EMRReleaseFactory()
+    client = client_for(owner)
+    url = reverse("clusters-new")
+    client.get(url)
+
+    with_two = count_queries(client, url)
+    SSHKeyFactory.create_batch(48, created_by=owner)
+    with_fifty = count_queries(client, url)
+
+    assert with_fifty == with_two

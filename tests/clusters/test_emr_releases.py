@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 import pytest
@@ -22,9 +23,71 @@ def test_version_sort_key_orders_numbers_as_numbers() -> None:
     ]
 
 
-def test_version_sort_key_copes_with_text_parts() -> None:
-    versions = ["6.0.0-beta", "6.0.0", "5.x", "6.0.1"]
-    assert sorted(versions, key=version_sort_key) == ["5.x", "6.0.0", "6.0.0-beta", "6.0.1"]
+def test_version_sort_key_ranks_a_pre_release_below_its_release() -> None:
+    versions = ["6.0.0", "6.0.0-rc1", "5.x", "6.0.1", "6.0.0-beta", "6.0.0.1", "6.0"]
+    assert sorted(versions, key=version_sort_key) == [
+        "5.x",
+        "6.0",
+        "6.0.0-beta",
+        "6.0.0-rc1",
+        "6.0.0",
+        "6.0.0.1",
+        "6.0.1",
+    ]
+
+
+def test_version_sort_key_holds_only_characters_every_collation_orders_alike() -> None:
+    # Locale collations may skip punctuation and fold case; digits, lowercase
+    # letters and the dots between fixed-width parts survive both.
+    assert version_sort_key("6.0.0-Beta_2") == "000006z.000000z.000000abeta2"
+
+
+@pytest.mark.django_db
+def test_pre_releases_sort_below_their_release_in_the_database() -> None:
+    for version in ["6.0.0", "6.0.0-beta", "5.11.0", "6.0.0-rc1", "10.0.0"]:
+        EMRRelease.objects.create(version=version)
+    assert [r.version for r in EMRRelease.objects.natural_sort_by_version()] == [
+        "10.0.0",
+        "6.0.0",
+        "6.0.0-rc1",
+        "6.0.0-beta",
+        "5.11.0",
+    ]
+
+
+@pytest.mark.django_db
+def test_bulk_create_fills_the_sort_key() -> None:
+    EMRRelease.objects.create(version="5.9.0")
+    EMRRelease.objects.bulk_create(EMRRelease(version=v) for v in ["5.11.0", "10.0.0"])
+    assert [r.version for r in EMRRelease.objects.all()] == ["10.0.0", "5.11.0", "5.9.0"]
+    assert EMRRelease.objects.get(version="10.0.0").sort_key == version_sort_key("10.0.0")
+
+
+@pytest.mark.django_db
+def test_update_of_the_version_brings_the_sort_key_along() -> None:
+    for version in ["5.9.0", "5.11.0"]:
+        EMRRelease.objects.create(version=version)
+    EMRRelease.objects.filter(version="5.11.0").update(version="5.1.0")
+    assert EMRRelease.objects.get(version="5.1.0").sort_key == version_sort_key("5.1.0")
+    assert [r.version for r in EMRRelease.objects.all()] == ["5.9.0", "5.1.0"]
+
+
+@pytest.mark.django_db
+def test_the_migration_recomputes_every_sort_key() -> None:
+    from django.apps import apps
+
+    migration = import_module("atmo.clusters.migrations.0003_recompute_emr_release_sort_keys")
+    for version in ["5.9.0", "6.0.0-beta"]:
+        EMRRelease.objects.create(version=version)
+    # As rows written with an older key format, or by bulk_create before it filled the key.
+    EMRRelease.objects.update(sort_key="")
+
+    migration.recompute_sort_keys(apps, None)
+
+    assert {r.version: r.sort_key for r in EMRRelease.objects.all()} == {
+        "5.9.0": version_sort_key("5.9.0"),
+        "6.0.0-beta": version_sort_key("6.0.0-beta"),
+    }
 
 
 @pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from botocore.stub import ANY
 from django.utils import timezone
 
-from atmo.clusters.models import Cluster
+from atmo.clusters.models import Cluster, Deactivation
 from atmo.clusters.provisioners import ClusterProvisioner
 from atmo.provisioners import AWSError
 from atmo.stats.models import Metric
@@ -67,6 +67,20 @@ def test_provision_refused_by_aws_marks_the_cluster_failed_with_the_reason(user:
     assert cluster.is_failed
     assert cluster.status_message == "AWS refused to start the cluster: Instance type not available."
     assert cluster.finished_at is not None
+    assert cluster.jobflow_id is None
+
+
+def test_provision_of_a_request_whose_key_was_deleted_fails_without_asking_aws(
+    user: Any, aws: AWSStubs
+) -> None:
+    cluster = make_cluster(user, ssh_key=make_key(user))
+    cluster.ssh_key.delete()  # ssh_key becomes NULL on the cluster row
+
+    cluster.provision()
+
+    # The stubber has no RunJobFlow queued: asking AWS would have failed the test.
+    assert cluster.is_failed
+    assert "its SSH key was deleted before it started" in cluster.status_message
     assert cluster.jobflow_id is None
 
 
@@ -146,7 +160,7 @@ def test_deactivate_terminates_at_emr_and_syncs(user: Any, aws: AWSStubs) -> Non
         {"Cluster": emr_cluster("j-1", "TERMINATING", reason=("USER_REQUEST", "Terminated by user request"))},
         {"ClusterId": "j-1"},
     )
-    cluster.deactivate()
+    assert cluster.deactivate() == Deactivation.TERMINATING
     assert cluster.is_terminating
     assert cluster.status_message == "Terminated by user request"
 
@@ -156,16 +170,10 @@ def test_deactivating_a_cluster_aws_forgot_marks_it_terminated(user: Any, aws: A
     aws.emr.add_client_error(
         "terminate_job_flows", "InvalidRequestException", "Cluster id 'j-GONE' is not valid.", 400
     )
-    cluster.deactivate()
+    assert cluster.deactivate() == Deactivation.GONE
     cluster.refresh_from_db()
     assert cluster.is_terminated
     assert "no longer knows" in cluster.status_message
-
-
-def test_deactivating_a_cluster_never_started_needs_no_aws(user: Any, aws: AWSStubs) -> None:
-    cluster = make_cluster(user)
-    cluster.deactivate()
-    assert cluster.is_terminated
 
 
 def test_querysets_filter_by_state(user: Any) -> None:

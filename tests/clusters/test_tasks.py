@@ -15,7 +15,7 @@ from django.utils import timezone
 from atmo.clusters import tasks
 from atmo.clusters.models import Cluster
 from tests.aws import AWSStubs
-from tests.clusters.helpers import emr_cluster, make_cluster, make_key
+from tests.clusters.helpers import before_first_query, emr_cluster, make_cluster, make_key
 
 pytestmark = pytest.mark.django_db
 
@@ -114,6 +114,20 @@ def test_update_master_address_of_a_vanished_cluster_marks_it_gone(user: Any, aw
     assert cluster.is_terminated
 
 
+def test_update_master_address_retries_when_throttled(user: Any, aws: AWSStubs) -> None:
+    cluster = make_cluster(user, jobflow_id="j-1", most_recent_status="WAITING")
+    aws.emr.add_client_error("describe_cluster", "ThrottlingException", "Rate exceeded", 400)
+    with (
+        mock.patch.object(tasks.update_master_address, "retry", side_effect=Retry()) as retry,
+        pytest.raises(Retry),
+    ):
+        tasks.update_master_address(cluster.pk)
+    assert retry.call_args.kwargs["exc"].is_throttling
+    assert 0 <= retry.call_args.kwargs["countdown"] <= 1  # first retry: full jitter over [0, 1] seconds
+    cluster.refresh_from_db()
+    assert (cluster.master_address, cluster.most_recent_status) == ("", "WAITING")
+
+
 def test_update_master_address_of_a_missing_row_does_nothing(aws: AWSStubs) -> None:
     assert tasks.update_master_address(987654) is None
 
@@ -123,6 +137,15 @@ def test_provision_cluster_task_starts_the_cluster(user: Any, aws: AWSStubs) -> 
     aws.add_spark_configuration()
     aws.emr.add_response("run_job_flow", {"JobFlowId": "j-42"}, None)
     assert tasks.provision_cluster.apply(args=[cluster.pk]).get() == "j-42"
+
+
+def test_provision_cluster_task_fails_a_request_whose_key_was_deleted(user: Any, aws: AWSStubs) -> None:
+    cluster = make_cluster(user, ssh_key=make_key(user))
+    cluster.ssh_key.delete()
+    assert tasks.provision_cluster.apply(args=[cluster.pk]).get() is None
+    cluster.refresh_from_db()
+    assert cluster.is_failed
+    assert "its SSH key was deleted before it started" in cluster.status_message
 
 
 def test_provision_cluster_retries_throttling_then_gives_up_with_a_message(user: Any, aws: AWSStubs) -> None:
@@ -219,6 +242,22 @@ def test_a_worker_running_meanwhile_does_not_send_a_second_mail(user: Any) -> No
         assert tasks.send_expiration_mails() == [cluster.pk]
     assert second_run == [[]]
     assert len(mail.outbox) == 1
+
+
+def test_an_extension_between_reading_and_claiming_keeps_the_mail_for_the_new_expiry(user: Any) -> None:
+    """The owner extends after the task read the row but before it claimed the mail."""
+    cluster = expiring(user, minutes=30)
+    claim = 'UPDATE "clusters_cluster" SET "expiration_mail_sent"'
+
+    with before_first_query(claim, lambda: Cluster.objects.get(pk=cluster.pk).extend(2)):
+        assert tasks.send_expiration_mails() == []
+
+    # No mail naming the old time, and the new expiry is still armed.
+    assert mail.outbox == []
+    cluster.refresh_from_db()
+    assert cluster.expiration_mail_sent is False
+    Cluster.objects.filter(pk=cluster.pk).update(expires_at=timezone.now() + timedelta(minutes=20))
+    assert tasks.send_expiration_mails() == [cluster.pk]
 
 
 def test_a_failed_send_leaves_the_mail_for_the_next_run(user: Any) -> None:

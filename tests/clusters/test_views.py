@@ -135,6 +135,31 @@ def test_new_cluster_form_is_prefilled(client_for: Any, owner: Any) -> None:
     assert '<a href="/keys/new/">' in body
 
 
+def test_new_cluster_form_shows_each_releases_help_and_changelog(client_for: Any, owner: Any) -> None:
+    SSHKeyFactory(created_by=owner)
+    EMRReleaseFactory(
+        version="6.9.0",
+        is_deprecated=True,
+        help_text="Kept for jobs that need Spark 3.3 <only>.",
+        changelog_url="https://docs.aws.amazon.com/emr/latest/ReleaseGuide/emr-690-release.html",
+    )
+    EMRReleaseFactory(version="7.1.0", changelog_url="javascript:alert(1)")
+
+    body = client_for(owner).get(reverse("clusters-new")).content.decode()
+
+    help_id = "id_new-emr_release_1_help"  # 6.9.0 is the second choice
+    assert f'id="id_new-emr_release_1" required aria-describedby="{help_id}"' in body
+    assert f'<div class="form-text mt-0" id="{help_id}" data-testid="release-help">' in body
+    assert "Kept for jobs that need Spark 3.3 &lt;only&gt;." in body
+    assert (
+        '<a href="https://docs.aws.amazon.com/emr/latest/ReleaseGuide/emr-690-release.html" '
+        'target="_blank" rel="noopener">What is in 6.9.0</a>'
+    ) in body
+    # Only web addresses become links.
+    assert "javascript:" not in body
+    assert 'aria-describedby="id_new-emr_release_0_help"' not in body
+
+
 def test_new_cluster_identifier_does_not_clash_with_an_existing_one(client_for: Any, owner: Any) -> None:
     SSHKeyFactory(created_by=owner)
     ClusterFactory(created_by=owner, identifier="ada-lovelace")
@@ -235,6 +260,22 @@ def test_cluster_routes_require_login(client: Any, cluster: Cluster, method: str
     assert response["Location"].startswith(reverse("users-login"))
 
 
+@pytest.mark.parametrize("method", ["put", "patch", "delete", "options"])
+@pytest.mark.parametrize("name", ["clusters-new", "clusters-detail", "clusters-extend", "clusters-terminate"])
+def test_cluster_routes_refuse_methods_they_do_not_handle(
+    client_for: Any, cluster: Cluster, emr: Stubber, method: str, name: str
+) -> None:
+    kwargs = {} if name == "clusters-new" else {"id": cluster.pk}
+    before = Cluster.objects.values().get(pk=cluster.pk)
+    response = getattr(client_for(cluster.created_by), method)(reverse(name, kwargs=kwargs))
+    assert response.status_code == 405
+    assert Cluster.objects.values().get(pk=cluster.pk) == before
+
+
+def test_the_cluster_detail_refuses_post(client_for: Any, cluster: Cluster) -> None:
+    assert client_for(cluster.created_by).post(cluster.urls.detail).status_code == 405
+
+
 def test_a_superuser_may_open_any_cluster(client_for: Any, cluster: Cluster) -> None:
     admin = UserFactory(username="root@example.com", is_superuser=True, is_staff=True)
     assert client_for(admin).get(cluster.urls.detail).status_code == 200
@@ -310,11 +351,13 @@ def test_detail_of_a_cluster_whose_key_was_deleted(client_for: Any, cluster: Clu
     assert "deleted key" in body
 
 
-def test_detail_shows_the_release_badge_and_size(client_for: Any, owner: Any) -> None:
-    release = EMRReleaseFactory(version="7.2.0", is_experimental=True)
+def test_detail_shows_the_release_badge_help_and_size(client_for: Any, owner: Any) -> None:
+    release = EMRReleaseFactory(version="7.2.0", is_experimental=True, help_text="Spark 3.5 preview.")
     cluster = ClusterFactory(created_by=owner, emr_release=release, size=3)
     body = client_for(owner).get(cluster.urls.detail).content.decode()
     assert '7.2.0 <span class="badge text-bg-info">experimental</span>' in body
+    assert "Spark 3.5 preview." in body
+    assert f'<a href="{release.changelog_url}" target="_blank" rel="noopener">What is in 7.2.0</a>' in body
     assert "3 nodes" in body
 
 
@@ -416,10 +459,49 @@ def test_terminating_a_cluster_aws_never_started_needs_no_aws(
     client_for: Any, owner: Any, no_aws_stop: Any
 ) -> None:
     cluster = ClusterFactory(created_by=owner, requested=True)
-    client_for(owner).post(cluster.urls.terminate)
+    response = client_for(owner).post(cluster.urls.terminate)
     cluster.refresh_from_db()
     assert cluster.most_recent_status == Cluster.STATUS_TERMINATED
+    assert messages_of(response) == [
+        f"Cluster <strong>{cluster.identifier}</strong> is terminated; AWS had not started it yet."
+    ]
     no_aws_stop.assert_not_called()
+
+
+def test_terminate_accepted_by_emr_says_so_when_its_state_cannot_be_read_back(
+    client_for: Any, cluster: Cluster, emr: Stubber
+) -> None:
+    emr.add_response("terminate_job_flows", {}, {"JobFlowIds": [cluster.jobflow_id]})
+    emr.add_client_error("describe_cluster", "ThrottlingException", "Rate exceeded", 400)
+
+    response = client_for(cluster.created_by).post(cluster.urls.terminate)
+
+    emr.assert_no_pending_responses()
+    [message] = messages_of(response)
+    assert message == "Cluster <strong>ready-curie</strong> is shutting down."
+    cluster.refresh_from_db()
+    assert cluster.most_recent_status == Cluster.STATUS_TERMINATING
+    body = client_for(cluster.created_by).get(cluster.urls.detail).content.decode()
+    assert "The cluster is shutting down" in body
+
+
+def test_terminating_a_cluster_aws_no_longer_knows_says_it_was_already_gone(
+    client_for: Any, cluster: Cluster, emr: Stubber
+) -> None:
+    emr.add_client_error(
+        "terminate_job_flows",
+        service_error_code="InvalidRequestException",
+        service_message=f"Cluster id '{cluster.jobflow_id}' is not valid.",
+        http_status_code=400,
+    )
+
+    response = client_for(cluster.created_by).post(cluster.urls.terminate)
+
+    [message] = messages_of(response)
+    assert message == "Cluster <strong>ready-curie</strong> was already gone: AWS no longer knows it."
+    assert "shutting down" not in message
+    cluster.refresh_from_db()
+    assert cluster.is_terminated
 
 
 @pytest.mark.parametrize(

@@ -58,3 +58,14 @@ def test_a_superuser_may_open_anyones_key(client_for: Any, user: Any, foreign_ke
 @pytest.mark.parametrize("route", ["/keys/", "/keys/{id}/", "/keys/{id}/raw/"])
 def test_read_only_pages_refuse_post(client_for: Any, user: Any, ssh_key: Any, route: str) -> None:
     assert client_for(user).post(route.format(id=ssh_key.pk)).status_code == 405
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete", "options"])
+@pytest.mark.parametrize("route", ALL_ROUTES)
+def test_every_key_page_refuses_methods_it_does_not_handle(
+    client_for: Any, user: Any, ssh_key: Any, method: str, route: str
+) -> None:
+    response = getattr(client_for(user), method)(route.format(id=ssh_key.pk))
+
+    assert response.status_code == 405
+    assert SSHKey.objects.filter(pk=ssh_key.pk).exists()

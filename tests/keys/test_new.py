@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 from unittest.mock import patch
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from atmo.keys.forms import SSHKeyForm
 from atmo.keys.models import SSHKey
@@ -95,3 +97,50 @@ def test_a_duplicate_that_slips_past_the_form_check_is_still_refused(
     assert response.status_code == 200
     assert "You already added this key as twice." in response.content.decode()
     assert SSHKey.objects.count() == 1
+
+
+def oversized_post(client: Any) -> Any:
+    """A pasted "key" over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), which Django refuses to read."""
+    too_big = settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1
+    return client.post("/keys/new/", {"sshkey-title": "huge", "sshkey-key": "A" * too_big})
+
+
+def test_a_key_too_large_for_django_to_read_gets_the_form_back_with_the_size_message(
+    user: Any,
+) -> None:
+    # Checks the CSRF token like a browser, which has the CSRF cookie from the
+    # form page: the CSRF middleware must not answer first with a bare 400.
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    client.get("/keys/new/")
+
+    response = oversized_post(client)
+
+    assert response.status_code == 413
+    body = response.content.decode()
+    assert "The key is larger than 100 KB" in body
+    assert 'name="sshkey-key"' in body
+    assert 'name="csrfmiddlewaretoken"' in body
+    assert not SSHKey.objects.exists()
+
+
+def test_the_new_key_page_still_requires_the_csrf_token(user: Any) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    line = public_key()
+
+    refused = client.post("/keys/new/", {"sshkey-title": "t", "sshkey-key": line})
+    token = client.get("/keys/new/").context["csrf_token"]
+    accepted = client.post(
+        "/keys/new/", {"sshkey-title": "t", "sshkey-key": line, "csrfmiddlewaretoken": token}
+    )
+
+    assert refused.status_code == 403
+    assert accepted.status_code == 302
+    assert SSHKey.objects.get().key == line
+
+
+def test_an_oversized_post_from_a_visitor_is_sent_to_the_login_page(client: Any) -> None:
+    response = oversized_post(client)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/users/login/")

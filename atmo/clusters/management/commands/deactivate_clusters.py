@@ -10,9 +10,12 @@ from atmo.clusters.tasks import deactivate_clusters
 
 
 class Command(BaseCommand):
+    """Runs the ``deactivate_clusters`` task's body and lists what it terminated."""
+
     help = "Terminate the active clusters whose lifetime is over."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        """Terminate the expired clusters and print each one."""
         deactivated = deactivate_clusters()
         for identifier, pk in deactivated:
             self.stdout.write(f"terminated {identifier} (#{pk})")

@@ -11,9 +11,12 @@ from atmo.provisioners import AWSError
 
 
 class Command(BaseCommand):
+    """Runs the ``update_clusters`` task's body once, without Celery."""
+
     help = "Update the state of every active cluster from AWS EMR (one ListClusters call per 50)."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        """Sync the active clusters; an AWS refusal becomes a command error."""
         try:
             # .run() calls the task's body without Celery: no retry, errors surface here.
             updated = update_clusters.run()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from guardian.admin import GuardedModelAdmin
 
@@ -24,6 +24,8 @@ RUN_FIELDS = [
     "emr_release_version",
     "size",
 ]
+#: When a row was made and last changed: shown, never edited.
+AUDIT_FIELDS = ["created_at", "modified_at"]
 
 
 @admin.action(description="Run the selected jobs now")
@@ -66,6 +68,8 @@ def disable(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QueryS
 
 
 class SparkJobRunInline(admin.TabularInline):
+    """The job's runs on its change page, newest first, read only."""
+
     model = SparkJobRun
     extra = 0
     can_delete = False
@@ -75,19 +79,28 @@ class SparkJobRunInline(admin.TabularInline):
     ordering = ["-created_at"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # runs are made by the scheduler and "Run now" only
+        """Never: runs are made by the scheduler and "Run now" only."""
+        return False
 
 
 @admin.register(SparkJob)
 class SparkJobAdmin(GuardedModelAdmin):
+    """Jobs with their runs; operators run, disable or delete them, and set object permissions.
+
+    Deleting goes through :meth:`SparkJob.delete <atmo.jobs.models.SparkJob.delete>`,
+    one job at a time, as on the site.
+    """
+
     list_display = [
         "identifier",
         "size",
+        "interval_in_hours",
         "created_by",
         "start_date",
         "end_date",
         "is_enabled",
         "emr_release",
+        "latest_run_status",
     ]
     list_filter = [
         "size",
@@ -110,16 +123,33 @@ class SparkJobAdmin(GuardedModelAdmin):
     inlines = [SparkJobRunInline]
     actions = [run_now, disable]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SparkJob]:
+        """The jobs, each with its latest run's status (one subquery, not one query per row)."""
+        latest = SparkJobRun.objects.filter(spark_job=OuterRef("pk")).order_by("-created_at")
+        return super().get_queryset(request).annotate(latest_run_status=Subquery(latest.values("status")[:1]))
+
+    @admin.display(description="Last run", ordering="latest_run_status", empty_value="never run")
+    def latest_run_status(self, obj: SparkJob) -> str | None:
+        """The EMR status of the job's latest run (annotated by :meth:`get_queryset`)."""
+        return getattr(obj, "latest_run_status", None) or None
+
+    def get_readonly_fields(self, request: HttpRequest, obj: SparkJob | None = None) -> list[str]:
+        """The identifier too on an existing job: its S3 paths and job flow names depend on it."""
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "identifier"] if obj is not None else fields
+
     def has_add_permission(self, request: HttpRequest) -> bool:
-        # A job needs its notebook uploaded to S3, which only the site's form does.
+        """Never: a job needs its notebook uploaded to S3, which only the site's form does."""
         return False
 
     def delete_model(self, request: HttpRequest, obj: SparkJob) -> None:
+        """Delete as the site does: stop the cluster, remove notebook, schedule and permissions."""
         self._delete(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[SparkJob]) -> None:
-        # One by one: a bulk delete would skip stopping clusters and removing
-        # notebooks and schedule entries.
+        """Delete each job on its own (see :meth:`delete_model`)."""
+        # A bulk delete would skip stopping clusters and removing notebooks and
+        # schedule entries.
         for spark_job in queryset:
             self._delete(request, spark_job)
 
@@ -127,6 +157,13 @@ class SparkJobAdmin(GuardedModelAdmin):
         pk = spark_job.pk
         try:
             spark_job.delete()
+        except SparkJob.RunStarting:
+            self.message_user(
+                request,
+                f"{spark_job.identifier} was not deleted: a run is starting; try again in a minute.",
+                messages.ERROR,
+            )
+            return
         except AWSError as exc:
             self.message_user(
                 request,
@@ -145,23 +182,40 @@ class SparkJobRunAdmin(admin.ModelAdmin):
     and the admin asks for that permission first.
     """
 
-    list_display = ["jobflow_id", "spark_job", "status", "scheduled_at", "started_at", "finished_at", "size"]
+    # The job flow id first: it links to the run's page.
+    list_display = [RUN_FIELDS[0], "spark_job", *RUN_FIELDS[1:]]
     list_filter = ["status", "scheduled_at", "finished_at", "emr_release_version"]
     search_fields = ["jobflow_id", "spark_job__identifier", "status"]
     list_select_related = ["spark_job"]
     date_hierarchy = "scheduled_at"
+    fields = ["spark_job", *RUN_FIELDS, "timeout_mail_sent_at", *AUDIT_FIELDS]
+    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        """Never: runs are made by the scheduler and "Run now" only."""
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Never: a run mirrors EMR."""
         return False
 
 
 @admin.register(SparkJobRunAlert)
 class SparkJobRunAlertAdmin(admin.ModelAdmin):
-    list_display = ["run", "reason_code", "reason_message", "mail_sent_date"]
+    """Why runs failed, as EMR said it, and when the owner was mailed.
+
+    Only the mail date can change: clearing it sends the mail again on the next
+    sweep (every minute).
+    """
+
+    list_display = ["run", "reason_code", "reason_message", "created_at", "mail_sent_date"]
     list_filter = ["reason_code", "mail_sent_date", "run__scheduled_at", "run__finished_at", "run__status"]
-    search_fields = ["reason_code", "reason_message"]
+    search_fields = ["reason_code", "reason_message", "run__jobflow_id", "run__spark_job__identifier"]
     list_select_related = ["run"]
-    raw_id_fields = ["run"]
+    date_hierarchy = "created_at"
+    fields = ["run", "reason_code", "reason_message", "mail_sent_date", *AUDIT_FIELDS]
+    readonly_fields = ["run", "reason_code", "reason_message", *AUDIT_FIELDS]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Never: alerts come from failed runs only."""
+        return False

@@ -219,6 +219,7 @@ class BaseSparkJobForm(AutoClassFormMixin, CachedFileModelFormMixin, CreatedByMo
         self.fields["end_date"].help_text = "No run starts after this date. Leave it empty to run for ever."
 
     def clean_identifier(self) -> str:
+        """Refuse an identifier another job has (a fixed one, on edit, is not checked)."""
         identifier = self.cleaned_data["identifier"]
         if self.fields["identifier"].disabled:
             return identifier
@@ -227,6 +228,7 @@ class BaseSparkJobForm(AutoClassFormMixin, CachedFileModelFormMixin, CreatedByMo
         return identifier
 
     def clean_notebook(self) -> UploadedFile | None:
+        """Check an uploaded notebook (see :func:`validate_notebook`) and make its name safe."""
         upload = self.cleaned_data.get("notebook")
         if not upload:
             return None
@@ -236,6 +238,7 @@ class BaseSparkJobForm(AutoClassFormMixin, CachedFileModelFormMixin, CreatedByMo
         return upload
 
     def clean(self) -> dict[str, Any]:
+        """Require the end date, when there is one, to come after the start date."""
         cleaned = super().clean()
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end <= start:
@@ -280,6 +283,8 @@ class BaseSparkJobForm(AutoClassFormMixin, CachedFileModelFormMixin, CreatedByMo
 
 
 class NewSparkJobForm(BaseSparkJobForm):
+    """Schedule a new job: every field, the EMR release too; the identifier is checked as it is typed."""
+
     prefix = "new"
 
     emr_release = EMRReleaseChoiceField()
@@ -295,6 +300,7 @@ class NewSparkJobForm(BaseSparkJobForm):
         )
 
     def clean_start_date(self) -> datetime | None:
+        """A new job starts now (give or take the time to submit) or later."""
         start = self.cleaned_data.get("start_date")
         if start is not None and start < timezone.now() - START_DATE_SLACK:
             raise ValidationError(MESSAGES["start_in_past"], code="past")
@@ -322,6 +328,7 @@ class EditSparkJobForm(BaseSparkJobForm):
         ].help_text += " Changing it starts the schedule over from the new date, which must be in the future."
 
     def clean_start_date(self) -> datetime | None:
+        """Keep an unchanged start date as stored; a changed one must be in the future."""
         start = self.cleaned_data.get("start_date")
         if start is None:
             return start
@@ -333,9 +340,12 @@ class EditSparkJobForm(BaseSparkJobForm):
         return start
 
     def clean_end_date(self) -> datetime | None:
+        """Keep an unchanged end date as stored (the form shows it to the minute)."""
         end = self.cleaned_data.get("end_date")
         return self.instance.end_date if same_minute(end, self.instance.end_date) else end
 
 
 class SparkJobAvailableForm(forms.Form):
+    """The ``?identifier=`` of the availability check (:func:`atmo.jobs.views.check_identifier_available`)."""
+
     identifier = forms.CharField(required=True, max_length=100)

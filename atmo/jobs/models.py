@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from django.db import models, transaction
@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from atmo.clusters.models import Cluster, EMRReleaseModel
 from atmo.clusters.provisioners import ClusterInfo, ClusterNotFound, ClusterProvisioner
-from atmo.jobs.provisioners import SparkJobProvisioner
+from atmo.jobs.exceptions import SparkJobNotFound
+from atmo.jobs.provisioners import SparkJobProvisioner, is_transient
 from atmo.jobs.queries import SparkJobQuerySet, SparkJobRunQuerySet
 from atmo.jobs.schedules import SparkJobSchedule
 from atmo.lib.emr import normalized_instance_hours, seconds_between
@@ -26,6 +27,9 @@ DEFAULT_STATUS = ""
 
 #: A run still waiting for its cluster after this long lost its worker on the way.
 STALE_REQUEST_AFTER = timedelta(minutes=15)
+#: Look for the cluster of a stale run from this long before the run's row, in case
+#: AWS's clock is behind ours.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
@@ -76,6 +80,9 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
 
     objects = SparkJobQuerySet.as_manager()
 
+    class RunStarting(Exception):
+        """A run's cluster is being requested right now, so the job cannot be deleted yet."""
+
     url_prefix = "jobs"
     url_actions = ["delete", "detail", "download", "edit", "run", "zeppelin"]
 
@@ -106,48 +113,81 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         """Keep one redbeat entry while the job can still run, none otherwise.
 
         ``restart`` (the start date moved) counts the schedule from the new start
-        date; any other change keeps the time of the last run.
+        date; any other change keeps the time of the last run. The entry is written
+        once the transaction commits: beat could otherwise start ``run_job`` before
+        the row is visible, and that task drops the entry of a job it cannot find.
         """
+        schedule = self.schedule
         if self.is_enabled and self.expired_date is None and self.has_future_end_date(timezone.now()):
-            self.schedule.add(restart=restart)
+            transaction.on_commit(partial(schedule.add, restart=restart))
         else:
-            self.schedule.delete()
+            transaction.on_commit(schedule.delete)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
-        """Stop a running cluster, remove the notebook and the schedule, then the row."""
-        self.terminate()
-        try:
-            self.provisioner.remove(self.notebook_s3_key)
-        except AWSError:
-            # The row goes anyway: a stray object in the code bucket harms no one.
-            logger.warning("notebook not removed", extra={"spark_job_id": self.pk})
-        self.schedule.delete()
-        return super().delete(*args, **kwargs)
+        """Stop a running cluster, remove the notebook and the schedule, then the row.
+
+        Holds the job's row lock, as :meth:`claim_run` does, so no run is claimed
+        meanwhile. Raises :class:`RunStarting` while a run waits for EMR's answer:
+        deleting then would leave the cluster that EMR is starting untracked.
+        Raises :class:`~atmo.provisioners.AWSError` (and deletes nothing) when the
+        cluster of the run under way cannot be stopped.
+        """
+        schedule = self.schedule  # names the entry by pk, which the delete clears
+        with transaction.atomic():
+            latest = self.lock().get_latest_run()
+            if latest is not None:
+                latest.give_up_if_stale()
+                if latest.is_starting:
+                    raise self.RunStarting(f"A run of {self.identifier} is starting")
+            self.terminate()
+            try:
+                self.provisioner.remove(self.notebook_s3_key)
+            except AWSError:
+                # The row goes anyway: a stray object in the code bucket harms no one.
+                logger.warning("notebook not removed", extra={"spark_job_id": self.pk})
+            transaction.on_commit(schedule.delete)
+            return super().delete(*args, **kwargs)
+
+    def lock(self) -> SparkJob:
+        """The job's row, locked until the end of the transaction (it must be in one).
+
+        Raises :class:`~atmo.jobs.exceptions.SparkJobNotFound` when the job was deleted.
+        """
+        job = type(self).objects.select_for_update().filter(pk=self.pk).first()
+        if job is None:
+            raise SparkJobNotFound(f"Spark job {self.pk} does not exist")
+        return job
 
     # --- Collaborators -------------------------------------------------------
 
     @property
     def provisioner(self) -> SparkJobProvisioner:
+        """A new S3/EMR provisioner for the job's notebook, runs and results."""
         return SparkJobProvisioner()
 
     @property
     def cluster_provisioner(self) -> ClusterProvisioner:
+        """A new EMR provisioner to describe and stop the clusters of the job's runs."""
         return ClusterProvisioner()
 
     @property
     def schedule(self) -> SparkJobSchedule:
+        """The job's redbeat entry (see :mod:`atmo.jobs.schedules`)."""
         return SparkJobSchedule(self)
 
     # --- State ---------------------------------------------------------------
 
     def has_future_end_date(self, now: datetime) -> bool:
+        """The job has no end date, or it is ``now`` or later."""
         return self.end_date is None or self.end_date >= now
 
     @cached_property
     def latest_run(self) -> SparkJobRun | None:
+        """The newest run, looked up once per instance (see :meth:`get_latest_run`)."""
         return self.get_latest_run()
 
     def get_latest_run(self) -> SparkJobRun | None:
+        """The newest run by creation time, from the database; None before the first run."""
         try:
             return self.runs.latest()
         except SparkJobRun.DoesNotExist:
@@ -155,11 +195,13 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
 
     @property
     def has_never_run(self) -> bool:
+        """No run was ever scheduled (no run, or one with no status or scheduled time)."""
         run = self.latest_run
         return run is None or run.status == DEFAULT_STATUS or run.scheduled_at is None
 
     @property
     def has_finished(self) -> bool:
+        """The latest run has ended, well or badly."""
         run = self.latest_run
         return run is not None and run.status in Cluster.FINAL_STATUS_LIST
 
@@ -176,6 +218,10 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
 
     @property
     def should_run(self) -> bool:
+        """Runnable, enabled and due: a run started now would be a regular one.
+
+        Not used by the tasks, which tell these cases apart to act on each.
+        """
         return self.is_runnable and self.is_enabled and self.is_due
 
     @property
@@ -188,31 +234,38 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
 
     @property
     def is_public(self) -> bool:
+        """The results go to the public bucket."""
         return self.result_visibility == self.RESULT_PUBLIC
 
     @property
     def is_active(self) -> bool:
+        """The latest run is requested, starting, running or terminating."""
         run = self.latest_run
         return run is not None and run.status in Cluster.ACTIVE_STATUS_LIST
 
     @property
     def is_expired(self) -> bool:
+        """The job passed its end date and was unscheduled."""
         return self.expired_date is not None
 
     @property
     def notebook_name(self) -> str:
+        """The notebook's file name, the last part of its S3 key."""
         return self.notebook_s3_key.rsplit("/", 1)[-1]
 
     @property
     def is_zeppelin(self) -> bool:
+        """The notebook is a Zeppelin note (``.json``), not a Jupyter one."""
         return self.notebook_name.endswith(".json")
 
     @cached_property
     def notebook_s3_object(self) -> dict[str, Any]:
+        """The notebook's S3 object, fetched once; raises :class:`~atmo.provisioners.AWSError`."""
         return self.provisioner.get(self.notebook_s3_key)
 
     @cached_property
     def results(self) -> dict[str, list[str]]:
+        """The job's result keys by group (``data``, ``logs``), listed once from S3."""
         return self.provisioner.results(self.identifier, self.is_public)
 
     # --- Verbs ---------------------------------------------------------------
@@ -225,7 +278,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         later caller out until that run ends.
         """
         with transaction.atomic():
-            job = type(self).objects.select_for_update().get(pk=self.pk)
+            job = self.lock()
             latest = job.get_latest_run()
             if latest is not None:
                 latest.give_up_if_stale()
@@ -240,11 +293,13 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         self.__dict__.pop("latest_run", None)
         return run
 
-    def run(self) -> SparkJobRun | None:
+    def run(self, final_attempt: bool = False) -> SparkJobRun | None:
         """Start a run now unless one is under way; returns the new run.
 
         A run EMR refuses is kept as failed, with AWS's reason as an alert for the
-        owner. Throttling propagates so the caller can retry later.
+        owner. When AWS throttles or cannot be reached, the run is dropped and the
+        error propagates so the caller can try again later; on the ``final_attempt``
+        (a task out of retries) the run is failed instead, saying so.
         """
         run = self.claim_run()
         if run is None:
@@ -259,30 +314,76 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
                 notebook_key=self.notebook_s3_key,
                 is_public=self.is_public,
                 job_timeout=self.job_timeout,
+                run_id=run.pk,
             )
         except AWSError as exc:
-            if exc.is_throttling:
+            if not is_transient(exc):
+                run.fail(Cluster.STATE_CHANGE_REASON_VALIDATION_ERROR, refused_message(exc))
+            elif final_attempt:
+                run.fail(Cluster.STATE_CHANGE_REASON_INTERNAL_ERROR, gave_up_message(exc))
+            else:
                 run.delete()  # nothing started: free the slot for the retry
                 raise
-            run.fail(
-                Cluster.STATE_CHANGE_REASON_VALIDATION_ERROR, f"AWS refused to start the run: {exc.message}"
-            )
             return run
-        run.jobflow_id = jobflow_id
-        run.status = Cluster.STATUS_STARTING
-        run.save(update_fields=["jobflow_id", "status"])
+        self.track(run, jobflow_id)
         Metric.record("sparkjob-emr-version", data={"version": self.emr_release_id})
         return run
 
-    def terminate(self) -> None:
-        """Stop the cluster of the run under way, if any."""
+    def track(self, run: SparkJobRun, jobflow_id: str) -> None:
+        """Record the cluster EMR started for ``run``.
+
+        The run's row may be gone: the job was deleted while EMR was answering (see
+        :meth:`delete`). Nothing would ever watch or stop that cluster, so it is
+        stopped here, and :class:`~atmo.jobs.exceptions.SparkJobNotFound` raised.
+        """
+        run.jobflow_id = jobflow_id
+        run.status = Cluster.STATUS_STARTING
+        run.modified_at = timezone.now()
+        fields = {"jobflow_id": jobflow_id, "status": run.status, "modified_at": run.modified_at}
+        if SparkJobRun.objects.filter(pk=run.pk).update(**fields):
+            return
+        logger.warning(
+            "job deleted while its run started", extra={"spark_job_id": self.pk, "jobflow_id": jobflow_id}
+        )
+        try:
+            self.cluster_provisioner.stop(jobflow_id)
+        except AWSError:
+            logger.error("cluster of a deleted job left running", extra={"jobflow_id": jobflow_id})
+        raise SparkJobNotFound(f"Spark job {self.pk} was deleted while its run started")
+
+    def sync_latest_run(self) -> bool:
+        """Bring the latest run up to date with EMR; returns whether the job has a run.
+
+        One DescribeCluster for a run under way; a stale request is adopted or given up
+        first (see :meth:`SparkJobRun.give_up_if_stale`). A run that has ended is left
+        alone: EMR's view of it no longer changes. Raises
+        :class:`~atmo.provisioners.AWSError`.
+        """
+        run = self.get_latest_run()
+        if run is None:
+            return False
+        if run.is_active:
+            with transaction.atomic():
+                run.give_up_if_stale()
+                run.sync()
+        self.__dict__.pop("latest_run", None)
+        return True
+
+    def terminate(self) -> bool:
+        """Stop the cluster of the run under way; returns whether EMR was asked to.
+
+        A cluster EMR no longer knows ends its run instead (failed, with an alert).
+        Raises :class:`~atmo.provisioners.AWSError` when EMR refuses or throttles.
+        """
         run = self.get_latest_run()
         if run is None or not run.jobflow_id or run.status in Cluster.FINAL_STATUS_LIST:
-            return
+            return False
         try:
             self.cluster_provisioner.stop(run.jobflow_id)
         except ClusterNotFound:
             run.mark_gone()
+            return False
+        return True
 
     def expire(self) -> bool:
         """Unschedule a job past its end date and mark it expired; returns whether it did.
@@ -295,10 +396,32 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
             .objects.filter(pk=self.pk, expired_date__isnull=True)
             .update(expired_date=now, modified_at=now)
         )
-        self.schedule.delete()
+        transaction.on_commit(self.schedule.delete)
         if claimed:
             self.expired_date = now
         return bool(claimed)
+
+    def unexpire(self) -> None:
+        """Take back an :meth:`expire` whose mail could not be sent.
+
+        The next expiry sweep then expires the job again and retries the mail. The
+        schedule entry stays removed: the job is past its end date.
+        """
+        type(self).objects.filter(pk=self.pk, expired_date=self.expired_date).update(expired_date=None)
+        self.expired_date = None
+
+
+def refused_message(exc: AWSError) -> str:
+    """The alert of a run EMR refused to start."""
+    return f"AWS refused to start the run: {exc.message}"
+
+
+def gave_up_message(exc: AWSError) -> str:
+    """The alert of a run that could not be started however often it was tried."""
+    return (
+        f"The run did not start: AWS stayed out of reach or too busy through every retry "
+        f"({exc.message.rstrip('.')}). The next scheduled run will try again."
+    )
 
 
 class SparkJobRun(EditedAtModel):
@@ -326,6 +449,9 @@ class SparkJobRun(EditedAtModel):
     timed_out_at = models.DateTimeField(
         blank=True, null=True, help_text="When ATMO stopped the run for running past the job's timeout."
     )
+    timeout_mail_sent_at = models.DateTimeField(
+        blank=True, null=True, help_text="When the owner was mailed that the run timed out."
+    )
 
     objects = SparkJobRunQuerySet.as_manager()
 
@@ -343,22 +469,35 @@ class SparkJobRun(EditedAtModel):
         )
 
     def spark_job_identifier(self) -> str:
+        """The identifier of the run's job."""
         return self.spark_job.identifier
 
     @property
     def info(self) -> ClusterInfo:
+        """EMR's description of the run's cluster.
+
+        Raises :class:`~atmo.clusters.provisioners.ClusterNotFound` when EMR no longer knows it.
+        """
         return ClusterProvisioner().info(self.jobflow_id)
 
     @property
     def is_active(self) -> bool:
+        """The run's cluster is requested, starting, running or terminating."""
         return self.status in Cluster.ACTIVE_STATUS_LIST
 
     @property
     def is_failed(self) -> bool:
+        """The run ended with errors."""
         return self.status in Cluster.FAILED_STATUS_LIST
 
     @property
+    def is_starting(self) -> bool:
+        """EMR was asked for the run's cluster and has not answered (yet)."""
+        return self.status == Cluster.REQUESTED and not self.jobflow_id
+
+    @property
     def run_time(self) -> timedelta | None:
+        """From the cluster being ready to its end; None until both are known."""
         if self.ready_at and self.finished_at:
             return self.finished_at - self.ready_at
         return None
@@ -412,6 +551,7 @@ class SparkJobRun(EditedAtModel):
                 )
 
     def alert(self, reason_code: str | None, reason_message: str | None) -> SparkJobRunAlert:
+        """The run's alert for this reason, made the first time (one per distinct reason)."""
         alert, _ = self.alerts.get_or_create(reason_code=reason_code, reason_message=reason_message or "")
         return alert
 
@@ -429,16 +569,32 @@ class SparkJobRun(EditedAtModel):
         self.fail(Cluster.STATE_CHANGE_REASON_INTERNAL_ERROR, "The run's cluster disappeared at AWS.")
 
     def give_up_if_stale(self) -> None:
-        """A run requested long ago that never got a cluster lost its worker: fail it."""
-        if (
-            self.status == Cluster.REQUESTED
-            and not self.jobflow_id
-            and self.created_at < timezone.now() - STALE_REQUEST_AFTER
-        ):
-            self.fail(
-                Cluster.STATE_CHANGE_REASON_INTERNAL_ERROR,
-                "The run was never started: the worker starting it stopped. The next run will go ahead.",
-            )
+        """A run requested long ago that never got a cluster id lost its worker: recover it.
+
+        The worker may have stopped after EMR started the cluster but before its id
+        was saved. That cluster carries the run's id as a tag: when EMR lists it, the
+        run adopts it and the status sync carries on. Only a run without one is
+        failed. Raises :class:`~atmo.provisioners.AWSError` when EMR cannot be asked.
+        """
+        if not self.is_starting or self.created_at >= timezone.now() - STALE_REQUEST_AFTER:
+            return
+        job = self.spark_job
+        jobflow_id = job.provisioner.find_run_cluster(
+            user_username=job.created_by.username,
+            identifier=job.identifier,
+            run_id=self.pk,
+            created_after=self.created_at - CLOCK_SKEW,
+        )
+        if jobflow_id:
+            logger.info("stale run adopted its cluster", extra={"run_id": self.pk, "jobflow_id": jobflow_id})
+            self.jobflow_id = jobflow_id
+            self.status = Cluster.STATUS_STARTING
+            self.save(update_fields=["jobflow_id", "status"])
+            return
+        self.fail(
+            Cluster.STATE_CHANGE_REASON_INTERNAL_ERROR,
+            "The run was never started: the worker starting it stopped. The next run will go ahead.",
+        )
 
 
 class SparkJobRunAlert(EditedAtModel):

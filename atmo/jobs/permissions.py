@@ -2,28 +2,45 @@
 
 The owner's view/change/delete permissions come from ``CreatedByModel.save``.
 Members of the maintainers group (``settings.SPARK_JOB_MAINTAINERS_GROUP``)
-help users debug their jobs: they may look at every job, never change one.
-Both calls are made explicitly where jobs are created and deleted; no signal.
+help users debug their jobs: they may look at every job, never change one. The
+group holds the model-level ``jobs.view_sparkjob`` permission (a data migration
+grants it), so that holds for every job however it was made: form, admin,
+fixture or shell. An operator who takes the permission from the group in the
+admin takes the look at other people's jobs away with it. Object permissions
+are made and dropped explicitly where jobs are created and deleted; no signal.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import assign_perm
 
 from atmo.jobs.models import SparkJob
 
 VIEW_PERMISSION = "jobs.view_sparkjob"
+View = Callable[..., HttpResponse]
 
 
 def maintainers_group() -> Group:
-    # A data migration creates it; get_or_create keeps a renamed setting working.
-    group, _ = Group.objects.get_or_create(name=settings.SPARK_JOB_MAINTAINERS_GROUP)
+    """The maintainers group, made with its view permission when it is missing.
+
+    A data migration makes it; making it here keeps a renamed setting working. An
+    existing group is left as the operators keep it.
+    """
+    group, created = Group.objects.get_or_create(name=settings.SPARK_JOB_MAINTAINERS_GROUP)
+    if created:
+        app_label, codename = VIEW_PERMISSION.split(".")
+        group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     return group
 
 
@@ -32,8 +49,49 @@ def is_maintainer(user: Any) -> bool:
     return user.is_authenticated and user.groups.filter(name=settings.SPARK_JOB_MAINTAINERS_GROUP).exists()
 
 
+def maintainers_view_every_job(user: Any) -> bool:
+    """``user`` is a maintainer, and the group holds the model-level view permission."""
+    app_label, codename = VIEW_PERMISSION.split(".")
+    return (
+        user.is_authenticated
+        and user.is_active
+        and Group.objects.filter(
+            name=settings.SPARK_JOB_MAINTAINERS_GROUP,
+            user=user,
+            permissions__codename=codename,
+            permissions__content_type__app_label=app_label,
+        ).exists()
+    )
+
+
+def can_view(user: Any, spark_job: SparkJob) -> bool:
+    """Whether ``user`` may see the job: its owner (or an object permission), a superuser, a maintainer."""
+    return user.has_perm(VIEW_PERMISSION, spark_job) or maintainers_view_every_job(user)
+
+
+def view_job_permission_required(view_func: View) -> View:
+    """Look the job up from the URL and require :func:`can_view`: 404 when missing, 403 when not allowed.
+
+    :func:`atmo.decorators.view_permission_required` counts object permissions
+    only; this one also lets the maintainers in.
+    """
+
+    @wraps(view_func)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        spark_job = get_object_or_404(SparkJob, **kwargs)
+        if not can_view(request.user, spark_job):
+            raise PermissionDenied("You do not have access to this Spark job.")
+        return view_func(request, *args, **kwargs)
+
+    return wrapped
+
+
 def share_with_maintainers(spark_job: SparkJob) -> None:
-    """Let the maintainers view (detail, download, Zeppelin output) a new job."""
+    """Grant the maintainers group view on a new job as an object permission too.
+
+    :func:`can_view` does not need it; it keeps the job visible to the group in
+    guardian's own lookups (e.g. the admin's object permissions page).
+    """
     assign_perm(VIEW_PERMISSION, maintainers_group(), spark_job)
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from typing import IO, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -15,10 +18,43 @@ logger = logging.getLogger(__name__)
 
 #: How long a private result's download link works.
 PRIVATE_LINK_SECONDS = 10 * 60
+#: The tag that names the run a job flow was started for (see :meth:`SparkJobProvisioner.find_run_cluster`).
+RUN_TAG = "SparkJobRun"
 
 
 class NotebookNotFound(AWSError):
     """The notebook object is not (or no longer) in the code bucket."""
+
+
+class AWSUnreachable(AWSError):
+    """AWS could not be reached (no connection, a timeout): the same call may work later."""
+
+
+def is_transient(exc: AWSError) -> bool:
+    """Whether trying the call again later may well succeed: AWS throttled it or was out of reach."""
+    return exc.is_throttling or isinstance(exc, AWSUnreachable)
+
+
+@contextmanager
+def aws_errors(on_client_error: Callable[[AWSError], AWSError] | None = None) -> Iterator[None]:
+    """Turn botocore's errors into :class:`AWSError` (:class:`AWSUnreachable` for no connection).
+
+    ``on_client_error`` may swap AWS's refusal for a more precise error.
+    """
+    try:
+        yield
+    except ClientError as exc:
+        error = AWSError.from_client_error(exc)
+        raise (on_client_error(error) if on_client_error else error) from exc
+    except BotoCoreError as exc:
+        raise AWSUnreachable(f"AWS could not be reached: {exc}") from exc
+
+
+def missing_notebook(error: AWSError) -> AWSError:
+    """S3's "no such key" as :class:`NotebookNotFound`; any other refusal as it is."""
+    if error.code in ("NoSuchKey", "404"):
+        return NotebookNotFound(error.message, code=error.code, operation=error.operation)
+    return error
 
 
 class SparkJobProvisioner(Provisioner):
@@ -33,10 +69,16 @@ class SparkJobProvisioner(Provisioner):
 
     @property
     def code_bucket(self) -> str:
+        """The bucket of the uploaded notebooks."""
         return self.config["CODE_BUCKET"]
 
     def data_bucket(self, is_public: bool) -> str:
+        """The bucket a job's results go to: public or private, as the job says."""
         return self.config["PUBLIC_DATA_BUCKET" if is_public else "PRIVATE_DATA_BUCKET"]
+
+    def job_flow_name(self, user_username: str, identifier: str) -> str:
+        """The ``Name`` that :meth:`job_flow_params` gives a job flow of this job."""
+        return f"atmo-{self.environment}-{self.name_component}-{user_username}-{identifier}"
 
     def add(self, identifier: str, notebook_file: Any) -> str:
         """Upload the notebook to ``jobs/<identifier>/<file name>``; returns the key."""
@@ -45,29 +87,25 @@ class SparkJobProvisioner(Provisioner):
         if hasattr(notebook_file, "seek"):
             notebook_file.seek(0)
         try:
-            self.s3.put_object(Bucket=self.code_bucket, Key=key, Body=body.read())
-        except ClientError as exc:
-            logger.warning("notebook upload refused", extra={"key": key})
-            raise AWSError.from_client_error(exc) from exc
-        except BotoCoreError as exc:
-            raise AWSError(f"AWS could not be reached: {exc}") from exc
+            with aws_errors():
+                self.s3.put_object(Bucket=self.code_bucket, Key=key, Body=body.read())
+        except AWSError:
+            logger.warning("notebook upload failed", extra={"key": key})
+            raise
         return key
 
     def get(self, key: str) -> dict[str, Any]:
-        """The notebook's S3 object (``Body``, ``ContentLength``…)."""
-        try:
+        """The notebook's S3 object (``Body``, ``ContentLength``…).
+
+        Raises :class:`NotebookNotFound` when it is gone, :class:`AWSError` otherwise.
+        """
+        with aws_errors(missing_notebook):
             return self.s3.get_object(Bucket=self.code_bucket, Key=key)
-        except ClientError as exc:
-            error = AWSError.from_client_error(exc)
-            if error.code in ("NoSuchKey", "404"):
-                raise NotebookNotFound(error.message, code=error.code) from exc
-            raise error from exc
 
     def remove(self, key: str) -> None:
-        try:
+        """Delete the notebook from the code bucket; raises :class:`AWSError`."""
+        with aws_errors():
             self.s3.delete_object(Bucket=self.code_bucket, Key=key)
-        except ClientError as exc:
-            raise AWSError.from_client_error(exc) from exc
 
     def run(
         self,
@@ -79,9 +117,18 @@ class SparkJobProvisioner(Provisioner):
         notebook_key: str,
         is_public: bool,
         job_timeout: int,
+        run_id: int | None = None,
     ) -> str:
-        """Start a cluster that runs the notebook once and terminates; returns its id."""
+        """Start a cluster that runs the notebook once and terminates; returns its id.
+
+        ``run_id`` (the :class:`~atmo.jobs.models.SparkJobRun` the cluster is for) goes
+        into the :data:`RUN_TAG` tag, so that the cluster can be found again when the
+        worker stops before saving the id. Raises :class:`AWSUnreachable` when AWS
+        cannot be reached, :class:`AWSError` when it refuses.
+        """
         params = self.job_flow_params(user_username, user_email, identifier, emr_release, size)
+        if run_id is not None:
+            params["Tags"].append({"Key": RUN_TAG, "Value": str(run_id)})
         params["BootstrapActions"] = [
             {
                 "Name": "setup-telemetry-spark-job",
@@ -111,21 +158,46 @@ class SparkJobProvisioner(Provisioner):
                 },
             },
         ]
-        return self.start_job_flow(params, identifier)
+        try:
+            return self.start_job_flow(params, identifier)
+        except AWSError as exc:
+            if isinstance(exc.__cause__, BotoCoreError):
+                # start_job_flow keeps botocore's error as the cause: no connection,
+                # or a timeout, is worth another try (see atmo.jobs.tasks).
+                raise AWSUnreachable(exc.message, operation="RunJobFlow") from exc.__cause__
+            raise
+
+    def find_run_cluster(
+        self, user_username: str, identifier: str, run_id: int, created_after: datetime
+    ) -> str | None:
+        """The id of the job flow started for run ``run_id`` since ``created_after``, if any.
+
+        ListClusters narrows the search to this job's job flows by name; their
+        DescribeCluster tags tell which run each was for. Raises :class:`AWSError`.
+        """
+        name = self.job_flow_name(user_username, identifier)
+        tag = {"Key": RUN_TAG, "Value": str(run_id)}
+        with aws_errors():
+            for page in self.emr.get_paginator("list_clusters").paginate(CreatedAfter=created_after):
+                for summary in page.get("Clusters", []):
+                    if summary.get("Name") != name:
+                        continue
+                    cluster = self.emr.describe_cluster(ClusterId=summary["Id"])["Cluster"]
+                    if tag in cluster.get("Tags", []):
+                        return summary["Id"]
+        return None
 
     def results(self, identifier: str, is_public: bool) -> dict[str, list[str]]:
         """The job's result keys grouped by their second path part: ``data``, ``logs``…"""
         bucket = self.data_bucket(is_public)
         groups: dict[str, list[str]] = OrderedDict()
-        try:
+        with aws_errors():
             pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{identifier}/")
             for page in pages:
                 for item in page.get("Contents", []):
                     parts = item["Key"].split("/")
                     if len(parts) > 2 and parts[1]:
                         groups.setdefault(parts[1], []).append(item["Key"])
-        except ClientError as exc:
-            raise AWSError.from_client_error(exc) from exc
         return groups
 
     def result_url(self, key: str, is_public: bool) -> str:
@@ -140,7 +212,5 @@ class SparkJobProvisioner(Provisioner):
 
     def read_result(self, key: str, is_public: bool) -> bytes:
         """A result object's content (e.g. Zeppelin's markdown), from the job's own bucket."""
-        try:
+        with aws_errors():
             return self.s3.get_object(Bucket=self.data_bucket(is_public), Key=key)["Body"].read()
-        except ClientError as exc:
-            raise AWSError.from_client_error(exc) from exc

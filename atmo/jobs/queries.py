@@ -15,6 +15,8 @@ def _cluster_statuses(name: str) -> tuple[str, ...]:
 
 
 class SparkJobQuerySet(models.QuerySet[Any]):
+    """Named filters of Spark jobs, by the state of their runs and dates."""
+
     def with_runs(self) -> SparkJobQuerySet:
         """Jobs that have run at least once."""
         return self.filter(runs__isnull=False).distinct()
@@ -24,9 +26,11 @@ class SparkJobQuerySet(models.QuerySet[Any]):
         return self.filter(runs__status__in=_cluster_statuses("ACTIVE_STATUS_LIST")).distinct()
 
     def terminated(self) -> SparkJobQuerySet:
+        """Jobs with a run that ended normally."""
         return self.filter(runs__status__in=_cluster_statuses("TERMINATED_STATUS_LIST")).distinct()
 
     def failed(self) -> SparkJobQuerySet:
+        """Jobs with a run that ended with errors."""
         return self.filter(runs__status__in=_cluster_statuses("FAILED_STATUS_LIST")).distinct()
 
     def lapsed(self) -> SparkJobQuerySet:
@@ -35,6 +39,12 @@ class SparkJobQuerySet(models.QuerySet[Any]):
 
 
 class SparkJobRunQuerySet(models.QuerySet[Any]):
+    """Named filters of Spark job runs."""
+
     def active(self) -> SparkJobRunQuerySet:
         """Runs whose cluster is requested, starting, running or terminating."""
         return self.filter(status__in=_cluster_statuses("ACTIVE_STATUS_LIST"))
+
+    def timeout_mail_pending(self) -> SparkJobRunQuerySet:
+        """Runs ATMO stopped for their timeout whose owner has not been mailed yet."""
+        return self.filter(timed_out_at__isnull=False, timeout_mail_sent_at__isnull=True)

@@ -1,9 +1,12 @@
 """Each enabled Spark job has one redbeat entry that fires ``run_job`` every N hours.
 
-The entry's ``last_run_at`` carries the schedule: a job that never ran gets
-``start_date - interval``, so its first run is due exactly at the start date
-(no separate one-off task). Edits keep the stored ``last_run_at``: saving a job
-never makes it due early.
+The entry's ``last_run_at`` carries the schedule. A new entry counts from the
+job's latest run, so re-enabling a job or bringing an expired one back does not
+repeat a run that just happened; a job that never ran gets ``start_date -
+interval``, so its first run is due exactly at the start date (no separate
+one-off task), and nothing is ever due before the start date. Edits keep the
+stored ``last_run_at``: saving a job never makes it due early. The job model
+writes and removes entries once its transaction commits.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class SparkJobScheduleEntry(RedBeatSchedulerEntry):
 
     @property
     def due_at(self) -> datetime | None:
+        """When beat should send the entry: now when overdue, None when it never will."""
         now = self._default_now()
         if self.last_run_at is None:
             return now
@@ -48,18 +52,19 @@ class SparkJobSchedule:
 
     def __init__(self, spark_job: SparkJob) -> None:
         self.spark_job = spark_job
-
-    @property
-    def name(self) -> str:
-        return f"{self.task}:{self.spark_job.pk}"
+        #: The entry's name, ``atmo.jobs.tasks.run_job:<job pk>``; fixed here, as
+        #: deleting the job clears its pk before the entry goes (on commit).
+        self.name = f"{self.task}:{spark_job.pk}"
 
     @property
     def key(self) -> str:
+        """The entry's Redis key (redbeat's prefix and the name)."""
         ensure_conf(celery)  # redbeat reads its key prefix from the app's config
         return SparkJobScheduleEntry.generate_key(celery, self.name)
 
     @property
     def run_every(self) -> timedelta:
+        """The job's interval."""
         return timedelta(hours=self.spark_job.interval_in_hours)
 
     def create(self, last_run_at: datetime | None = None) -> SparkJobScheduleEntry:
@@ -76,6 +81,7 @@ class SparkJobSchedule:
         return entry
 
     def get(self) -> SparkJobScheduleEntry | None:
+        """The saved entry, or None when the job is not scheduled."""
         try:
             return SparkJobScheduleEntry.from_key(self.key, app=celery)
         except KeyError:
@@ -85,17 +91,35 @@ class SparkJobSchedule:
         """Create or update the entry; ``restart`` starts over from the start date.
 
         Without ``restart`` the last run time already stored is kept, so an edit
-        never adds a run; a job that never ran is due at its start date.
+        never adds a run; a new entry counts from :meth:`initial_last_run_at`.
         """
-        existing = self.get()
-        last_run_at = None if restart or existing is None else existing.last_run_at
+        existing = None if restart else self.get()
+        last_run_at = existing.last_run_at if existing is not None else None
         if last_run_at is None:
-            last_run_at = self.spark_job.start_date - self.run_every
+            last_run_at = self.initial_last_run_at(restart)
         entry = self.create(last_run_at)
         entry.save()
         # save() only writes the run time of a new entry; this writes it always.
         entry.reschedule(last_run_at=last_run_at)
         return entry
+
+    def initial_last_run_at(self, restart: bool = False) -> datetime:
+        """Where a new entry counts the interval from.
+
+        From the latest run's scheduled time, so that a job re-enabled or brought
+        back after expiry is not due again at once; never from earlier than one
+        interval before the start date, so nothing is due before it. ``restart``
+        (the start date moved) ignores the runs: the schedule starts over there.
+        """
+        before_start = self.spark_job.start_date - self.run_every
+        run = None if restart else self.spark_job.get_latest_run()
+        if run is None or run.scheduled_at is None:
+            return before_start
+        return max(run.scheduled_at, before_start)
+
+    def count_from_start(self) -> None:
+        """Count the interval from the start date, as if the first run had started on the dot."""
+        self.reschedule(last_run_at=self.spark_job.start_date)
 
     def reschedule(self, last_run_at: datetime) -> None:
         """Count the schedule's interval from ``last_run_at`` (e.g. a manual run)."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from celery import Task
@@ -31,11 +33,15 @@ class SparkJobRunTask(Task):
     """The steps of ``run_job``, as methods so each can be tested on its own."""
 
     throws = (SparkJobNotFound, SparkJobNotEnabled)
-    #: With the jittered backoff, nine retries stay within a few hours.
+    #: Retry ``n`` (from 0) after an AWS error waits a random 0 to 2**n seconds
+    #: (:meth:`atmo.celery.AtmoCelery.backoff`), so nine of them wait 511 s at most
+    #: in all, about four minutes on average. A look at a run still going waits
+    #: :data:`STILL_RUNNING_RETRY_SECONDS` and counts too: nine cover 90 minutes.
     max_retries = 9
     acks_late = True
 
     def get_spark_job(self, pk: int) -> SparkJob:
+        """The job with its owner and release; raises :class:`SparkJobNotFound` (no retry)."""
         job = SparkJob.objects.select_related("created_by", "emr_release").filter(pk=pk).first()
         if job is None:
             # A job deleted while its entry was due: drop the orphan entry too.
@@ -45,51 +51,60 @@ class SparkJobRunTask(Task):
 
     def sync_run(self, spark_job: SparkJob) -> bool:
         """Bring the latest run's status up to date; returns whether there was one."""
-        run = spark_job.get_latest_run()
-        if run is None:
-            return False
-        with transaction.atomic():
-            run.give_up_if_stale()
-            run.sync()
-        spark_job.__dict__.pop("latest_run", None)
-        return True
+        return spark_job.sync_latest_run()
 
     def check_enabled(self, spark_job: SparkJob) -> None:
+        """Raise :class:`SparkJobNotEnabled` (no retry) for a job an operator disabled."""
         if not spark_job.is_enabled:
             raise SparkJobNotEnabled(f"Spark job {spark_job.identifier} is disabled")
 
-    def provision_run(self, spark_job: SparkJob) -> SparkJobRun | None:
-        return spark_job.run()
+    def provision_run(self, spark_job: SparkJob, first_run: bool = False) -> SparkJobRun | None:
+        """Start the job's run; None when another run got there first.
+
+        On the last retry a transient AWS error fails the run instead of raising.
+        ``first_run`` says this is the job's first scheduled run (the previous
+        release queued it at the start date): the schedule then counts from the
+        start date, not from whenever the run got going, so later runs keep to the
+        start date's time of day. A first run more than one interval late is not
+        moved back, which would make the next run due at once.
+        """
+        run = spark_job.run(final_attempt=self.request.retries >= self.max_retries)
+        if first_run and run is not None and not run.is_failed:
+            start = spark_job.start_date
+            if run.scheduled_at and start <= run.scheduled_at < start + spark_job.schedule.run_every:
+                transaction.on_commit(spark_job.schedule.count_from_start)
+        return run
 
     def unschedule_and_expire(self, spark_job: SparkJob) -> bool:
         """Expire a job past its end date and tell the owner, once."""
         return expire_and_notify(spark_job)
 
     def terminate_and_notify(self, spark_job: SparkJob) -> bool:
-        """Stop a run that ran past the job's timeout and tell the owner, once."""
+        """Stop a run that ran past the job's timeout, then tell the owner, once.
+
+        The run counts as timed out only once EMR has accepted the stop: a refused or
+        throttled stop raises :class:`~atmo.provisioners.AWSError` for the caller to
+        retry, and the retry still sees a run past its timeout. Returns whether this
+        call stopped the run.
+        """
         run = spark_job.latest_run
-        if run is None:
+        if run is None or not spark_job.terminate():
             return False
         claimed = SparkJobRun.objects.filter(pk=run.pk, timed_out_at__isnull=True).update(
             timed_out_at=timezone.now()
         )
-        if not claimed:
-            return False
-        spark_job.terminate()
-        send_templated_mail(
-            "jobs/emails/timed_out",
-            {"spark_job": spark_job, "run": run},
-            to=[spark_job.created_by.email],
-        )
-        return True
+        if claimed:
+            notify_timed_out(run)
+        return bool(claimed)
 
 
 @celery.task(bind=True, base=SparkJobRunTask)
 def run_job(self: SparkJobRunTask, pk: int, first_run: bool = False) -> str:
     """Start the job's next run when it is due and nothing else of it runs.
 
-    Returns what happened: ``started``, ``failed`` (AWS refused; the owner is
-    alerted), ``not-due``, ``expired``, ``timed-out`` or ``busy``.
+    Returns what happened: ``started``, ``failed`` (AWS refused, or stayed out of
+    reach through every retry; the owner is alerted), ``not-due``, ``expired``,
+    ``timed-out`` or ``busy``. ``first_run``: see :meth:`SparkJobRunTask.provision_run`.
     """
     spark_job = self.get_spark_job(pk)
     try:
@@ -97,10 +112,10 @@ def run_job(self: SparkJobRunTask, pk: int, first_run: bool = False) -> str:
         self.check_enabled(spark_job)
         if spark_job.is_runnable:
             if spark_job.is_due:
-                run = self.provision_run(spark_job)
+                run = self.provision_run(spark_job, first_run=first_run)
                 if run is None:
                     return "busy"
-                return "failed" if run.status == Cluster.STATUS_TERMINATED_WITH_ERRORS else "started"
+                return "failed" if run.is_failed else "started"
             if not spark_job.has_future_end_date(timezone.now()):
                 self.unschedule_and_expire(spark_job)
                 return "expired"
@@ -116,15 +131,50 @@ def run_job(self: SparkJobRunTask, pk: int, first_run: bool = False) -> str:
     raise self.retry(countdown=STILL_RUNNING_RETRY_SECONDS)
 
 
+def send_or_release(template: str, context: dict[str, Any], to: str, release: Callable[[], Any]) -> bool:
+    """Send a mail whose sending the caller has claimed; returns whether it went.
+
+    When sending fails the claim is released, so the next sweep sends it: a mail
+    server that is down delays the mail, it does not lose it.
+    """
+    try:
+        send_templated_mail(template, context, to=[to])
+    except Exception:
+        release()
+        logger.exception("mail not sent, to be tried again", extra={"template": template})
+        return False
+    return True
+
+
 def expire_and_notify(spark_job: SparkJob) -> bool:
+    """Expire a job past its end date and mail its owner; returns whether this call did.
+
+    Only the first caller expires it (see :meth:`SparkJob.expire`), so the mail goes
+    once. When it cannot be sent the expiry is taken back, and the next
+    :func:`expire_jobs` sweep tries again.
+    """
     if not spark_job.expire():
         return False
-    send_templated_mail(
-        "jobs/emails/expired",
-        {"spark_job": spark_job},
-        to=[spark_job.created_by.email],
+    return send_or_release(
+        "jobs/emails/expired", {"spark_job": spark_job}, spark_job.created_by.email, spark_job.unexpire
     )
-    return True
+
+
+def notify_timed_out(run: SparkJobRun) -> bool:
+    """Mail the owner that the run was stopped for its timeout, once; returns whether this call did.
+
+    :func:`send_run_alert_mails` sends the mails that could not be sent at once.
+    """
+    claim = SparkJobRun.objects.filter(pk=run.pk)
+    if not claim.filter(timeout_mail_sent_at__isnull=True).update(timeout_mail_sent_at=timezone.now()):
+        return False
+    spark_job = run.spark_job
+    return send_or_release(
+        "jobs/emails/timed_out",
+        {"spark_job": spark_job, "run": run},
+        spark_job.created_by.email,
+        partial(claim.update, timeout_mail_sent_at=None),
+    )
 
 
 @celery.task
@@ -140,58 +190,89 @@ def expire_jobs() -> list[list[Any]]:
 
 @celery.task(bind=True, max_retries=8)
 def update_jobs_statuses(self: Any) -> list[list[Any]]:
-    """Sync every run under way from EMR's listing: one ListClusters call per 50."""
+    """Sync every run under way, then stop the runs past their timeout.
+
+    Stale requests are recovered first (see :meth:`SparkJobRun.give_up_if_stale`);
+    the rest come from one ListClusters call per 50 clusters. AWS errors are
+    retried with the jittered backoff.
+    """
     runs = list(SparkJobRun.objects.active().select_related("spark_job__created_by").order_by("created_at"))
     if not runs:
         return []
-    for run in runs:
-        run.give_up_if_stale()
+    try:
+        for run in runs:
+            run.give_up_if_stale()
+        updated = sync_listed_runs(runs)
+        stop_timed_out_runs(runs)
+    except AWSError as exc:
+        logger.warning("update_jobs_statuses: AWS error", extra={"code": exc.code})
+        raise self.retry(exc=exc, countdown=celery.backoff(self.request.retries)) from exc
+    return updated
+
+
+def sync_listed_runs(runs: list[SparkJobRun]) -> list[list[Any]]:
+    """Copy EMR's listing onto the runs that have a cluster; returns ``[identifier, run pk]`` pairs.
+
+    A run missing from the listing for longer than :data:`MISSING_GRACE` is gone.
+    """
     listed_runs = [run for run in runs if run.jobflow_id and run.is_active]
+    if not listed_runs:
+        return []
+    created_after = listed_runs[0].created_at.replace(hour=0, minute=0, second=0, microsecond=0)
+    listing = {info.jobflow_id: info for info in ClusterProvisioner().list(created_after)}
     updated: list[list[Any]] = []
-    if listed_runs:
-        created_after = listed_runs[0].created_at.replace(hour=0, minute=0, second=0, microsecond=0)
-        try:
-            listing = {info.jobflow_id: info for info in ClusterProvisioner().list(created_after)}
-        except AWSError as exc:
-            raise self.retry(exc=exc, countdown=celery.backoff(self.request.retries)) from exc
-        for run in listed_runs:
-            info = listing.get(run.jobflow_id)
-            if info is None:
-                if run.created_at < timezone.now() - MISSING_GRACE:
-                    run.mark_gone()
-                continue
-            run.sync(info)
-            updated.append([run.spark_job.identifier, run.pk])
+    for run in listed_runs:
+        info = listing.get(run.jobflow_id)
+        if info is None:
+            if run.created_at < timezone.now() - MISSING_GRACE:
+                run.mark_gone()
+            continue
+        run.sync(info)
+        updated.append([run.spark_job.identifier, run.pk])
+    return updated
+
+
+def stop_timed_out_runs(runs: list[SparkJobRun]) -> None:
+    """Stop each run past its job's timeout (see :meth:`SparkJobRunTask.terminate_and_notify`).
+
+    Every run gets its turn; the first AWS error is raised afterwards, so that the
+    task retries the ones EMR refused to stop.
+    """
+    first_error: AWSError | None = None
     for run in runs:
         job = run.spark_job
         job.__dict__.pop("latest_run", None)
-        if job.has_timed_out:
+        if not job.has_timed_out:
+            continue
+        try:
             run_job.terminate_and_notify(job)
-    return updated
+        except AWSError as exc:
+            logger.warning("timed-out run not stopped", extra={"spark_job_id": job.pk, "code": exc.code})
+            first_error = first_error or exc
+    if first_error is not None:
+        raise first_error
 
 
 @celery.task
 def send_run_alert_mails() -> list[str]:
-    """Mail the owner of every failed run, once per alert."""
+    """Mail the owner of every failed run, once per alert, and the timed-out mails not sent yet.
+
+    Returns the identifiers of the jobs mailed about.
+    """
     sent = []
     alerts = SparkJobRunAlert.objects.filter(
         reason_code__in=Cluster.FAILED_STATE_CHANGE_REASON_LIST, mail_sent_date__isnull=True
     ).select_related("run__spark_job__created_by")
     for alert in alerts:
-        claimed = SparkJobRunAlert.objects.filter(pk=alert.pk, mail_sent_date__isnull=True).update(
-            mail_sent_date=timezone.now()
-        )
-        if not claimed:
+        claim = SparkJobRunAlert.objects.filter(pk=alert.pk)
+        if not claim.filter(mail_sent_date__isnull=True).update(mail_sent_date=timezone.now()):
             continue
         spark_job = alert.run.spark_job
-        try:
-            send_templated_mail(
-                "jobs/emails/run_failed",
-                {"spark_job": spark_job, "run": alert.run, "alert": alert},
-                to=[spark_job.created_by.email],
-            )
-        except Exception:
-            SparkJobRunAlert.objects.filter(pk=alert.pk).update(mail_sent_date=None)
-            raise
-        sent.append(spark_job.identifier)
+        context = {"spark_job": spark_job, "run": alert.run, "alert": alert}
+        release = partial(claim.update, mail_sent_date=None)
+        if send_or_release("jobs/emails/run_failed", context, spark_job.created_by.email, release):
+            sent.append(spark_job.identifier)
+    for run in SparkJobRun.objects.timeout_mail_pending().select_related("spark_job__created_by"):
+        if notify_timed_out(run):
+            sent.append(run.spark_job.identifier)
     return sent

@@ -1,3 +1,5 @@
+"""URLs of the Spark job pages, under ``/jobs/``."""
+
 from __future__ import annotations
 
 from django.urls import path
@@ -12,5 +14,5 @@ urlpatterns = [
     path("<int:id>/delete/", views.delete_spark_job, name="jobs-delete"),
     path("<int:id>/download/", views.download_spark_job, name="jobs-download"),
     path("<int:id>/run/", views.run_spark_job, name="jobs-run"),
-    path("<int:id>/zeppelin/", views.zeppelin_spark_job, name="jobs-zeppelin"),
+    path("<int:id>/zeppelin/", views.detail_zeppelin_job, name="jobs-zeppelin"),
 ]

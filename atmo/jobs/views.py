@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -28,16 +28,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from guardian.shortcuts import get_perms
 
 from atmo.clusters.models import EMRRelease
-from atmo.decorators import (
-    change_permission_required,
-    delete_permission_required,
-    modified_date,
-    view_permission_required,
-)
+from atmo.decorators import change_permission_required, delete_permission_required, modified_date
+from atmo.jobs.exceptions import SparkJobNotFound
 from atmo.jobs.forms import MESSAGES, EditSparkJobForm, NewSparkJobForm, SparkJobAvailableForm
 from atmo.jobs.models import SparkJob, SparkJobRun
-from atmo.jobs.permissions import forget_permissions
-from atmo.jobs.provisioners import NotebookNotFound, SparkJobProvisioner
+from atmo.jobs.permissions import forget_permissions, view_job_permission_required
+from atmo.jobs.provisioners import AWSUnreachable, NotebookNotFound, SparkJobProvisioner
 from atmo.lib.notebooks import NotebookError, Preview, parse_preview
 from atmo.provisioners import AWSError
 
@@ -54,13 +50,20 @@ CONTENT_TYPES = {".ipynb": "application/x-ipynb+json", ".json": "application/jso
 
 BUSY_MESSAGE = "A run is already under way. Wait for it to finish before starting another one."
 THROTTLED_MESSAGE = "AWS is busy; please try again in a minute."
+UNREACHABLE_MESSAGE = "AWS could not be reached; please try again in a minute."
+RUN_STARTING_MESSAGE = (
+    "A run of this job is starting: its cluster is being requested from AWS. Nothing was deleted; "
+    "please try again in a minute."
+)
 
 
 def get_spark_job(spark_job_id: int) -> SparkJob:
+    """The job with its owner and release, or a 404."""
     return get_object_or_404(SparkJob.objects.select_related("created_by", "emr_release"), pk=spark_job_id)
 
 
 def new_job_initial() -> dict[str, Any]:
+    """The new-job form's defaults: one node, weekly, a day's timeout, the newest stable release."""
     start = (timezone.now() + NEW_JOB_START_DELAY).replace(second=0, microsecond=0)
     stable = EMRRelease.objects.stable().natural_sort_by_version().first()
     return {
@@ -90,6 +93,7 @@ def save_job_form(form: NewSparkJobForm | EditSparkJobForm) -> SparkJob | None:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def new_spark_job(request: HttpRequest) -> HttpResponse:
+    """Schedule a new job: upload its notebook, save it, open its page."""
     form = NewSparkJobForm(
         request.user,
         data=request.POST if request.method == "POST" else None,
@@ -113,6 +117,7 @@ def new_spark_job(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 @change_permission_required(SparkJob)
 def edit_spark_job(request: HttpRequest, id: int) -> HttpResponse:
+    """Change a job's settings or notebook; the schedule keeps its last run (owner only)."""
     spark_job = get_spark_job(id)
     form = EditSparkJobForm(
         request.user,
@@ -130,6 +135,7 @@ def edit_spark_job(request: HttpRequest, id: int) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 @delete_permission_required(SparkJob)
 def delete_spark_job(request: HttpRequest, id: int) -> HttpResponse:
+    """Confirm, then delete a job with its cluster, notebook, schedule and permissions (owner only)."""
     spark_job = get_spark_job(id)
     if request.method != "POST":
         return render(request, "jobs/confirm_delete.html", {"spark_job": spark_job})
@@ -137,6 +143,9 @@ def delete_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     try:
         # Stops a running cluster first: a failure there leaves everything as it was.
         spark_job.delete()
+    except SparkJob.RunStarting:
+        messages.error(request, RUN_STARTING_MESSAGE)
+        return redirect(spark_job)
     except AWSError as exc:
         messages.error(
             request,
@@ -154,9 +163,10 @@ def delete_spark_job(request: HttpRequest, id: int) -> HttpResponse:
 
 @login_required
 @require_safe
-@view_permission_required(SparkJob)
+@view_job_permission_required
 @modified_date
 def detail_spark_job(request: HttpRequest, id: int) -> HttpResponse:
+    """The job's schedule, runs, results and notebook preview (owner, maintainers)."""
     spark_job = get_spark_job(id)
     # One run more than shown tells whether there are more, without counting them.
     runs = list(spark_job.runs.prefetch_related("alerts")[: RUNS_SHOWN + 1])
@@ -180,6 +190,8 @@ def detail_spark_job(request: HttpRequest, id: int) -> HttpResponse:
 
 @dataclass
 class ResultLink:
+    """A result file: its S3 key, the name shown (the key without the identifier) and its link."""
+
     key: str
     name: str
     url: str
@@ -227,7 +239,7 @@ def notebook_preview(provisioner: SparkJobProvisioner, spark_job: SparkJob) -> t
 
 @login_required
 @require_GET  # a HEAD would fetch the object from S3 only to throw it away
-@view_permission_required(SparkJob)
+@view_job_permission_required
 def download_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     """The notebook as a file, streamed from S3 without decoding it."""
     spark_job = get_spark_job(id)
@@ -249,6 +261,7 @@ def download_spark_job(request: HttpRequest, id: int) -> HttpResponse:
 
 
 def stream_body(body: Any) -> Iterator[bytes]:
+    """The S3 object's body in chunks, closed at the end."""
     # Closing the S3 stream even when the client goes away half-way frees the connection.
     try:
         yield from body.iter_chunks(DOWNLOAD_CHUNK_BYTES)
@@ -266,6 +279,8 @@ def run_spark_job(request: HttpRequest, id: int) -> HttpResponse:
         messages.error(request, "This job was disabled by an administrator, so it cannot run.")
         return redirect(spark_job)
     if not spark_job.is_runnable:
+        refresh_run_under_way(spark_job)
+    if not spark_job.is_runnable:
         messages.error(request, BUSY_MESSAGE)
         return redirect(spark_job)
     if request.method != "POST":
@@ -278,15 +293,39 @@ def run_spark_job(request: HttpRequest, id: int) -> HttpResponse:
         return render(request, "jobs/confirm_run.html", context)
     try:
         run = spark_job.run()
+    except SparkJobNotFound as exc:
+        raise Http404("The job was deleted meanwhile.") from exc
     except AWSError as exc:
-        # run() keeps refusals as failed runs; only throttling (or worse) lands here.
-        messages.error(request, THROTTLED_MESSAGE if exc.is_throttling else f"AWS error: {exc.message}")
+        # run() keeps refusals as failed runs; only throttling or no connection lands here.
+        messages.error(request, run_error_message(exc))
         return redirect(spark_job)
     report_run(request, spark_job, run)
     return redirect(spark_job)
 
 
+def refresh_run_under_way(spark_job: SparkJob) -> None:
+    """Ask EMR about the run under way: it may have ended since the last status sync.
+
+    Without this a finished run would block "Run now" until the next sync. When
+    EMR cannot be asked, the stored status stands.
+    """
+    try:
+        spark_job.sync_latest_run()
+    except AWSError as exc:
+        logger.warning("run status not refreshed", extra={"spark_job_id": spark_job.pk, "code": exc.code})
+
+
+def run_error_message(exc: AWSError) -> str:
+    """What to tell the user when AWS did not take the run."""
+    if exc.is_throttling:
+        return THROTTLED_MESSAGE
+    if isinstance(exc, AWSUnreachable):
+        return UNREACHABLE_MESSAGE
+    return f"AWS error: {exc.message}"
+
+
 def report_run(request: HttpRequest, spark_job: SparkJob, run: SparkJobRun | None) -> None:
+    """Say how "Run now" went; a started run counts the schedule's interval from now."""
     if run is None:  # another request or the scheduler got there first
         messages.error(request, BUSY_MESSAGE)
     elif run.is_failed:
@@ -304,8 +343,8 @@ def report_run(request: HttpRequest, spark_job: SparkJob, run: SparkJobRun | Non
 
 @login_required
 @require_safe
-@view_permission_required(SparkJob)
-def zeppelin_spark_job(request: HttpRequest, id: int) -> HttpResponse:
+@view_job_permission_required
+def detail_zeppelin_job(request: HttpRequest, id: int) -> HttpResponse:
     """The Markdown a Zeppelin note's latest run wrote, from the job's own results bucket."""
     spark_job = get_spark_job(id)
     provisioner = spark_job.provisioner

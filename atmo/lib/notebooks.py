@@ -66,6 +66,7 @@ class Output:
 
     @property
     def data_uri(self) -> str:
+        """An image as a ``data:`` URI for an ``<img>``; empty for other kinds."""
         return f"data:{self.mime};base64,{self.data}" if self.kind == "image" else ""
 
 
@@ -82,6 +83,8 @@ class Cell:
 
 @dataclass
 class Preview:
+    """A notebook as the job page shows it: its kind (Jupyter or Zeppelin), cells and language."""
+
     kind: str
     cells: list[Cell]
     #: The notebook had more cells than :data:`MAX_CELLS`.

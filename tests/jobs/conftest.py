@@ -11,12 +11,11 @@ from botocore.response import StreamingBody
 from botocore.stub import ANY
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from atmo.clusters.models import EMRRelease
 from atmo.jobs.models import SparkJob
-from atmo.jobs.permissions import share_with_maintainers
+from atmo.jobs.permissions import maintainers_group, share_with_maintainers
 from tests.aws import AWSStubs
 from tests.jobs.helpers import make_job
 
@@ -97,9 +96,9 @@ def stranger(db: Any) -> Any:
 
 @pytest.fixture
 def maintainer(db: Any) -> Any:
+    """A member of the maintainers group, which the migrations grant view on every job."""
     person = get_user_model().objects.create_user(username="mo@example.com", email="mo@example.com")
-    group, _ = Group.objects.get_or_create(name=settings.SPARK_JOB_MAINTAINERS_GROUP)
-    person.groups.add(group)
+    person.groups.add(maintainers_group())
     return person
 
 

@@ -1,17 +1,43 @@
-"""Rows for the Spark job tests."""
+"""Rows, commits, an unreachable AWS and a broken mail server for the Spark job tests."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from smtplib import SMTPServerDisconnected
 from typing import Any
+from unittest import mock
 
+from botocore.exceptions import EndpointConnectionError
+from django.core.mail.backends.base import BaseEmailBackend
+from django.test import TestCase
 from django.utils import timezone
 
 from atmo.clusters.models import EMRRelease
 from atmo.jobs.models import SparkJob, SparkJobRun
+from tests.aws import AWSStubs
 
 
-def make_job(user: Any, **fields: Any) -> SparkJob:
+@contextmanager
+def committed() -> Iterator[list[Callable[[], Any]]]:
+    """Run what the block leaves for after the commit (schedule entries), as a commit would.
+
+    Tests run in a transaction that never commits; without this the job's redbeat
+    entry would never be written.
+    """
+    with TestCase.captureOnCommitCallbacks(execute=True) as callbacks:
+        yield callbacks
+
+
+def save_committed(job: SparkJob) -> None:
+    """``job.save()``, followed by what its commit does."""
+    with committed():
+        job.save()
+
+
+def job_values(user: Any, **fields: Any) -> dict[str, Any]:
+    """The fields of a daily job of ``user`` that started an hour ago, with ``fields`` changed."""
     values: dict[str, Any] = {
         "created_by": user,
         "emr_release": EMRRelease.objects.get_or_create(version="7.1.0")[0],
@@ -24,10 +50,17 @@ def make_job(user: Any, **fields: Any) -> SparkJob:
         "start_date": timezone.now() - timedelta(hours=1),
     }
     values.update(fields)
-    return SparkJob.objects.create(**values)
+    return values
+
+
+def make_job(user: Any, **fields: Any) -> SparkJob:
+    """A saved job (see :func:`job_values`), with its schedule entry as a commit leaves it."""
+    with committed():
+        return SparkJob.objects.create(**job_values(user, **fields))
 
 
 def make_run(job: SparkJob, **fields: Any) -> SparkJobRun:
+    """A run of ``job``, running for half an hour unless ``fields`` say otherwise."""
     values: dict[str, Any] = {
         "jobflow_id": "j-RUN",
         "status": "RUNNING",
@@ -37,3 +70,50 @@ def make_run(job: SparkJob, **fields: Any) -> SparkJobRun:
     }
     values.update(fields)
     return job.runs.create(**values)
+
+
+@contextmanager
+def unreachable(aws: AWSStubs, service: str, method: str) -> Iterator[None]:
+    """Make the client's ``method`` fail as botocore does when the endpoint cannot be reached.
+
+    A Stubber can only answer or refuse; no connection is a botocore error of its own.
+    """
+    error = EndpointConnectionError(endpoint_url=f"https://{service}.us-west-2.amazonaws.com/")
+    with mock.patch.object(aws.clients[service], method, side_effect=error):
+        yield
+
+
+class BrokenEmailBackend(BaseEmailBackend):
+    """An email backend whose mail server is down (``settings.EMAIL_BACKEND`` in tests)."""
+
+    def send_messages(self, email_messages: Any) -> int:
+        raise SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+def stub_find_run_cluster(aws: AWSStubs, run: SparkJobRun, jobflow_id: str | None) -> None:
+    """EMR lists a job flow of the run's job, tagged for ``run`` (``jobflow_id``) or for another run."""
+    run.refresh_from_db()
+    job = run.spark_job
+    name = f"atmo-test-job-{job.created_by.username}-{job.identifier}"
+    listed_id = jobflow_id or "j-OTHER-RUN"
+    aws.emr.add_response(
+        "list_clusters",
+        {"Clusters": [{"Id": listed_id, "Name": name, "Status": {"State": "RUNNING"}}]},
+        {"CreatedAfter": run.created_at - timedelta(minutes=5)},
+    )
+    tagged_run = run.pk if jobflow_id else run.pk + 1000
+    aws.emr.add_response(
+        "describe_cluster",
+        {
+            "Cluster": {
+                "Id": listed_id,
+                "Name": name,
+                "Status": {"State": "RUNNING"},
+                "Tags": [
+                    {"Key": "Name", "Value": job.identifier},
+                    {"Key": "SparkJobRun", "Value": str(tagged_run)},
+                ],
+            }
+        },
+        {"ClusterId": listed_id},
+    )

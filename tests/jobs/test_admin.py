@@ -8,14 +8,17 @@ from django.contrib.admin.sites import site
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.contrib.messages.storage.fallback import FallbackStorage
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from atmo.clusters.models import Cluster
 from atmo.jobs.admin import SparkJobAdmin, disable, run_now
-from atmo.jobs.models import SparkJob
+from atmo.jobs.models import SparkJob, SparkJobRunAlert
 from tests.aws import AWSStubs
-from tests.jobs.helpers import make_job, make_run
+from tests.jobs.helpers import committed, make_job, make_run
 
 pytestmark = pytest.mark.django_db
 
@@ -146,7 +149,8 @@ def test_disable_unschedules_the_selected_jobs(admin_request: Any, user: Any) ->
     first = make_job(user, identifier="first")
     second = make_job(user, identifier="second")
     kept = make_job(user, identifier="kept")
-    disable(model_admin(), admin_request, SparkJob.objects.filter(pk__in=[first.pk, second.pk]))
+    with committed():
+        disable(model_admin(), admin_request, SparkJob.objects.filter(pk__in=[first.pk, second.pk]))
     for job in (first, second):
         job.refresh_from_db()
         assert not job.is_enabled
@@ -165,10 +169,96 @@ def test_deleting_in_the_admin_cleans_up_like_the_site(
     aws.s3.add_response(
         "delete_object", {}, {"Bucket": settings.AWS_CONFIG["CODE_BUCKET"], "Key": job.notebook_s3_key}
     )
-    response = client_for(admin_user).post(
-        reverse("admin:jobs_sparkjob_changelist"),
-        {"action": "delete_selected", "_selected_action": [job.pk], "post": "yes"},
-    )
+    with committed():
+        response = client_for(admin_user).post(
+            reverse("admin:jobs_sparkjob_changelist"),
+            {"action": "delete_selected", "_selected_action": [job.pk], "post": "yes"},
+        )
     assert response.status_code == 302
     assert not SparkJob.objects.exists()
     assert schedule.get() is None
+
+
+def test_the_changelist_shows_the_interval_and_the_last_runs_status(
+    client_for: Any, admin_user: Any, user: Any
+) -> None:
+    ran = make_job(user, identifier="ran", interval_in_hours=SparkJob.INTERVAL_WEEKLY)
+    make_run(ran, jobflow_id="j-OLD", status=Cluster.STATUS_TERMINATED_WITH_ERRORS)
+    make_run(ran, jobflow_id="j-NEW", status=Cluster.STATUS_RUNNING)
+    make_job(user, identifier="never")
+    client = client_for(admin_user)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("admin:jobs_sparkjob_changelist"))
+    for number in range(5):
+        make_run(make_job(user, identifier=f"more-{number}"), status=Cluster.STATUS_TERMINATED)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(reverse("admin:jobs_sparkjob_changelist"))
+    assert len(many.captured_queries) == len(few.captured_queries)  # no query per row
+    rows = {job.identifier: job for job in response.context["cl"].result_list}
+    assert rows["ran"].latest_run_status == Cluster.STATUS_RUNNING
+    assert rows["never"].latest_run_status is None
+    page = response.content.decode()
+    assert "Last run" in page and "never run" in page and "Weekly" in page
+    # Sortable by that column (the 9th of list_display, after the action checkbox).
+    column = response.context["cl"].list_display.index("latest_run_status")
+    ordered = client.get(reverse("admin:jobs_sparkjob_changelist"), {"o": str(column)})
+    statuses = [job.latest_run_status for job in ordered.context["cl"].result_list if job.latest_run_status]
+    assert statuses == sorted(statuses) and len(statuses) == 6
+
+
+def test_the_identifier_of_an_existing_job_is_read_only(client_for: Any, admin_user: Any, user: Any) -> None:
+    job = make_job(user)
+    response = client_for(admin_user).get(reverse("admin:jobs_sparkjob_change", args=[job.pk]))
+    assert "identifier" not in response.context["adminform"].form.fields
+    assert "identifier" in response.context["adminform"].readonly_fields
+    assert "daily-report" in response.content.decode()
+
+
+def test_the_run_pages_show_readiness_timeouts_and_audit_times(
+    client_for: Any, admin_user: Any, user: Any
+) -> None:
+    now = timezone.now()
+    run = make_run(make_job(user), jobflow_id="j-SHOWN", ready_at=now, timed_out_at=now)
+    client = client_for(admin_user)
+    changelist = client.get(reverse("admin:jobs_sparkjobrun_changelist"))
+    assert {"ready_at", "timed_out_at"} <= set(changelist.context["cl"].list_display)
+    change = client.get(reverse("admin:jobs_sparkjobrun_change", args=[run.pk]))
+    readonly = change.context["adminform"].readonly_fields
+    assert {"created_at", "modified_at", "timeout_mail_sent_at"} <= set(readonly)
+    assert "Created at" in change.content.decode()
+
+
+def test_an_alerts_reason_is_read_only_and_its_mail_date_can_be_cleared(
+    client_for: Any, admin_user: Any, user: Any
+) -> None:
+    run = make_run(make_job(user), status=Cluster.STATUS_TERMINATED_WITH_ERRORS)
+    alert = run.alert("STEP_FAILURE", "The notebook raised.")
+    SparkJobRunAlert.objects.filter(pk=alert.pk).update(mail_sent_date=timezone.now())
+    client = client_for(admin_user)
+    assert (
+        "created_at"
+        in client.get(reverse("admin:jobs_sparkjobrunalert_changelist")).context["cl"].list_display
+    )
+    change_url = reverse("admin:jobs_sparkjobrunalert_change", args=[alert.pk])
+    assert set(client.get(change_url).context["adminform"].form.fields) == {"mail_sent_date"}
+    response = client.post(
+        change_url,
+        {"mail_sent_date_0": "", "mail_sent_date_1": "", "reason_message": "Tampered.", "reason_code": "X"},
+    )
+    assert response.status_code == 302
+    alert.refresh_from_db()
+    assert alert.mail_sent_date is None
+    assert (alert.reason_code, alert.reason_message) == ("STEP_FAILURE", "The notebook raised.")
+    assert client.get(reverse("admin:jobs_sparkjobrunalert_add")).status_code == 403
+
+
+def test_a_job_whose_run_is_starting_is_not_deleted_in_the_admin(
+    admin_request: Any, user: Any, aws: AWSStubs
+) -> None:
+    job = make_job(user)
+    make_run(job, jobflow_id=None, status=Cluster.REQUESTED)
+    model_admin().delete_model(admin_request, job)
+    assert SparkJob.objects.filter(pk=job.pk).exists()
+    assert messages_of(admin_request) == [
+        "daily-report was not deleted: a run is starting; try again in a minute."
+    ]

@@ -17,7 +17,7 @@ from atmo.jobs.models import SparkJob
 from atmo.jobs.provisioners import SparkJobProvisioner
 from atmo.provisioners import AWSError
 from tests.jobs.conftest import ZEPPELIN_NOTE, notebook_bytes, notebook_upload
-from tests.jobs.helpers import make_job
+from tests.jobs.helpers import committed, make_job
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +86,8 @@ def test_a_valid_form_uploads_the_notebook_then_saves_the_job(
 ) -> None:
     form = new_form(user, release)
     assert form.is_valid(), form.errors
-    job = form.save()
+    with committed():
+        job = form.save()
     add.assert_called_once()
     assert add.call_args.args[1] == "weekly-report"
     assert job.notebook_s3_key == "jobs/weekly-report/report.ipynb"

@@ -4,16 +4,20 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from botocore.stub import ANY
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from atmo.clusters.models import Cluster
 from atmo.clusters.provisioners import ClusterProvisioner
+from atmo.jobs.exceptions import SparkJobNotFound
 from atmo.jobs.models import SparkJob, SparkJobRun
 from atmo.provisioners import AWSError
 from atmo.stats.models import Metric
 from tests.aws import AWSStubs
 from tests.clusters.helpers import emr_cluster
-from tests.jobs.helpers import make_job, make_run
+from tests.jobs.helpers import committed, make_job, make_run, save_committed, stub_find_run_cluster
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +82,7 @@ class TestState:
         job = make_job(user, start_date=past - timedelta(days=1), end_date=past)
         job.expire()
         job.end_date = timezone.now() + timedelta(days=7)
-        job.save()
+        save_committed(job)
         job.refresh_from_db()
         assert job.expired_date is None
         assert job.schedule.get() is not None
@@ -134,6 +138,7 @@ class TestRun:
         job = make_job(user)
         stale = make_run(job, status=Cluster.REQUESTED, jobflow_id=None)
         SparkJobRun.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(hours=1))
+        aws.emr.add_response("list_clusters", {"Clusters": []}, {"CreatedAfter": ANY})  # no cluster to adopt
         stub_run_job_flow(aws)
         assert job.run() is not None
         stale.refresh_from_db()
@@ -202,7 +207,131 @@ class TestTerminateAndDelete:
             "delete_object", {}, {"Bucket": "atmo-code", "Key": "jobs/daily-report/report.ipynb"}
         )
         schedule = job.schedule
-        job.delete()
+        with committed():
+            job.delete()
         assert not SparkJob.objects.exists()
         assert not SparkJobRun.objects.exists()
         assert schedule.get() is None
+
+
+class TestShouldRun:
+    def test_a_due_enabled_job_with_no_run_under_way_should_run(self, user: Any) -> None:
+        assert make_job(user).should_run
+
+    @pytest.mark.parametrize(
+        "fields",
+        [
+            {"is_enabled": False},
+            {"start_date": timezone.now() + timedelta(hours=1)},
+            {
+                "start_date": timezone.now() - timedelta(days=2),
+                "end_date": timezone.now() - timedelta(days=1),
+            },
+        ],
+    )
+    def test_a_disabled_early_or_ended_job_should_not(self, user: Any, fields: dict[str, Any]) -> None:
+        assert not make_job(user, **fields).should_run
+
+    def test_a_job_with_a_run_under_way_should_not(self, user: Any) -> None:
+        job = make_job(user)
+        make_run(job, status="RUNNING")
+        assert not job.should_run
+
+
+class TestRunTagAndStaleRequests:
+    def stale_run(self, job: SparkJob) -> SparkJobRun:
+        run = make_run(job, jobflow_id=None, status=Cluster.REQUESTED)
+        SparkJobRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(hours=1))
+        run.refresh_from_db()
+        return run
+
+    def test_each_runs_cluster_is_tagged_with_the_run(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user)
+        sent: dict[str, Any] = {}
+        aws.clients["emr"].meta.events.register(
+            "provide-client-params.emr.RunJobFlow", lambda params, **kwargs: sent.update(params)
+        )
+        stub_run_job_flow(aws)
+        run = job.run()
+        assert {"Key": "SparkJobRun", "Value": str(run.pk)} in sent["Tags"]
+        assert sent["Name"] == "atmo-test-job-alice@example.com-daily-report"
+
+    def test_a_run_that_lost_its_worker_adopts_the_cluster_started_for_it(
+        self, user: Any, aws: AWSStubs
+    ) -> None:
+        job = make_job(user)
+        run = self.stale_run(job)
+        stub_find_run_cluster(aws, run, "j-LOST")
+        run.give_up_if_stale()
+        run.refresh_from_db()
+        assert (run.jobflow_id, run.status) == ("j-LOST", "STARTING")
+        assert not run.alerts.exists()
+        assert not job.is_runnable  # the adopted run keeps the next one out until it ends
+
+    def test_a_cluster_of_another_run_is_not_adopted(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user)
+        run = self.stale_run(job)
+        stub_find_run_cluster(aws, run, None)
+        run.give_up_if_stale()
+        run.refresh_from_db()
+        assert run.is_failed and run.jobflow_id is None
+        assert "never started" in run.alerts.get().reason_message
+
+    def test_a_fresh_request_is_not_looked_for(self, user: Any, aws: AWSStubs) -> None:
+        run = make_run(make_job(user), jobflow_id=None, status=Cluster.REQUESTED)
+        run.give_up_if_stale()  # no AWS call: its worker may still be waiting for EMR
+        assert run.status == Cluster.REQUESTED
+
+    def test_a_job_deleted_while_emr_started_its_run_gets_its_cluster_stopped(
+        self, user: Any, aws: AWSStubs
+    ) -> None:
+        job = make_job(user)
+
+        def delete_meanwhile(**kwargs: Any) -> None:
+            SparkJob.objects.filter(pk=job.pk).delete()
+
+        aws.clients["emr"].meta.events.register("provide-client-params.emr.RunJobFlow", delete_meanwhile)
+        stub_run_job_flow(aws, "j-ORPHAN")
+        aws.emr.add_response("terminate_job_flows", {}, {"JobFlowIds": ["j-ORPHAN"]})
+        with pytest.raises(SparkJobNotFound):
+            job.run()
+
+
+class TestDeleteWhileStarting:
+    def test_a_job_whose_run_is_starting_is_not_deleted(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user)
+        make_run(job, jobflow_id=None, status=Cluster.REQUESTED)
+        with pytest.raises(SparkJob.RunStarting), committed():
+            job.delete()
+        assert SparkJob.objects.filter(pk=job.pk).exists()
+        assert job.schedule.get() is not None
+
+    def test_a_job_whose_run_cluster_vanished_is_deleted(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user)
+        make_run(job, status="RUNNING")
+        aws.emr.add_client_error(
+            "terminate_job_flows", "InvalidRequestException", "Cluster id 'j-RUN' is not valid.", 400
+        )
+        aws.s3.add_response("delete_object", {}, {"Bucket": "atmo-code", "Key": job.notebook_s3_key})
+        with committed():
+            job.delete()
+        assert not SparkJob.objects.exists()
+
+    def test_deleting_takes_the_jobs_row_lock(self, user: Any, aws: AWSStubs) -> None:
+        if connection.vendor != "postgresql":
+            pytest.skip("row locks are PostgreSQL's (SQLite has none to take)")
+        job = make_job(user)
+        aws.s3.add_response("delete_object", {}, {"Bucket": "atmo-code", "Key": job.notebook_s3_key})
+        with CaptureQueriesContext(connection) as queries:
+            job.delete()
+        assert any("FOR UPDATE" in query["sql"] for query in queries.captured_queries)
+
+
+class TestSyncLatestRun:
+    def test_a_finished_run_is_not_asked_about_again(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user)
+        make_run(job, status="TERMINATED")
+        assert job.sync_latest_run() is True  # the aws fixture fails on any call
+
+    def test_a_job_without_runs_has_nothing_to_sync(self, user: Any, aws: AWSStubs) -> None:
+        assert make_job(user).sync_latest_run() is False

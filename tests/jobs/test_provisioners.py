@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from botocore.stub import ANY
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from atmo.jobs.provisioners import NotebookNotFound, SparkJobProvisioner
+from atmo.jobs.provisioners import AWSUnreachable, NotebookNotFound, SparkJobProvisioner, is_transient
 from atmo.provisioners import AWSError
 from tests.aws import SPARK_CONFIGURATION, AWSStubs
+from tests.jobs.helpers import unreachable
 
 JAR = "s3://us-west-2.elasticmapreduce/libs/script-runner/script-runner.jar"
 
@@ -160,3 +162,80 @@ def test_read_result_reads_from_the_jobs_own_bucket(aws: AWSStubs) -> None:
         {"Bucket": "atmo-private-data", "Key": "x/data/a.md"},
     )
     assert SparkJobProvisioner().read_result("x/data/a.md", is_public=False) == b"# Result"
+
+
+def test_run_tags_the_job_flow_with_its_run(aws: AWSStubs) -> None:
+    sent: dict[str, Any] = {}
+    aws.clients["emr"].meta.events.register(
+        "provide-client-params.emr.RunJobFlow", lambda params, **kwargs: sent.update(params)
+    )
+    aws.add_spark_configuration()
+    aws.emr.add_response("run_job_flow", {"JobFlowId": "j-RUN"}, None)
+    SparkJobProvisioner().run(
+        "alice", "alice@example.com", "daily-report", "7.1.0", 1, "k", False, 1, run_id=42
+    )
+    # The spec's name and tags, plus the run's tag.
+    assert sent["Name"] == "atmo-test-job-alice-daily-report"
+    assert [tag["Key"] for tag in sent["Tags"]] == [
+        "Owner",
+        "Name",
+        "Environment",
+        "Application",
+        "App",
+        "Type",
+        "SparkJobRun",
+    ]
+    assert sent["Tags"][-1] == {"Key": "SparkJobRun", "Value": "42"}
+
+
+def test_no_connection_to_emr_is_a_transient_error(aws: AWSStubs) -> None:
+    aws.add_spark_configuration()
+    with unreachable(aws, "emr", "run_job_flow"), pytest.raises(AWSUnreachable) as error:
+        SparkJobProvisioner().run("alice", "a@example.com", "daily-report", "7.1.0", 1, "k", False, 1)
+    assert is_transient(error.value)
+    assert "Could not connect to the endpoint URL" in error.value.message
+
+
+@pytest.mark.parametrize(
+    ("method", "call"),
+    [
+        ("get_object", lambda p: p.get("jobs/x/x.ipynb")),
+        ("delete_object", lambda p: p.remove("jobs/x/x.ipynb")),
+        ("get_paginator", lambda p: p.results("x", is_public=False)),
+        ("get_object", lambda p: p.read_result("x/data/a.md", is_public=False)),
+        ("put_object", lambda p: p.add("x", SimpleUploadedFile("x.ipynb", b"{}"))),
+    ],
+)
+def test_no_connection_to_s3_is_an_aws_error_with_a_clear_message(
+    aws: AWSStubs, method: str, call: Any
+) -> None:
+    with unreachable(aws, "s3", method), pytest.raises(AWSUnreachable, match="^AWS could not be reached: "):
+        call(SparkJobProvisioner())
+
+
+def test_refusals_and_throttling_are_told_apart() -> None:
+    assert is_transient(AWSError("Rate exceeded", code="ThrottlingException"))
+    assert not is_transient(AWSError("Access denied", code="AccessDeniedException"))
+
+
+def test_find_run_cluster_looks_at_this_jobs_job_flows_only(aws: AWSStubs) -> None:
+    since = datetime(2026, 12, 1, tzinfo=UTC)
+    name = "atmo-test-job-alice-daily-report"
+    aws.emr.add_response(
+        "list_clusters",
+        {
+            "Clusters": [
+                {"Id": "j-OTHER-JOB", "Name": "atmo-test-job-bob-other", "Status": {"State": "RUNNING"}},
+                {"Id": "j-EARLIER", "Name": name, "Status": {"State": "TERMINATED"}},
+                {"Id": "j-THIS", "Name": name, "Status": {"State": "STARTING"}},
+            ]
+        },
+        {"CreatedAfter": since},
+    )
+    for jobflow_id, run_id in [("j-EARLIER", "6"), ("j-THIS", "7")]:
+        aws.emr.add_response(
+            "describe_cluster",
+            {"Cluster": {"Id": jobflow_id, "Tags": [{"Key": "SparkJobRun", "Value": run_id}]}},
+            {"ClusterId": jobflow_id},
+        )
+    assert SparkJobProvisioner().find_run_cluster("alice", "daily-report", 7, since) == "j-THIS"

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import Any
+from unittest import mock
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
+from redbeat import RedBeatScheduler
 
 from atmo.celery import celery
 from atmo.jobs.models import SparkJob
-from atmo.jobs.schedules import SparkJobScheduleEntry
-from tests.jobs.helpers import make_job
+from atmo.jobs.schedules import SparkJobSchedule, SparkJobScheduleEntry
+from atmo.jobs.tasks import run_job
+from tests.jobs.helpers import committed, job_values, make_job, make_run, save_committed
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +68,7 @@ def test_editing_a_job_keeps_its_last_run_and_adds_no_run(user: Any) -> None:
 
     job.description = "Counts more things."
     job.size = 5
-    job.save()
+    save_committed(job)
 
     entry = job.schedule.get()
     assert entry.last_run_at == last_run
@@ -76,7 +81,7 @@ def test_changing_the_interval_counts_from_the_last_run(user: Any) -> None:
     last_run = timezone.now() - timedelta(hours=30)
     job.schedule.reschedule(last_run_at=last_run)
     job.interval_in_hours = SparkJob.INTERVAL_WEEKLY
-    job.save()
+    save_committed(job)
     assert job.schedule.next_run_at() == last_run + timedelta(hours=168)
     assert not due_now(job)
 
@@ -85,7 +90,7 @@ def test_moving_the_start_date_later_restarts_the_schedule_there(user: Any) -> N
     job = make_job(user, start_date=timezone.now() + timedelta(days=1))
     later = timezone.now() + timedelta(days=5)
     job.start_date = later
-    job.save()
+    save_committed(job)
     assert job.schedule.next_run_at() == later
     assert not due_now(job)
 
@@ -93,16 +98,17 @@ def test_moving_the_start_date_later_restarts_the_schedule_there(user: Any) -> N
 def test_disabling_removes_the_entry_and_enabling_restores_it(user: Any) -> None:
     job = make_job(user)
     job.is_enabled = False
-    job.save()
+    save_committed(job)
     assert job.schedule.get() is None
     job.is_enabled = True
-    job.save()
+    save_committed(job)
     assert job.schedule.get() is not None
 
 
 def test_expiring_removes_the_entry(user: Any) -> None:
     job = make_job(user, end_date=timezone.now() + timedelta(days=1))
-    assert job.expire() is True
+    with committed():
+        assert job.expire() is True
     assert job.schedule.get() is None
     assert job.expire() is False  # once
 
@@ -118,7 +124,8 @@ def test_deleting_the_job_removes_the_entry(user: Any, aws: Any) -> None:
     job = make_job(user)
     key = job.schedule.key
     aws.s3.add_response("delete_object", {}, {"Bucket": "atmo-code", "Key": job.notebook_s3_key})
-    job.delete()
+    with committed():
+        job.delete()
     assert not celery_redis().exists(key)
     assert celery_redis().zscore(celery.redbeat_conf.schedule_key, key) is None
 
@@ -133,3 +140,112 @@ def test_the_entry_class_fixes_redbeats_due_time_for_past_runs() -> None:
     assert abs((entry.due_at - (timezone.now() + timedelta(hours=23))).total_seconds()) < 2
     entry.last_run_at = timezone.now() - timedelta(hours=30)
     assert abs((entry.due_at - timezone.now()).total_seconds()) < 2
+
+
+def beat_tick() -> list[int]:
+    """One tick of the real redbeat scheduler over the schedule in Redis; returns the job pks it sent.
+
+    Beat moves each sent entry's ``last_run_at`` on, as in production; only the
+    message to the broker is caught.
+    """
+    sent: list[int] = []
+
+    def send(args: Any, kwargs: Any, **options: Any) -> Any:
+        sent.append(args[0])
+        return mock.Mock(id="sent")
+
+    scheduler = RedBeatScheduler(app=celery, lazy=True)
+    scheduler.lock_key = None  # one scheduler in the test: no distributed lock to hold
+    with mock.patch.object(run_job, "apply_async", side_effect=send):
+        scheduler.tick()
+    return sent
+
+
+def test_beat_sends_a_due_job_once_and_leaves_a_future_one(user: Any) -> None:
+    due = make_job(user, identifier="due", start_date=timezone.now() - timedelta(minutes=1))
+    make_job(user, identifier="future", start_date=timezone.now() + timedelta(hours=1))
+    assert beat_tick() == [due.pk]
+    assert beat_tick() == []  # the interval now counts from that send
+    assert due.schedule.next_run_at() > timezone.now() + timedelta(hours=23)
+
+
+def test_beat_sends_nothing_after_an_edit(user: Any) -> None:
+    job = make_job(user, start_date=timezone.now() - timedelta(minutes=1))
+    assert beat_tick() == [job.pk]
+    job.description = "Counts other things."
+    save_committed(job)
+    assert beat_tick() == []
+
+
+def ran_two_hours_ago(user: Any, **fields: Any) -> SparkJob:
+    """A daily job that started three days ago and last ran two hours ago."""
+    job = make_job(user, start_date=timezone.now() - timedelta(days=3), **fields)
+    ran_at = timezone.now() - timedelta(hours=2)
+    make_run(job, status="TERMINATED", scheduled_at=ran_at)
+    job.schedule.reschedule(last_run_at=ran_at)
+    return job
+
+
+def test_re_enabling_a_job_counts_from_its_last_run(user: Any) -> None:
+    job = ran_two_hours_ago(user)
+    job.is_enabled = False
+    save_committed(job)
+    job.is_enabled = True
+    save_committed(job)
+    run = job.runs.get()
+    assert job.schedule.get().last_run_at == run.scheduled_at
+    assert not due_now(job)
+    assert beat_tick() == []
+    assert job.schedule.next_run_at() == run.scheduled_at + timedelta(hours=24)
+
+
+def test_bringing_an_expired_job_back_counts_from_its_last_run(user: Any) -> None:
+    job = ran_two_hours_ago(user, end_date=timezone.now() - timedelta(hours=1))
+    with committed():
+        job.expire()
+    assert job.schedule.get() is None
+    job.end_date = timezone.now() + timedelta(days=7)
+    save_committed(job)
+    assert not due_now(job)
+    assert beat_tick() == []
+
+
+def test_a_run_before_the_start_date_does_not_make_the_job_due_early(user: Any) -> None:
+    start = timezone.now() + timedelta(days=2)
+    job = make_job(user, start_date=start)
+    make_run(job, status="TERMINATED", scheduled_at=timezone.now() - timedelta(days=1))  # "Run now"
+    job.is_enabled = False
+    save_committed(job)
+    job.is_enabled = True
+    save_committed(job)
+    assert job.schedule.next_run_at() == start
+    assert beat_tick() == []
+
+
+def test_the_entry_is_written_only_once_the_job_is_committed(
+    user: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks() as callbacks:
+        job = SparkJob.objects.create(**job_values(user))
+        # Beat firing now would find no entry, so run_job cannot drop it as an orphan.
+        assert job.schedule.get() is None
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert due_now(job)
+
+
+def test_a_job_whose_transaction_rolls_back_leaves_no_entry(user: Any) -> None:
+    with committed(), contextlib.suppress(RuntimeError), transaction.atomic():
+        job = SparkJob.objects.create(**job_values(user))
+        raise RuntimeError("the request failed after saving")
+    assert not celery_redis().exists(SparkJobSchedule(job).key)
+
+
+def test_the_entry_of_a_deleted_job_goes_once_the_delete_is_committed(user: Any, aws: Any) -> None:
+    job = make_job(user)
+    schedule = job.schedule
+    aws.s3.add_response("delete_object", {}, {"Bucket": "atmo-code", "Key": job.notebook_s3_key})
+    with committed():
+        job.delete()
+        assert schedule.get() is not None
+    assert schedule.get() is None

@@ -16,10 +16,11 @@ from django.utils import timezone
 from atmo.clusters.models import Cluster
 from atmo.jobs import tasks
 from atmo.jobs.exceptions import SparkJobNotEnabled, SparkJobNotFound
-from atmo.jobs.models import SparkJob, SparkJobRun
+from atmo.jobs.models import SparkJob, SparkJobRun, SparkJobRunAlert
+from atmo.jobs.provisioners import AWSUnreachable
 from tests.aws import AWSStubs
 from tests.clusters.helpers import emr_cluster
-from tests.jobs.helpers import make_job, make_run
+from tests.jobs.helpers import committed, make_job, make_run, stub_find_run_cluster, unreachable
 
 pytestmark = pytest.mark.django_db
 
@@ -225,3 +226,220 @@ class TestMails:
         assert tasks.expire_jobs() == [["daily-report", job.pk]]
         assert tasks.expire_jobs() == []
         assert len(mail.outbox) == 1
+
+
+class TestTimeouts:
+    def timed_out_job(
+        self, user: Any, identifier: str = "daily-report", jobflow_id: str = "j-RUN"
+    ) -> SparkJob:
+        job = make_job(user, identifier=identifier, job_timeout=1)
+        make_run(
+            job, jobflow_id=jobflow_id, status="RUNNING", scheduled_at=timezone.now() - timedelta(hours=2)
+        )
+        return job
+
+    def test_a_throttled_stop_is_retried_until_it_goes_through_and_the_owner_is_told_once(
+        self, user: Any, aws: AWSStubs
+    ) -> None:
+        job = self.timed_out_job(user)
+        stub_describe(aws, "RUNNING")
+        aws.emr.add_client_error("terminate_job_flows", "ThrottlingException", "Rate exceeded", 400)
+        with mock.patch.object(tasks.run_job, "retry", side_effect=Retry()) as retry, pytest.raises(Retry):
+            tasks.run_job(job.pk)
+        assert "exc" in retry.call_args.kwargs  # the backoff retry, not the ten-minute wait
+        run = job.runs.get()
+        assert run.timed_out_at is None
+        assert mail.outbox == []
+
+        # The retry finds the run still past its timeout, and this time EMR takes the stop.
+        stub_describe(aws, "RUNNING")
+        aws.emr.add_response("terminate_job_flows", {}, {"JobFlowIds": ["j-RUN"]})
+        assert tasks.run_job(job.pk) == "timed-out"
+        run.refresh_from_db()
+        assert run.timed_out_at is not None and run.timeout_mail_sent_at is not None
+
+        # Stopping takes a while: the next look sees it terminating, and stops and mails nothing more.
+        stub_describe(aws, "TERMINATING")
+        with mock.patch.object(tasks.run_job, "retry", side_effect=Retry()), pytest.raises(Retry):
+            tasks.run_job(job.pk)
+        assert [m.subject for m in mail.outbox] == ["[ATMO] Spark job daily-report timed out"]
+
+    def test_the_status_sync_retries_a_refused_stop_after_stopping_the_others(
+        self, user: Any, aws: AWSStubs
+    ) -> None:
+        self.timed_out_job(user, identifier="first", jobflow_id="j-1")
+        self.timed_out_job(user, identifier="second", jobflow_id="j-2")
+        listing = [emr_cluster("j-1", "RUNNING"), emr_cluster("j-2", "RUNNING")]
+        aws.emr.add_response("list_clusters", {"Clusters": listing}, {"CreatedAfter": ANY})
+        aws.emr.add_client_error("terminate_job_flows", "ThrottlingException", "Rate exceeded", 400)
+        aws.emr.add_response("terminate_job_flows", {}, {"JobFlowIds": ["j-2"]})
+        with (
+            mock.patch.object(tasks.update_jobs_statuses, "retry", side_effect=Retry()) as retry,
+            pytest.raises(Retry),
+        ):
+            tasks.update_jobs_statuses()
+        assert retry.call_args.kwargs["exc"].code == "ThrottlingException"
+        assert SparkJobRun.objects.get(jobflow_id="j-1").timed_out_at is None
+        assert SparkJobRun.objects.get(jobflow_id="j-2").timed_out_at is not None
+        assert [m.subject for m in mail.outbox] == ["[ATMO] Spark job second timed out"]
+
+    def test_a_timed_out_mail_that_cannot_be_sent_goes_with_the_next_alert_sweep(
+        self, user: Any, aws: AWSStubs, settings: Any
+    ) -> None:
+        job = self.timed_out_job(user)
+        stub_describe(aws, "RUNNING")
+        aws.emr.add_response("terminate_job_flows", {}, {"JobFlowIds": ["j-RUN"]})
+        settings.EMAIL_BACKEND = "tests.jobs.helpers.BrokenEmailBackend"
+        assert tasks.run_job(job.pk) == "timed-out"
+        run = job.runs.get()
+        assert run.timed_out_at is not None and run.timeout_mail_sent_at is None
+        assert tasks.send_run_alert_mails() == []  # the mail server is still down
+
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        assert tasks.send_run_alert_mails() == ["daily-report"]
+        assert tasks.send_run_alert_mails() == []
+        assert [m.subject for m in mail.outbox] == ["[ATMO] Spark job daily-report timed out"]
+
+    def test_a_timed_out_run_whose_cluster_vanished_is_failed_not_mailed_as_timed_out(
+        self, user: Any, aws: AWSStubs
+    ) -> None:
+        job = self.timed_out_job(user)
+        stub_describe(aws, "RUNNING")
+        aws.emr.add_client_error(
+            "terminate_job_flows", "InvalidRequestException", "Cluster id 'j-RUN' is not valid.", 400
+        )
+        assert tasks.run_job(job.pk) == "timed-out"
+        run = job.runs.get()
+        assert run.is_failed and run.timed_out_at is None
+        assert "disappeared" in run.alerts.get().reason_message
+        assert mail.outbox == []
+
+
+class TestRetries:
+    def test_run_job_retries_nine_times(self) -> None:
+        assert tasks.run_job.max_retries == 9
+
+    def test_aws_out_of_reach_is_retried_with_the_backoff(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user)
+        aws.add_spark_configuration()
+        with (
+            unreachable(aws, "emr", "run_job_flow"),
+            mock.patch.object(tasks.run_job, "retry", side_effect=Retry()) as retry,
+            pytest.raises(Retry),
+        ):
+            tasks.run_job(job.pk)
+        assert isinstance(retry.call_args.kwargs["exc"], AWSUnreachable)
+        assert 0 <= retry.call_args.kwargs["countdown"] <= 1
+        assert not job.runs.exists()  # the retry may go ahead
+        assert not SparkJobRunAlert.objects.exists()
+
+    @pytest.mark.parametrize("throttled", [True, False])
+    def test_the_last_retry_fails_the_run_honestly_and_the_owner_is_told_once(
+        self, user: Any, aws: AWSStubs, throttled: bool
+    ) -> None:
+        job = make_job(user)
+        aws.add_spark_configuration()
+        if throttled:
+            aws.emr.add_client_error("run_job_flow", "ThrottlingException", "Rate exceeded", 400)
+            outcome = tasks.run_job.apply(args=[job.pk], retries=9).get()
+        else:
+            with unreachable(aws, "emr", "run_job_flow"):
+                outcome = tasks.run_job.apply(args=[job.pk], retries=9).get()
+        assert outcome == "failed"
+        run = job.runs.get()
+        assert run.is_failed
+        message = run.alerts.get().reason_message
+        assert message.startswith(
+            "The run did not start: AWS stayed out of reach or too busy through every retry"
+        )
+        assert "Rate exceeded" in message if throttled else "Could not connect" in message
+        assert message.endswith("The next scheduled run will try again.")
+        assert tasks.send_run_alert_mails() == ["daily-report"]
+        assert tasks.send_run_alert_mails() == []
+        assert len(mail.outbox) == 1
+
+    def test_the_retry_before_the_last_still_retries(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user)
+        aws.add_spark_configuration()
+        aws.emr.add_client_error("run_job_flow", "ThrottlingException", "Rate exceeded", 400)
+        # Eagerly, Celery runs the retry at once: it is the last one, and EMR answers.
+        aws.add_spark_configuration()
+        aws.emr.add_response("run_job_flow", {"JobFlowId": "j-LAST"}, None)
+        assert tasks.run_job.apply(args=[job.pk], retries=8).get() == "started"
+        assert job.runs.get().jobflow_id == "j-LAST"
+
+
+class TestFirstRun:
+    def test_a_first_run_counts_the_schedule_from_the_start_date(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user, start_date=timezone.now() - timedelta(minutes=3))
+        stub_run_job_flow(aws)
+        with committed():
+            assert tasks.run_job(job.pk, first_run=True) == "started"
+        assert job.schedule.get().last_run_at == job.start_date
+        assert job.schedule.next_run_at() == job.start_date + timedelta(hours=24)
+
+    def test_any_other_run_leaves_the_schedule_to_beat(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user, start_date=timezone.now() - timedelta(minutes=3))
+        before = job.schedule.get().last_run_at
+        stub_run_job_flow(aws)
+        with committed():
+            assert tasks.run_job.provision_run(job, first_run=False) is not None
+        assert job.schedule.get().last_run_at == before
+
+    def test_a_first_run_more_than_an_interval_late_does_not_make_the_next_one_due(
+        self, user: Any, aws: AWSStubs
+    ) -> None:
+        job = make_job(user, start_date=timezone.now() - timedelta(days=2))
+        before = job.schedule.get().last_run_at
+        stub_run_job_flow(aws)
+        with committed():
+            assert tasks.run_job(job.pk, first_run=True) == "started"
+        assert job.schedule.get().last_run_at == before
+
+
+class TestExpiryMails:
+    def test_an_expiry_mail_that_cannot_be_sent_is_sent_by_the_next_sweep(
+        self, user: Any, settings: Any
+    ) -> None:
+        past = timezone.now() - timedelta(hours=1)
+        job = make_job(user, start_date=past - timedelta(days=1), end_date=past)
+        settings.EMAIL_BACKEND = "tests.jobs.helpers.BrokenEmailBackend"
+        with committed():
+            assert tasks.expire_jobs() == []
+        job.refresh_from_db()
+        assert job.expired_date is None  # still to be expired, and mailed
+        assert job.schedule.get() is None
+
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        assert tasks.expire_jobs() == [["daily-report", job.pk]]
+        assert tasks.expire_jobs() == []
+        assert [m.subject for m in mail.outbox] == ["[ATMO] Spark job daily-report expired"]
+
+    def test_a_run_alert_that_cannot_be_sent_is_sent_by_the_next_sweep(
+        self, user: Any, settings: Any
+    ) -> None:
+        run = make_run(make_job(user), status="TERMINATED_WITH_ERRORS")
+        run.alert("STEP_FAILURE", "Step 2 failed.")
+        settings.EMAIL_BACKEND = "tests.jobs.helpers.BrokenEmailBackend"
+        assert tasks.send_run_alert_mails() == []
+        assert run.alerts.get().mail_sent_date is None
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        assert tasks.send_run_alert_mails() == ["daily-report"]
+        assert len(mail.outbox) == 1
+
+
+class TestStaleRequests:
+    def test_the_status_sync_adopts_the_cluster_of_a_run_that_lost_its_worker(
+        self, user: Any, aws: AWSStubs
+    ) -> None:
+        job = make_job(user)
+        run = make_run(job, jobflow_id=None, status=Cluster.REQUESTED)
+        SparkJobRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(hours=1))
+        stub_find_run_cluster(aws, run, "j-LOST")
+        aws.emr.add_response(
+            "list_clusters", {"Clusters": [emr_cluster("j-LOST", "RUNNING")]}, {"CreatedAfter": ANY}
+        )
+        assert tasks.update_jobs_statuses() == [["daily-report", run.pk]]
+        run.refresh_from_db()
+        assert (run.jobflow_id, run.status) == ("j-LOST", "RUNNING")
+        assert not run.alerts.exists()

@@ -1,26 +1,32 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import importlib
 import json
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone
 from guardian.shortcuts import get_groups_with_perms, get_users_with_perms
 
 from atmo.clusters.models import Cluster
 from atmo.decorators import MODIFIED_DATE_HEADER
+from atmo.jobs import views
 from atmo.jobs.forms import MESSAGES
 from atmo.jobs.models import SparkJob
-from atmo.jobs.views import BUSY_MESSAGE, THROTTLED_MESSAGE
+from atmo.jobs.views import BUSY_MESSAGE, RUN_STARTING_MESSAGE, THROTTLED_MESSAGE, UNREACHABLE_MESSAGE
 from tests.aws import AWSStubs
+from tests.clusters.helpers import emr_cluster
 from tests.jobs.conftest import (
     PRIVATE_BUCKET,
     PUBLIC_BUCKET,
@@ -31,7 +37,7 @@ from tests.jobs.conftest import (
     stub_notebook,
     stub_upload,
 )
-from tests.jobs.helpers import make_job, make_run
+from tests.jobs.helpers import committed, make_job, make_run, unreachable
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +55,8 @@ JOB_ROUTES = [
     ("run", "post"),
     ("zeppelin", "get"),
 ]
+#: The routes that change a job or start a run: its owner's only.
+CHANGING = ("edit", "delete", "run")
 
 
 def url(action: str, job: SparkJob | int) -> str:
@@ -326,7 +334,8 @@ def test_deleting_stops_the_cluster_and_removes_notebook_schedule_and_permission
         {},
         {"Bucket": settings.AWS_CONFIG["CODE_BUCKET"], "Key": "jobs/daily-report/report.ipynb"},
     )
-    response = client_for(owner).post(url("delete", spark_job))
+    with committed():
+        response = client_for(owner).post(url("delete", spark_job))
     assert response.status_code == 302
     assert response["Location"] == reverse("dashboard")
     assert messages_of(response) == ["Spark job <strong>daily-report</strong> deleted."]
@@ -614,7 +623,11 @@ def test_run_now_asks_first_and_explains_the_schedule(
 def test_run_now_while_a_run_is_under_way_says_so(
     client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs, method: str
 ) -> None:
-    make_run(spark_job, status=Cluster.STATUS_RUNNING)
+    make_run(spark_job, jobflow_id="j-RUN", status=Cluster.STATUS_RUNNING)
+    # The stored status may be out of date: EMR is asked first.
+    aws.emr.add_response(
+        "describe_cluster", {"Cluster": emr_cluster("j-RUN", "RUNNING")}, {"ClusterId": "j-RUN"}
+    )
     response = getattr(client_for(owner), method)(url("run", spark_job))
     assert response.status_code == 302
     assert response["Location"] == url("detail", spark_job)
@@ -749,3 +762,191 @@ def test_the_identifier_availability_answers_in_plain_text(
     assert response.status_code == status
     assert response.content.decode() == answer
     assert response["Content-Type"].startswith("text/plain")
+
+
+# --- Maintainers and jobs made without the form ------------------------------------------------
+
+
+@pytest.fixture
+def unshared_job(owner: Any, release: Any) -> SparkJob:
+    """A job made in the admin, a fixture or a shell: no object permission for the maintainers."""
+    return make_job(owner, identifier="made-elsewhere", emr_release=release)
+
+
+def test_the_data_migration_lets_the_maintainers_group_view_every_job(db: Any) -> None:
+    # Called directly: transactional tests empty the tables the migrations filled.
+    migration = importlib.import_module("atmo.jobs.migrations.0003_maintainers_view_every_job")
+    Group.objects.filter(name=settings.SPARK_JOB_MAINTAINERS_GROUP).delete()
+    migration.grant(django_apps, None)
+    group = Group.objects.get(name=settings.SPARK_JOB_MAINTAINERS_GROUP)
+    assert list(group.permissions.values_list("content_type__app_label", "codename")) == [
+        ("jobs", "view_sparkjob")
+    ]
+    migration.revoke(django_apps, None)
+    assert not group.permissions.exists()
+
+
+def test_maintainers_see_jobs_made_without_the_form(
+    client_for: Any, unshared_job: SparkJob, maintainer: Any, aws: AWSStubs
+) -> None:
+    assert not get_groups_with_perms(unshared_job)
+    client = client_for(maintainer)
+    stub_detail(aws, unshared_job)
+    assert client.get(url("detail", unshared_job)).status_code == 200
+    stub_notebook(aws, unshared_job.notebook_s3_key)
+    assert client.get(url("download", unshared_job)).status_code == 200
+    stub_listing(aws, unshared_job.identifier, [])
+    assert client.get(url("zeppelin", unshared_job)).status_code == 200
+
+
+@pytest.mark.parametrize(("action", "method"), [route for route in JOB_ROUTES if route[0] in CHANGING])
+def test_maintainers_still_cannot_touch_jobs_made_without_the_form(
+    client_for: Any, unshared_job: SparkJob, maintainer: Any, aws: AWSStubs, action: str, method: str
+) -> None:
+    assert getattr(client_for(maintainer), method)(url(action, unshared_job)).status_code == 403
+    assert SparkJob.objects.filter(pk=unshared_job.pk).exists()
+    assert not unshared_job.runs.exists()
+
+
+def test_taking_the_permission_from_the_group_takes_the_look_away(
+    client_for: Any, unshared_job: SparkJob, maintainer: Any, aws: AWSStubs
+) -> None:
+    group = Group.objects.get(name=settings.SPARK_JOB_MAINTAINERS_GROUP)
+    group.permissions.remove(Permission.objects.get(content_type__app_label="jobs", codename="view_sparkjob"))
+    assert client_for(maintainer).get(url("detail", unshared_job)).status_code == 403
+
+
+def test_the_model_permission_outside_the_group_opens_no_job(
+    client_for: Any, unshared_job: SparkJob, stranger: Any, aws: AWSStubs
+) -> None:
+    stranger.user_permissions.add(
+        Permission.objects.get(content_type__app_label="jobs", codename="view_sparkjob")
+    )
+    assert client_for(stranger).get(url("detail", unshared_job)).status_code == 403
+
+
+def test_the_zeppelin_page_is_the_documented_view(spark_job: SparkJob) -> None:
+    assert resolve(url("zeppelin", spark_job)).func is views.detail_zeppelin_job
+
+
+# --- AWS out of reach ----------------------------------------------------------------------------
+
+
+def test_run_now_when_aws_is_out_of_reach_asks_to_try_again(
+    client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs
+) -> None:
+    aws.add_spark_configuration()
+    with unreachable(aws, "emr", "run_job_flow"):
+        response = client_for(owner).post(url("run", spark_job))
+    assert messages_of(response) == [UNREACHABLE_MESSAGE]
+    assert not spark_job.runs.exists()
+
+
+@pytest.mark.parametrize(
+    ("action", "methods", "said"),
+    [
+        (
+            "detail",
+            ["get_paginator", "get_object"],
+            "The results could not be listed from S3: AWS could not be reached",
+        ),
+        (
+            "detail",
+            ["get_paginator", "get_object"],
+            "The notebook could not be fetched from S3: AWS could not be reached",
+        ),
+        ("download", ["get_object"], "The notebook could not be fetched from S3: AWS could not be reached"),
+        ("zeppelin", ["get_paginator"], "AWS could not be reached"),
+    ],
+)
+def test_the_pages_say_when_s3_is_out_of_reach(
+    client_for: Any,
+    owner: Any,
+    spark_job: SparkJob,
+    aws: AWSStubs,
+    action: str,
+    methods: list[str],
+    said: str,
+) -> None:
+    with contextlib.ExitStack() as stack:
+        for method in methods:
+            stack.enter_context(unreachable(aws, "s3", method))
+        response = client_for(owner).get(url(action, spark_job))
+    # The page itself, or (a download) the job page with a message.
+    assert response.status_code == (302 if action == "download" else 200)
+    assert said in response.content.decode() + " ".join(messages_of(response))
+
+
+def test_a_job_is_deleted_even_when_s3_cannot_be_reached_for_its_notebook(
+    client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs
+) -> None:
+    with unreachable(aws, "s3", "delete_object"), committed():
+        response = client_for(owner).post(url("delete", spark_job))
+    assert response["Location"] == reverse("dashboard")
+    assert not SparkJob.objects.exists()
+
+
+# --- Delete while a run starts, Run now after a run ended -------------------------------------
+
+
+def test_a_job_whose_run_is_starting_is_kept_with_a_clear_message(
+    client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs
+) -> None:
+    make_run(spark_job, jobflow_id=None, status=Cluster.REQUESTED)
+    with committed():
+        response = client_for(owner).post(url("delete", spark_job))
+    assert response["Location"] == url("detail", spark_job)
+    assert messages_of(response) == [RUN_STARTING_MESSAGE]
+    assert SparkJob.objects.filter(pk=spark_job.pk).exists()
+    assert spark_job.schedule.get() is not None
+
+
+def test_run_now_asks_emr_first_and_starts_when_the_last_run_has_ended(
+    client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs
+) -> None:
+    make_run(spark_job, jobflow_id="j-RUN", status=Cluster.STATUS_RUNNING)
+    aws.emr.add_response(
+        "describe_cluster",
+        {"Cluster": emr_cluster("j-RUN", "TERMINATED", ended=timezone.now())},
+        {"ClusterId": "j-RUN"},
+    )
+    stub_run_job_flow(aws)
+    response = client_for(owner).post(url("run", spark_job))
+    assert messages_of(response) == ["Run of <strong>daily-report</strong> started (j-NOW)."]
+    assert spark_job.runs.get(jobflow_id="j-RUN").status == Cluster.STATUS_TERMINATED
+    assert spark_job.runs.count() == 2
+
+
+def test_run_now_keeps_the_stored_status_when_emr_cannot_be_asked(
+    client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs
+) -> None:
+    make_run(spark_job, jobflow_id="j-RUN", status=Cluster.STATUS_RUNNING)
+    aws.emr.add_client_error("describe_cluster", "ThrottlingException", "Rate exceeded", 400)
+    response = client_for(owner).get(url("run", spark_job))
+    assert messages_of(response) == [BUSY_MESSAGE]
+
+
+def test_the_runs_table_lets_its_dates_wrap_to_fit_its_column(
+    client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs
+) -> None:
+    moment = timezone.now().replace(year=2026, month=11, day=28, hour=1, minute=2)
+    make_run(spark_job, jobflow_id="j-2AB3CD4EF5GH6", scheduled_at=moment)
+    stub_detail(aws, spark_job)
+    page = client_for(owner).get(url("detail", spark_job)).content.decode()
+    table = page[page.index('data-testid="runs-table"') - 100 : page.index("</table>")]
+    # At 1280 px the job flow id used to end up out of view: only ids and durations keep to one line.
+    assert "text-nowrap" not in table[:200]
+    assert '<span class="text-nowrap">2026-11-28</span> <span class="text-nowrap">01:02</span>' in table
+    assert '<td class="font-monospace small text-nowrap">j-2AB3CD4EF5GH6</td>' in table
+
+
+def test_run_now_on_a_job_deleted_meanwhile_is_not_found(
+    client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs
+) -> None:
+    aws.clients["emr"].meta.events.register(
+        "provide-client-params.emr.RunJobFlow",
+        lambda **kwargs: SparkJob.objects.filter(pk=spark_job.pk).delete() and None,
+    )
+    stub_run_job_flow(aws, "j-ORPHAN")
+    aws.emr.add_response("terminate_job_flows", {}, {"JobFlowIds": ["j-ORPHAN"]})  # nothing may track it
+    assert client_for(owner).post(url("run", spark_job)).status_code == 404

@@ -18,9 +18,12 @@ from atmo.provisioners import AWSError
 
 
 class Command(BaseCommand):
+    """``manage.py run_jobs``: see the module docstring."""
+
     help = "Start a run of every enabled Spark job that is due by its schedule."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        """Run each enabled job whose entry beat would send now, and report each."""
         started = 0
         for spark_job in SparkJob.objects.filter(is_enabled=True, expired_date__isnull=True):
             entry = spark_job.schedule.get()
@@ -35,6 +38,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{started} job run(s) started.")
 
     def run_one(self, spark_job: SparkJob) -> str:
+        """What ``run_job`` did with the job, in words (``started``, ``busy``…)."""
         try:
             return run_job.run(spark_job.pk)
         except Retry:

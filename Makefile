@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 COMPOSE ?= docker compose
 
 .PHONY: help install run test test-fast docs screenshots lint format migrations-check ci \
-        requirements static clean build up down stop migrate shell redis-cli logs
+        requirements static clean chromium build build-dev up down stop migrate shell redis-cli logs
 
 help: ## Show the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -41,8 +41,12 @@ install: $(VENV)/.installed static/vendor/.installed ## Create .venv, install Py
 
 static: static/vendor/.installed ## Copy the front-end packages into static/vendor
 
+# pip-tools follows pip's internals closely: a new pip can break an old pip-tools
+# and the other way round. 7.6.2 works with the pip 26 that $(BIN)/python gets.
+PIP_TOOLS_VERSION ?= 7.6.2
+
 requirements: $(BIN)/python ## Re-compile requirements/*.txt (pinned, with hashes) from the .in files
-	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/python -m pip install --quiet "pip-tools==$(PIP_TOOLS_VERSION)"
 	for name in base local tests docs; do \
 	  $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	    --no-emit-index-url --no-emit-find-links -o requirements/$$name.txt requirements/$$name.in || exit 1; \
@@ -62,8 +66,15 @@ test-fast: install ## The test suite without the browser tests
 docs: $(VENV)/.installed-docs ## Build the documentation into docs/_build/html (warnings are errors)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
-screenshots: install ## Re-take the documentation's screenshots (docs/screenshots) with the browser tests
+CHROMIUM := /usr/bin/chromium
+
+# Without chromium the browser tests skip themselves and pytest would exit 0
+# having taken no screenshot: refuse instead.
+screenshots: chromium install ## Re-take the documentation's screenshots (docs/screenshots) with the browser tests
 	ATMO_SCREENSHOTS=1 $(BIN)/pytest tests/browser $(PYTEST_ARGS)
+
+chromium:
+	@test -x $(CHROMIUM) || { echo "make screenshots: no $(CHROMIUM); install Debian's chromium (apt-get install -y chromium)" >&2; exit 1; }
 
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check .
@@ -83,8 +94,23 @@ clean: ## Remove the virtualenv, node_modules, collected static files and local 
 
 # --- Container verbs (need Docker) ----------------------------------------------------
 
-build: ## Build the container images
-	$(COMPOSE) build
+# What /__version__ of an image reports (the Dockerfile writes them to version.json).
+# Override any of them: make build SOURCE=https://... BUILD_URL=https://...
+# VERSION is pyproject.toml's release when HEAD carries its tag, else <release>-dev.
+IMAGE ?= atmo
+PROJECT_VERSION = $(shell $(PYTHON) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')
+VERSION ?= $(if $(filter $(PROJECT_VERSION),$(shell git tag --points-at HEAD 2>/dev/null)),$(PROJECT_VERSION),$(PROJECT_VERSION)-dev)
+COMMIT ?= $(or $(shell git rev-parse HEAD 2>/dev/null),unknown)
+SOURCE ?=
+BUILD_URL ?=
+BUILD_ARGS = --build-arg VERSION="$(VERSION)" --build-arg COMMIT="$(COMMIT)" \
+             --build-arg SOURCE="$(SOURCE)" --build-arg BUILD_URL="$(BUILD_URL)"
+
+build: ## Build the production image atmo:<version>, with version, commit, source and build URL
+	docker build $(BUILD_ARGS) -t $(IMAGE):$(VERSION) .
+
+build-dev: ## Build the image of the docker compose stack (atmo:dev)
+	$(COMPOSE) build $(BUILD_ARGS)
 
 up: ## Start the stack in containers (http://localhost:8000)
 	$(COMPOSE) up

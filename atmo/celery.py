@@ -34,11 +34,20 @@ class ExpoBackoffFullJitter:
 
 
 class AtmoCelery(Celery):
-    def backoff(self, n: int, cap: float = 3600) -> float:
-        """Seconds to wait before retry ``n``: uniform in [0, min(cap, 2**n)]."""
-        return ExpoBackoffFullJitter(base=1, cap=cap).backoff(n)
+    """The Celery app class, with the retry wait that ATMO's tasks use."""
+
+    def backoff(self, n: int, cap: float | None = None) -> float:
+        """Seconds to wait before retry ``n``: uniform in [0, min(cap, 2**n)].
+
+        ``cap`` defaults to ``ATMO_RETRY_BACKOFF_CAP`` (an hour), which the broker's
+        visibility timeout is sized from: a longer wait would get the retry
+        delivered twice.
+        """
+        ceiling = settings.ATMO_RETRY_BACKOFF_CAP if cap is None else cap
+        return ExpoBackoffFullJitter(base=1, cap=ceiling).backoff(n)
 
 
+#: The Celery app: every task module registers with it, ``celery -A atmo.celery`` runs it.
 celery = AtmoCelery("atmo")
 celery.config_from_object("django.conf:settings", namespace="CELERY")
 # redbeat only recognises its settings under their own lower-case names, and

@@ -60,8 +60,15 @@ view_permission_required = _model_permission("view")
 def modified_date(view_func: View) -> View:
     """Send the ``modified_date`` of a TemplateResponse's context as a header.
 
-    The page's script polls the same URL with HEAD and offers a reload when the
-    header differs from the value the page was rendered with.
+    The page carries the same time in ``data-modified-date``. ``static/js/atmo.js``
+    asks the page's URL with HEAD every ``ATMO_POLL_INTERVAL`` seconds and, when
+    the :data:`MODIFIED_DATE_HEADER` differs, fires a cancelable ``atmo:modified``
+    event. On a page with ``data-live-region`` parts, ``static/js/live-regions.js``
+    takes it: it fetches the page once, swaps those parts in place (form input and
+    scroll position elsewhere stay as they are) and polling goes on from the new
+    time. When that fetch fails or is redirected (e.g. to log in again), the
+    "This page has changed. Reload" notice shows instead. A page without live
+    regions shows that notice at the first change and stops polling.
     """
 
     @wraps(view_func)

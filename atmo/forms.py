@@ -21,6 +21,7 @@ class BootstrapBoundField(forms.BoundField):
     """
 
     def build_widget_attrs(self, attrs: dict[str, Any], widget: Any = None) -> dict[str, Any]:
+        """Django's widget attributes, plus ``is-invalid`` when the field has errors."""
         attrs = super().build_widget_attrs(attrs, widget)
         widget = widget or self.field.widget
         if self.errors and not widget.is_hidden:
@@ -58,6 +59,7 @@ class CreatedByModelFormMixin(forms.ModelForm):
         super().__init__(*args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
+        """Refuse to edit an object that belongs to another user."""
         cleaned = super().clean()
         instance = self.instance
         if instance.pk and instance.created_by_id != self.created_by.pk:
@@ -65,6 +67,7 @@ class CreatedByModelFormMixin(forms.ModelForm):
         return cleaned
 
     def save(self, commit: bool = True) -> Any:
+        """Save with the form's user as owner of a new object; an edit keeps its owner."""
         obj = super().save(commit=False)
         if not obj.created_by_id:
             obj.created_by = self.created_by
@@ -87,19 +90,24 @@ class CachedFileField(forms.FileField):
 
 
 class CachedFileHiddenInput(forms.HiddenInput):
+    """The hidden token of a cached upload, shown with the cached file's name."""
+
     template_name = "atmo/widgets/cached_file_hidden.html"
 
     def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
+        """The widget's context plus ``cached_name``: the name of the upload the token keeps."""
         context = super().get_context(name, value, attrs)
         context["cached_name"] = (cache.get(metadata_key(value)) or {}).get("name") if value else None
         return context
 
 
 def metadata_key(token: str) -> str:
+    """The cache key of a cached upload's name and content type."""
     return f"cachedfile_{token}_metadata"
 
 
 def content_key(token: str) -> str:
+    """The cache key of a cached upload's bytes."""
     return f"cachedfile_{token}_content"
 
 
@@ -143,6 +151,11 @@ class CachedFileModelFormMixin(forms.Form):
             return ""
 
     def clean(self) -> dict[str, Any]:
+        """Cache a new upload under its token, or restore the cached one when none came.
+
+        A required cached-file field is checked only then: an upload kept from the
+        previous submission satisfies it.
+        """
         cleaned = super().clean()
         for name, field in self.cached_file_fields.items():
             token = self._token(name)

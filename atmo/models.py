@@ -28,6 +28,7 @@ class EditedAtModel(models.Model):
         ordering = ("-modified_at", "-created_at")
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save with ``modified_at`` set to now, also when only ``update_fields`` are saved."""
         self.modified_at = timezone.now()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "modified_at" not in update_fields:
@@ -51,6 +52,7 @@ class CreatedByModel(models.Model):
         abstract = True
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save; on creation, grant the owner the :attr:`OWNER_PERMISSIONS` on the new row."""
         is_new = self._state.adding
         super().save(*args, **kwargs)
         # Only on creation: the owner never changes afterwards, and granting again on
@@ -82,10 +84,15 @@ class URLActionModel(models.Model):
         abstract = True
 
     def get_absolute_url(self) -> str:
+        """The object's detail page (``urls.detail``)."""
         return self.urls.detail
 
     @cached_property
     def urls(self) -> Any:
+        """A named tuple of the object's URLs, one per :attr:`url_actions` entry.
+
+        A hyphen in an action becomes an underscore in the attribute name.
+        """
         if self.url_prefix is None:
             raise ImproperlyConfigured(f"{type(self).__name__}.url_prefix is not set")
         value = getattr(self, self.url_field_name)
@@ -151,10 +158,12 @@ class PermissionMigrator:
             yield row
 
     def assign(self) -> None:
+        """Grant the permission on every row of the model (rows already there are kept)."""
         for row in self._rows():
             self.object_permission_model.objects.get_or_create(**row)
 
     def remove(self) -> None:
+        """Take the permission granted by :meth:`assign` away again."""
         for row in self._rows():
             self.object_permission_model.objects.filter(**row).delete()
 

@@ -57,10 +57,12 @@ class AWSError(Exception):
 
     @property
     def is_throttling(self) -> bool:
+        """Whether AWS asked us to slow down (a later retry will likely succeed)."""
         return self.code in THROTTLING_CODES
 
     @classmethod
     def from_client_error(cls, exc: ClientError) -> AWSError:
+        """The error of a botocore ``ClientError``, with AWS's message, code and operation."""
         error = exc.response.get("Error", {})
         return cls(
             message=error.get("Message") or str(exc),

@@ -9,6 +9,11 @@ configuration page of the docs). ``ATMO_ENVIRONMENT`` names the environment:
 * ``build`` – only for ``collectstatic`` while building the container image.
 
 The name also ends up in EMR job-flow names and the ``Environment`` tag.
+
+The reference below lists ATMO's own settings; Django's and the libraries'
+(Celery's ``CELERY_*``, mozilla-django-oidc's ``OIDC_*``, ...) mean what their
+documentation says, and the comments next to them say why a value was chosen.
+The values shown are those of the docs build, which runs in the test environment.
 """
 
 from __future__ import annotations
@@ -25,15 +30,18 @@ from django.core.exceptions import ImproperlyConfigured
 from atmo.lib.env import envbool, envfloat, envint, envlist, envstr, require
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-THIS_DIR = BASE_DIR / "atmo"
 
+#: The environments ``ATMO_ENVIRONMENT`` may name.
 ENVIRONMENTS = ("dev", "test", "stage", "prod", "build")
+#: This process's environment, from ``ATMO_ENVIRONMENT`` (default ``dev``).
 ENVIRONMENT = envstr("ATMO_ENVIRONMENT", "dev").strip().lower()
 if ENVIRONMENT not in ENVIRONMENTS:
     raise ImproperlyConfigured(
         f"ATMO_ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}, got {ENVIRONMENT!r}"
     )
+#: A deployed site: required values have no default, insecure ones are refused.
 IS_DEPLOYED = ENVIRONMENT in ("stage", "prod")
+#: A developer's machine or the test suite.
 IS_LOCAL = ENVIRONMENT in ("dev", "test")
 
 # --- Core ------------------------------------------------------------------
@@ -41,8 +49,11 @@ IS_LOCAL = ENVIRONMENT in ("dev", "test")
 INSECURE_SECRET_KEY = "insecure-development-key-never-use-it-in-production"
 SECRET_KEY = envstr("DJANGO_SECRET_KEY", "" if IS_DEPLOYED else INSECURE_SECRET_KEY)
 DEBUG = envbool("DJANGO_DEBUG", ENVIRONMENT == "dev")
-ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
-SITE_URL = envstr("DJANGO_SITE_URL", "http://localhost:8000").rstrip("/")
+# Deployed sites have no default: a forgotten value must stop them, not leave them
+# answering to localhost only.
+ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", [] if IS_DEPLOYED else ["localhost", "127.0.0.1", "[::1]"])
+#: The public URL of the site, without a trailing slash, for links in emails.
+SITE_URL = envstr("DJANGO_SITE_URL", "" if IS_DEPLOYED else "http://localhost:8000").rstrip("/")
 
 if IS_DEPLOYED:
     require("DJANGO_SECRET_KEY", SECRET_KEY, ENVIRONMENT)
@@ -53,8 +64,9 @@ if IS_DEPLOYED:
         )
     if DEBUG:
         raise ImproperlyConfigured(f"DJANGO_DEBUG must be off when ATMO_ENVIRONMENT={ENVIRONMENT}")
-    require("DJANGO_ALLOWED_HOSTS", envstr("DJANGO_ALLOWED_HOSTS"), ENVIRONMENT)
-    require("DJANGO_SITE_URL", envstr("DJANGO_SITE_URL"), ENVIRONMENT)
+    # A list of nothing (",") reads as unset, so it is refused here too.
+    require("DJANGO_ALLOWED_HOSTS", ALLOWED_HOSTS, ENVIRONMENT)
+    require("DJANGO_SITE_URL", SITE_URL, ENVIRONMENT)
 
 ROOT_URLCONF = "atmo.urls"
 WSGI_APPLICATION = "atmo.wsgi.application"
@@ -191,17 +203,33 @@ OIDC_RP_SCOPES = "openid email"
 # The local provider's ID tokens carry no key id; only turn this off against it.
 OIDC_VERIFY_KID = envbool("OIDC_VERIFY_KID", True)
 OIDC_USERNAME_ALGO = "atmo.users.utils.generate_username_from_email"
-OIDC_EXEMPT_URLS = ["users-login", "users-login-failed"]
+# SessionRefresh (deployed sites) answers an expired ID token on a GET with a
+# redirect to the provider. A page's own fetches cannot follow it (the provider is
+# another origin), so the endpoints only scripts call are left out: they would fail
+# silently. The pages themselves stay covered. HEAD polling is never refreshed
+# (the middleware only looks at GET), and when the live-region refetch of a page
+# is redirected, static/js/live-regions.js asks the user to reload, which renews
+# the session through the provider.
+#: The URLs SessionRefresh leaves alone: the login pages, and the endpoints only the
+#: pages' scripts call, which could not follow its redirect to the provider.
+OIDC_EXEMPT_URLS = [
+    "users-login",
+    "users-login-failed",
+    "news-check",
+    "news-list",
+    "jobs-identifier-available",
+]
 OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = envint("OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS", 15 * 60)
 
-# Only people with an email address in one of these domains may log in (empty: anyone
-# the provider lets through).
+#: Only people with an email address in one of these domains may log in (empty: anyone
+#: the provider lets through).
 ATMO_ALLOWED_EMAIL_DOMAINS = [d.lower() for d in envlist("ATMO_ALLOWED_EMAIL_DOMAINS")]
-# People in this domain get their email's local part as username ("jane" for
-# jane@example.com); everybody else keeps the full address, which stays unique.
+#: People in this domain get their email's local part as username ("jane" for
+#: jane@example.com); everybody else keeps the full address, which stays unique.
 ATMO_SHORT_USERNAME_DOMAIN = envstr("ATMO_SHORT_USERNAME_DOMAIN").lower()
 
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row
+#: The group whose members may see every Spark job (made by a migration).
 SPARK_JOB_MAINTAINERS_GROUP = "Spark job maintainers"
 
 # --- Security headers --------------------------------------------------------
@@ -288,6 +316,8 @@ EMAIL_SUBJECT_PREFIX = "[ATMO] "
 # --- AWS -------------------------------------------------------------------------
 
 AWS_DEFAULT_REGION = envstr("AWS_DEFAULT_REGION", "us-west-2")
+#: What the provisioners need to know about the AWS account: instance types, tags,
+#: limits and bucket names (see the configuration table for the variables).
 AWS_CONFIG = {
     "AWS_REGION": AWS_DEFAULT_REGION,
     "EC2_KEY_NAME": envstr("AWS_EC2_KEY_NAME", "atmo"),
@@ -304,6 +334,7 @@ AWS_CONFIG = {
     "PRIVATE_DATA_BUCKET": envstr("AWS_PRIVATE_DATA_BUCKET", "atmo-private-data"),
     "LOG_BUCKET": envstr("AWS_LOG_BUCKET", "atmo-logs"),
 }
+#: The URL prefix of public job results: the public bucket as the browser reaches it.
 PUBLIC_DATA_URL = envstr(
     "ATMO_PUBLIC_DATA_URL",
     f"https://s3-{AWS_DEFAULT_REGION}.amazonaws.com/{AWS_CONFIG['PUBLIC_DATA_BUCKET']}/",
@@ -311,9 +342,9 @@ PUBLIC_DATA_URL = envstr(
 
 # --- Uploads -----------------------------------------------------------------------
 
-# The largest notebook a Spark job may upload. The form checks the size Django
-# already knows before reading anything, and the whole file then goes to S3 and,
-# for re-submission after a form error, to the cache: keep it modest.
+#: The largest notebook a Spark job may upload. The form checks the size Django
+#: already knows before reading anything, and the whole file then goes to S3 and,
+#: for re-submission after a form error, to the cache: keep it modest.
 ATMO_MAX_NOTEBOOK_BYTES = envint("ATMO_MAX_NOTEBOOK_BYTES", 10 * 1024 * 1024)
 if ATMO_MAX_NOTEBOOK_BYTES < 1:
     raise ImproperlyConfigured("ATMO_MAX_NOTEBOOK_BYTES must be a positive number of bytes")
@@ -343,6 +374,8 @@ CONSTANCE_ADDITIONAL_FIELDS = {
     ],
     "announcement_title": ["django.forms.fields.CharField", {"widget": "django.forms.TextInput"}],
 }
+#: The live settings operators edit in the admin (*Constance › Config*), with their
+#: defaults; they take effect at once, without a deploy.
 CONSTANCE_CONFIG = {
     "ANNOUNCEMENT_ENABLED": (False, "Show the announcement on every page.", bool),
     "ANNOUNCEMENT_STYLE": ("info", "The colour of the announcement.", "announcement_style"),
@@ -382,19 +415,25 @@ CONSTANCE_CONFIG_FIELDSETS = {
 
 # --- Celery --------------------------------------------------------------------------
 
+CELERY_TASK_SOFT_TIME_LIMIT = 300
+CELERY_TASK_TIME_LIMIT = 600
+#: The longest wait before a retry, in seconds (:meth:`atmo.celery.AtmoCelery.backoff`
+#: never exceeds it).
+ATMO_RETRY_BACKOFF_CAP = 60 * 60
 CELERY_BROKER_URL = REDIS_URL
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "fanout_prefix": True,
     "fanout_patterns": True,
-    # Jobs are queued with an ETA up to a month ahead; a shorter visibility timeout
-    # would make Redis hand the same message to a second worker meanwhile.
-    "visibility_timeout": 60 * 60 * 24 * 31,
+    # Redis gives a message that stays unacknowledged longer than this to another
+    # worker. A worker holds one at most for a retry's countdown (up to the backoff
+    # cap) plus its run (up to the hard time limit; tasks ack late), so the timeout
+    # must exceed both, here with ten minutes to spare. It is also how long a task
+    # lost with its worker waits to be redelivered: keep it no longer than that.
+    "visibility_timeout": ATMO_RETRY_BACKOFF_CAP + CELERY_TASK_TIME_LIMIT + 10 * 60,
 }
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_RESULT_EXPIRES = 60 * 60 * 24 * 14
 CELERY_TASK_TRACK_STARTED = True
-CELERY_TASK_SOFT_TIME_LIMIT = 300
-CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_WORKER_DISABLE_RATE_LIMITS = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -405,11 +444,11 @@ CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 CELERY_REDBEAT_REDIS_URL = REDIS_URL
 CELERY_REDBEAT_REDIS_OPTIONS: dict[str, object] = {}
 CELERY_REDBEAT_LOCK_TIMEOUT = 25
-# How often cluster states are copied from EMR. Real clusters take minutes to
-# start, so a minute is plenty; the local emulator moves in seconds.
+#: How often cluster states are copied from EMR. Real clusters take minutes to
+#: start, so a minute is plenty; the local emulator moves in seconds.
 ATMO_CLUSTER_SYNC_SECONDS = envint("ATMO_CLUSTER_SYNC_SECONDS", 5 if ENVIRONMENT == "dev" else 60)
-# Periodic sweeps: each entry names its task by dotted path; "expires" drops runs
-# that piled up while no worker was there, rather than running them all at once.
+#: Periodic sweeps: each entry names its task by dotted path; "expires" drops runs
+#: that piled up while no worker was there, rather than running them all at once.
 CELERY_BEAT_SCHEDULE = {
     "deactivate_clusters": {
         "task": "atmo.clusters.tasks.deactivate_clusters",
@@ -455,7 +494,6 @@ DOCKERFLOW_CHECKS = [
     "atmo.checks.check_redis_connected",
 ]
 DOCKERFLOW_VERSION_CALLBACK = "atmo.version.get_version"
-ATMO_DEV_HOST_MARKERS = ("localhost", "127.0.0.1", "stage", "staging")
 
 LOGGING_USE_JSON = envbool("DJANGO_LOGGING_USE_JSON", IS_DEPLOYED)
 LOG_LEVEL = envstr("DJANGO_LOG_LEVEL", "INFO")
@@ -483,5 +521,5 @@ LOGGING = {
     },
 }
 
-# Seconds the dashboard and detail pages wait between change checks.
+#: Seconds the dashboard and detail pages wait between change checks.
 ATMO_POLL_INTERVAL = envfloat("ATMO_POLL_INTERVAL", 10.0)

@@ -1,3 +1,9 @@
+"""The site's URLs: the dashboard, each app under its prefix, the admin and the OIDC views.
+
+The dockerflow endpoints (``/__version__``, ``/__heartbeat__``,
+``/__lbheartbeat__``) are answered by its middleware, before these patterns.
+"""
+
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path

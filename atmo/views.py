@@ -42,11 +42,14 @@ class DashboardView(LoginRequiredMixin, TemplateView):
     default_jobs_filter = "mine"
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """The page; someone who is no maintainer asking for every job goes back to their own."""
         if request.GET.get("jobs") == "all" and not is_maintainer(request.user):
             return redirect("/")
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        """The clusters and jobs of the chosen filters (unknown ones fall back to the
+        defaults), each job's estimated next run, and the newest ``modified_date``."""
         context = super().get_context_data(**kwargs)
         shown = self.request.GET.get("clusters", self.default_cluster_filter)
         if shown not in self.clusters_filters:

@@ -37,35 +37,6 @@ autodoc_use_legacy_class_based = True  # what celery.contrib.sphinx needs on Sph
 
 # --- The reference: every module of the atmo package, generated at each build -----
 
-SKIPPED_PARTS = {"migrations", "management", "__main__", "apps", "urls", "settings_test", "wsgi"}
+from atmoref import atmo_modules, reference_rst  # noqa: E402
 
-
-def atmo_modules() -> list[str]:
-    modules = []
-    for path in sorted((ROOT / "atmo").rglob("*.py")):
-        parts = path.relative_to(ROOT).with_suffix("").parts
-        if SKIPPED_PARTS & set(parts):
-            continue
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-        modules.append(".".join(parts))
-    return modules
-
-
-def write_reference() -> None:
-    lines = [
-        "Reference",
-        "=========",
-        "",
-        "Generated from the code's docstrings: every module of the ``atmo`` package,",
-        "its classes, functions and Celery tasks.",
-        "",
-    ]
-    for module in atmo_modules():
-        lines += [module, "-" * len(module), "", f".. automodule:: {module}", "   :members:", ""]
-        if module != "atmo.settings":
-            lines.insert(-1, "   :show-inheritance:")
-    (Path(__file__).resolve().parent / "reference.rst").write_text("\n".join(lines))
-
-
-write_reference()
+(Path(__file__).resolve().parent / "reference.rst").write_text(reference_rst(atmo_modules(ROOT)))

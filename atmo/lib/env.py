@@ -1,42 +1,66 @@
 """Typed readers for deploy-time settings taken from the environment.
 
+Every reader takes the variable's name and a default, and reads the value the
+same way (:func:`envraw`):
+
+* ``NAME_FILE``, when set, names a file whose stripped contents are the value
+  and take precedence over ``NAME``: secrets and host lists can come from
+  mounted files (Docker or Kubernetes secrets) instead of the process
+  environment.
+* An empty or blank value counts as unset, so the default applies
+  (``.env-dist`` lists every variable, most of them blank).
+
 Each reader fails loudly, naming the variable, when a value cannot be parsed:
 a typo in a deployment should stop the process at start-up, not surface as a
-confusing error in the middle of a request or a task. An empty value counts as
-unset (``.env-dist`` lists every variable, most of them blank).
+confusing error in the middle of a request or a task.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+#: The spellings :func:`envbool` reads as true (compared case-insensitively).
 TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
+#: The spellings :func:`envbool` reads as false (compared case-insensitively).
 FALSE_VALUES = frozenset({"0", "false", "no", "off"})
 
 
-def envstr(name: str, default: str = "") -> str:
-    """The variable's value, or ``default`` when unset.
+def envraw(name: str) -> str | None:
+    """The stripped value of ``NAME_FILE``'s file or else of ``NAME``; None when unset or blank.
 
-    ``NAME_FILE`` pointing to a file takes precedence, so secrets can come from
-    mounted files (Docker/Kubernetes secrets) instead of the process environment.
+    Raises ``ImproperlyConfigured`` when ``NAME_FILE`` names a file that cannot be read:
+    a secret that was meant to be mounted and is not must not fall back to a default.
     """
-    file_path = os.environ.get(f"{name}_FILE")
+    file_path = os.environ.get(f"{name}_FILE", "").strip()
     if file_path:
         try:
-            return Path(file_path).read_text().strip()
+            raw = Path(file_path).read_text()
         except OSError as exc:
             raise ImproperlyConfigured(f"{name}_FILE points to an unreadable file: {exc}") from exc
-    return os.environ.get(name) or default
+    else:
+        raw = os.environ.get(name, "")
+    return raw.strip() or None
+
+
+def envstr(name: str, default: str = "") -> str:
+    """The variable's text, or ``default`` when it is unset or blank."""
+    raw = envraw(name)
+    return default if raw is None else raw
 
 
 def envbool(name: str, default: bool = False) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or not raw.strip():
+    """The variable as a boolean: one of :data:`TRUE_VALUES` or :data:`FALSE_VALUES`.
+
+    ``default`` when unset or blank; anything else raises ``ImproperlyConfigured``.
+    """
+    raw = envraw(name)
+    if raw is None:
         return default
-    value = raw.strip().lower()
+    value = raw.lower()
     if value in TRUE_VALUES:
         return True
     if value in FALSE_VALUES:
@@ -45,8 +69,12 @@ def envbool(name: str, default: bool = False) -> bool:
 
 
 def envint(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
+    """The variable as an integer; ``default`` when unset or blank.
+
+    Raises ``ImproperlyConfigured`` when the value is not an integer.
+    """
+    raw = envraw(name)
+    if raw is None:
         return default
     try:
         return int(raw)
@@ -55,8 +83,12 @@ def envint(name: str, default: int) -> int:
 
 
 def envfloat(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
+    """The variable as a number (``10``, ``2.5``); ``default`` when unset or blank.
+
+    Raises ``ImproperlyConfigured`` when the value is not a number.
+    """
+    raw = envraw(name)
+    if raw is None:
         return default
     try:
         return float(raw)
@@ -64,16 +96,22 @@ def envfloat(name: str, default: float) -> float:
         raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
 
 
-def envlist(name: str, default: list[str] | None = None) -> list[str]:
-    """A comma-separated list; blank items are dropped."""
-    raw = os.environ.get(name)
-    if raw is None or not raw.strip():
-        return list(default or [])
-    return [item.strip() for item in raw.split(",") if item.strip()]
+def envlist(name: str, default: Sequence[str] = ()) -> list[str]:
+    """A comma-separated list with its items stripped and blank items dropped.
+
+    A value with no item at all (``","``) counts as unset, like a blank one, and
+    gives a copy of ``default``.
+    """
+    raw = envraw(name)
+    items = [item.strip() for item in (raw or "").split(",") if item.strip()]
+    return items or list(default)
 
 
-def require(name: str, value: str, environment: str) -> str:
-    """Refuse an empty value for a variable the given environment needs."""
+def require(name: str, value: str | Sequence[str], environment: str) -> str | Sequence[str]:
+    """Return ``value``; refuse it when empty, since the given environment needs it.
+
+    Raises ``ImproperlyConfigured`` naming the variable and the environment.
+    """
     if not value:
         raise ImproperlyConfigured(f"{name} must be set when ATMO_ENVIRONMENT={environment}")
     return value

@@ -1,3 +1,5 @@
+"""URLs of the "What's new" page and of the badge's check, under ``/news/``."""
+
 from django.urls import path
 
 from atmo.news import views

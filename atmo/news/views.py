@@ -34,6 +34,7 @@ class News:
 
     @cached_property
     def source(self) -> str:
+        """The Markdown text of the file ("" when it cannot be read)."""
         try:
             return self.path.read_text(encoding="utf-8")
         except OSError:
@@ -54,6 +55,7 @@ class News:
         return "0.0"
 
     def render(self) -> str:
+        """The document as HTML (raw HTML in the Markdown is escaped)."""
         return render_markdown(self.source)
 
     def current(self, request: HttpRequest) -> str:
@@ -61,6 +63,7 @@ class News:
         return request.COOKIES.get(COOKIE_NAME, "")
 
     def uptodate(self, request: HttpRequest) -> bool:
+        """Whether this visitor's cookie records the latest version, or a later one."""
         seen = _parse_version(self.current(request))
         latest = _parse_version(self.latest)
         if seen is None or latest is None:

@@ -19,6 +19,10 @@ class AtmoOIDCAuthenticationBackend(OIDCAuthenticationBackend):
     """Creates users on first login; refuses email domains outside the allow-list."""
 
     def verify_claims(self, claims: dict[str, Any]) -> bool:
+        """Accept claims that carry an email address of an allowed domain.
+
+        A refusal leaves its reason in the session for :class:`atmo.users.views.LoginFailedView`.
+        """
         if not super().verify_claims(claims):
             self._refuse("Your identity provider did not share an email address with ATMO.")
             return False

@@ -1,3 +1,5 @@
+"""URLs of the login pages, under ``/users/``; the OIDC flow itself is under ``/oidc/``."""
+
 from django.urls import path
 
 from atmo.users import views

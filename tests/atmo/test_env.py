@@ -1,9 +1,14 @@
+"""The environment readers: types, blanks, ``NAME_FILE`` and refusals that name the variable."""
+
 from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from atmo.lib.env import envbool, envint, envlist, envstr, require
+from atmo.lib.env import envbool, envfloat, envint, envlist, envstr, require
 
 
 def test_envbool_reads_the_usual_spellings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -33,7 +38,7 @@ def test_envlist_drops_blank_items(monkeypatch: pytest.MonkeyPatch) -> None:
     assert envlist("X_LIST") == ["a.example", "b.example"]
 
 
-def test_envstr_prefers_a_secret_file(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+def test_envstr_prefers_a_secret_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     secret = tmp_path / "secret"
     secret.write_text("from-file\n")
     monkeypatch.setenv("X_SECRET", "from-env")
@@ -53,3 +58,60 @@ def test_an_empty_value_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None
     assert envint("X_NUMBER", 7) == 7
     assert envlist("X_LIST", ["a"]) == ["a"]
     assert envstr("X_TEXT", "default") == "default"
+
+
+@pytest.mark.parametrize(
+    "reader, content, expected",
+    [
+        (lambda: envstr("X_VALUE"), "text\n", "text"),
+        (lambda: envbool("X_VALUE"), "yes\n", True),
+        (lambda: envint("X_VALUE", 0), " 42\n", 42),
+        (lambda: envfloat("X_VALUE", 0.0), "2.5\n", 2.5),
+        (lambda: envlist("X_VALUE"), "a.example,b.example\n", ["a.example", "b.example"]),
+    ],
+)
+def test_every_reader_prefers_the_value_file(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    reader: Callable[[], object],
+    content: str,
+    expected: object,
+) -> None:
+    value_file = tmp_path / "value"
+    value_file.write_text(content)
+    monkeypatch.setenv("X_VALUE", "ignored-when-the-file-is-set")
+    monkeypatch.setenv("X_VALUE_FILE", str(value_file))
+    assert reader() == expected
+
+
+def test_a_value_file_that_cannot_be_read_is_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("X_NUMBER_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ImproperlyConfigured, match="X_NUMBER_FILE points to an unreadable file"):
+        envint("X_NUMBER", 1)
+
+
+def test_a_blank_value_file_counts_as_unset(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    value_file = tmp_path / "value"
+    value_file.write_text("\n")
+    monkeypatch.setenv("X_TEXT_FILE", str(value_file))
+    assert envstr("X_TEXT", "default") == "default"
+
+
+def test_a_list_of_nothing_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("X_LIST", " , ,")
+    assert envlist("X_LIST") == []
+    assert envlist("X_LIST", ["fallback"]) == ["fallback"]
+
+
+def test_envfloat_refuses_garbage_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("X_NUMBER", "ten")
+    with pytest.raises(ImproperlyConfigured, match="X_NUMBER must be a number"):
+        envfloat("X_NUMBER", 1.0)
+
+
+def test_require_refuses_an_empty_list() -> None:
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_ALLOWED_HOSTS must be set"):
+        require("DJANGO_ALLOWED_HOSTS", [], "prod")
+    assert require("DJANGO_ALLOWED_HOSTS", ["atmo.example.org"], "prod") == ["atmo.example.org"]

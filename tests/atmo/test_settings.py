@@ -70,6 +70,9 @@ def test_prod_settings_load_with_complete_secure_values() -> None:
         ({"DATABASE_URL": None}, "DATABASE_URL must be set"),
         ({"REDIS_URL": None}, "REDIS_URL must be set"),
         ({"DJANGO_ALLOWED_HOSTS": None}, "DJANGO_ALLOWED_HOSTS must be set"),
+        ({"DJANGO_ALLOWED_HOSTS": ","}, "DJANGO_ALLOWED_HOSTS must be set"),
+        ({"DJANGO_ALLOWED_HOSTS": "  "}, "DJANGO_ALLOWED_HOSTS must be set"),
+        ({"DJANGO_SITE_URL": " "}, "DJANGO_SITE_URL must be set"),
         ({"DJANGO_SITE_URL": None}, "DJANGO_SITE_URL must be set"),
         ({"OIDC_RP_CLIENT_SECRET": None}, "OIDC_RP_CLIENT_SECRET must be set"),
         ({"OIDC_OP_TOKEN_ENDPOINT": None}, "OIDC_OP_TOKEN_ENDPOINT must be set"),
@@ -82,6 +85,43 @@ def test_prod_settings_refuse_insecure_or_missing_values(overrides: dict, messag
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
+
+
+def read_setting(env: dict[str, str], expression: str) -> str:
+    """What ``expression`` (over ``atmo.settings`` as ``s``) prints in a process with ``env``."""
+    result = subprocess.run(
+        [sys.executable, "-c", f"from atmo import settings as s; print({expression})"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_prod_reads_the_allowed_hosts_from_a_file(tmp_path: Path) -> None:
+    hosts = tmp_path / "allowed-hosts"
+    hosts.write_text("atmo.example.org, atmo-internal.example.org\n")
+    env = prod_env(DJANGO_ALLOWED_HOSTS=None, DJANGO_ALLOWED_HOSTS_FILE=str(hosts))
+    assert read_setting(env, "s.ALLOWED_HOSTS") == "['atmo.example.org', 'atmo-internal.example.org']"
+
+
+def test_prod_refuses_an_allowed_hosts_file_that_lists_nothing(tmp_path: Path) -> None:
+    hosts = tmp_path / "allowed-hosts"
+    hosts.write_text(",\n")
+    result = load_settings(prod_env(DJANGO_ALLOWED_HOSTS=None, DJANGO_ALLOWED_HOSTS_FILE=str(hosts)))
+    assert "DJANGO_ALLOWED_HOSTS must be set when ATMO_ENVIRONMENT=prod" in result.stderr
+
+
+def test_the_broker_redelivers_no_message_a_worker_still_holds() -> None:
+    """A retry waits at most the backoff cap, then runs at most the hard time limit."""
+    from django.conf import settings
+
+    held_at_most = settings.ATMO_RETRY_BACKOFF_CAP + settings.CELERY_TASK_TIME_LIMIT
+    visibility_timeout = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert held_at_most < visibility_timeout <= 2 * 60 * 60
 
 
 def test_check_deploy_passes_on_the_prod_configuration() -> None:

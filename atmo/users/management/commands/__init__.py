@@ -1,0 +1,1 @@
+"""The users app's management commands: ``ensure_admin``."""

@@ -17,12 +17,20 @@ from atmo.users.utils import generate_username_from_email
 
 
 class Command(BaseCommand):
+    """``ensure_admin EMAIL``: safe to run at every start-up (``make run`` does)."""
+
     help = "Create (or promote) the superuser who logs in with the given email address."
 
     def add_arguments(self, parser: CommandParser) -> None:
+        """One argument: the email address the administrator logs in with."""
         parser.add_argument("email")
 
     def handle(self, *args: Any, email: str, **options: Any) -> None:
+        """Make the account of ``email`` a superuser, creating it without a password if needed.
+
+        Raises ``CommandError`` for something that is not an email address, and
+        when the username the address maps to belongs to another address's account.
+        """
         try:
             validate_email(email)
         except ValidationError:
@@ -30,11 +38,28 @@ class Command(BaseCommand):
         User = get_user_model()
         user = User.objects.filter(email__iexact=email).first()
         if user is None:
-            user = User(username=generate_username_from_email(email), email=email)
-            user.set_unusable_password()
+            user = self.new_user(email)
             action = "created"
         else:
             action = "promoted" if not user.is_superuser else "already an administrator:"
         user.is_staff = user.is_superuser = True
         user.save()
         self.stdout.write(f"{action} {user.get_username()} ({email})")
+
+    def new_user(self, email: str) -> Any:
+        """An unsaved account for ``email`` with the username a first login would give it."""
+        User = get_user_model()
+        username = generate_username_from_email(email)
+        # Saving would break the username's uniqueness: the account was renamed at
+        # the provider, or ATMO_SHORT_USERNAME_DOMAIN maps two addresses to one name.
+        # Promoting that account instead would hand it to someone else.
+        holder = User.objects.filter(username=username).first()
+        if holder is not None:
+            raise CommandError(
+                f"the username {username!r} that {email} logs in as already belongs to the "
+                f"account of {holder.email or 'no email address'}; change or remove that account "
+                "in the admin (Users), then run ensure_admin again"
+            )
+        user = User(username=username, email=email)
+        user.set_unusable_password()
+        return user

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -69,6 +71,30 @@ class AWSError(Exception):
             code=error.get("Code", ""),
             operation=getattr(exc, "operation_name", ""),
         )
+
+
+class AWSUnreachable(AWSError):
+    """AWS could not be reached (no connection, a timeout): the same call may work later."""
+
+
+def is_transient(exc: AWSError) -> bool:
+    """Whether trying the call again later may well succeed: AWS throttled it or was out of reach."""
+    return exc.is_throttling or isinstance(exc, AWSUnreachable)
+
+
+@contextmanager
+def aws_errors(on_client_error: Callable[[AWSError], AWSError] | None = None) -> Iterator[None]:
+    """Turn botocore's errors into :class:`AWSError` (:class:`AWSUnreachable` for no connection).
+
+    ``on_client_error`` may swap AWS's refusal for a more precise error.
+    """
+    try:
+        yield
+    except ClientError as exc:
+        error = AWSError.from_client_error(exc)
+        raise (on_client_error(error) if on_client_error else error) from exc
+    except BotoCoreError as exc:
+        raise AWSUnreachable(f"AWS could not be reached: {exc}") from exc
 
 
 def is_throttling(exc: BaseException) -> bool:
@@ -198,18 +224,20 @@ class Provisioner:
         }
 
     def start_job_flow(self, params: dict[str, Any], identifier: str) -> str:
-        """RunJobFlow; returns the job flow id. Raises :class:`AWSError` with AWS's reason."""
+        """RunJobFlow; returns the job flow id.
+
+        Raises :class:`AWSUnreachable` when AWS cannot be reached (worth another try),
+        :class:`AWSError` with AWS's reason when it refuses.
+        """
         try:
-            jobflow_id = self.emr.run_job_flow(**params)["JobFlowId"]
-        except ClientError as exc:
-            error = AWSError.from_client_error(exc)
+            with aws_errors():
+                jobflow_id = self.emr.run_job_flow(**params)["JobFlowId"]
+        except AWSError as error:
             logger.warning(
-                "EMR refused a job flow",
+                "EMR refused a job flow" if error.code else "EMR could not be reached",
                 extra={"kind": self.name_component, "identifier": identifier, "code": error.code},
             )
-            raise error from exc
-        except BotoCoreError as exc:
-            raise AWSError(f"AWS could not be reached: {exc}") from exc
+            raise
         logger.info(
             "job flow requested",
             extra={"kind": self.name_component, "identifier": identifier, "jobflow_id": jobflow_id},

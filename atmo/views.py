@@ -21,7 +21,7 @@ from guardian.shortcuts import get_objects_for_user
 from atmo.clusters.models import Cluster
 from atmo.decorators import modified_date
 from atmo.jobs.models import SparkJob, SparkJobRun
-from atmo.jobs.permissions import is_maintainer
+from atmo.jobs.permissions import maintainers_view_every_job
 
 
 @method_decorator(modified_date, name="dispatch")
@@ -43,7 +43,7 @@ class DashboardView(LoginRequiredMixin, TemplateView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         """The page; someone who is no maintainer asking for every job goes back to their own."""
-        if request.GET.get("jobs") == "all" and not is_maintainer(request.user):
+        if request.GET.get("jobs") == "all" and not maintainers_view_every_job(request.user):
             return redirect("/")
         return super().get(request, *args, **kwargs)
 
@@ -71,7 +71,7 @@ class DashboardView(LoginRequiredMixin, TemplateView):
             jobs_filters=self.jobs_filters,
             jobs_shown=jobs_shown,
             spark_jobs=spark_jobs,
-            is_sparkjob_maintainer=is_maintainer(self.request.user),
+            is_sparkjob_maintainer=maintainers_view_every_job(self.request.user),
             all_job_filter=jobs_shown == "all",
             # The page's script polls for this; a change re-renders the tables.
             modified_date=max(

@@ -10,6 +10,7 @@ from typing import Any
 from unittest import mock
 
 import boto3
+from botocore.exceptions import EndpointConnectionError
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
@@ -52,3 +53,14 @@ def stubbed_aws() -> Iterator[AWSStubs]:
         finally:
             for stubber in stubs.stubbers.values():
                 stubber.deactivate()
+
+
+@contextmanager
+def unreachable(aws: AWSStubs, service: str, method: str) -> Iterator[None]:
+    """Make the client's ``method`` fail as botocore does when the endpoint cannot be reached.
+
+    A Stubber can only answer or refuse; no connection is a botocore error of its own.
+    """
+    error = EndpointConnectionError(endpoint_url=f"https://{service}.us-west-2.amazonaws.com/")
+    with mock.patch.object(aws.clients[service], method, side_effect=error):
+        yield

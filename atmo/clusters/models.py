@@ -17,7 +17,7 @@ from atmo.clusters.queries import ClusterQuerySet, EMRReleaseQuerySet
 from atmo.lib.emr import instance_count, normalized_instance_hours, seconds_between
 from atmo.lib.versions import version_sort_key
 from atmo.models import CreatedByModel, EditedAtModel, URLActionModel, apply_changes
-from atmo.provisioners import AWSError
+from atmo.provisioners import AWSError, is_transient
 from atmo.stats.models import Metric
 
 logger = logging.getLogger(__name__)
@@ -351,8 +351,8 @@ class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
                 public_key=self.ssh_key.key,
             )
         except AWSError as exc:
-            if exc.is_throttling:
-                raise
+            if is_transient(exc):
+                raise  # provision_cluster tries again later
             self.mark_failed(f"AWS refused to start the cluster: {exc.message}")
             return None
 

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
 from constance import config as live
 
-from atmo.provisioners import AWSError, Provisioner
+from atmo.provisioners import AWSError, Provisioner, aws_errors
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +39,9 @@ class ClusterInfo:
         return getattr(self, key)
 
 
-def _aws_error(exc: ClientError, jobflow_id: str | None = None) -> AWSError:
-    error = AWSError.from_client_error(exc)
-    unknown = error.code in UNKNOWN_CLUSTER_CODES and "not valid" in error.message.lower()
-    if jobflow_id and unknown:
+def unknown_cluster(error: AWSError) -> AWSError:
+    """EMR's "not a valid cluster id" as :class:`ClusterNotFound`; any other refusal as it is."""
+    if error.code in UNKNOWN_CLUSTER_CODES and "not valid" in error.message.lower():
         return ClusterNotFound(error.message, code=error.code, operation=error.operation)
     return error
 
@@ -91,11 +89,13 @@ class ClusterProvisioner(Provisioner):
         return self.start_job_flow(params, identifier)
 
     def info(self, jobflow_id: str) -> ClusterInfo:
-        """DescribeCluster, formatted. Raises :class:`ClusterNotFound` for unknown ids."""
-        try:
+        """DescribeCluster, formatted.
+
+        Raises :class:`ClusterNotFound` for unknown ids, :class:`~atmo.provisioners.AWSUnreachable`
+        when AWS cannot be reached, :class:`~atmo.provisioners.AWSError` otherwise.
+        """
+        with aws_errors(unknown_cluster):
             cluster = self.emr.describe_cluster(ClusterId=jobflow_id)["Cluster"]
-        except ClientError as exc:
-            raise _aws_error(exc, jobflow_id) from exc
         return self.format_info(cluster)
 
     def list(self, created_after: datetime, created_before: datetime | None = None) -> list[ClusterInfo]:
@@ -104,19 +104,15 @@ class ClusterProvisioner(Provisioner):
         if created_before is not None:
             kwargs["CreatedBefore"] = created_before
         clusters: list[ClusterInfo] = []
-        try:
+        with aws_errors():
             for page in self.emr.get_paginator("list_clusters").paginate(**kwargs):
                 clusters.extend(self.format_list(cluster) for cluster in page.get("Clusters", []))
-        except ClientError as exc:
-            raise _aws_error(exc) from exc
         return clusters
 
     def stop(self, jobflow_id: str) -> None:
-        """TerminateJobFlows. Raises :class:`ClusterNotFound` for unknown ids."""
-        try:
+        """TerminateJobFlows. Raises as :meth:`info` does."""
+        with aws_errors(unknown_cluster):
             self.emr.terminate_job_flows(JobFlowIds=[jobflow_id])
-        except ClientError as exc:
-            raise _aws_error(exc, jobflow_id) from exc
         logger.info("cluster termination requested", extra={"jobflow_id": jobflow_id})
 
     @classmethod

@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from atmo.celery import celery
+from atmo.clusters.listing import sync_from_listing
 from atmo.clusters.models import Cluster
-from atmo.clusters.provisioners import ClusterNotFound, ClusterProvisioner
+from atmo.clusters.provisioners import ClusterInfo, ClusterNotFound
 from atmo.mail import send_templated_mail
 from atmo.provisioners import AWSError
 
 logger = logging.getLogger(__name__)
 
-#: A cluster missing from EMR's listing this long after its request is gone for good.
-MISSING_GRACE = timedelta(minutes=10)
+#: The cluster's status message once provisioning has been retried ``max_retries`` times.
+GAVE_UP_MESSAGE = (
+    "AWS kept throttling our requests or could not be reached ({reason}); please launch the cluster again."
+)
 
 
 @celery.task(bind=True, max_retries=7, throws=(AWSError,))
 def provision_cluster(self: Any, cluster_id: int) -> str | None:
-    """Start the cluster at EMR; retries throttling with jittered backoff."""
+    """Start the cluster at EMR; throttling and lost connections are retried with jittered backoff."""
     cluster = Cluster.objects.filter(pk=cluster_id).first()
     if cluster is None:
         return None
@@ -31,7 +33,7 @@ def provision_cluster(self: Any, cluster_id: int) -> str | None:
         cluster.provision()
     except AWSError as exc:
         if self.request.retries >= self.max_retries:
-            cluster.mark_failed("AWS kept throttling our requests; please launch the cluster again.")
+            cluster.mark_failed(GAVE_UP_MESSAGE.format(reason=exc.message))
             return None
         raise self.retry(exc=exc, countdown=celery.backoff(self.request.retries)) from exc
     return cluster.jobflow_id
@@ -62,30 +64,23 @@ def update_master_address(self: Any, cluster_id: int, force: bool = False) -> st
 @celery.task(bind=True, max_retries=7)
 def update_clusters(self: Any) -> list[str]:
     """Sync every active cluster from EMR's listing: one ListClusters call per 50 clusters."""
-    active = Cluster.objects.active().provisioned().order_by("created_at")
-    oldest = active.first()
-    if oldest is None:
-        return []
-    # Midnight of the oldest request's day: EMR's CreatedAfter filter is coarse anyway.
-    created_after = oldest.created_at.replace(hour=0, minute=0, second=0, microsecond=0)
+    active = list(Cluster.objects.active().provisioned().order_by("created_at"))
     try:
-        listing = {info.jobflow_id: info for info in ClusterProvisioner().list(created_after)}
+        synced = sync_from_listing(active, sync_cluster)
     except AWSError as exc:
         raise self.retry(exc=exc, countdown=celery.backoff(self.request.retries)) from exc
+    return [cluster.identifier for cluster in synced]
 
-    updated = []
-    for cluster in active:
-        info = listing.get(cluster.jobflow_id)
-        if info is None:
-            if cluster.created_at < timezone.now() - MISSING_GRACE:
-                cluster.mark_gone()
-            continue
-        with transaction.atomic():
-            cluster.sync(info)
-        updated.append(cluster.identifier)
-        if cluster.is_ready and not cluster.master_address:
-            update_master_address.delay_on_commit(cluster.pk)
-    return updated
+
+def sync_cluster(cluster: Cluster, info: ClusterInfo) -> None:
+    """Copy EMR's listing entry onto the cluster; once ready, ask for its master's address.
+
+    ListClusters carries no master DNS name: one DescribeCluster per cluster, once.
+    """
+    with transaction.atomic():
+        cluster.sync(info)
+    if cluster.is_ready and not cluster.master_address:
+        update_master_address.delay_on_commit(cluster.pk)
 
 
 @celery.task

@@ -27,7 +27,7 @@ from atmo.decorators import (
 )
 from atmo.models import next_field_value
 from atmo.names import random_scientist
-from atmo.provisioners import AWSError
+from atmo.provisioners import AWSError, AWSUnreachable
 
 NO_KEY_MESSAGE = "You need an SSH key before you can launch a cluster."
 
@@ -149,6 +149,10 @@ def aws_error_message(exc: AWSError) -> str:
         return format_html(
             "AWS is busy and asked us to slow down ({}). Nothing was changed; please try again in a minute.",
             exc.message,
+        )
+    if isinstance(exc, AWSUnreachable):
+        return format_html(
+            "AWS could not be reached ({}). Nothing was changed; please try again in a minute.", exc.message
         )
     return format_html(
         "AWS refused to terminate the cluster: {}. Nothing was changed; please try again, "

@@ -13,12 +13,12 @@ from django.utils import timezone
 from atmo.clusters.models import Cluster, EMRReleaseModel
 from atmo.clusters.provisioners import ClusterInfo, ClusterNotFound, ClusterProvisioner
 from atmo.jobs.exceptions import SparkJobNotFound
-from atmo.jobs.provisioners import SparkJobProvisioner, is_transient
+from atmo.jobs.provisioners import SparkJobProvisioner
 from atmo.jobs.queries import SparkJobQuerySet, SparkJobRunQuerySet
 from atmo.jobs.schedules import SparkJobSchedule
 from atmo.lib.emr import normalized_instance_hours, seconds_between
 from atmo.models import CreatedByModel, EditedAtModel, URLActionModel, apply_changes
-from atmo.provisioners import AWSError
+from atmo.provisioners import AWSError, is_transient
 from atmo.stats.models import Metric
 
 logger = logging.getLogger(__name__)

@@ -44,11 +44,6 @@ def maintainers_group() -> Group:
     return group
 
 
-def is_maintainer(user: Any) -> bool:
-    """Membership of the group only: superusers are not maintainers by status."""
-    return user.is_authenticated and user.groups.filter(name=settings.SPARK_JOB_MAINTAINERS_GROUP).exists()
-
-
 def maintainers_view_every_job(user: Any) -> bool:
     """``user`` is a maintainer, and the group holds the model-level view permission."""
     app_label, codename = VIEW_PERMISSION.split(".")

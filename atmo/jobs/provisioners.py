@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import IO, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from atmo.provisioners import AWSError, Provisioner
+from atmo.provisioners import AWSError, Provisioner, aws_errors
 
 logger = logging.getLogger(__name__)
 
@@ -24,30 +21,6 @@ RUN_TAG = "SparkJobRun"
 
 class NotebookNotFound(AWSError):
     """The notebook object is not (or no longer) in the code bucket."""
-
-
-class AWSUnreachable(AWSError):
-    """AWS could not be reached (no connection, a timeout): the same call may work later."""
-
-
-def is_transient(exc: AWSError) -> bool:
-    """Whether trying the call again later may well succeed: AWS throttled it or was out of reach."""
-    return exc.is_throttling or isinstance(exc, AWSUnreachable)
-
-
-@contextmanager
-def aws_errors(on_client_error: Callable[[AWSError], AWSError] | None = None) -> Iterator[None]:
-    """Turn botocore's errors into :class:`AWSError` (:class:`AWSUnreachable` for no connection).
-
-    ``on_client_error`` may swap AWS's refusal for a more precise error.
-    """
-    try:
-        yield
-    except ClientError as exc:
-        error = AWSError.from_client_error(exc)
-        raise (on_client_error(error) if on_client_error else error) from exc
-    except BotoCoreError as exc:
-        raise AWSUnreachable(f"AWS could not be reached: {exc}") from exc
 
 
 def missing_notebook(error: AWSError) -> AWSError:
@@ -158,14 +131,7 @@ class SparkJobProvisioner(Provisioner):
                 },
             },
         ]
-        try:
-            return self.start_job_flow(params, identifier)
-        except AWSError as exc:
-            if isinstance(exc.__cause__, BotoCoreError):
-                # start_job_flow keeps botocore's error as the cause: no connection,
-                # or a timeout, is worth another try (see atmo.jobs.tasks).
-                raise AWSUnreachable(exc.message, operation="RunJobFlow") from exc.__cause__
-            raise
+        return self.start_job_flow(params, identifier)
 
     def find_run_cluster(
         self, user_username: str, identifier: str, run_id: int, created_after: datetime

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -13,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from atmo.celery import celery
+from atmo.clusters.listing import sync_from_listing
 from atmo.clusters.models import Cluster
-from atmo.clusters.provisioners import ClusterProvisioner
 from atmo.jobs.exceptions import SparkJobNotEnabled, SparkJobNotFound
 from atmo.jobs.models import SparkJob, SparkJobRun, SparkJobRunAlert
 from atmo.jobs.schedules import SparkJobSchedule
@@ -25,8 +24,6 @@ logger = logging.getLogger(__name__)
 
 #: How long to wait before trying again when the previous run is still going.
 STILL_RUNNING_RETRY_SECONDS = 600
-#: A run missing from EMR's listing this long after its request is gone for good.
-MISSING_GRACE = timedelta(minutes=10)
 
 
 class SparkJobRunTask(Task):
@@ -213,23 +210,11 @@ def update_jobs_statuses(self: Any) -> list[list[Any]]:
 def sync_listed_runs(runs: list[SparkJobRun]) -> list[list[Any]]:
     """Copy EMR's listing onto the runs that have a cluster; returns ``[identifier, run pk]`` pairs.
 
-    A run missing from the listing for longer than :data:`MISSING_GRACE` is gone.
+    A run missing from the listing for longer than :data:`atmo.clusters.listing.MISSING_GRACE` is gone.
     """
     listed_runs = [run for run in runs if run.jobflow_id and run.is_active]
-    if not listed_runs:
-        return []
-    created_after = listed_runs[0].created_at.replace(hour=0, minute=0, second=0, microsecond=0)
-    listing = {info.jobflow_id: info for info in ClusterProvisioner().list(created_after)}
-    updated: list[list[Any]] = []
-    for run in listed_runs:
-        info = listing.get(run.jobflow_id)
-        if info is None:
-            if run.created_at < timezone.now() - MISSING_GRACE:
-                run.mark_gone()
-            continue
-        run.sync(info)
-        updated.append([run.spark_job.identifier, run.pk])
-    return updated
+    synced = sync_from_listing(listed_runs, lambda run, info: run.sync(info))
+    return [[run.spark_job.identifier, run.pk] for run in synced]
 
 
 def stop_timed_out_runs(runs: list[SparkJobRun]) -> None:

@@ -33,9 +33,9 @@ from atmo.jobs.exceptions import SparkJobNotFound
 from atmo.jobs.forms import MESSAGES, EditSparkJobForm, NewSparkJobForm, SparkJobAvailableForm
 from atmo.jobs.models import SparkJob, SparkJobRun
 from atmo.jobs.permissions import forget_permissions, view_job_permission_required
-from atmo.jobs.provisioners import AWSUnreachable, NotebookNotFound, SparkJobProvisioner
+from atmo.jobs.provisioners import NotebookNotFound, SparkJobProvisioner
 from atmo.lib.notebooks import NotebookError, Preview, parse_preview
-from atmo.provisioners import AWSError
+from atmo.provisioners import AWSError, AWSUnreachable
 
 logger = logging.getLogger(__name__)
 

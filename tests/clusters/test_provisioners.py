@@ -10,8 +10,8 @@ from botocore.stub import ANY
 from django.utils import timezone
 
 from atmo.clusters.provisioners import ClusterNotFound, ClusterProvisioner
-from atmo.provisioners import AWSError
-from tests.aws import SPARK_CONFIGURATION, AWSStubs
+from atmo.provisioners import AWSError, AWSUnreachable, is_transient
+from tests.aws import SPARK_CONFIGURATION, AWSStubs, unreachable
 from tests.clusters.helpers import PUBLIC_KEY, emr_cluster
 
 
@@ -182,3 +182,26 @@ def test_access_denied_is_an_aws_error_not_a_missing_cluster(aws: AWSStubs) -> N
         ClusterProvisioner().stop("j-1")
     assert not isinstance(excinfo.value, ClusterNotFound)
     assert excinfo.value.code == "AccessDeniedException"
+
+
+@pytest.mark.parametrize(
+    ("method", "call"),
+    [
+        ("describe_cluster", lambda provisioner: provisioner.info("j-1")),
+        ("list_clusters", lambda provisioner: provisioner.list(timezone.now() - timedelta(days=1))),
+        ("terminate_job_flows", lambda provisioner: provisioner.stop("j-1")),
+    ],
+    ids=["info", "list", "stop"],
+)
+def test_no_connection_to_emr_is_an_unreachable_error_worth_retrying(
+    aws: AWSStubs, method: str, call: Any
+) -> None:
+    with unreachable(aws, "emr", method), pytest.raises(AWSUnreachable, match="^AWS could not be reached: "):
+        call(ClusterProvisioner())
+
+
+def test_no_connection_when_starting_is_an_unreachable_error(aws: AWSStubs) -> None:
+    aws.add_spark_configuration()
+    with unreachable(aws, "emr", "run_job_flow"), pytest.raises(AWSUnreachable) as excinfo:
+        ClusterProvisioner().start("alice", "alice@example.com", "curious-curie", "7.1.0", 1, PUBLIC_KEY)
+    assert is_transient(excinfo.value)

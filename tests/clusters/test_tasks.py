@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -14,7 +16,7 @@ from django.utils import timezone
 
 from atmo.clusters import tasks
 from atmo.clusters.models import Cluster
-from tests.aws import AWSStubs
+from tests.aws import AWSStubs, unreachable
 from tests.clusters.helpers import before_first_query, emr_cluster, make_cluster, make_key
 
 pytestmark = pytest.mark.django_db
@@ -148,29 +150,45 @@ def test_provision_cluster_task_fails_a_request_whose_key_was_deleted(user: Any,
     assert "its SSH key was deleted before it started" in cluster.status_message
 
 
-def test_provision_cluster_retries_throttling_then_gives_up_with_a_message(user: Any, aws: AWSStubs) -> None:
-    cluster = make_cluster(user, ssh_key=make_key(user))
-    for _ in range(2):
-        aws.add_spark_configuration()
+@contextmanager
+def emr_start_fails(aws: AWSStubs, fault: str) -> Iterator[None]:
+    """RunJobFlow fails once, transiently: AWS throttles it, or cannot be reached."""
+    aws.add_spark_configuration()
+    if fault == "throttled":
         aws.emr.add_client_error("run_job_flow", "ThrottlingException", "Rate exceeded", 400)
+        yield
+    else:
+        with unreachable(aws, "emr", "run_job_flow"):
+            yield
+
+
+@pytest.mark.parametrize("fault", ["throttled", "unreachable"])
+def test_provision_cluster_retries_a_transient_failure_then_gives_up_with_a_message(
+    user: Any, aws: AWSStubs, fault: str
+) -> None:
+    cluster = make_cluster(user, ssh_key=make_key(user))
     with (
+        emr_start_fails(aws, fault),
         mock.patch.object(tasks.provision_cluster, "retry", side_effect=Retry()) as retry,
         pytest.raises(Retry),
     ):
         tasks.provision_cluster(cluster.pk)
     assert retry.called
     cluster.refresh_from_db()
+    # Still a request, not failed: the next attempt may well get through.
     assert cluster.most_recent_status == Cluster.REQUESTED
+    assert cluster.status_message == ""
 
     # The last allowed attempt: the user is told instead of waiting forever.
     tasks.provision_cluster.push_request(retries=tasks.provision_cluster.max_retries)
     try:
-        tasks.provision_cluster.run(cluster.pk)
+        with emr_start_fails(aws, fault):
+            tasks.provision_cluster.run(cluster.pk)
     finally:
         tasks.provision_cluster.pop_request()
     cluster.refresh_from_db()
     assert cluster.is_failed
-    assert "throttling" in cluster.status_message
+    assert "AWS kept throttling our requests or could not be reached" in cluster.status_message
 
 
 def test_deactivate_clusters_terminates_only_expired_active_ones(user: Any, aws: AWSStubs) -> None:

@@ -16,6 +16,7 @@ from atmo.clusters.models import Cluster
 from atmo.clusters.provisioners import ClusterProvisioner
 from atmo.clusters.tasks import provision_cluster
 from atmo.decorators import MODIFIED_DATE_HEADER
+from tests.aws import AWSStubs, unreachable
 from tests.clusters.factories import ClusterFactory, EMRReleaseFactory, SSHKeyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -530,6 +531,21 @@ def test_terminate_reports_what_aws_said_and_changes_nothing(
     [message] = messages_of(response)
     assert expected in message
     assert "try again" in message
+    assert Cluster.objects.values().get(pk=cluster.pk) == before
+
+
+def test_terminate_when_aws_cannot_be_reached_says_so_and_changes_nothing(
+    client_for: Any, cluster: Cluster, aws: AWSStubs
+) -> None:
+    before = Cluster.objects.values().get(pk=cluster.pk)
+
+    with unreachable(aws, "emr", "terminate_job_flows"):
+        response = client_for(cluster.created_by).post(cluster.urls.terminate)
+
+    assert response.status_code == 302
+    [message] = messages_of(response)
+    assert "AWS could not be reached" in message
+    assert "Nothing was changed; please try again in a minute." in message
     assert Cluster.objects.values().get(pk=cluster.pk) == before
 
 

@@ -7,9 +7,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from smtplib import SMTPServerDisconnected
 from typing import Any
-from unittest import mock
 
-from botocore.exceptions import EndpointConnectionError
 from django.core.mail.backends.base import BaseEmailBackend
 from django.test import TestCase
 from django.utils import timezone
@@ -70,17 +68,6 @@ def make_run(job: SparkJob, **fields: Any) -> SparkJobRun:
     }
     values.update(fields)
     return job.runs.create(**values)
-
-
-@contextmanager
-def unreachable(aws: AWSStubs, service: str, method: str) -> Iterator[None]:
-    """Make the client's ``method`` fail as botocore does when the endpoint cannot be reached.
-
-    A Stubber can only answer or refuse; no connection is a botocore error of its own.
-    """
-    error = EndpointConnectionError(endpoint_url=f"https://{service}.us-west-2.amazonaws.com/")
-    with mock.patch.object(aws.clients[service], method, side_effect=error):
-        yield
 
 
 class BrokenEmailBackend(BaseEmailBackend):

@@ -58,6 +58,18 @@ def test_all_shows_maintainers_every_job_with_its_owner(client_for: Any, maintai
     assert 'aria-label="Filter Spark jobs"' in page
 
 
+def test_members_of_a_group_stripped_of_the_view_permission_see_only_their_own(
+    client_for: Any, maintainer: Any, jobs: None
+) -> None:
+    # The operators took "view every job" from the group in the admin: the dashboard follows.
+    group = maintainer.groups.get()
+    group.permissions.remove(*group.permissions.filter(codename="view_sparkjob"))
+    client = client_for(maintainer)
+    assert client.get(reverse("dashboard") + "?jobs=all")["Location"] == "/"
+    page = client.get(reverse("dashboard")).content.decode()
+    assert 'aria-label="Filter Spark jobs"' not in page
+
+
 @pytest.mark.parametrize("superuser", [False, True])
 def test_non_maintainers_asking_for_all_jobs_go_back_to_the_dashboard(
     client_for: Any, owner: Any, jobs: None, superuser: bool

@@ -10,10 +10,9 @@ import pytest
 from botocore.stub import ANY
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from atmo.jobs.provisioners import AWSUnreachable, NotebookNotFound, SparkJobProvisioner, is_transient
-from atmo.provisioners import AWSError
-from tests.aws import SPARK_CONFIGURATION, AWSStubs
-from tests.jobs.helpers import unreachable
+from atmo.jobs.provisioners import NotebookNotFound, SparkJobProvisioner
+from atmo.provisioners import AWSError, AWSUnreachable, is_transient
+from tests.aws import SPARK_CONFIGURATION, AWSStubs, unreachable
 
 JAR = "s3://us-west-2.elasticmapreduce/libs/script-runner/script-runner.jar"
 

@@ -17,10 +17,10 @@ from atmo.clusters.models import Cluster
 from atmo.jobs import tasks
 from atmo.jobs.exceptions import SparkJobNotEnabled, SparkJobNotFound
 from atmo.jobs.models import SparkJob, SparkJobRun, SparkJobRunAlert
-from atmo.jobs.provisioners import AWSUnreachable
-from tests.aws import AWSStubs
+from atmo.provisioners import AWSUnreachable
+from tests.aws import AWSStubs, unreachable
 from tests.clusters.helpers import emr_cluster
-from tests.jobs.helpers import committed, make_job, make_run, stub_find_run_cluster, unreachable
+from tests.jobs.helpers import committed, make_job, make_run, stub_find_run_cluster
 
 pytestmark = pytest.mark.django_db
 

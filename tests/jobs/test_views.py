@@ -4,6 +4,7 @@ import base64
 import contextlib
 import importlib
 import json
+import re
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -19,13 +20,13 @@ from django.urls import resolve, reverse
 from django.utils import timezone
 from guardian.shortcuts import get_groups_with_perms, get_users_with_perms
 
-from atmo.clusters.models import Cluster
+from atmo.clusters.models import Cluster, EMRRelease
 from atmo.decorators import MODIFIED_DATE_HEADER
 from atmo.jobs import views
 from atmo.jobs.forms import MESSAGES
 from atmo.jobs.models import SparkJob
 from atmo.jobs.views import BUSY_MESSAGE, RUN_STARTING_MESSAGE, THROTTLED_MESSAGE, UNREACHABLE_MESSAGE
-from tests.aws import AWSStubs
+from tests.aws import AWSStubs, unreachable
 from tests.clusters.helpers import emr_cluster
 from tests.jobs.conftest import (
     PRIVATE_BUCKET,
@@ -37,7 +38,7 @@ from tests.jobs.conftest import (
     stub_notebook,
     stub_upload,
 )
-from tests.jobs.helpers import committed, make_job, make_run, unreachable
+from tests.jobs.helpers import committed, make_job, make_run
 
 pytestmark = pytest.mark.django_db
 
@@ -200,6 +201,26 @@ def test_the_new_job_page_offers_sensible_defaults(client_for: Any, owner: Any, 
     assert "js/jobs-form.js" in page
     assert "This identifier is taken" in page
     assert 'enctype="multipart/form-data"' in page
+
+
+def test_the_new_job_form_shows_each_releases_help(client_for: Any, owner: Any, release: Any) -> None:
+    # As on the launch form; the edit form keeps the job's release, so it has no choice to explain.
+    EMRRelease.objects.create(
+        version="6.9.0",
+        is_deprecated=True,
+        help_text="Kept for jobs that need Spark 3.3 <only>.",
+        changelog_url="https://docs.aws.amazon.com/emr/latest/ReleaseGuide/emr-690-release.html",
+    )
+
+    body = client_for(owner).get(reverse("jobs-new")).content.decode()
+
+    radio = re.search(r'<input[^>]*value="6\.9\.0"[^>]*>', body)
+    assert radio is not None
+    help_id = re.search(r'aria-describedby="([^"]+_help)"', radio.group(0))
+    assert help_id is not None, radio.group(0)
+    assert f'id="{help_id.group(1)}" data-testid="release-help">' in body
+    assert "Kept for jobs that need Spark 3.3 &lt;only&gt;." in body
+    assert 'target="_blank" rel="noopener">What is in 6.9.0</a>' in body
 
 
 def test_scheduling_a_job_uploads_the_notebook_and_opens_the_job(

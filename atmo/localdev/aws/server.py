@@ -80,9 +80,7 @@ class LocalAWS:
         install_emr_patches()
         self._server.start()
         self._s3 = self.client("s3")
-        create_buckets(self._s3, self.buckets, self.region)
-        seed_spark_emr_bucket(self._s3, self.buckets.spark_emr)
-        allow_public_reads(self._s3, self.buckets.public_data)
+        self.seed()
         self._stop.clear()
         self._thread = threading.Thread(
             target=self.lifecycle.run,
@@ -91,6 +89,15 @@ class LocalAWS:
             daemon=True,
         )
         self._thread.start()
+
+    def seed(self) -> None:
+        """Create the buckets (kept if they exist) and put what the provisioners expect in them.
+
+        Called by `start`; call it again after resetting moto (``POST /moto-api/reset``).
+        """
+        create_buckets(self._s3, self.buckets, self.region)
+        seed_spark_emr_bucket(self._s3, self.buckets.spark_emr)
+        allow_public_reads(self._s3, self.buckets.public_data)
 
     def stop(self) -> None:
         """Stop the lifecycle thread and the server, and take the EMR patches out."""

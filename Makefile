@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 COMPOSE ?= docker compose
 
 .PHONY: help install run test test-fast docs screenshots lint format migrations-check ci \
-        requirements static clean chromium build build-dev up down stop migrate shell redis-cli logs
+        requirements static clean chromium measure build build-dev up down stop migrate shell redis-cli logs
 
 help: ## Show the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -75,6 +75,9 @@ screenshots: chromium install ## Re-take the documentation's screenshots (docs/s
 
 chromium:
 	@test -x $(CHROMIUM) || { echo "make screenshots: no $(CHROMIUM); install Debian's chromium (apt-get install -y chromium)" >&2; exit 1; }
+
+measure: install ## Print SQL queries per page and AWS calls per status sync with 5 and with 200 objects
+	$(BIN)/python bin/measure_scaling.py
 
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
@@ -14,9 +16,9 @@ from atmo.users.utils import generate_username_from_email, is_allowed_email
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-def sign_in(client: Any, email: str) -> Any:
+def sign_in(client: Any, email: str, start_url: str = "/oidc/authenticate/") -> Any:
     """Go through the authorization code flow; returns the response of the callback."""
-    start = client.get("/oidc/authenticate/")
+    start = client.get(start_url)
     assert start.status_code == 302
     authorize_url = start["Location"]
     # The provider's consent form: the subject we type becomes the email claim.
@@ -35,6 +37,32 @@ def test_first_login_creates_the_user_and_lands_on_the_dashboard(client: Any, oi
     user = get_user_model().objects.get(email="carol@example.org")
     assert user.username == "carol@example.org"
     assert "Logged in as <strong>carol@example.org</strong>" in client.get("/").content.decode()
+
+
+def sign_in_link(client: Any, login_page_url: str) -> str:
+    """The href of the login page's "Sign in with single sign-on" button."""
+    page = client.get(login_page_url).content.decode()
+    match = re.search(r'href="([^"]+)" data-testid="sign-in"', page)
+    assert match is not None
+    return html.unescape(match.group(1))
+
+
+@pytest.mark.django_db
+def test_a_deep_link_survives_the_login(client: Any, oidc_settings: Any) -> None:
+    # login_required sent the visitor to the login page with the page they asked for.
+    asked_for = "/jobs/new/?from=bookmark"
+    login_page = client.get(asked_for)["Location"]
+    link = sign_in_link(client, login_page)
+    assert link == "/oidc/authenticate/?" + urlencode({"next": asked_for})
+
+    response = sign_in(client, "frank@example.org", start_url=link)
+
+    assert response["Location"] == asked_for
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/", ""])
+def test_the_sign_in_link_passes_on_only_this_sites_pages(client: Any, next_url: str) -> None:
+    assert sign_in_link(client, "/users/login/?" + urlencode({"next": next_url})) == "/oidc/authenticate/"
 
 
 @pytest.mark.django_db

@@ -444,9 +444,25 @@ CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 CELERY_REDBEAT_REDIS_URL = REDIS_URL
 CELERY_REDBEAT_REDIS_OPTIONS: dict[str, object] = {}
 CELERY_REDBEAT_LOCK_TIMEOUT = 25
-#: How often cluster states are copied from EMR. Real clusters take minutes to
-#: start, so a minute is plenty; the local emulator moves in seconds.
-ATMO_CLUSTER_SYNC_SECONDS = envint("ATMO_CLUSTER_SYNC_SECONDS", 5 if ENVIRONMENT == "dev" else 60)
+#: How often cluster states are copied from EMR: every 5 minutes, as real clusters
+#: take minutes to start; the local emulator moves in seconds. Lower it for pages
+#: that notice a ready cluster sooner (each sync is one ListClusters call per 50).
+ATMO_CLUSTER_SYNC_SECONDS = envint("ATMO_CLUSTER_SYNC_SECONDS", 5 if ENVIRONMENT == "dev" else 300)
+#: How often the states of job runs are copied from EMR: every 15 minutes (a run
+#: takes as long as its notebook; its history needs no faster updates).
+ATMO_JOB_SYNC_SECONDS = envint("ATMO_JOB_SYNC_SECONDS", 5 if ENVIRONMENT == "dev" else 900)
+
+
+def sync_options(seconds: int, expires_share: float) -> dict[str, int]:
+    """Celery options of a status sync that runs every ``seconds``.
+
+    It must finish well before the next one (soft limit: 30 s early, at least 50 s),
+    and a sync no worker picked up within ``expires_share`` of the interval is
+    dropped: the next one is due soon and does the same work.
+    """
+    return {"soft_time_limit": max(seconds - 30, 50), "expires": max(round(seconds * expires_share), 1)}
+
+
 #: Periodic sweeps: each entry names its task by dotted path; "expires" drops runs
 #: that piled up while no worker was there, rather than running them all at once.
 CELERY_BEAT_SCHEDULE = {
@@ -463,7 +479,7 @@ CELERY_BEAT_SCHEDULE = {
     "update_clusters": {
         "task": "atmo.clusters.tasks.update_clusters",
         "schedule": timedelta(seconds=ATMO_CLUSTER_SYNC_SECONDS),
-        "options": {"soft_time_limit": 50, "expires": ATMO_CLUSTER_SYNC_SECONDS},
+        "options": sync_options(ATMO_CLUSTER_SYNC_SECONDS, expires_share=0.6),
     },
     "expire_jobs": {
         "task": "atmo.jobs.tasks.expire_jobs",
@@ -477,8 +493,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "update_jobs_statuses": {
         "task": "atmo.jobs.tasks.update_jobs_statuses",
-        "schedule": timedelta(seconds=ATMO_CLUSTER_SYNC_SECONDS),
-        "options": {"soft_time_limit": 50, "expires": ATMO_CLUSTER_SYNC_SECONDS},
+        "schedule": timedelta(seconds=ATMO_JOB_SYNC_SECONDS),
+        "options": sync_options(ATMO_JOB_SYNC_SECONDS, expires_share=2 / 3),
     },
     "clean_orphan_obj_perms": {
         "task": "atmo.tasks.cleanup_permissions",

@@ -284,9 +284,16 @@ def test_an_analyst_schedules_runs_edits_and_deletes_a_spark_job(
     assert href is not None
     public_bucket = django_settings.AWS_CONFIG["PUBLIC_DATA_BUCKET"]
     assert href.startswith(f"{local_stack.aws.endpoint_url}/{public_bucket}/{IDENTIFIER}/data/"), href
-    response = page.request.get(href)
-    assert response.ok, response.status
-    assert json.loads(response.body()) == NOTEBOOK
+    # Following the links, as the analyst does: the output notebook downloads (S3 serves
+    # it as binary), the log opens in the browser; both come straight from the bucket.
+    with page.expect_download() as result_download:
+        data_links.click()
+    assert json.loads(Path(result_download.value.path()).read_bytes()) == NOTEBOOK
+    log_links.click()
+    expect(page).to_have_url(re.compile(re.escape(f"{local_stack.aws.endpoint_url}/{public_bucket}/")))
+    expect(page.locator("body")).to_contain_text(f"job {IDENTIFIER} succeeded")
+    page.go_back()
+    expect(page).to_have_url(detail_url)
 
     # 4. The notebook as uploaded, through the Download link.
     page.get_by_role("tab", name="Notebook").click()

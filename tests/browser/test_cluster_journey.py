@@ -37,11 +37,19 @@ READY_TIMEOUT_MS = 20_000
 EXTENSION_HOURS = 2
 
 
+OLD_RELEASE = "5.36.1"
+OLD_RELEASE_HELP = "Spark 2, for notebooks not yet moved to Spark 3. Going away next quarter."
+
+
 @pytest.fixture
 def emr_releases(transactional_db: None) -> None:
     # Released out of order, so that "first" must come from the version sort.
-    for version in ("6.15.0", NEWEST_RELEASE, "5.36.1"):
-        EMRRelease.objects.create(version=version)
+    EMRRelease.objects.create(version="6.15.0")
+    EMRRelease.objects.create(
+        version=NEWEST_RELEASE,
+        changelog_url="https://docs.aws.amazon.com/emr/latest/ReleaseGuide/emr-720-release.html",
+    )
+    EMRRelease.objects.create(version=OLD_RELEASE, is_deprecated=True, help_text=OLD_RELEASE_HELP)
 
 
 def ed25519_public_key(comment: str) -> tuple[str, str]:
@@ -116,7 +124,11 @@ def test_an_analyst_adds_a_key_then_launches_extends_and_terminates_a_cluster(
     releases = page.get_by_role("group", name="EMR release").get_by_role("radio")
     expect(releases).to_have_count(3)
     expect(releases.first).to_have_accessible_name(NEWEST_RELEASE)
+    expect(releases.first).to_have_accessible_description(f"What is in {NEWEST_RELEASE}")
     expect(releases.first).to_be_checked()
+    # An operator's notes and badge tell the analyst what an old release is for.
+    expect(releases.last).to_have_accessible_name(f"{OLD_RELEASE} deprecated")
+    expect(releases.last).to_have_accessible_description(OLD_RELEASE_HELP)
     docs_screenshot(page, "cluster-new")
 
     # The sync waits until the page is seen starting; EMR (the emulator) moves on meanwhile.

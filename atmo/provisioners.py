@@ -106,17 +106,42 @@ def is_throttling(exc: BaseException) -> bool:
     return False
 
 
+#: Seconds to wait for a connection to AWS, and for each answer once connected.
+#: botocore's default of 60 s each, times 3 attempts, would hold the cluster row
+#: lock in ``Cluster.provision()`` for minutes, and with it a user's "Terminate
+#: now" request waiting on that lock. A slow AWS becomes AWSUnreachable instead,
+#: which the tasks retry later. (Candidates for settings, AWS_CONNECT_TIMEOUT and
+#: AWS_READ_TIMEOUT, should an operator ever need to tune them.)
+AWS_CONNECT_TIMEOUT = 5
+AWS_READ_TIMEOUT = 20
+
+
 def client(service: str) -> Any:
-    """A boto3 client in the configured region.
+    """A boto3 client in the configured region, with short timeouts.
 
     botocore's own retries are kept few ("standard" mode): longer waits belong to
     Celery's jittered backoff, which does not hold a worker while waiting.
     """
-    config = Config(retries={"max_attempts": 3, "mode": "standard"})
+    config = Config(
+        retries={"max_attempts": 3, "mode": "standard"},
+        connect_timeout=AWS_CONNECT_TIMEOUT,
+        read_timeout=AWS_READ_TIMEOUT,
+    )
     if service == "s3":
         # Signature v4: presigned links then carry their expiry explicitly.
         config = config.merge(Config(signature_version="s3v4"))
     return boto3.client(service, region_name=settings.AWS_CONFIG["AWS_REGION"], config=config)
+
+
+def parse_spark_emr_configuration(body: bytes) -> list[dict[str, Any]]:
+    """The EMR ``Configurations`` list in ``body``; :class:`AWSError` if it is not one."""
+    try:
+        configurations = json.loads(body)
+    except ValueError as exc:
+        raise AWSError(f"The Spark EMR configuration in S3 is not valid JSON ({exc}).") from exc
+    if not isinstance(configurations, list):
+        raise AWSError("The Spark EMR configuration in S3 must be a JSON list of configurations.")
+    return configurations
 
 
 class Provisioner:
@@ -149,18 +174,22 @@ class Provisioner:
         return settings.ENVIRONMENT
 
     def spark_emr_configuration(self) -> list[dict[str, Any]]:
-        """The EMR ``Configurations`` shared with other services, stored as JSON in S3."""
+        """The EMR ``Configurations`` shared with other services, stored as JSON in S3.
+
+        Raises :class:`AWSUnreachable` when S3 cannot be reached (the caller may try
+        again later), :class:`AWSError` when S3 refuses or the file is not a JSON list
+        (an operator has to fix the bucket; trying again would not help).
+        """
+        location = {"bucket": self.spark_emr_bucket, "key": self.spark_emr_configuration_key}
         try:
-            response = self.s3.get_object(Bucket=self.spark_emr_bucket, Key=self.spark_emr_configuration_key)
-            return json.loads(response["Body"].read())
-        except ClientError as exc:
-            logger.error(
-                "cannot read the Spark EMR configuration",
-                extra={"bucket": self.spark_emr_bucket, "key": self.spark_emr_configuration_key},
-            )
-            raise AWSError.from_client_error(exc) from exc
-        except (BotoCoreError, ValueError) as exc:
-            raise AWSError(f"The Spark EMR configuration could not be read: {exc}") from exc
+            # The body is streamed: reading it can lose the connection too.
+            with aws_errors():
+                response = self.s3.get_object(Bucket=location["bucket"], Key=location["key"])
+                body = response["Body"].read()
+            return parse_spark_emr_configuration(body)
+        except AWSError as exc:
+            logger.error("cannot read the Spark EMR configuration", extra={**location, "code": exc.code})
+            raise
 
     def job_flow_params(
         self, user_username: str, user_email: str, identifier: str, emr_release: str, size: int

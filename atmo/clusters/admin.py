@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from django.http import HttpRequest
 from guardian.admin import GuardedModelAdmin
 
-from atmo.clusters.models import Cluster, EMRRelease
+from atmo.clusters.models import Cluster, Deactivation, EMRRelease
 from atmo.provisioners import AWSError
+
+#: True for a release users see without a badge: neither experimental nor deprecated.
+STABLE = Case(
+    When(Q(is_experimental=False, is_deprecated=False), then=Value(True)),
+    default=Value(False),
+    output_field=BooleanField(),
+)
 
 
 class StabilityFilter(admin.SimpleListFilter):
@@ -51,31 +59,39 @@ class EMRReleaseAdmin(admin.ModelAdmin):
     search_fields = ["version", "changelog_url", "help_text"]
     readonly_fields = ["created_at", "modified_at"]
 
-    @admin.display(boolean=True, description="stable", ordering="is_experimental")
+    def get_queryset(self, request: HttpRequest) -> QuerySet[EMRRelease]:
+        """The releases, each with whether it is stable, so that the "stable" column sorts."""
+        return super().get_queryset(request).annotate(stable_rank=STABLE)
+
+    # Sorted by the annotation, not by one flag: by is_experimental alone, deprecated
+    # releases would sort among the stable ones.
+    @admin.display(boolean=True, description="stable", ordering="stable_rank")
     def stable(self, release: EMRRelease) -> bool:
         """Whether users see the release without a badge."""
         return release.is_stable
 
 
-@admin.action(description="Terminate the selected clusters")
+@admin.action(description="Terminate the selected clusters", permissions=["change"])
 def deactivate(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Cluster]) -> None:
-    """Terminate each selected active cluster; one AWS refusal does not stop the others."""
-    terminated = 0
+    """Terminate each selected active cluster and say what came of it.
+
+    One AWS refusal does not stop the others. Staff need the change permission on
+    clusters: viewing them is not enough to stop anyone's work.
+    """
+    outcomes: Counter[Deactivation] = Counter()
     for cluster in queryset.active():  # type: ignore[attr-defined]
         try:
-            cluster.deactivate()
+            outcomes[cluster.deactivate()] += 1
         except AWSError as exc:
             modeladmin.message_user(
                 request,
                 f"Cluster {cluster.identifier} ({cluster.jobflow_id}) was not terminated: {exc.message}",
                 messages.ERROR,
             )
-            continue
-        terminated += 1
-    if terminated:
-        modeladmin.message_user(
-            request, f"Termination requested for {terminated} cluster(s).", messages.SUCCESS
-        )
+    for outcome, count in outcomes.items():
+        level = messages.SUCCESS if outcome == Deactivation.TERMINATING else messages.INFO
+        summary = outcome.summary[0].upper() + outcome.summary[1:]
+        modeladmin.message_user(request, f"{summary}: {count} cluster(s).", level)
 
 
 @admin.register(Cluster)

@@ -27,6 +27,12 @@ DEFAULT_EXTENSION = 8
 IDENTIFIER_PATTERN = "[a-z0-9-]{1,100}"
 IDENTIFIER_MESSAGE = "Use only lowercase letters (a-z), digits and hyphens, at most 100 characters."
 
+#: What a user reads when no release, or one no longer offered, was chosen.
+RELEASE_ERRORS = {
+    "required": "Choose an EMR release.",
+    "invalid_choice": "That EMR release is not offered anymore; choose another one.",
+}
+
 #: Bootstrap badge colour of each release badge.
 BADGE_CLASSES = {"experimental": "text-bg-info", "deprecated": "text-bg-warning"}
 
@@ -55,6 +61,7 @@ class EMRReleaseChoiceField(forms.ModelChoiceField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", "EMR release")
         kwargs.setdefault("help_text", EMR_RELEASE_HELP)
+        kwargs.setdefault("error_messages", RELEASE_ERRORS)
         super().__init__(
             queryset=EMRRelease.objects.active().natural_sort_by_version(),
             required=True,

@@ -48,6 +48,19 @@ class Deactivation(StrEnum):
     #: The request had failed or ended meanwhile: there was nothing to stop.
     ALREADY_OVER = "already-over"
 
+    @property
+    def summary(self) -> str:
+        """What happened, in a few words for operators (admin messages, command output)."""
+        return DEACTIVATION_SUMMARIES[self]
+
+
+DEACTIVATION_SUMMARIES = {
+    Deactivation.WITHDRAWN: "request withdrawn before AWS started it",
+    Deactivation.TERMINATING: "termination requested",
+    Deactivation.GONE: "already gone at AWS, now marked terminated",
+    Deactivation.ALREADY_OVER: "already over, nothing to stop",
+}
+
 
 class EMRRelease(EditedAtModel):
     """An EMR release users may launch clusters and jobs with (label ``emr-<version>``)."""
@@ -309,31 +322,29 @@ class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
     def provision(self) -> None:
         """Ask EMR for the cluster, once; called by the ``provision_cluster`` task.
 
-        Throttling propagates (the task retries with backoff); any other refusal
-        marks the cluster failed with AWS's explanation. A request whose SSH key
-        was deleted meanwhile fails without asking AWS. Should the user withdraw
-        the request while EMR is starting it, the new EMR cluster is terminated
-        at once instead of running on untracked.
+        Throttling and lost connections propagate (the task retries with backoff);
+        any other refusal marks the cluster failed with AWS's explanation. A
+        request whose SSH key was deleted meanwhile fails without asking AWS.
         """
         with transaction.atomic():
-            # The row lock makes a second worker wait, then see the job flow id;
-            # a termination waits too (see deactivate), then stops what started.
+            # The row lock is held until the job flow id is stored. A second worker
+            # waits, then sees the id and stops. A user's "Terminate now" waits too
+            # (its UPDATE needs the lock; see _withdraw_request), then finds the id
+            # and terminates the cluster at EMR: nothing is left running untracked.
             cluster = Cluster.objects.select_for_update().get(pk=self.pk)
             if cluster.jobflow_id or cluster.most_recent_status != self.REQUESTED:
                 return
             jobflow_id = cluster._start_at_emr()
-            if jobflow_id is None:
-                self.refresh_from_db()
-                return
-            # Conditional although we hold the row lock: SQLite has no row locks.
-            started = {"jobflow_id": jobflow_id, "most_recent_status": self.STATUS_STARTING}
-            claimed = (
-                Cluster.objects.requested().filter(pk=self.pk).update(**started, modified_at=timezone.now())
-            )
-            if claimed:
+            if jobflow_id is not None:
+                # Nothing else can have written the row since we locked it, so no
+                # condition is needed. SQLite (development only) has no row locks:
+                # with its default deferred transactions, a withdrawal during
+                # RunJobFlow makes this UPDATE fail with "database is locked";
+                # IMMEDIATE transactions make the withdrawal wait, as here.
+                Cluster.objects.filter(pk=self.pk).update(
+                    jobflow_id=jobflow_id, most_recent_status=self.STATUS_STARTING, modified_at=timezone.now()
+                )
                 Metric.record("cluster-emr-version", data={"version": cluster.emr_release_id})
-        if not claimed:
-            self._stop_withdrawn(jobflow_id)
         self.refresh_from_db()
 
     def _start_at_emr(self) -> str | None:
@@ -355,31 +366,6 @@ class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
                 raise  # provision_cluster tries again later
             self.mark_failed(f"AWS refused to start the cluster: {exc.message}")
             return None
-
-    def _stop_withdrawn(self, jobflow_id: str) -> None:
-        """Terminate what EMR started for a request the user withdrew meanwhile.
-
-        The row gets the job flow id, TERMINATING and an expiry of now: the status
-        sync follows the cluster to its end, and should this termination fail,
-        the expiry sweep tries again a minute later.
-        """
-        logger.warning(
-            "cluster request withdrawn while EMR started it; terminating it",
-            extra={"cluster_id": self.pk, "jobflow_id": jobflow_id},
-        )
-        now = timezone.now()
-        Cluster.objects.filter(pk=self.pk).update(
-            jobflow_id=jobflow_id,
-            most_recent_status=self.STATUS_TERMINATING,
-            status_message="Terminated by request while AWS was starting it.",
-            expires_at=now,
-            finished_at=None,
-            modified_at=now,
-        )
-        try:
-            self.provisioner.stop(jobflow_id)
-        except AWSError:
-            logger.warning("withdrawn cluster not terminated yet", extra={"jobflow_id": jobflow_id})
 
     def mark_failed(self, message: str) -> None:
         """Record that the cluster failed (or never started) and why, for the user to read."""

@@ -76,6 +76,12 @@ class ClusterQuerySet(models.QuerySet[Any]):
 
         return self.filter(most_recent_status__in=Cluster.FAILED_STATUS_LIST)
 
+    def not_terminating(self) -> ClusterQuerySet:
+        """Clusters EMR is not already shutting down (TERMINATING means it accepted a stop)."""
+        from atmo.clusters.models import Cluster
+
+        return self.exclude(most_recent_status=Cluster.STATUS_TERMINATING)
+
     def expiring_before(self, deadline: datetime) -> ClusterQuerySet:
         """Clusters whose lifetime ends at ``deadline`` or earlier."""
         return self.filter(expires_at__lte=deadline)
@@ -87,8 +93,8 @@ class ClusterQuerySet(models.QuerySet[Any]):
     def requested(self) -> ClusterQuerySet:
         """Requests EMR has not seen yet: still REQUESTED, without a job flow id.
 
-        Used as the condition of the UPDATEs with which provisioning and
-        termination each claim such a row, so that only one of them wins.
+        Used as the condition of the UPDATE with which a termination withdraws
+        such a request, so that a job flow id stored meanwhile is not overwritten.
         """
         from atmo.clusters.models import Cluster
 

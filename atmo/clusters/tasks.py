@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from atmo.celery import celery
@@ -63,7 +62,13 @@ def update_master_address(self: Any, cluster_id: int, force: bool = False) -> st
 
 @celery.task(bind=True, max_retries=7)
 def update_clusters(self: Any) -> list[str]:
-    """Sync every active cluster from EMR's listing: one ListClusters call per 50 clusters."""
+    """Sync every active cluster from EMR's listing; returns the identifiers synced.
+
+    EMR lists the whole AWS account, not only ATMO's clusters, and ended job flows
+    too: everything created since midnight of the oldest active row's day. That
+    costs one ListClusters call per 50 job flows listed (and no DescribeCluster),
+    so one cluster kept alive for days makes every sync page through those days.
+    """
     active = list(Cluster.objects.active().provisioned().order_by("created_at"))
     try:
         synced = sync_from_listing(active, sync_cluster)
@@ -77,52 +82,82 @@ def sync_cluster(cluster: Cluster, info: ClusterInfo) -> None:
 
     ListClusters carries no master DNS name: one DescribeCluster per cluster, once.
     """
-    with transaction.atomic():
-        cluster.sync(info)
+    cluster.sync(info)
     if cluster.is_ready and not cluster.master_address:
         update_master_address.delay_on_commit(cluster.pk)
 
 
 @celery.task
 def deactivate_clusters() -> list[list[Any]]:
-    """Terminate the active clusters whose lifetime is over."""
+    """Terminate the active clusters whose lifetime is over.
+
+    Returns ``[[identifier, pk, outcome], …]``, ``outcome`` being the value of the
+    :class:`~atmo.clusters.models.Deactivation` that says what happened to each.
+    Clusters EMR is already shutting down are left alone: it accepted their stop.
+    A cluster whose termination EMR refused or throttled keeps its state, so the
+    next sweep, a minute later, tries again.
+    """
     deactivated = []
-    for cluster in Cluster.objects.active().expiring_before(timezone.now()):
-        logger.info("cluster expired", extra={"cluster_id": cluster.pk, "jobflow_id": cluster.jobflow_id})
+    for cluster in Cluster.objects.active().not_terminating().expiring_before(timezone.now()):
         try:
-            cluster.deactivate()
-        except AWSError:
-            # Throttled or refused: the next run, a minute later, tries again.
-            logger.warning("cluster could not be terminated", extra={"cluster_id": cluster.pk})
+            outcome = cluster.deactivate()
+        except AWSError as exc:
+            logger.warning(
+                "expired cluster not terminated", extra={"cluster_id": cluster.pk, "code": exc.code}
+            )
             continue
-        deactivated.append([cluster.identifier, cluster.pk])
+        logger.info(
+            "expired cluster deactivated",
+            extra={"cluster_id": cluster.pk, "jobflow_id": cluster.jobflow_id, "outcome": outcome.value},
+        )
+        deactivated.append([cluster.identifier, cluster.pk, outcome.value])
     return deactivated
+
+
+class ExpirationMailsNotSent(Exception):
+    """Some expiration mails could not be sent; the next run tries them again."""
 
 
 @celery.task
 def send_expiration_mails() -> list[int]:
-    """Warn owners an hour before their cluster expires: once per expiry time."""
+    """Warn owners an hour before their cluster expires, once per expiry time; returns the ids mailed.
+
+    A mail that cannot be sent does not hold up the others: its claim is given
+    back for the next run (five minutes later), and once every owner was tried,
+    :class:`ExpirationMailsNotSent` reports the failures, once.
+    """
     deadline = Cluster.deadline_for_expiration_mails()
-    sent = []
+    sent, failed = [], []
+    first_error: Exception | None = None
     candidates = Cluster.objects.active().expiring_before(deadline).filter(expiration_mail_sent=False)
     for cluster in candidates.select_related("created_by").order_by("expires_at", "pk"):
-        # Claim the mail: of two workers running this task at once, one wins.
-        # The claim also requires the expiry we read: an extension since then
-        # moved it, and that new time gets its own mail when it comes close.
-        claimed = Cluster.objects.filter(
-            pk=cluster.pk, expiration_mail_sent=False, expires_at=cluster.expires_at
-        ).update(expiration_mail_sent=True)
-        if not claimed:
+        if not _claim_expiration_mail(cluster):
             continue
         try:
             send_templated_mail(
-                "clusters/emails/expiring",
-                {"cluster": cluster},
-                to=[cluster.created_by.email],
+                "clusters/emails/expiring", {"cluster": cluster}, to=[cluster.created_by.email]
             )
-        except Exception:
-            # Give the next run a chance instead of silently never warning the owner.
+        except Exception as exc:
+            # Whatever failed (the mail server, DNS, a template), give the claim
+            # back: the owner is warned by the next run instead of never.
             Cluster.objects.filter(pk=cluster.pk).update(expiration_mail_sent=False)
-            raise
+            failed.append(cluster.pk)
+            first_error = first_error or exc
+            continue
         sent.append(cluster.pk)
+    if failed:
+        raise ExpirationMailsNotSent(
+            f"Expiration mails of clusters {failed} not sent (sent: {sent}): {first_error}"
+        ) from first_error
     return sent
+
+
+def _claim_expiration_mail(cluster: Cluster) -> bool:
+    """Mark the cluster's mail as sent, unless another worker did or the expiry moved."""
+    # Of two workers running the task at once, one wins. The claim also requires
+    # the expiry we read: an extension since then moved it, and that new time
+    # gets its own mail when it comes close.
+    claimed = Cluster.objects.filter(
+        pk=cluster.pk, expiration_mail_sent=False, expires_at=cluster.expires_at
+    ).update(expiration_mail_sent=True)
+    return bool(claimed)

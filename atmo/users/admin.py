@@ -2,8 +2,14 @@
 
 Accounts are created by the first single sign-on login, so the user pages are
 for finding people and setting their flags and groups: the times Django keeps
-(``last_login``, ``date_joined``) are shown but not editable, and only a
-superuser may grant superuser status.
+(``last_login``, ``date_joined``) are shown but not editable.
+
+Staff who are not superusers may be given the right to change users or groups,
+but never to raise anyone, themselves included, above their own rights: only a
+superuser grants staff or superuser status, group memberships and permissions,
+and only a superuser changes (or deletes) a superuser or another staff member.
+Single sign-on matches accounts by email address, so whoever may change an
+account's email may log in as it.
 """
 
 from __future__ import annotations
@@ -21,8 +27,22 @@ from django.http import HttpRequest
 
 User = get_user_model()
 
+#: The user fields that grant rights: read-only for staff who are not superusers.
+PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
 admin.site.unregister(User)
 admin.site.unregister(Group)
+
+
+def outranks(account: Any, editor: Any) -> bool:
+    """Whether ``editor``, were they not a superuser, must keep their hands off ``account``.
+
+    A superuser's account, or another staff member's: either may hold rights the
+    editor lacks, which changing its email would hand over.
+    """
+    if editor.is_superuser:
+        return False
+    return account.is_superuser or (account.is_staff and account.pk != editor.pk)
 
 
 @admin.register(User)
@@ -36,12 +56,26 @@ class UserAdmin(auth_admin.UserAdmin):
     readonly_fields = ("last_login", "date_joined")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        """Also ``is_superuser`` for staff who are not superusers: they must not raise anyone
-        (themselves included) above their own rights."""
+        """Also the fields that grant rights, for staff who are not superusers."""
         fields = tuple(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
-            fields += ("is_superuser",)
+            fields += PRIVILEGE_FIELDS
         return fields
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Django's rule, and never on an account that :func:`outranks` the staff member's own.
+
+        Covers the password form too: Django's ``user_change_password`` asks this.
+        """
+        if obj is not None and outranks(obj, request.user):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """As :meth:`has_change_permission`; the bulk delete action asks it per account."""
+        if obj is not None and outranks(obj, request.user):
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(Group)
@@ -51,6 +85,13 @@ class GroupAdmin(auth_admin.GroupAdmin):
     list_display = ("name", "member_count")
     search_fields = ("name",)
     filter_horizontal = ("permissions",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        """Also the permissions, for staff who are not superusers: they could grant ones they lack."""
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ("permissions",)
+        return fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
         """Groups with their member count, counted by the database in the same query."""

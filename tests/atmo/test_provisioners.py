@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+from botocore.response import StreamingBody
+from urllib3.exceptions import ReadTimeoutError
 
-from atmo.provisioners import AWSError, Provisioner, is_throttling
-from tests.aws import SPARK_CONFIGURATION, AWSStubs
+from atmo import provisioners
+from atmo.provisioners import AWSError, AWSUnreachable, Provisioner, is_throttling, is_transient
+from tests.aws import SPARK_CONFIGURATION, AWSStubs, unreachable
 
 
 class ExampleProvisioner(Provisioner):
@@ -43,6 +47,65 @@ def test_a_missing_configuration_becomes_an_aws_error(provisioner: ExampleProvis
         provisioner.spark_emr_configuration()
     assert excinfo.value.code == "NoSuchKey"
     assert excinfo.value.message == "The specified key does not exist."
+
+
+class CutOffStream(io.RawIOBase):
+    """A response body whose connection times out while it is read."""
+
+    def read(self, size: int = -1) -> bytes:
+        raise ReadTimeoutError(None, "s3.us-west-2.amazonaws.com", "Read timed out.")  # type: ignore[arg-type]
+
+
+def add_configuration_body(aws: AWSStubs, body: io.RawIOBase, length: int) -> None:
+    aws.s3.add_response(
+        "get_object",
+        {"Body": StreamingBody(body, length)},
+        {"Bucket": "atmo-spark-emr", "Key": "configuration/configuration.json"},
+    )
+
+
+def test_s3_out_of_reach_makes_the_configuration_read_worth_retrying(
+    provisioner: ExampleProvisioner, aws: AWSStubs
+) -> None:
+    with unreachable(aws, "s3", "get_object"), pytest.raises(AWSUnreachable) as excinfo:
+        provisioner.spark_emr_configuration()
+    assert is_transient(excinfo.value)
+
+
+def test_a_connection_lost_while_reading_the_configuration_is_worth_retrying(
+    provisioner: ExampleProvisioner, aws: AWSStubs
+) -> None:
+    add_configuration_body(aws, CutOffStream(), 100)
+    with pytest.raises(AWSUnreachable) as excinfo:
+        provisioner.spark_emr_configuration()
+    assert "Read timeout" in excinfo.value.message
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (b"{not json", "The Spark EMR configuration in S3 is not valid JSON"),
+        (b'{"Classification": "spark"}', "The Spark EMR configuration in S3 must be a JSON list"),
+    ],
+)
+def test_a_configuration_that_is_not_a_json_list_is_refused_for_good(
+    provisioner: ExampleProvisioner, aws: AWSStubs, body: bytes, message: str
+) -> None:
+    add_configuration_body(aws, io.BytesIO(body), len(body))
+    with pytest.raises(AWSError) as excinfo:
+        provisioner.spark_emr_configuration()
+    assert not is_transient(excinfo.value)
+    assert excinfo.value.message.startswith(message)
+
+
+@pytest.mark.parametrize("service", ["emr", "s3"])
+def test_clients_give_up_on_a_silent_aws_within_seconds(service: str) -> None:
+    """botocore's 60 s defaults would hold a cluster's row lock (and a user) for minutes."""
+    config = provisioners.client(service).meta.config
+    assert (config.connect_timeout, config.read_timeout) == (5, 20)
+    assert (provisioners.AWS_CONNECT_TIMEOUT, provisioners.AWS_READ_TIMEOUT) == (5, 20)
+    if service == "s3":
+        assert config.signature_version == "s3v4"
 
 
 def test_job_flow_params_for_a_single_node(provisioner: ExampleProvisioner, aws: AWSStubs) -> None:

@@ -7,13 +7,14 @@ from unittest import mock
 
 import pytest
 from django.contrib.admin.sites import site
+from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
 from atmo.clusters.admin import ClusterAdmin, deactivate
 from atmo.clusters.models import Cluster
-from atmo.clusters.provisioners import ClusterInfo, ClusterProvisioner
+from atmo.clusters.provisioners import ClusterInfo, ClusterNotFound, ClusterProvisioner
 from atmo.provisioners import AWSError
 from tests.clusters.factories import ClusterFactory, EMRReleaseFactory, UserFactory
 from tests.clusters.helpers import before_first_query
@@ -21,6 +22,7 @@ from tests.clusters.helpers import before_first_query
 pytestmark = pytest.mark.django_db
 
 REFUSED_JOBFLOW = "j-refused"
+GONE_JOBFLOW = "j-gone"
 
 
 @pytest.fixture
@@ -30,11 +32,16 @@ def admin_user() -> Any:
 
 @pytest.fixture
 def emr() -> Iterator[tuple[mock.MagicMock, mock.MagicMock]]:
-    """The provisioner's stop and info: EMR accepts every termination but one."""
+    """The provisioner's stop and info: EMR accepts every termination but two.
+
+    It throttles the one of ``REFUSED_JOBFLOW`` and no longer knows ``GONE_JOBFLOW``.
+    """
 
     def stop(provisioner: ClusterProvisioner, jobflow_id: str) -> None:
         if jobflow_id == REFUSED_JOBFLOW:
             raise AWSError("Rate exceeded", code="ThrottlingException")
+        if jobflow_id == GONE_JOBFLOW:
+            raise ClusterNotFound(f"Cluster id '{jobflow_id}' is not valid.", code="InvalidRequestException")
 
     def info(provisioner: ClusterProvisioner, jobflow_id: str) -> ClusterInfo:
         return ClusterInfo(
@@ -96,9 +103,7 @@ def test_the_deactivate_action_terminates_the_selected_active_clusters(
     for cluster in active:
         cluster.refresh_from_db()
         assert cluster.most_recent_status == Cluster.STATUS_TERMINATING
-    assert [str(m) for m in get_messages(response.wsgi_request)] == [
-        "Termination requested for 2 cluster(s)."
-    ]
+    assert [str(m) for m in get_messages(response.wsgi_request)] == ["Termination requested: 2 cluster(s)."]
 
 
 def test_the_deactivate_action_reports_aws_errors_per_cluster(rf: Any, admin_user: Any, emr: Any) -> None:
@@ -113,11 +118,82 @@ def test_the_deactivate_action_reports_aws_errors_per_cluster(rf: Any, admin_use
 
     texts = [call.args[1] for call in message_user.call_args_list]
     assert "Cluster refused-one (j-refused) was not terminated: Rate exceeded" in texts
-    assert "Termination requested for 1 cluster(s)." in texts
+    assert "Termination requested: 1 cluster(s)." in texts
     refused.refresh_from_db()
     accepted.refresh_from_db()
     assert refused.most_recent_status == Cluster.STATUS_WAITING
     assert accepted.most_recent_status == Cluster.STATUS_TERMINATING
+
+
+def test_the_deactivate_action_says_what_came_of_each_cluster(
+    client_for: Any, admin_user: Any, emr: Any
+) -> None:
+    running = ClusterFactory.create_batch(2)
+    request = ClusterFactory(requested=True)
+    vanished = ClusterFactory(jobflow_id=GONE_JOBFLOW)
+
+    response = client_for(admin_user).post(
+        reverse("admin:clusters_cluster_changelist"),
+        {"action": "deactivate", "_selected_action": [c.pk for c in [*running, request, vanished]]},
+    )
+
+    # Only the two EMR accepted count as "termination requested".
+    assert sorted(str(m) for m in get_messages(response.wsgi_request)) == [
+        "Already gone at AWS, now marked terminated: 1 cluster(s).",
+        "Request withdrawn before AWS started it: 1 cluster(s).",
+        "Termination requested: 2 cluster(s).",
+    ]
+    assert {c.pk for c in Cluster.objects.filter(most_recent_status="TERMINATED")} == {
+        request.pk,
+        vanished.pk,
+    }
+
+
+def staff_with(*codenames: str) -> Any:
+    """A staff member (not a superuser) holding these cluster permissions only."""
+    staff = UserFactory(username="operator@example.com", is_staff=True)
+    staff.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="clusters", codename__in=codenames)
+    )
+    return staff
+
+
+def offered_actions(changelist: Any) -> set[str]:
+    """The names of the actions the changelist offers (it has no action form without any)."""
+    form = changelist.context["action_form"]
+    return set(dict(form.fields["action"].choices)) if form else set()
+
+
+def test_staff_who_may_only_view_clusters_cannot_terminate_them(client_for: Any, emr: Any) -> None:
+    stop, _ = emr
+    cluster = ClusterFactory()
+    client = client_for(staff_with("view_cluster"))
+    url = reverse("admin:clusters_cluster_changelist")
+
+    listing = client.get(url)
+    response = client.post(url, {"action": "deactivate", "_selected_action": [cluster.pk]})
+
+    assert listing.status_code == 200
+    assert "deactivate" not in offered_actions(listing)
+    assert response.status_code == 200  # the list again, with "No action selected"
+    stop.assert_not_called()
+    cluster.refresh_from_db()
+    assert cluster.most_recent_status == Cluster.STATUS_WAITING
+
+
+def test_staff_who_may_change_clusters_can_terminate_them(client_for: Any, emr: Any) -> None:
+    stop, _ = emr
+    cluster = ClusterFactory()
+    client = client_for(staff_with("view_cluster", "change_cluster"))
+    url = reverse("admin:clusters_cluster_changelist")
+
+    assert "deactivate" in offered_actions(client.get(url))
+    response = client.post(url, {"action": "deactivate", "_selected_action": [cluster.pk]})
+
+    assert response.status_code == 302
+    stop.assert_called_once_with(mock.ANY, cluster.jobflow_id)
+    cluster.refresh_from_db()
+    assert cluster.most_recent_status == Cluster.STATUS_TERMINATING
 
 
 # --- List filters -----------------------------------------------------------------
@@ -246,3 +322,21 @@ def test_the_release_list_shows_and_filters_stability(client_for: Any, admin_use
     assert [r.version for r in client.get(url, {"is_active__exact": "0"}).context["cl"].result_list] == [
         "6.9.0"
     ]
+
+
+def test_the_stable_column_sorts_deprecated_releases_with_the_other_unstable_ones(
+    client_for: Any, admin_user: Any
+) -> None:
+    EMRReleaseFactory(version="7.1.0")
+    EMRReleaseFactory(version="7.5.0", is_experimental=True)
+    EMRReleaseFactory(version="6.9.0", is_deprecated=True)
+    client = client_for(admin_user)
+    url = reverse("admin:clusters_emrrelease_changelist")
+    column = client.get(url).context["cl"].list_display.index("stable")
+
+    def versions(order: str) -> list[str]:
+        return [release.version for release in client.get(url, {"o": order}).context["cl"].result_list]
+
+    # Then newest first, the releases' own order.
+    assert versions(f"{column}") == ["7.5.0", "6.9.0", "7.1.0"]
+    assert versions(f"-{column}") == ["7.1.0", "7.5.0", "6.9.0"]

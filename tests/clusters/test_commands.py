@@ -25,7 +25,17 @@ def test_deactivate_clusters_terminates_expired_clusters(user: Any, aws: AWSStub
     call_command("deactivate_clusters")
     cluster.refresh_from_db()
     assert cluster.is_terminating
-    assert "1 expired cluster(s) terminated." in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"{cluster.identifier} (#{cluster.pk}): termination requested" in out
+    assert "1 expired cluster(s) deactivated." in out
+
+
+def test_deactivate_clusters_says_a_request_was_withdrawn(user: Any, aws: AWSStubs, capsys: Any) -> None:
+    cluster = make_cluster(user)  # REQUESTED: EMR has not seen it
+    Cluster.objects.filter(pk=cluster.pk).update(expires_at=timezone.now() - timedelta(minutes=5))
+    call_command("deactivate_clusters")
+    out = capsys.readouterr().out
+    assert f"{cluster.identifier} (#{cluster.pk}): request withdrawn before AWS started it" in out
 
 
 def test_update_clusters_syncs_from_emr(user: Any, aws: AWSStubs, capsys: Any) -> None:

@@ -152,7 +152,12 @@ def test_provision_cluster_task_fails_a_request_whose_key_was_deleted(user: Any,
 
 @contextmanager
 def emr_start_fails(aws: AWSStubs, fault: str) -> Iterator[None]:
-    """RunJobFlow fails once, transiently: AWS throttles it, or cannot be reached."""
+    """Starting fails once, transiently: AWS throttles RunJobFlow, or EMR or S3 (for the
+    shared Spark configuration, read first) cannot be reached."""
+    if fault == "s3-unreachable":
+        with unreachable(aws, "s3", "get_object"):
+            yield
+        return
     aws.add_spark_configuration()
     if fault == "throttled":
         aws.emr.add_client_error("run_job_flow", "ThrottlingException", "Rate exceeded", 400)
@@ -162,7 +167,7 @@ def emr_start_fails(aws: AWSStubs, fault: str) -> Iterator[None]:
             yield
 
 
-@pytest.mark.parametrize("fault", ["throttled", "unreachable"])
+@pytest.mark.parametrize("fault", ["throttled", "unreachable", "s3-unreachable"])
 def test_provision_cluster_retries_a_transient_failure_then_gives_up_with_a_message(
     user: Any, aws: AWSStubs, fault: str
 ) -> None:
@@ -201,16 +206,81 @@ def test_deactivate_clusters_terminates_only_expired_active_ones(user: Any, aws:
     aws.emr.add_response(
         "describe_cluster", {"Cluster": emr_cluster("j-1", "TERMINATING")}, {"ClusterId": "j-1"}
     )
-    assert tasks.deactivate_clusters() == [["expired", expired.pk]]
+    assert tasks.deactivate_clusters() == [["expired", expired.pk, "terminating"]]
+
+
+def expired(user: Any, **fields: Any) -> Cluster:
+    cluster = make_cluster(user, **fields)
+    Cluster.objects.filter(pk=cluster.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    return cluster
+
+
+def expect_termination(aws: AWSStubs, jobflow_id: str) -> None:
+    aws.emr.add_response("terminate_job_flows", {}, {"JobFlowIds": [jobflow_id]})
+    aws.emr.add_response(
+        "describe_cluster", {"Cluster": emr_cluster(jobflow_id, "TERMINATING")}, {"ClusterId": jobflow_id}
+    )
 
 
 def test_deactivate_clusters_survives_aws_refusing(user: Any, aws: AWSStubs) -> None:
-    cluster = make_cluster(user, jobflow_id="j-1", most_recent_status="WAITING")
-    Cluster.objects.filter(pk=cluster.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    cluster = expired(user, jobflow_id="j-1", most_recent_status="WAITING")
     aws.emr.add_client_error("terminate_job_flows", "AccessDeniedException", "Not authorized", 403)
     assert tasks.deactivate_clusters() == []
     cluster.refresh_from_db()
     assert cluster.most_recent_status == "WAITING"
+
+
+def test_two_sweeps_in_a_row_terminate_an_expired_cluster_once(user: Any, aws: AWSStubs) -> None:
+    cluster = expired(user, jobflow_id="j-1", most_recent_status="WAITING")
+    expect_termination(aws, "j-1")
+
+    assert tasks.deactivate_clusters() == [[cluster.identifier, cluster.pk, "terminating"]]
+    # EMR accepted the stop: the next sweep leaves the cluster to the status sync.
+    # (The stubber holds no second TerminateJobFlows: sending one fails the test.)
+    assert tasks.deactivate_clusters() == []
+
+
+def test_a_termination_that_did_not_go_through_is_tried_again_by_the_next_sweep(
+    user: Any, aws: AWSStubs
+) -> None:
+    cluster = expired(user, jobflow_id="j-1", most_recent_status="WAITING")
+    aws.emr.add_client_error("terminate_job_flows", "ThrottlingException", "Rate exceeded", 400)
+    assert tasks.deactivate_clusters() == []
+
+    expect_termination(aws, "j-1")
+    assert tasks.deactivate_clusters() == [[cluster.identifier, cluster.pk, "terminating"]]
+
+
+def test_deactivate_clusters_says_what_came_of_each_cluster(user: Any, aws: AWSStubs) -> None:
+    running = expired(user, identifier="running", jobflow_id="j-1", most_recent_status="WAITING")
+    request = expired(user, identifier="request", ssh_key=make_key(user))  # EMR never saw it
+    vanished = expired(user, identifier="vanished", jobflow_id="j-GONE", most_recent_status="WAITING")
+    failing = expired(user, identifier="failing")
+    expect_termination(aws, "j-1")
+    aws.emr.add_client_error(
+        "terminate_job_flows", "InvalidRequestException", "Cluster id 'j-GONE' is not valid.", 400
+    )
+    state_change = 'UPDATE "clusters_cluster" SET "most_recent_status"'
+
+    def failed_meanwhile() -> None:
+        # The provisioning task gives up on "failing" after the sweep read it, at
+        # the latest just before the sweep tries to withdraw it.
+        Cluster.objects.get(pk=failing.pk).mark_failed("AWS refused to start the cluster: no capacity.")
+
+    with before_first_query(state_change, failed_meanwhile):
+        outcomes = {row[0]: row[2] for row in tasks.deactivate_clusters()}
+
+    assert outcomes == {
+        "running": "terminating",
+        "request": "withdrawn",
+        "vanished": "gone",
+        "failing": "already-over",
+    }
+    assert {cluster.pk for cluster in Cluster.objects.active()} == {running.pk}
+    request.refresh_from_db()
+    vanished.refresh_from_db()
+    assert request.status_message == "Terminated before AWS started it."
+    assert "no longer knows" in vanished.status_message
 
 
 def expiring(user: Any, minutes: int = 30, **fields: Any) -> Cluster:
@@ -282,10 +352,37 @@ def test_a_failed_send_leaves_the_mail_for_the_next_run(user: Any) -> None:
     cluster = expiring(user)
     with (
         mock.patch.object(tasks, "send_templated_mail", side_effect=OSError("smtp down")),
-        pytest.raises(OSError),
+        pytest.raises(tasks.ExpirationMailsNotSent) as excinfo,
     ):
         tasks.send_expiration_mails()
+    assert isinstance(excinfo.value.__cause__, OSError)
     assert tasks.send_expiration_mails() == [cluster.pk]
+
+
+def test_a_failed_send_does_not_hold_up_the_other_owners(user: Any, user2: Any) -> None:
+    first = expiring(user, minutes=10, identifier="first")
+    second = expiring(user2, minutes=20, identifier="second")
+    from atmo import mail as atmo_mail
+
+    def refuse_alice(*args: Any, **kwargs: Any) -> None:
+        if kwargs["to"] == ["alice@example.com"]:
+            raise OSError("mailbox unavailable")
+        atmo_mail.send_templated_mail(*args, **kwargs)
+
+    with (
+        mock.patch.object(tasks, "send_templated_mail", side_effect=refuse_alice),
+        pytest.raises(tasks.ExpirationMailsNotSent) as excinfo,
+    ):
+        tasks.send_expiration_mails()
+
+    # Alice's failure came first, and Bob was still warned.
+    assert [message.to for message in mail.outbox] == [["bob@example.com"]]
+    assert f"clusters [{first.pk}] not sent" in str(excinfo.value)
+    # Only the failed mail is tried again, by the next run.
+    assert tasks.send_expiration_mails() == [first.pk]
+    assert [message.to for message in mail.outbox] == [["bob@example.com"], ["alice@example.com"]]
+    second.refresh_from_db()
+    assert second.expiration_mail_sent
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,11 +8,8 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
-from atmo.clusters import tasks
 from atmo.clusters.models import Cluster, Deactivation
-from atmo.stats.models import Metric
 from tests.aws import AWSStubs
 from tests.clusters.helpers import emr_cluster, make_cluster, make_key, on_emr_call
 
@@ -64,43 +61,11 @@ def test_a_request_provisioned_since_it_was_read_is_terminated_at_emr(user: Any,
     assert (row.jobflow_id, row.most_recent_status) == (JOBFLOW_ID, Cluster.STATUS_TERMINATING)
 
 
-def test_a_request_withdrawn_while_emr_starts_it_is_terminated_at_once(user: Any, aws: AWSStubs) -> None:
-    cluster = requested(user)
-    expect_start(aws)
-    outcomes: list[Deactivation] = []
-    # The user's "Terminate now" lands while RunJobFlow is in flight.
-    on_emr_call(aws, "RunJobFlow", lambda: outcomes.append(Cluster.objects.get(pk=cluster.pk).deactivate()))
-    expect_stop(aws, describe=False)
-
-    cluster.provision()
-
-    assert outcomes == [Deactivation.WITHDRAWN]
-    row = Cluster.objects.get(pk=cluster.pk)
-    # Tracked: the status sync follows it to its end.
-    assert (row.jobflow_id, row.most_recent_status) == (JOBFLOW_ID, Cluster.STATUS_TERMINATING)
-    assert row.expires_at <= timezone.now()
-    assert row.finished_at is None
-    assert not Metric.objects.filter(key="cluster-emr-version").exists()
-
-
-def test_a_withdrawn_cluster_emr_would_not_stop_is_stopped_by_the_expiry_sweep(
-    user: Any, aws: AWSStubs
-) -> None:
-    cluster = requested(user)
-    expect_start(aws)
-    on_emr_call(aws, "RunJobFlow", lambda: Cluster.objects.get(pk=cluster.pk).deactivate())
-    aws.emr.add_client_error("terminate_job_flows", "ThrottlingException", "Rate exceeded", 400)
-    cluster.provision()
-    assert Cluster.objects.get(pk=cluster.pk).jobflow_id == JOBFLOW_ID
-
-    expect_stop(aws)
-    assert tasks.deactivate_clusters() == [[cluster.identifier, cluster.pk]]
-
-
 @pytest.mark.django_db(transaction=True)
 def test_terminate_and_provisioning_on_two_connections_leave_nothing_running_untracked(
     user: Any, aws: AWSStubs
 ) -> None:
+    """The user's "Terminate now" waits for the provisioning's row lock, then stops what EMR started."""
     if connection.vendor != "postgresql":
         pytest.skip("needs a database that takes concurrent connections (PostgreSQL)")
     cluster = requested(user)

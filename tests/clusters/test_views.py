@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -210,6 +211,44 @@ def test_an_invalid_post_shows_the_errors_and_saves_nothing(client_for: Any, own
     delay_on_commit.assert_not_called()
 
 
+def test_a_post_without_an_emr_release_says_to_choose_one(client_for: Any, owner: Any) -> None:
+    key = SSHKeyFactory(created_by=owner)
+    data = new_cluster_post(key, EMRReleaseFactory(), emr_release="")
+
+    with mock.patch.object(provision_cluster, "delay_on_commit", autospec=True) as delay_on_commit:
+        response = client_for(owner).post(reverse("clusters-new"), data)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["emr_release"] == ["Choose an EMR release."]
+    assert (
+        '<div class="invalid-feedback d-block" id="id_new-emr_release_error">Choose an EMR release.</div>'
+        in (response.content.decode())
+    )
+    assert not Cluster.objects.exists()
+    delay_on_commit.assert_not_called()
+
+
+def test_an_invalid_post_shows_what_was_posted_not_the_defaults(client_for: Any, owner: Any) -> None:
+    """Nothing the user typed or picked is lost: only the field in error needs fixing."""
+    older_key = SSHKeyFactory(created_by=owner, title="older")
+    SSHKeyFactory(created_by=owner, title="newest")  # what the form would preselect
+    EMRReleaseFactory(version="7.1.0")  # the newest stable release, preselected too
+    picked_release = EMRReleaseFactory(version="6.9.0", is_deprecated=True)
+    data = new_cluster_post(older_key, picked_release, identifier="Bad Name", size=3, lifetime=5)
+
+    with mock.patch.object(provision_cluster, "delay_on_commit", autospec=True):
+        response = client_for(owner).post(reverse("clusters-new"), data)
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'value="Bad Name"' in body
+    assert re.search(r'name="new-size" value="3"', body)
+    assert re.search(r'name="new-lifetime" value="5"', body)
+    assert re.search(rf'value="{older_key.pk}" id="id_new-ssh_key_\d" checked', body)
+    assert re.search(r'value="6.9.0" id="id_new-emr_release_\d" checked', body)
+    assert body.count(" checked") == 2
+
+
 def test_a_post_with_someone_elses_key_is_refused(client_for: Any, owner: Any, stranger: Any) -> None:
     SSHKeyFactory(created_by=owner)
     foreign_key = SSHKeyFactory(created_by=stranger)
@@ -297,6 +336,17 @@ def test_detail_shows_a_ready_cluster_with_its_access_commands(client_for: Any, 
     assert f"<code>ssh -L 8888:localhost:8888 hadoop@{master}</code>" in body
     assert f"<code>ssh -L 8890:localhost:8890 hadoop@{master}</code>" in body
     assert 'data-copy-target="#ssh-command"' in body
+    # Each copy button copies its own command.
+    for command_id, command in [
+        ("ssh-command", f"ssh hadoop@{master}"),
+        ("jupyter-command", f"ssh -L 8888:localhost:8888 hadoop@{master}"),
+        ("zeppelin-command", f"ssh -L 8890:localhost:8890 hadoop@{master}"),
+    ]:
+        target = re.search(
+            rf'id="{command_id}"><code>([^<]*)</code></pre>\s*<button[^>]*data-copy-target="#([^"]+)"', body
+        )
+        assert target is not None, command_id
+        assert target.groups() == (command, command_id)
     assert 'href="http://localhost:8888"' in body
     assert "Automatic shutdown at" in body
     assert f'href="{cluster.urls.terminate}"' in body
@@ -329,6 +379,26 @@ def test_detail_of_a_failed_cluster_explains_why_and_offers_no_actions(client_fo
     assert f'href="{cluster.urls.terminate}"' not in body
     assert f'href="{cluster.urls.extend}"' not in body
     assert body.count('aria-disabled="true"') == 2
+
+
+def test_a_cluster_aws_refuses_to_start_shows_the_refusal_on_its_page(
+    client_for: Any, owner: Any, aws: AWSStubs
+) -> None:
+    cluster = ClusterFactory(created_by=owner, requested=True)
+    reason = "User: arn:aws:iam::123:user/atmo is not authorized to perform: elasticmapreduce:RunJobFlow"
+    aws.add_spark_configuration()
+    aws.emr.add_client_error("run_job_flow", "AccessDeniedException", reason, 400)
+
+    with mock.patch.object(provision_cluster, "retry", autospec=True) as retry:
+        assert provision_cluster(cluster.pk) is None
+
+    retry.assert_not_called()  # a refusal is not worth retrying
+    cluster.refresh_from_db()
+    assert cluster.is_failed
+    assert cluster.status_message == f"AWS refused to start the cluster: {reason}"
+    body = client_for(owner).get(cluster.urls.detail).content.decode()
+    assert "The cluster failed." in body
+    assert f"AWS refused to start the cluster: {reason}" in body
 
 
 def test_detail_shows_the_timeline_with_durations(client_for: Any, owner: Any) -> None:

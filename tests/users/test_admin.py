@@ -69,6 +69,129 @@ def test_last_login_and_date_joined_are_read_only(admin_client: Any, user2: Any)
     assert 'name="date_joined' not in body and 'name="last_login' not in body
 
 
+def change_data(account: Any, **fields: Any) -> dict[str, Any]:
+    """The user change form, as posted: ``account`` as it is, with ``fields`` changed."""
+    data = {
+        "username": account.username,
+        "email": account.email,
+        "first_name": account.first_name,
+        "last_name": account.last_name,
+    }
+    if account.is_active:
+        data["is_active"] = "on"
+    data.update(fields)
+    return data
+
+
+def test_superusers_may_set_every_flag_group_and_permission(admin_client: Any, user2: Any) -> None:
+    fields = admin_client.get(f"{USERS_URL}{user2.pk}/change/").context["adminform"].form.fields
+    assert {"is_staff", "is_superuser", "groups", "user_permissions"} <= set(fields)
+
+
+def test_staff_who_are_not_superusers_cannot_grant_themselves_anything(staff_client: Any, user: Any) -> None:
+    url = f"{USERS_URL}{user.pk}/change/"
+    form_fields = staff_client.get(url).context["adminform"].form.fields
+    assert not {"is_staff", "is_superuser", "groups", "user_permissions"} & set(form_fields)
+    group = Group.objects.create(name="Everything")
+    group.permissions.set(Permission.objects.all())
+    before = set(user.user_permissions.values_list("pk", flat=True))
+
+    response = staff_client.post(
+        url,
+        change_data(
+            user,
+            first_name="Alice",
+            is_superuser="on",
+            groups=[group.pk],
+            user_permissions=list(Permission.objects.values_list("pk", flat=True)),
+        ),
+    )
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.first_name == "Alice"  # what they may change, they did
+    assert (user.is_staff, user.is_superuser) == (True, False)
+    assert not user.groups.exists()
+    assert set(user.user_permissions.values_list("pk", flat=True)) == before
+
+
+def test_staff_who_are_not_superusers_cannot_make_someone_staff(staff_client: Any, user2: Any) -> None:
+    staff_client.post(f"{USERS_URL}{user2.pk}/change/", change_data(user2, is_staff="on"))
+    user2.refresh_from_db()
+    assert not user2.is_staff
+
+
+@pytest.mark.parametrize("flag", ["is_superuser", "is_staff"])
+def test_staff_who_are_not_superusers_cannot_change_a_superuser_or_other_staff(
+    staff_client: Any, user2: Any, flag: str
+) -> None:
+    """Logins match accounts by email: changing it would hand over the account."""
+    setattr(user2, flag, True)
+    user2.is_staff = True
+    user2.save()
+    url = f"{USERS_URL}{user2.pk}/change/"
+
+    page = staff_client.get(url)
+    posted = staff_client.post(url, change_data(user2, email="mallory@example.com"))
+    password = staff_client.post(
+        f"{USERS_URL}{user2.pk}/password/",
+        {"password1": "Taken0ver!x", "password2": "Taken0ver!x", "usable_password": "true"},
+    )
+    deleted = staff_client.post(f"{USERS_URL}{user2.pk}/delete/", {"post": "yes"})
+
+    assert page.status_code == 200 and not page.context["has_change_permission"]  # read only
+    assert (posted.status_code, password.status_code, deleted.status_code) == (403, 403, 403)
+    user2.refresh_from_db()
+    assert user2.email == "bob@example.com"
+    assert not user2.check_password("Taken0ver!x")
+
+
+def test_the_bulk_delete_spares_accounts_that_outrank_the_staff_member(staff_client: Any, user: Any) -> None:
+    user.user_permissions.add(Permission.objects.get(codename="delete_user"))
+    root = get_user_model().objects.create_superuser("root@example.com", "root@example.com", "unused")
+
+    response = staff_client.post(
+        USERS_URL, {"action": "delete_selected", "_selected_action": [root.pk], "post": "yes"}
+    )
+
+    assert response.status_code == 403
+    assert get_user_model().objects.filter(pk=root.pk).exists()
+
+
+def test_staff_may_still_change_ordinary_accounts(staff_client: Any, user2: Any) -> None:
+    response = staff_client.post(f"{USERS_URL}{user2.pk}/change/", change_data(user2, first_name="Bob"))
+    assert response.status_code == 302
+    user2.refresh_from_db()
+    assert user2.first_name == "Bob"
+
+
+def test_staff_who_are_not_superusers_cannot_grant_permissions_through_a_group(
+    client: Any, user: Any
+) -> None:
+    user.is_staff = True
+    user.save()
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_group", "change_group", "add_group"])
+    )
+    client.force_login(user)
+    group = Group.objects.create(name="Analysts")
+    everything = list(Permission.objects.values_list("pk", flat=True))
+
+    page = client.get(f"{GROUPS_URL}{group.pk}/change/")
+    changed = client.post(f"{GROUPS_URL}{group.pk}/change/", {"name": "Analysts", "permissions": everything})
+    added = client.post(f"{GROUPS_URL}add/", {"name": "Admins", "permissions": everything})
+
+    assert "permissions" not in page.context["adminform"].form.fields
+    assert (changed.status_code, added.status_code) == (302, 302)
+    assert not Permission.objects.filter(group__name__in=["Analysts", "Admins"]).exists()
+
+
+def test_superusers_may_grant_permissions_through_a_group(admin_client: Any) -> None:
+    permission = Permission.objects.get(codename="view_cluster")
+    admin_client.post(f"{GROUPS_URL}add/", {"name": "Viewers", "permissions": [permission.pk]})
+    assert list(Group.objects.get(name="Viewers").permissions.all()) == [permission]
+
+
 def test_staff_who_are_not_superusers_cannot_grant_superuser_status(staff_client: Any, user2: Any) -> None:
     page = staff_client.get(f"{USERS_URL}{user2.pk}/change/")
     assert "is_superuser" not in page.context["adminform"].form.fields

@@ -6,17 +6,18 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from atmo.clusters.models import Deactivation
 from atmo.clusters.tasks import deactivate_clusters
 
 
 class Command(BaseCommand):
-    """Runs the ``deactivate_clusters`` task's body and lists what it terminated."""
+    """Runs the ``deactivate_clusters`` task's body and says what came of each cluster."""
 
     help = "Terminate the active clusters whose lifetime is over."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        """Terminate the expired clusters and print each one."""
+        """Terminate the expired clusters and print each one with its outcome."""
         deactivated = deactivate_clusters()
-        for identifier, pk in deactivated:
-            self.stdout.write(f"terminated {identifier} (#{pk})")
-        self.stdout.write(f"{len(deactivated)} expired cluster(s) terminated.")
+        for identifier, pk, outcome in deactivated:
+            self.stdout.write(f"{identifier} (#{pk}): {Deactivation(outcome).summary}")
+        self.stdout.write(f"{len(deactivated)} expired cluster(s) deactivated.")

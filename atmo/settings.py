@@ -148,6 +148,12 @@ DATABASES = {
         ssl_require=envbool("DATABASE_SSL_REQUIRE", False),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The local SQLite file is shared by the web, worker and scheduler processes.
+    # IMMEDIATE takes the write lock when a transaction begins, so a second writer
+    # waits for the first (as a row lock makes it wait on PostgreSQL) instead of
+    # failing later with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 
 REDIS_URL = envstr("REDIS_URL", "" if IS_DEPLOYED else "redis://127.0.0.1:6379/0")
 if IS_DEPLOYED:

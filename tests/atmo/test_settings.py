@@ -159,3 +159,46 @@ def test_dev_is_the_default_environment_and_uses_sqlite_without_database_url() -
         timeout=60,
     )
     assert result.stdout.split() == ["dev", "True", "django.db.backends.sqlite3"], result.stderr
+
+
+def test_a_local_sqlite_database_makes_a_second_writer_wait_for_the_first(tmp_path: Path) -> None:
+    # make run's web, worker and scheduler share one SQLite file: a writer that starts
+    # while another transaction writes must wait for it (as on PostgreSQL), not fail
+    # halfway with "database is locked" after reading stale rows.
+    script = """
+import threading, time
+import django
+django.setup()
+from django.db import connections, transaction
+print(connections["default"].settings_dict["OPTIONS"].get("transaction_mode"))
+with connections["default"].cursor() as cursor:
+    cursor.execute("CREATE TABLE counter (n integer)")
+    cursor.execute("INSERT INTO counter VALUES (0)")
+
+def bump(pause):
+    with transaction.atomic():
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT n FROM counter")
+            (n,) = cursor.fetchone()
+            time.sleep(pause)
+            cursor.execute("UPDATE counter SET n = %s", [n + 1])
+    connections["default"].close()
+
+threads = [threading.Thread(target=bump, args=(0.3,)), threading.Thread(target=bump, args=(0,))]
+threads[0].start(); time.sleep(0.1); threads[1].start()
+for thread in threads: thread.join()
+with connections["default"].cursor() as cursor:
+    cursor.execute("SELECT n FROM counter")
+    print(cursor.fetchone()[0])
+"""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "ATMO_"))}
+    env.update(
+        ATMO_ENVIRONMENT="dev",
+        DJANGO_SETTINGS_MODULE="atmo.settings",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'shared.sqlite3'}",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["IMMEDIATE", "2"]

@@ -28,7 +28,9 @@ RUN_FIELDS = [
 AUDIT_FIELDS = ["created_at", "modified_at"]
 
 
-@admin.action(description="Run the selected jobs now")
+# Starting runs and disabling jobs change them: staff who may only view jobs
+# do not get these actions (Django asks has_change_permission()).
+@admin.action(description="Run the selected jobs now", permissions=["change"])
 def run_now(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[SparkJob]) -> None:
     """Start a run of each selected job, as its owner's "Run now" does, and say how each went."""
     for spark_job in queryset.select_related("created_by", "emr_release"):
@@ -56,7 +58,7 @@ def run_now(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QueryS
             )
 
 
-@admin.action(description="Disable the selected jobs (no more scheduled runs)")
+@admin.action(description="Disable the selected jobs (no more scheduled runs)", permissions=["change"])
 def disable(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[SparkJob]) -> None:
     """Disable each job; saving one by one removes its schedule entry (a bulk update would not)."""
     count = 0
@@ -161,6 +163,14 @@ class SparkJobAdmin(GuardedModelAdmin):
             self.message_user(
                 request,
                 f"{spark_job.identifier} was not deleted: a run is starting; try again in a minute.",
+                messages.ERROR,
+            )
+            return
+        except SparkJob.StaleRunUnchecked as exc:
+            self.message_user(
+                request,
+                f"{spark_job.identifier} was not deleted: its starting run could not be looked up "
+                f"at AWS ({exc.message}).",
                 messages.ERROR,
             )
             return

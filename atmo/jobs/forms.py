@@ -23,7 +23,6 @@ from atmo.clusters.forms import IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, EMRRelea
 from atmo.clusters.models import max_cluster_size
 from atmo.forms import AutoClassFormMixin, CachedFileField, CachedFileModelFormMixin, CreatedByModelFormMixin
 from atmo.jobs.models import SparkJob
-from atmo.jobs.permissions import share_with_maintainers
 from atmo.lib.notebooks import JUPYTER, has_notebook_structure, notebook_kind
 from atmo.provisioners import AWSError
 
@@ -52,6 +51,7 @@ MESSAGES = {
     ),
     "notebook_not_zeppelin": 'This .json file is not a Zeppelin note: it has no "paragraphs".',
     "date_invalid": "Enter a date and time in UTC as YYYY-MM-DD HH:MM.",
+    "start_required": "Give the date and time of the first run, in UTC as YYYY-MM-DD HH:MM.",
     "start_in_past": "The start date is in the past; choose a time from now on (UTC).",
     "start_moved_to_past": "You can only move the start date to a future date.",
     "end_before_start": "The end date must be after the start date.",
@@ -98,13 +98,14 @@ class UTCDateTimeField(forms.DateTimeField):
     """A date and time typed as ``YYYY-MM-DD HH:MM`` (seconds optional), in UTC."""
 
     def __init__(self, **kwargs: Any) -> None:
+        error_messages = {"invalid": MESSAGES["date_invalid"], **kwargs.pop("error_messages", {})}
         super().__init__(
             input_formats=DATETIME_INPUT_FORMATS,
             widget=forms.DateTimeInput(
                 format=DATETIME_FORMAT,
                 attrs={"placeholder": "YYYY-MM-DD HH:MM", "autocomplete": "off", "spellcheck": "false"},
             ),
-            error_messages={"invalid": MESSAGES["date_invalid"]},
+            error_messages=error_messages,
             **kwargs,
         )
 
@@ -174,7 +175,9 @@ class BaseSparkJobForm(AutoClassFormMixin, CachedFileModelFormMixin, CreatedByMo
         help_text=f"A run still going after this many hours ({MIN_TIMEOUT} to {MAX_TIMEOUT}) is "
         "stopped, and you get an email.",
     )
-    start_date = UTCDateTimeField(label="Start date (UTC)")
+    start_date = UTCDateTimeField(
+        label="Start date (UTC)", error_messages={"required": MESSAGES["start_required"]}
+    )
     end_date = UTCDateTimeField(label="End date (UTC)", required=False)
 
     field_order = [
@@ -252,7 +255,6 @@ class BaseSparkJobForm(AutoClassFormMixin, CachedFileModelFormMixin, CreatedByMo
         there. When S3 refuses, nothing is saved and the form carries the reason.
         """
         spark_job: SparkJob = super().save(commit=False)
-        is_new = spark_job._state.adding
         previous_key = spark_job.notebook_s3_key
         upload = self.cleaned_data.get("notebook")
         if upload:
@@ -267,8 +269,6 @@ class BaseSparkJobForm(AutoClassFormMixin, CachedFileModelFormMixin, CreatedByMo
         with transaction.atomic():
             spark_job.save()
             self.save_m2m()
-            if is_new:
-                share_with_maintainers(spark_job)
         if previous_key and previous_key != spark_job.notebook_s3_key:
             self._remove_replaced_notebook(spark_job, previous_key)
         return spark_job

@@ -83,6 +83,19 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
     class RunStarting(Exception):
         """A run's cluster is being requested right now, so the job cannot be deleted yet."""
 
+    class StaleRunUnchecked(AWSError):
+        """EMR could not be asked whether a run that never saved its cluster id has a cluster.
+
+        Raised by :meth:`SparkJob.delete`: the cluster may exist, so deleting the
+        job then could leave it running untracked. An :class:`AWSError` with AWS's
+        words, so callers that only catch those still keep the job; ``error`` is
+        the original one (e.g. :class:`~atmo.provisioners.AWSUnreachable`).
+        """
+
+        def __init__(self, error: AWSError) -> None:
+            super().__init__(error.message, code=error.code, operation=error.operation)
+            self.error = error
+
     url_prefix = "jobs"
     url_actions = ["delete", "detail", "download", "edit", "run", "zeppelin"]
 
@@ -129,14 +142,18 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         Holds the job's row lock, as :meth:`claim_run` does, so no run is claimed
         meanwhile. Raises :class:`RunStarting` while a run waits for EMR's answer:
         deleting then would leave the cluster that EMR is starting untracked.
-        Raises :class:`~atmo.provisioners.AWSError` (and deletes nothing) when the
-        cluster of the run under way cannot be stopped.
+        Raises :class:`StaleRunUnchecked` when EMR cannot be asked about such a run
+        that looks abandoned, and :class:`~atmo.provisioners.AWSError` when the
+        cluster of the run under way cannot be stopped; either way nothing is deleted.
         """
         schedule = self.schedule  # names the entry by pk, which the delete clears
         with transaction.atomic():
             latest = self.lock().get_latest_run()
             if latest is not None:
-                latest.give_up_if_stale()
+                try:
+                    latest.give_up_if_stale()
+                except AWSError as exc:
+                    raise self.StaleRunUnchecked(exc) from exc
                 if latest.is_starting:
                     raise self.RunStarting(f"A run of {self.identifier} is starting")
             self.terminate()

@@ -6,8 +6,10 @@ help users debug their jobs: they may look at every job, never change one. The
 group holds the model-level ``jobs.view_sparkjob`` permission (a data migration
 grants it), so that holds for every job however it was made: form, admin,
 fixture or shell. An operator who takes the permission from the group in the
-admin takes the look at other people's jobs away with it. Object permissions
-are made and dropped explicitly where jobs are created and deleted; no signal.
+admin takes the look at other people's jobs away with it: no object permission
+of the group opens a job (:func:`can_view` counts the user's own ones only).
+Object permissions are made and dropped explicitly where jobs are created and
+deleted; no signal.
 """
 
 from __future__ import annotations
@@ -17,31 +19,18 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from guardian.models import GroupObjectPermission, UserObjectPermission
-from guardian.shortcuts import assign_perm
+from guardian.shortcuts import get_user_perms
 
 from atmo.jobs.models import SparkJob
 
 VIEW_PERMISSION = "jobs.view_sparkjob"
 View = Callable[..., HttpResponse]
-
-
-def maintainers_group() -> Group:
-    """The maintainers group, made with its view permission when it is missing.
-
-    A data migration makes it; making it here keeps a renamed setting working. An
-    existing group is left as the operators keep it.
-    """
-    group, created = Group.objects.get_or_create(name=settings.SPARK_JOB_MAINTAINERS_GROUP)
-    if created:
-        app_label, codename = VIEW_PERMISSION.split(".")
-        group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-    return group
 
 
 def maintainers_view_every_job(user: Any) -> bool:
@@ -60,8 +49,19 @@ def maintainers_view_every_job(user: Any) -> bool:
 
 
 def can_view(user: Any, spark_job: SparkJob) -> bool:
-    """Whether ``user`` may see the job: its owner (or an object permission), a superuser, a maintainer."""
-    return user.has_perm(VIEW_PERMISSION, spark_job) or maintainers_view_every_job(user)
+    """Whether ``user`` may see the job: its owner, an active superuser, or a maintainer.
+
+    "Owner" is the user's own view object permission. A group's object
+    permission does not count: an operator revokes the maintainers' look at
+    every job by taking the model-level permission from their group, and a
+    leftover per-job grant must not keep it open.
+    """
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser:
+        return True
+    codename = VIEW_PERMISSION.split(".")[1]
+    return codename in get_user_perms(user, spark_job) or maintainers_view_every_job(user)
 
 
 def view_job_permission_required(view_func: View) -> View:
@@ -79,15 +79,6 @@ def view_job_permission_required(view_func: View) -> View:
         return view_func(request, *args, **kwargs)
 
     return wrapped
-
-
-def share_with_maintainers(spark_job: SparkJob) -> None:
-    """Grant the maintainers group view on a new job as an object permission too.
-
-    :func:`can_view` does not need it; it keeps the job visible to the group in
-    guardian's own lookups (e.g. the admin's object permissions page).
-    """
-    assign_perm(VIEW_PERMISSION, maintainers_group(), spark_job)
 
 
 def forget_permissions(spark_job_pk: int) -> None:

@@ -35,7 +35,7 @@ from atmo.jobs.models import SparkJob, SparkJobRun
 from atmo.jobs.permissions import forget_permissions, view_job_permission_required
 from atmo.jobs.provisioners import NotebookNotFound, SparkJobProvisioner
 from atmo.lib.notebooks import NotebookError, Preview, parse_preview
-from atmo.provisioners import AWSError, AWSUnreachable
+from atmo.provisioners import AWSError, AWSUnreachable, is_transient
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,10 @@ RUN_STARTING_MESSAGE = (
     "A run of this job is starting: its cluster is being requested from AWS. Nothing was deleted; "
     "please try again in a minute."
 )
+#: The start of the delete page's message when the run under way kept its cluster.
+CLUSTER_NOT_STOPPED = "The cluster of the current run could not be stopped:"
+#: The start of the delete page's message when EMR could not say whether a stuck run has a cluster.
+STALE_RUN_UNCHECKED = "The run that was being started could not be looked up at AWS:"
 
 
 def get_spark_job(spark_job_id: int) -> SparkJob:
@@ -146,19 +150,29 @@ def delete_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     except SparkJob.RunStarting:
         messages.error(request, RUN_STARTING_MESSAGE)
         return redirect(spark_job)
+    except SparkJob.StaleRunUnchecked as exc:
+        messages.error(request, not_deleted_message(STALE_RUN_UNCHECKED, exc.error))
+        return redirect(spark_job)
     except AWSError as exc:
-        messages.error(
-            request,
-            format_html(
-                "The cluster of the current run could not be stopped: {}. Nothing was deleted; "
-                "please try again in a minute.",
-                exc.message.rstrip("."),
-            ),
-        )
+        messages.error(request, not_deleted_message(CLUSTER_NOT_STOPPED, exc))
         return redirect(spark_job)
     forget_permissions(id)
     messages.success(request, format_html("Spark job <strong>{}</strong> deleted.", identifier))
     return redirect("dashboard")
+
+
+def aws_reason(exc: AWSError) -> str:
+    """Why an AWS call failed, as a sentence for a page; throttling is said in plain words."""
+    if exc.is_throttling:
+        return "AWS is busy right now."
+    message = exc.message.strip()
+    return message if message.endswith((".", "!", "?")) else f"{message}."
+
+
+def not_deleted_message(what: str, exc: AWSError) -> str:
+    """The delete page's message when AWS kept the job from going: what failed, and why."""
+    advice = "please try again in a minute." if is_transient(exc) else "please ask an administrator."
+    return format_html("{} {} Nothing was deleted; {}", what, aws_reason(exc), advice)
 
 
 @login_required
@@ -204,7 +218,7 @@ def detail_from_aws(spark_job: SparkJob) -> dict[str, Any]:
     try:
         groups = provisioner.results(spark_job.identifier, spark_job.is_public)
     except AWSError as exc:
-        context["results_error"] = exc.message
+        context["results_error"] = aws_reason(exc)
     else:
         prefix_length = len(spark_job.identifier) + 1
         for group in ("data", "logs"):
@@ -225,7 +239,10 @@ def notebook_preview(provisioner: SparkJobProvisioner, spark_job: SparkJob) -> t
     except NotebookNotFound:
         return None, "The notebook is no longer stored in S3. Upload it again by editing the job."
     except AWSError as exc:
-        return None, f"The notebook could not be fetched from S3: {exc.message}"
+        return (
+            None,
+            f"The notebook could not be fetched from S3: {aws_reason(exc)} Reload the page to try again.",
+        )
     body = s3_object["Body"]
     try:
         if (s3_object.get("ContentLength") or 0) > settings.ATMO_MAX_NOTEBOOK_BYTES:
@@ -248,7 +265,8 @@ def download_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     except NotebookNotFound:
         return render(request, "jobs/notebook_missing.html", {"spark_job": spark_job}, status=404)
     except AWSError as exc:
-        messages.error(request, f"The notebook could not be fetched from S3: {exc.message}")
+        advice = " Please try again in a minute." if is_transient(exc) else ""
+        messages.error(request, f"The notebook could not be fetched from S3: {aws_reason(exc)}{advice}")
         return redirect(spark_job)
     name = get_valid_filename(spark_job.notebook_name)
     extension = name[name.rfind(".") :].lower() if "." in name else ""
@@ -348,17 +366,38 @@ def detail_zeppelin_job(request: HttpRequest, id: int) -> HttpResponse:
     """The Markdown a Zeppelin note's latest run wrote, from the job's own results bucket."""
     spark_job = get_spark_job(id)
     provisioner = spark_job.provisioner
-    documents: list[tuple[str, str]] = []
+    documents: list[MarkdownResult] = []
     error = ""
     try:
         groups = provisioner.results(spark_job.identifier, spark_job.is_public)
-        for key in latest_markdown_keys(groups.get("data", [])):
-            content = provisioner.read_result(key, spark_job.is_public)
-            documents.append((key.rsplit("/", 1)[-1], content.decode("utf-8", errors="replace")))
     except AWSError as exc:
-        error = exc.message
+        error = aws_reason(exc)
+    else:
+        documents = [
+            read_markdown_result(provisioner, spark_job, key)
+            for key in latest_markdown_keys(groups.get("data", []))
+        ]
     context = {"spark_job": spark_job, "documents": documents, "error": error}
     return render(request, "jobs/zeppelin.html", context)
+
+
+@dataclass
+class MarkdownResult:
+    """A Markdown file of a Zeppelin run: its name, and its text or why it could not be read."""
+
+    name: str
+    text: str = ""
+    error: str = ""
+
+
+def read_markdown_result(provisioner: SparkJobProvisioner, spark_job: SparkJob, key: str) -> MarkdownResult:
+    """One result file's text; a failure is kept on that file so the others still show."""
+    name = key.rsplit("/", 1)[-1]
+    try:
+        content = provisioner.read_result(key, spark_job.is_public)
+    except AWSError as exc:
+        return MarkdownResult(name, error=aws_reason(exc))
+    return MarkdownResult(name, text=content.decode("utf-8", errors="replace"))
 
 
 def latest_markdown_keys(keys: list[str]) -> list[str]:

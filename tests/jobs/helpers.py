@@ -104,3 +104,9 @@ def stub_find_run_cluster(aws: AWSStubs, run: SparkJobRun, jobflow_id: str | Non
         },
         {"ClusterId": listed_id},
     )
+
+
+def stub_run_job_flow(aws: AWSStubs, jobflow_id: str = "j-NOW") -> None:
+    """EMR starts the cluster of a run as ``jobflow_id`` (after the Spark configuration is read)."""
+    aws.add_spark_configuration()
+    aws.emr.add_response("run_job_flow", {"JobFlowId": jobflow_id}, None)

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.contrib.admin.sites import site
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.db import connection
@@ -16,9 +18,9 @@ from django.utils import timezone
 
 from atmo.clusters.models import Cluster
 from atmo.jobs.admin import SparkJobAdmin, disable, run_now
-from atmo.jobs.models import SparkJob, SparkJobRunAlert
+from atmo.jobs.models import SparkJob, SparkJobRun, SparkJobRunAlert
 from tests.aws import AWSStubs
-from tests.jobs.helpers import committed, make_job, make_run
+from tests.jobs.helpers import committed, make_job, make_run, stub_run_job_flow
 
 pytestmark = pytest.mark.django_db
 
@@ -91,11 +93,6 @@ def test_runs_and_alerts_have_their_own_pages(client_for: Any, admin_user: Any, 
     change = client.get(reverse("admin:jobs_sparkjobrun_change", args=[run.pk]))
     assert change.status_code == 200
     assert not change.context["has_change_permission"]
-
-
-def stub_run_job_flow(aws: AWSStubs, jobflow_id: str) -> None:
-    aws.add_spark_configuration()
-    aws.emr.add_response("run_job_flow", {"JobFlowId": jobflow_id}, None)
 
 
 def test_run_now_starts_each_job_and_reports_each(admin_request: Any, user: Any, aws: AWSStubs) -> None:
@@ -262,3 +259,70 @@ def test_a_job_whose_run_is_starting_is_not_deleted_in_the_admin(
     assert messages_of(admin_request) == [
         "daily-report was not deleted: a run is starting; try again in a minute."
     ]
+
+
+def test_a_job_whose_stale_run_emr_cannot_be_asked_about_is_not_deleted_in_the_admin(
+    admin_request: Any, user: Any, aws: AWSStubs
+) -> None:
+    job = make_job(user)
+    stale = make_run(job, jobflow_id=None, status=Cluster.REQUESTED)
+    SparkJobRun.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    aws.emr.add_client_error("list_clusters", "ThrottlingException", "Rate exceeded", 400)
+    model_admin().delete_model(admin_request, job)
+    assert SparkJob.objects.filter(pk=job.pk).exists()
+    assert messages_of(admin_request) == [
+        "daily-report was not deleted: its starting run could not be looked up at AWS (Rate exceeded)."
+    ]
+
+
+def staff_with(*codenames: str) -> Any:
+    """A staff member (no superuser) holding the model-level job permissions named."""
+    staff = get_user_model().objects.create_user(
+        username="staff@example.com", email="staff@example.com", is_staff=True
+    )
+    staff.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="jobs", codename__in=codenames)
+    )
+    return staff
+
+
+def post_action(client: Any, action: str, job: SparkJob) -> Any:
+    return client.post(
+        reverse("admin:jobs_sparkjob_changelist"), {"action": action, "_selected_action": [job.pk]}
+    )
+
+
+def offered_actions(client: Any) -> set[str]:
+    """The actions the job changelist offers the client's user (none: no action form at all)."""
+    response = client.get(reverse("admin:jobs_sparkjob_changelist"))
+    assert response.status_code == 200
+    form = response.context["action_form"]
+    return {name for name, _ in form.fields["action"].choices if name} if form else set()
+
+
+def test_staff_who_may_only_view_jobs_can_neither_run_nor_disable_them(
+    client_for: Any, user: Any, aws: AWSStubs
+) -> None:
+    job = make_job(user)
+    client = client_for(staff_with("view_sparkjob"))
+    assert not offered_actions(client) & {"run_now", "disable"}
+    for action in ("run_now", "disable"):
+        post_action(client, action, job)  # the aws fixture fails the test on any AWS call
+    job.refresh_from_db()
+    assert job.is_enabled
+    assert not job.runs.exists()
+
+
+def test_staff_who_may_change_jobs_can_run_and_disable_them(
+    client_for: Any, user: Any, aws: AWSStubs
+) -> None:
+    job = make_job(user)
+    client = client_for(staff_with("view_sparkjob", "change_sparkjob"))
+    assert {"run_now", "disable"} <= offered_actions(client)
+    stub_run_job_flow(aws, "j-STAFF")
+    assert post_action(client, "run_now", job).status_code == 302
+    assert job.runs.get().jobflow_id == "j-STAFF"
+    with committed():
+        post_action(client, "disable", job)
+    job.refresh_from_db()
+    assert not job.is_enabled

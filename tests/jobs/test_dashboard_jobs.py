@@ -12,16 +12,9 @@ from django.utils import timezone
 from atmo.clusters.models import Cluster
 from atmo.decorators import MODIFIED_DATE_HEADER
 from atmo.jobs.models import SparkJob, SparkJobRun
-from atmo.jobs.permissions import share_with_maintainers
 from tests.jobs.helpers import make_job, make_run
 
 pytestmark = pytest.mark.django_db
-
-
-def shared_job(user: Any, identifier: str, **fields: Any) -> SparkJob:
-    job = make_job(user, identifier=identifier, **fields)
-    share_with_maintainers(job)
-    return job
 
 
 def shown(client: Any, query: str = "") -> list[str]:
@@ -34,9 +27,9 @@ def shown(client: Any, query: str = "") -> list[str]:
 def jobs(owner: Any, stranger: Any, maintainer: Any) -> None:
     now = timezone.now()
     for number in range(3):
-        shared_job(owner, f"owners-{number}", start_date=now - timedelta(days=number))
-    shared_job(stranger, "strangers", start_date=now - timedelta(days=10))
-    shared_job(maintainer, "maintainers-own", start_date=now - timedelta(days=20))
+        make_job(owner, identifier=f"owners-{number}", start_date=now - timedelta(days=number))
+    make_job(stranger, identifier="strangers", start_date=now - timedelta(days=10))
+    make_job(maintainer, identifier="maintainers-own", start_date=now - timedelta(days=20))
 
 
 def test_mine_lists_the_users_own_jobs_by_start_date(client_for: Any, owner: Any, jobs: None) -> None:
@@ -150,7 +143,7 @@ def count_queries(client: Any, query: str) -> int:
 
 def make_jobs_with_runs(user: Any, count: int, prefix: str) -> None:
     for number in range(count):
-        job = shared_job(user, f"{prefix}-{number}")
+        job = make_job(user, identifier=f"{prefix}-{number}")
         make_run(job, jobflow_id=f"j-{prefix}-{number}", status=Cluster.STATUS_TERMINATED)
         make_run(job, jobflow_id=f"j-{prefix}-{number}-b")
 

@@ -17,18 +17,20 @@ from atmo.provisioners import AWSError
 from atmo.stats.models import Metric
 from tests.aws import AWSStubs
 from tests.clusters.helpers import emr_cluster
-from tests.jobs.helpers import committed, make_job, make_run, save_committed, stub_find_run_cluster
+from tests.jobs.helpers import (
+    committed,
+    make_job,
+    make_run,
+    save_committed,
+    stub_find_run_cluster,
+    stub_run_job_flow,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def info(state: str, **kwargs: Any) -> Any:
     return ClusterProvisioner.format_list(emr_cluster("j-RUN", state, **kwargs))
-
-
-def stub_run_job_flow(aws: AWSStubs, jobflow_id: str = "j-NEW") -> None:
-    aws.add_spark_configuration()
-    aws.emr.add_response("run_job_flow", {"JobFlowId": jobflow_id}, None)
 
 
 class TestState:
@@ -100,7 +102,7 @@ class TestRun:
         run = job.run()
         assert run is not None
         assert (run.jobflow_id, run.status, run.size, run.emr_release_version) == (
-            "j-NEW",
+            "j-NOW",
             "STARTING",
             2,
             "7.1.0",
@@ -316,6 +318,21 @@ class TestDeleteWhileStarting:
         with committed():
             job.delete()
         assert not SparkJob.objects.exists()
+
+    def test_a_stale_run_emr_cannot_be_asked_about_keeps_the_job(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user)
+        stale = make_run(job, jobflow_id=None, status=Cluster.REQUESTED)
+        SparkJobRun.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(hours=1))
+        aws.emr.add_client_error("list_clusters", "ThrottlingException", "Rate exceeded", 400)
+        with pytest.raises(SparkJob.StaleRunUnchecked) as raised, committed():
+            job.delete()
+        # Still an AWSError with AWS's words, for callers that catch only those.
+        assert isinstance(raised.value, AWSError) and raised.value.is_throttling
+        assert raised.value.message == "Rate exceeded"
+        assert SparkJob.objects.filter(pk=job.pk).exists()
+        assert job.schedule.get() is not None
+        stale.refresh_from_db()
+        assert stale.status == Cluster.REQUESTED
 
     def test_deleting_takes_the_jobs_row_lock(self, user: Any, aws: AWSStubs) -> None:
         if connection.vendor != "postgresql":

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import base64
-import contextlib
-import importlib
 import json
 import re
 from datetime import timedelta
@@ -10,105 +8,37 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.apps import apps as django_apps
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission
-from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
 from django.utils import timezone
 from guardian.shortcuts import get_groups_with_perms, get_users_with_perms
 
-from atmo.clusters.models import Cluster, EMRRelease
+from atmo.clusters.models import Cluster, EMRRelease, max_cluster_size
 from atmo.decorators import MODIFIED_DATE_HEADER
 from atmo.jobs import views
 from atmo.jobs.forms import MESSAGES
 from atmo.jobs.models import SparkJob
-from atmo.jobs.views import BUSY_MESSAGE, RUN_STARTING_MESSAGE, THROTTLED_MESSAGE, UNREACHABLE_MESSAGE
-from tests.aws import AWSStubs, unreachable
+from atmo.jobs.views import BUSY_MESSAGE, RUN_STARTING_MESSAGE, THROTTLED_MESSAGE
+from tests.aws import AWSStubs
 from tests.clusters.helpers import emr_cluster
 from tests.jobs.conftest import (
+    CODE_BUCKET,
     PRIVATE_BUCKET,
     PUBLIC_BUCKET,
     ZEPPELIN_NOTE,
     body,
+    notebook_bytes,
     notebook_upload,
     stub_listing,
     stub_notebook,
     stub_upload,
 )
-from tests.jobs.helpers import committed, make_job, make_run
+from tests.jobs.helpers import committed, make_job, make_run, stub_run_job_flow
+from tests.jobs.pages import FORMAT, JOB_ROUTES, edit_post, messages_of, new_post, stub_detail, url
 
 pytestmark = pytest.mark.django_db
-
-FORMAT = "%Y-%m-%d %H:%M"
-
-#: Every route of an existing job, with the methods it answers.
-JOB_ROUTES = [
-    ("detail", "get"),
-    ("edit", "get"),
-    ("edit", "post"),
-    ("delete", "get"),
-    ("delete", "post"),
-    ("download", "get"),
-    ("run", "get"),
-    ("run", "post"),
-    ("zeppelin", "get"),
-]
-#: The routes that change a job or start a run: its owner's only.
-CHANGING = ("edit", "delete", "run")
-
-
-def url(action: str, job: SparkJob | int) -> str:
-    return reverse(f"jobs-{action}", kwargs={"id": job if isinstance(job, int) else job.pk})
-
-
-def messages_of(response: Any) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
-
-
-def new_post(release: Any, token: str = "", **overrides: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "identifier": "weekly-report",
-        "description": "Counts the week's things.",
-        "result_visibility": "private",
-        "size": 2,
-        "interval_in_hours": SparkJob.INTERVAL_WEEKLY,
-        "job_timeout": 3,
-        "start_date": (timezone.now() + timedelta(hours=2)).strftime(FORMAT),
-        "end_date": "",
-        "emr_release": release.pk,
-        "notebook-cache": token,
-    }
-    values.update(overrides)
-    return {f"new-{name}": value for name, value in values.items()}
-
-
-def edit_post(job: SparkJob, **overrides: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "identifier": job.identifier,
-        "description": job.description,
-        "result_visibility": job.result_visibility,
-        "size": job.size,
-        "interval_in_hours": job.interval_in_hours,
-        "job_timeout": job.job_timeout,
-        "start_date": job.start_date.strftime(FORMAT),
-        "end_date": "",
-        "notebook-cache": "",
-    }
-    values.update(overrides)
-    return {f"edit-{name}": value for name, value in values.items()}
-
-
-def stub_detail(
-    aws: AWSStubs, job: SparkJob, keys: list[str] | None = None, content: bytes | None = None
-) -> None:
-    """The S3 calls of the detail page, in their order: the results, then the notebook."""
-    bucket = PUBLIC_BUCKET if job.is_public else PRIVATE_BUCKET
-    stub_listing(aws, job.identifier, keys or [], bucket=bucket)
-    stub_notebook(aws, job.notebook_s3_key, content)
-
 
 # --- Who may do what --------------------------------------------------------------------
 
@@ -143,45 +73,6 @@ def test_other_users_are_refused_on_every_route(
 @pytest.mark.parametrize(("action", "method"), JOB_ROUTES)
 def test_a_missing_job_is_not_found(client_for: Any, owner: Any, action: str, method: str) -> None:
     assert getattr(client_for(owner), method)(url(action, 4242)).status_code == 404
-
-
-@pytest.mark.parametrize(
-    ("action", "method"),
-    [
-        ("edit", "get"),
-        ("edit", "post"),
-        ("delete", "get"),
-        ("delete", "post"),
-        ("run", "get"),
-        ("run", "post"),
-    ],
-)
-def test_maintainers_cannot_change_delete_or_run_other_peoples_jobs(
-    client_for: Any, spark_job: SparkJob, maintainer: Any, aws: AWSStubs, action: str, method: str
-) -> None:
-    response = getattr(client_for(maintainer), method)(url(action, spark_job))
-    assert response.status_code == 403
-    assert SparkJob.objects.filter(pk=spark_job.pk).exists()
-    assert not spark_job.runs.exists()
-
-
-def test_maintainers_can_see_every_job(
-    client_for: Any, spark_job: SparkJob, maintainer: Any, aws: AWSStubs
-) -> None:
-    client = client_for(maintainer)
-    stub_detail(aws, spark_job)
-    response = client.get(url("detail", spark_job))
-    assert response.status_code == 200
-    body_text = response.content.decode()
-    # They look, they do not touch: no Run now, Edit or Delete buttons.
-    assert url("edit", spark_job) not in body_text
-    assert url("run", spark_job) not in body_text
-    assert url("delete", spark_job) not in body_text
-
-    stub_notebook(aws, spark_job.notebook_s3_key)
-    assert client.get(url("download", spark_job)).status_code == 200
-    stub_listing(aws, spark_job.identifier, [])
-    assert client.get(url("zeppelin", spark_job)).status_code == 200
 
 
 # --- New job ----------------------------------------------------------------------------------
@@ -236,7 +127,7 @@ def test_scheduling_a_job_uploads_the_notebook_and_opens_the_job(
     assert job.notebook_s3_key == "jobs/weekly-report/report.ipynb"
     assert job.created_by == owner
     assert "Spark job <strong>weekly-report</strong> scheduled." in messages_of(response)[0]
-    assert [group.name for group in get_groups_with_perms(job)] == ["Spark job maintainers"]
+    assert not get_groups_with_perms(job)  # maintainers see it through their group's permission
 
 
 def test_invalid_input_shows_the_form_again_with_the_errors(
@@ -275,6 +166,64 @@ def test_s3_refusing_the_notebook_saves_nothing_keeps_the_input_and_the_file_can
     response = client.post(reverse("jobs-new"), data)
     assert response.status_code == 302
     assert SparkJob.objects.get().notebook_s3_key == "jobs/weekly-report/report.ipynb"
+
+
+def stub_upload_of(aws: AWSStubs, key: str, content: bytes) -> None:
+    """S3 takes the notebook at ``key``, and only with exactly ``content``."""
+    aws.s3.add_response("put_object", {}, {"Bucket": CODE_BUCKET, "Key": key, "Body": content})
+
+
+def test_a_notebook_uploaded_with_another_fields_error_needs_no_second_upload(
+    client_for: Any, owner: Any, release: Any, aws: AWSStubs
+) -> None:
+    client = client_for(owner)
+    token = client.get(reverse("jobs-new")).context["form"]["notebook-cache"].value()
+    start = timezone.now() + timedelta(days=1)
+    data = new_post(release, token=token, start_date=start.strftime(FORMAT))
+    early_end = (start - timedelta(hours=1)).strftime(FORMAT)
+    # The aws fixture fails the test on any S3 call: nothing is stored before the form is valid.
+    response = client.post(
+        reverse("jobs-new"), {**data, "new-end_date": early_end, "new-notebook": notebook_upload()}
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert MESSAGES["end_before_start"] in page
+    assert "Already uploaded: <strong>report.ipynb</strong>" in page
+    assert not SparkJob.objects.exists()
+
+    stub_upload_of(aws, "jobs/weekly-report/report.ipynb", notebook_bytes())
+    response = client.post(reverse("jobs-new"), data)  # no file this time
+    assert response.status_code == 302
+    assert SparkJob.objects.get().notebook_s3_key == "jobs/weekly-report/report.ipynb"
+
+
+def test_a_replacement_notebook_survives_another_fields_error_on_the_edit_page(
+    client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs
+) -> None:
+    client = client_for(owner)
+    token = client.get(url("edit", spark_job)).context["form"]["notebook-cache"].value()
+    content = notebook_bytes(ZEPPELIN_NOTE)
+    too_big = max_cluster_size() + 1
+    response = client.post(
+        url("edit", spark_job),
+        {
+            **edit_post(spark_job, token=token, size=too_big),
+            "edit-notebook": notebook_upload("note.json", content),
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Already uploaded: <strong>note.json</strong>" in response.content.decode()
+    spark_job.refresh_from_db()
+    assert (spark_job.size, spark_job.notebook_s3_key) == (2, "jobs/daily-report/report.ipynb")
+
+    stub_upload_of(aws, "jobs/daily-report/note.json", content)
+    aws.s3.add_response("delete_object", {}, {"Bucket": CODE_BUCKET, "Key": "jobs/daily-report/report.ipynb"})
+    response = client.post(url("edit", spark_job), edit_post(spark_job, token=token, size=3))
+    assert response.status_code == 302
+    spark_job.refresh_from_db()
+    assert (spark_job.size, spark_job.notebook_s3_key) == (3, "jobs/daily-report/note.json")
 
 
 # --- Edit --------------------------------------------------------------------------------------
@@ -373,7 +322,10 @@ def test_a_cluster_that_cannot_be_stopped_keeps_the_job(
     response = client_for(owner).post(url("delete", spark_job))
     assert response.status_code == 302
     assert response["Location"] == url("detail", spark_job)
-    assert "could not be stopped: Rate exceeded. Nothing was deleted" in messages_of(response)[0]
+    assert messages_of(response) == [
+        "The cluster of the current run could not be stopped: AWS is busy right now. Nothing was deleted; "
+        "please try again in a minute."
+    ]
     assert SparkJob.objects.filter(pk=spark_job.pk).exists()
     assert spark_job.schedule.get() is not None
 
@@ -624,11 +576,6 @@ def test_a_notebook_s3_lost_is_a_clear_404(
 # --- Run now -----------------------------------------------------------------------------------
 
 
-def stub_run_job_flow(aws: AWSStubs, jobflow_id: str = "j-NOW") -> None:
-    aws.add_spark_configuration()
-    aws.emr.add_response("run_job_flow", {"JobFlowId": jobflow_id}, None)
-
-
 def test_run_now_asks_first_and_explains_the_schedule(
     client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs
 ) -> None:
@@ -785,126 +732,8 @@ def test_the_identifier_availability_answers_in_plain_text(
     assert response["Content-Type"].startswith("text/plain")
 
 
-# --- Maintainers and jobs made without the form ------------------------------------------------
-
-
-@pytest.fixture
-def unshared_job(owner: Any, release: Any) -> SparkJob:
-    """A job made in the admin, a fixture or a shell: no object permission for the maintainers."""
-    return make_job(owner, identifier="made-elsewhere", emr_release=release)
-
-
-def test_the_data_migration_lets_the_maintainers_group_view_every_job(db: Any) -> None:
-    # Called directly: transactional tests empty the tables the migrations filled.
-    migration = importlib.import_module("atmo.jobs.migrations.0003_maintainers_view_every_job")
-    Group.objects.filter(name=settings.SPARK_JOB_MAINTAINERS_GROUP).delete()
-    migration.grant(django_apps, None)
-    group = Group.objects.get(name=settings.SPARK_JOB_MAINTAINERS_GROUP)
-    assert list(group.permissions.values_list("content_type__app_label", "codename")) == [
-        ("jobs", "view_sparkjob")
-    ]
-    migration.revoke(django_apps, None)
-    assert not group.permissions.exists()
-
-
-def test_maintainers_see_jobs_made_without_the_form(
-    client_for: Any, unshared_job: SparkJob, maintainer: Any, aws: AWSStubs
-) -> None:
-    assert not get_groups_with_perms(unshared_job)
-    client = client_for(maintainer)
-    stub_detail(aws, unshared_job)
-    assert client.get(url("detail", unshared_job)).status_code == 200
-    stub_notebook(aws, unshared_job.notebook_s3_key)
-    assert client.get(url("download", unshared_job)).status_code == 200
-    stub_listing(aws, unshared_job.identifier, [])
-    assert client.get(url("zeppelin", unshared_job)).status_code == 200
-
-
-@pytest.mark.parametrize(("action", "method"), [route for route in JOB_ROUTES if route[0] in CHANGING])
-def test_maintainers_still_cannot_touch_jobs_made_without_the_form(
-    client_for: Any, unshared_job: SparkJob, maintainer: Any, aws: AWSStubs, action: str, method: str
-) -> None:
-    assert getattr(client_for(maintainer), method)(url(action, unshared_job)).status_code == 403
-    assert SparkJob.objects.filter(pk=unshared_job.pk).exists()
-    assert not unshared_job.runs.exists()
-
-
-def test_taking_the_permission_from_the_group_takes_the_look_away(
-    client_for: Any, unshared_job: SparkJob, maintainer: Any, aws: AWSStubs
-) -> None:
-    group = Group.objects.get(name=settings.SPARK_JOB_MAINTAINERS_GROUP)
-    group.permissions.remove(Permission.objects.get(content_type__app_label="jobs", codename="view_sparkjob"))
-    assert client_for(maintainer).get(url("detail", unshared_job)).status_code == 403
-
-
-def test_the_model_permission_outside_the_group_opens_no_job(
-    client_for: Any, unshared_job: SparkJob, stranger: Any, aws: AWSStubs
-) -> None:
-    stranger.user_permissions.add(
-        Permission.objects.get(content_type__app_label="jobs", codename="view_sparkjob")
-    )
-    assert client_for(stranger).get(url("detail", unshared_job)).status_code == 403
-
-
 def test_the_zeppelin_page_is_the_documented_view(spark_job: SparkJob) -> None:
     assert resolve(url("zeppelin", spark_job)).func is views.detail_zeppelin_job
-
-
-# --- AWS out of reach ----------------------------------------------------------------------------
-
-
-def test_run_now_when_aws_is_out_of_reach_asks_to_try_again(
-    client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs
-) -> None:
-    aws.add_spark_configuration()
-    with unreachable(aws, "emr", "run_job_flow"):
-        response = client_for(owner).post(url("run", spark_job))
-    assert messages_of(response) == [UNREACHABLE_MESSAGE]
-    assert not spark_job.runs.exists()
-
-
-@pytest.mark.parametrize(
-    ("action", "methods", "said"),
-    [
-        (
-            "detail",
-            ["get_paginator", "get_object"],
-            "The results could not be listed from S3: AWS could not be reached",
-        ),
-        (
-            "detail",
-            ["get_paginator", "get_object"],
-            "The notebook could not be fetched from S3: AWS could not be reached",
-        ),
-        ("download", ["get_object"], "The notebook could not be fetched from S3: AWS could not be reached"),
-        ("zeppelin", ["get_paginator"], "AWS could not be reached"),
-    ],
-)
-def test_the_pages_say_when_s3_is_out_of_reach(
-    client_for: Any,
-    owner: Any,
-    spark_job: SparkJob,
-    aws: AWSStubs,
-    action: str,
-    methods: list[str],
-    said: str,
-) -> None:
-    with contextlib.ExitStack() as stack:
-        for method in methods:
-            stack.enter_context(unreachable(aws, "s3", method))
-        response = client_for(owner).get(url(action, spark_job))
-    # The page itself, or (a download) the job page with a message.
-    assert response.status_code == (302 if action == "download" else 200)
-    assert said in response.content.decode() + " ".join(messages_of(response))
-
-
-def test_a_job_is_deleted_even_when_s3_cannot_be_reached_for_its_notebook(
-    client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs
-) -> None:
-    with unreachable(aws, "s3", "delete_object"), committed():
-        response = client_for(owner).post(url("delete", spark_job))
-    assert response["Location"] == reverse("dashboard")
-    assert not SparkJob.objects.exists()
 
 
 # --- Delete while a run starts, Run now after a run ended -------------------------------------

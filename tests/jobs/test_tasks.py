@@ -333,6 +333,21 @@ class TestRetries:
         assert not job.runs.exists()  # the retry may go ahead
         assert not SparkJobRunAlert.objects.exists()
 
+    def test_s3_out_of_reach_while_reading_the_spark_configuration_is_retried(
+        self, user: Any, aws: AWSStubs
+    ) -> None:
+        # The configuration is read from S3 before RunJobFlow: losing S3 is as transient as losing EMR.
+        job = make_job(user)
+        with (
+            unreachable(aws, "s3", "get_object"),
+            mock.patch.object(tasks.run_job, "retry", side_effect=Retry()) as retry,
+            pytest.raises(Retry),
+        ):
+            tasks.run_job(job.pk)
+        assert isinstance(retry.call_args.kwargs["exc"], AWSUnreachable)
+        assert not job.runs.exists()
+        assert not SparkJobRunAlert.objects.exists()
+
     @pytest.mark.parametrize("throttled", [True, False])
     def test_the_last_retry_fails_the_run_honestly_and_the_owner_is_told_once(
         self, user: Any, aws: AWSStubs, throttled: bool

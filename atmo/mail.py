@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
 
 
 def send_templated_mail(
@@ -30,3 +33,22 @@ def send_templated_mail(
     )
     message.attach_alternative(html, "text/html")
     message.send()
+
+
+def send_claimed_mail(
+    template_prefix: str, context: dict[str, Any], to: str, release: Callable[[], Any]
+) -> Exception | None:
+    """Send a mail the caller has claimed (marked as sent); returns the error when it failed.
+
+    The periodic mails are claimed before sending, so that of two workers only one
+    mails. When sending fails (the mail server, DNS, a template) ``release`` gives
+    the claim back and the next sweep tries again: a mail server that is down
+    delays the mail, it does not lose it.
+    """
+    try:
+        send_templated_mail(template_prefix, context, to=[to])
+    except Exception as exc:
+        release()
+        logger.exception("mail not sent, to be tried again", extra={"template": template_prefix})
+        return exc
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from django.utils import timezone
@@ -11,7 +12,7 @@ from atmo.celery import celery
 from atmo.clusters.listing import sync_from_listing
 from atmo.clusters.models import Cluster
 from atmo.clusters.provisioners import ClusterInfo, ClusterNotFound
-from atmo.mail import send_templated_mail
+from atmo.mail import send_claimed_mail
 from atmo.provisioners import AWSError
 
 logger = logging.getLogger(__name__)
@@ -133,18 +134,15 @@ def send_expiration_mails() -> list[int]:
     for cluster in candidates.select_related("created_by").order_by("expires_at", "pk"):
         if not _claim_expiration_mail(cluster):
             continue
-        try:
-            send_templated_mail(
-                "clusters/emails/expiring", {"cluster": cluster}, to=[cluster.created_by.email]
-            )
-        except Exception as exc:
-            # Whatever failed (the mail server, DNS, a template), give the claim
-            # back: the owner is warned by the next run instead of never.
-            Cluster.objects.filter(pk=cluster.pk).update(expiration_mail_sent=False)
+        release = partial(Cluster.objects.filter(pk=cluster.pk).update, expiration_mail_sent=False)
+        error = send_claimed_mail(
+            "clusters/emails/expiring", {"cluster": cluster}, cluster.created_by.email, release
+        )
+        if error is None:
+            sent.append(cluster.pk)
+        else:
             failed.append(cluster.pk)
-            first_error = first_error or exc
-            continue
-        sent.append(cluster.pk)
+            first_error = first_error or error
     if failed:
         raise ExpirationMailsNotSent(
             f"Expiration mails of clusters {failed} not sent (sent: {sent}): {first_error}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -17,7 +16,7 @@ from atmo.clusters.models import Cluster
 from atmo.jobs.exceptions import SparkJobNotEnabled, SparkJobNotFound
 from atmo.jobs.models import SparkJob, SparkJobRun, SparkJobRunAlert
 from atmo.jobs.schedules import SparkJobSchedule
-from atmo.mail import send_templated_mail
+from atmo.mail import send_claimed_mail
 from atmo.provisioners import AWSError
 
 logger = logging.getLogger(__name__)
@@ -128,21 +127,6 @@ def run_job(self: SparkJobRunTask, pk: int, first_run: bool = False) -> str:
     raise self.retry(countdown=STILL_RUNNING_RETRY_SECONDS)
 
 
-def send_or_release(template: str, context: dict[str, Any], to: str, release: Callable[[], Any]) -> bool:
-    """Send a mail whose sending the caller has claimed; returns whether it went.
-
-    When sending fails the claim is released, so the next sweep sends it: a mail
-    server that is down delays the mail, it does not lose it.
-    """
-    try:
-        send_templated_mail(template, context, to=[to])
-    except Exception:
-        release()
-        logger.exception("mail not sent, to be tried again", extra={"template": template})
-        return False
-    return True
-
-
 def expire_and_notify(spark_job: SparkJob) -> bool:
     """Expire a job past its end date and mail its owner; returns whether this call did.
 
@@ -152,9 +136,10 @@ def expire_and_notify(spark_job: SparkJob) -> bool:
     """
     if not spark_job.expire():
         return False
-    return send_or_release(
+    error = send_claimed_mail(
         "jobs/emails/expired", {"spark_job": spark_job}, spark_job.created_by.email, spark_job.unexpire
     )
+    return error is None
 
 
 def notify_timed_out(run: SparkJobRun) -> bool:
@@ -166,12 +151,13 @@ def notify_timed_out(run: SparkJobRun) -> bool:
     if not claim.filter(timeout_mail_sent_at__isnull=True).update(timeout_mail_sent_at=timezone.now()):
         return False
     spark_job = run.spark_job
-    return send_or_release(
+    error = send_claimed_mail(
         "jobs/emails/timed_out",
         {"spark_job": spark_job, "run": run},
         spark_job.created_by.email,
         partial(claim.update, timeout_mail_sent_at=None),
     )
+    return error is None
 
 
 @celery.task
@@ -255,7 +241,7 @@ def send_run_alert_mails() -> list[str]:
         spark_job = alert.run.spark_job
         context = {"spark_job": spark_job, "run": alert.run, "alert": alert}
         release = partial(claim.update, mail_sent_date=None)
-        if send_or_release("jobs/emails/run_failed", context, spark_job.created_by.email, release):
+        if send_claimed_mail("jobs/emails/run_failed", context, spark_job.created_by.email, release) is None:
             sent.append(spark_job.identifier)
     for run in SparkJobRun.objects.timeout_mail_pending().select_related("spark_job__created_by"):
         if notify_timed_out(run):

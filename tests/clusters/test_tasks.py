@@ -14,6 +14,7 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
+from atmo import mail as atmo_mail
 from atmo.clusters import tasks
 from atmo.clusters.models import Cluster
 from tests.aws import AWSStubs, unreachable
@@ -317,8 +318,6 @@ def test_an_extension_arms_the_mail_again(user: Any) -> None:
 def test_a_worker_running_meanwhile_does_not_send_a_second_mail(user: Any) -> None:
     """The second run starts while the first is sending: the claim keeps it out."""
     cluster = expiring(user)
-    from atmo import mail as atmo_mail
-
     real_send = atmo_mail.send_templated_mail
     second_run: list[list[int]] = []
 
@@ -326,7 +325,7 @@ def test_a_worker_running_meanwhile_does_not_send_a_second_mail(user: Any) -> No
         second_run.append(tasks.send_expiration_mails())
         real_send(*args, **kwargs)
 
-    with mock.patch.object(tasks, "send_templated_mail", side_effect=send_and_race):
+    with mock.patch.object(atmo_mail, "send_templated_mail", side_effect=send_and_race):
         assert tasks.send_expiration_mails() == [cluster.pk]
     assert second_run == [[]]
     assert len(mail.outbox) == 1
@@ -351,7 +350,7 @@ def test_an_extension_between_reading_and_claiming_keeps_the_mail_for_the_new_ex
 def test_a_failed_send_leaves_the_mail_for_the_next_run(user: Any) -> None:
     cluster = expiring(user)
     with (
-        mock.patch.object(tasks, "send_templated_mail", side_effect=OSError("smtp down")),
+        mock.patch.object(atmo_mail, "send_templated_mail", side_effect=OSError("smtp down")),
         pytest.raises(tasks.ExpirationMailsNotSent) as excinfo,
     ):
         tasks.send_expiration_mails()
@@ -362,15 +361,15 @@ def test_a_failed_send_leaves_the_mail_for_the_next_run(user: Any) -> None:
 def test_a_failed_send_does_not_hold_up_the_other_owners(user: Any, user2: Any) -> None:
     first = expiring(user, minutes=10, identifier="first")
     second = expiring(user2, minutes=20, identifier="second")
-    from atmo import mail as atmo_mail
+    real_send = atmo_mail.send_templated_mail
 
     def refuse_alice(*args: Any, **kwargs: Any) -> None:
         if kwargs["to"] == ["alice@example.com"]:
             raise OSError("mailbox unavailable")
-        atmo_mail.send_templated_mail(*args, **kwargs)
+        real_send(*args, **kwargs)
 
     with (
-        mock.patch.object(tasks, "send_templated_mail", side_effect=refuse_alice),
+        mock.patch.object(atmo_mail, "send_templated_mail", side_effect=refuse_alice),
         pytest.raises(tasks.ExpirationMailsNotSent) as excinfo,
     ):
         tasks.send_expiration_mails()

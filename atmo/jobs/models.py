@@ -353,11 +353,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         :meth:`delete`). Nothing would ever watch or stop that cluster, so it is
         stopped here, and :class:`~atmo.jobs.exceptions.SparkJobNotFound` raised.
         """
-        run.jobflow_id = jobflow_id
-        run.status = Cluster.STATUS_STARTING
-        run.modified_at = timezone.now()
-        fields = {"jobflow_id": jobflow_id, "status": run.status, "modified_at": run.modified_at}
-        if SparkJobRun.objects.filter(pk=run.pk).update(**fields):
+        if run.record_cluster(jobflow_id):
             return
         logger.warning(
             "job deleted while its run started", extra={"spark_job_id": self.pk, "jobflow_id": jobflow_id}
@@ -507,6 +503,14 @@ class SparkJobRun(EditedAtModel):
         """The run ended with errors."""
         return self.status in Cluster.FAILED_STATUS_LIST
 
+    def record_cluster(self, jobflow_id: str) -> bool:
+        """Note the cluster EMR started for the run, now STARTING; False when the row is gone."""
+        self.jobflow_id = jobflow_id
+        self.status = Cluster.STATUS_STARTING
+        self.modified_at = timezone.now()
+        fields = {"jobflow_id": jobflow_id, "status": self.status, "modified_at": self.modified_at}
+        return bool(SparkJobRun.objects.filter(pk=self.pk).update(**fields))
+
     @property
     def is_starting(self) -> bool:
         """EMR was asked for the run's cluster and has not answered (yet)."""
@@ -604,9 +608,7 @@ class SparkJobRun(EditedAtModel):
         )
         if jobflow_id:
             logger.info("stale run adopted its cluster", extra={"run_id": self.pk, "jobflow_id": jobflow_id})
-            self.jobflow_id = jobflow_id
-            self.status = Cluster.STATUS_STARTING
-            self.save(update_fields=["jobflow_id", "status"])
+            self.record_cluster(jobflow_id)
             return
         self.fail(
             Cluster.STATE_CHANGE_REASON_INTERNAL_ERROR,

@@ -191,6 +191,10 @@ class Provisioner:
             logger.error("cannot read the Spark EMR configuration", extra={**location, "code": exc.code})
             raise
 
+    def job_flow_name(self, user_username: str, identifier: str) -> str:
+        """The ``Name`` of a job flow: environment, kind, owner and identifier, for the AWS console."""
+        return f"atmo-{self.environment}-{self.name_component}-{user_username}-{identifier}"
+
     def job_flow_params(
         self, user_username: str, user_email: str, identifier: str, emr_release: str, size: int
     ) -> dict[str, Any]:
@@ -221,7 +225,7 @@ class Provisioner:
             instance_groups.append(core)
 
         return {
-            "Name": f"atmo-{self.environment}-{self.name_component}-{user_username}-{identifier}",
+            "Name": self.job_flow_name(user_username, identifier),
             "LogUri": f"s3://{self.config['LOG_BUCKET']}/{self.log_dir}/{identifier}/{now}",
             "ReleaseLabel": f"emr-{emr_release}",
             "Configurations": self.spark_emr_configuration(),

@@ -49,10 +49,6 @@ class SparkJobProvisioner(Provisioner):
         """The bucket a job's results go to: public or private, as the job says."""
         return self.config["PUBLIC_DATA_BUCKET" if is_public else "PRIVATE_DATA_BUCKET"]
 
-    def job_flow_name(self, user_username: str, identifier: str) -> str:
-        """The ``Name`` that :meth:`job_flow_params` gives a job flow of this job."""
-        return f"atmo-{self.environment}-{self.name_component}-{user_username}-{identifier}"
-
     def add(self, identifier: str, notebook_file: Any) -> str:
         """Upload the notebook to ``jobs/<identifier>/<file name>``; returns the key."""
         key = f"jobs/{identifier}/{notebook_file.name}"

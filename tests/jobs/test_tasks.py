@@ -319,11 +319,20 @@ class TestRetries:
     def test_run_job_retries_nine_times(self) -> None:
         assert tasks.run_job.max_retries == 9
 
-    def test_aws_out_of_reach_is_retried_with_the_backoff(self, user: Any, aws: AWSStubs) -> None:
+    @pytest.mark.parametrize(
+        ("service", "method"),
+        # The Spark configuration is read from S3 before RunJobFlow: losing S3 is as
+        # transient as losing EMR.
+        [("emr", "run_job_flow"), ("s3", "get_object")],
+    )
+    def test_aws_out_of_reach_is_retried_with_the_backoff(
+        self, user: Any, aws: AWSStubs, service: str, method: str
+    ) -> None:
         job = make_job(user)
-        aws.add_spark_configuration()
+        if service == "emr":
+            aws.add_spark_configuration()
         with (
-            unreachable(aws, "emr", "run_job_flow"),
+            unreachable(aws, service, method),
             mock.patch.object(tasks.run_job, "retry", side_effect=Retry()) as retry,
             pytest.raises(Retry),
         ):
@@ -331,21 +340,6 @@ class TestRetries:
         assert isinstance(retry.call_args.kwargs["exc"], AWSUnreachable)
         assert 0 <= retry.call_args.kwargs["countdown"] <= 1
         assert not job.runs.exists()  # the retry may go ahead
-        assert not SparkJobRunAlert.objects.exists()
-
-    def test_s3_out_of_reach_while_reading_the_spark_configuration_is_retried(
-        self, user: Any, aws: AWSStubs
-    ) -> None:
-        # The configuration is read from S3 before RunJobFlow: losing S3 is as transient as losing EMR.
-        job = make_job(user)
-        with (
-            unreachable(aws, "s3", "get_object"),
-            mock.patch.object(tasks.run_job, "retry", side_effect=Retry()) as retry,
-            pytest.raises(Retry),
-        ):
-            tasks.run_job(job.pk)
-        assert isinstance(retry.call_args.kwargs["exc"], AWSUnreachable)
-        assert not job.runs.exists()
         assert not SparkJobRunAlert.objects.exists()
 
     @pytest.mark.parametrize("throttled", [True, False])

@@ -25,6 +25,8 @@ from django.contrib.auth.models import Group
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from atmo.admin import CheckedInputAdminMixin
+
 User = get_user_model()
 
 #: The user fields that grant rights: read-only for staff who are not superusers.
@@ -46,7 +48,7 @@ def outranks(account: Any, editor: Any) -> bool:
 
 
 @admin.register(User)
-class UserAdmin(auth_admin.UserAdmin):
+class UserAdmin(CheckedInputAdminMixin, auth_admin.UserAdmin):
     """Users: who they are, their flags and when they were last seen."""
 
     list_display = ("username", "email", "is_staff", "is_superuser", "is_active", "last_login", "date_joined")
@@ -79,7 +81,7 @@ class UserAdmin(auth_admin.UserAdmin):
 
 
 @admin.register(Group)
-class GroupAdmin(auth_admin.GroupAdmin):
+class GroupAdmin(CheckedInputAdminMixin, auth_admin.GroupAdmin):
     """Groups, with how many members each has (e.g. "Spark job maintainers")."""
 
     list_display = ("name", "member_count")

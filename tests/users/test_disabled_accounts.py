@@ -220,3 +220,19 @@ def test_a_cluster_of_a_disabled_account_is_not_touched_by_the_refusal(client: A
     before = Cluster.objects.values().get(pk=cluster.pk)
     assert client.post(reverse("clusters-terminate", args=[cluster.pk])).status_code == 403
     assert Cluster.objects.values().get(pk=cluster.pk) == before
+
+
+def test_a_bearer_token_of_a_disabled_account_authenticates_nobody(client: Any, oidc_settings: Any) -> None:
+    # What a token-authenticated API will do: mozilla-django-oidc's DRF
+    # OIDCAuthentication hands the request's bearer token to the backend's
+    # get_or_create_user, which asks the provider who it belongs to.
+    oidc_settings.OIDC_STORE_ACCESS_TOKEN = True
+    sign_in(client, "erin@example.org")
+    access_token = client.session["oidc_access_token"]
+    backend = AtmoOIDCAuthenticationBackend()
+    erin = backend.get_or_create_user(access_token, None, None)
+    assert erin is not None and erin.email == "erin@example.org"
+
+    disable(erin)
+
+    assert backend.get_or_create_user(access_token, None, None) is None

@@ -1,4 +1,4 @@
-"""System checks: Redis reachability (for the heartbeat) and AWS configuration."""
+"""System checks: Redis reachability (for the heartbeat), AWS configuration, break-glass login."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.core import checks
 
 ERROR_REDIS = "atmo.E001"
 ERROR_AWS_CONFIG = "atmo.E002"
+WARNING_BREAK_GLASS = "atmo.W001"
 
 
 def check_redis_connected(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -41,3 +42,18 @@ def check_aws_config(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.security)
+def check_break_glass_login(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Say at every start while password logins bypass single sign-on."""
+    if not settings.ATMO_BREAK_GLASS_PASSWORD_LOGIN:
+        return []
+    return [
+        checks.Warning(
+            "ATMO_BREAK_GLASS_PASSWORD_LOGIN is on: /admin/login/ accepts passwords, "
+            "bypassing single sign-on.",
+            hint="Turn it off as soon as the identity provider works again.",
+            id=WARNING_BREAK_GLASS,
+        )
+    ]

@@ -104,6 +104,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication: a disabled account's session gets a 403 page saying why.
+    "atmo.users.middleware.DisabledAccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
@@ -173,10 +175,15 @@ SESSION_COOKIE_AGE = envint("DJANGO_SESSION_COOKIE_AGE", 60 * 60 * 24 * 7)
 # --- Authentication ----------------------------------------------------------
 
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's model permissions; password logins only with ATMO_BREAK_GLASS_PASSWORD_LOGIN.
+    "atmo.users.backends.BreakGlassModelBackend",
     "atmo.users.backends.AtmoOIDCAuthenticationBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
+#: Break glass: let ``/admin/login/`` log people in with a password (set with
+#: ``manage.py changepassword``) when single sign-on is down. Off, nobody logs in
+#: with a password anywhere; turn it off again once the provider is back.
+ATMO_BREAK_GLASS_PASSWORD_LOGIN = envbool("ATMO_BREAK_GLASS_PASSWORD_LOGIN", False)
 LOGIN_URL = "users-login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "users-login"

@@ -5,15 +5,15 @@ The dockerflow endpoints (``/__version__``, ``/__heartbeat__``,
 """
 
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import TemplateView
 
 from atmo import views
+from atmo.users.views import admin_login
 
-# The admin uses the same single sign-on: its own password form is never shown
-# to someone who has not logged in through the identity provider.
-admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
+# The admin uses the same single sign-on: its password form only exists while
+# the break-glass setting is on (see atmo.users.views.admin_login).
+admin.site.login = admin_login  # type: ignore[assignment]
 admin.site.site_header = "ATMO administration"
 admin.site.site_title = "ATMO admin"
 

@@ -30,10 +30,12 @@ class DashboardView(LoginRequiredMixin, TemplateView):
 
     template_name = "atmo/dashboard.html"
     http_method_names = ["get", "head"]
+    #: Active filter for clusters: requested, starting, running or shutting down.
+    active_cluster_filter = "active"
     #: Allowed filters for clusters.
-    clusters_filters = ["active", "terminated", "failed", "all"]
+    clusters_filters = [active_cluster_filter, "terminated", "failed", "all"]
     #: Default cluster filter.
-    default_cluster_filter = "active"
+    default_cluster_filter = active_cluster_filter
     #: Name of the group whose members may see everybody's Spark jobs.
     maintainer_group_name = settings.SPARK_JOB_MAINTAINERS_GROUP
     #: Allowed filters for Spark jobs; "all" is for maintainers only.

@@ -8,8 +8,8 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from django.http import HttpRequest
-from guardian.admin import GuardedModelAdmin
 
+from atmo.admin import CheckedGuardedModelAdmin, ModelAdmin
 from atmo.clusters.models import Cluster, Deactivation, EMRRelease
 from atmo.provisioners import AWSError
 
@@ -43,7 +43,7 @@ class StabilityFilter(admin.SimpleListFilter):
 
 
 @admin.register(EMRRelease)
-class EMRReleaseAdmin(admin.ModelAdmin):
+class EMRReleaseAdmin(ModelAdmin):
     """EMR releases users may launch with: operators add, flag, describe and retire them here."""
 
     list_display = [
@@ -95,7 +95,7 @@ def deactivate(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Que
 
 
 @admin.register(Cluster)
-class ClusterAdmin(GuardedModelAdmin):
+class ClusterAdmin(CheckedGuardedModelAdmin):
     """Every user's clusters, for operators: inspect, correct the lifetime, terminate.
 
     Clusters are launched from the site only: a row added here would never be

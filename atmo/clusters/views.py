@@ -73,7 +73,9 @@ def new_cluster(request: HttpRequest) -> HttpResponse:
     if not request.user.created_sshkeys.exists():  # type: ignore[union-attr]
         messages.error(request, NO_KEY_MESSAGE)
         return redirect("keys-new")
-    form = NewClusterForm(request.user, data=request.POST or None, initial=new_cluster_initial(request.user))
+    # Bound on every POST, an empty one too: it gets the "required" errors back.
+    data = request.POST if request.method == "POST" else None
+    form = NewClusterForm(request.user, data=data, initial=new_cluster_initial(request.user))
     if request.method == "POST" and form.is_valid():
         cluster = form.save()
         # The worker must find the row: enqueue only once it is committed.
@@ -106,7 +108,7 @@ def extend_cluster(request: HttpRequest, id: int) -> HttpResponse:
     if not is_changeable(cluster):
         messages.error(request, "This cluster is not active anymore, so its lifetime can't be extended.")
         return redirect(cluster)
-    form = ExtendClusterForm(data=request.POST or None)
+    form = ExtendClusterForm(data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         cluster.extend(form.cleaned_data["extension"])
         messages.success(

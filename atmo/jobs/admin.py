@@ -7,8 +7,8 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
-from guardian.admin import GuardedModelAdmin
 
+from atmo.admin import CheckedGuardedModelAdmin, ModelAdmin
 from atmo.jobs.models import SparkJob, SparkJobRun, SparkJobRunAlert
 from atmo.jobs.permissions import forget_permissions
 from atmo.provisioners import AWSError
@@ -86,7 +86,7 @@ class SparkJobRunInline(admin.TabularInline):
 
 
 @admin.register(SparkJob)
-class SparkJobAdmin(GuardedModelAdmin):
+class SparkJobAdmin(CheckedGuardedModelAdmin):
     """Jobs with their runs; operators run, disable or delete them, and set object permissions.
 
     Deleting goes through :meth:`SparkJob.delete <atmo.jobs.models.SparkJob.delete>`,
@@ -185,7 +185,7 @@ class SparkJobAdmin(GuardedModelAdmin):
 
 
 @admin.register(SparkJobRun)
-class SparkJobRunAdmin(admin.ModelAdmin):
+class SparkJobRunAdmin(ModelAdmin):
     """Runs mirror what EMR reports, so they are read only.
 
     Deleting stays allowed: deleting a job in the admin deletes its runs too,
@@ -211,7 +211,7 @@ class SparkJobRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(SparkJobRunAlert)
-class SparkJobRunAlertAdmin(admin.ModelAdmin):
+class SparkJobRunAlertAdmin(ModelAdmin):
     """Why runs failed, as EMR said it, and when the owner was mailed.
 
     Only the mail date can change: clearing it sends the mail again on the next

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from atmo.admin import ModelAdmin
 from atmo.keys.forms import refuse_duplicate, validate_public_key
 from atmo.keys.models import SSHKey
 
@@ -61,7 +62,7 @@ class KeyTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(SSHKey)
-class SSHKeyAdmin(admin.ModelAdmin):
+class SSHKeyAdmin(ModelAdmin):
     """Every user's SSH keys, for operators: find a key by fingerprint or owner, fix a title."""
 
     form = SSHKeyAdminForm

@@ -7,11 +7,12 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from atmo.admin import ModelAdmin
 from atmo.stats.models import Metric
 
 
 @admin.register(Metric)
-class MetricAdmin(admin.ModelAdmin):
+class MetricAdmin(ModelAdmin):
     """The recorded metrics, to browse and filter; nobody adds or edits them here."""
 
     list_display = ["key", "value", "created_at", "data"]

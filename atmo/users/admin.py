@@ -10,6 +10,9 @@ superuser grants staff or superuser status, group memberships and permissions,
 and only a superuser changes (or deletes) a superuser or another staff member.
 Single sign-on matches accounts by email address, so whoever may change an
 account's email may log in as it.
+
+Disabling an account (unticking "active", or the "Disable" action) logs it out
+at once: see :mod:`atmo.users.sessions`.
 """
 
 from __future__ import annotations
@@ -19,11 +22,14 @@ from typing import Any
 # Imported first so that the stock admins are registered, whatever the order of
 # INSTALLED_APPS, before they are replaced below.
 import django.contrib.auth.admin as auth_admin
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+
+from atmo.admin import CheckedInputAdminMixin
+from atmo.users.sessions import end_sessions
 
 User = get_user_model()
 
@@ -46,7 +52,7 @@ def outranks(account: Any, editor: Any) -> bool:
 
 
 @admin.register(User)
-class UserAdmin(auth_admin.UserAdmin):
+class UserAdmin(CheckedInputAdminMixin, auth_admin.UserAdmin):
     """Users: who they are, their flags and when they were last seen."""
 
     list_display = ("username", "email", "is_staff", "is_superuser", "is_active", "last_login", "date_joined")
@@ -54,6 +60,7 @@ class UserAdmin(auth_admin.UserAdmin):
     search_fields = ("username", "email")
     ordering = ("username",)
     readonly_fields = ("last_login", "date_joined")
+    actions = ["disable_accounts"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         """Also the fields that grant rights, for staff who are not superusers."""
@@ -61,6 +68,35 @@ class UserAdmin(auth_admin.UserAdmin):
         if not request.user.is_superuser:
             fields += PRIVILEGE_FIELDS
         return fields
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Save; an account that was just disabled is logged out everywhere."""
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            end_sessions(obj)
+
+    @admin.action(description="Disable the selected accounts (logs them out at once)", permissions=["change"])
+    def disable_accounts(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        """Disable each active account the staff member may change, except their own."""
+        disabled, kept = [], []
+        for account in queryset.filter(is_active=True).order_by("username"):
+            if account.pk == request.user.pk or not self.has_change_permission(request, account):
+                kept.append(account.get_username())
+                continue
+            account.is_active = False
+            account.save(update_fields=["is_active"])
+            end_sessions(account)
+            disabled.append(account.get_username())
+        if disabled:
+            self.message_user(request, f"Disabled and logged out: {', '.join(disabled)}.", messages.SUCCESS)
+        if kept:
+            self.message_user(
+                request,
+                f"Left as they are (your own account, or one you may not change): {', '.join(kept)}.",
+                messages.WARNING,
+            )
+        if not disabled and not kept:
+            self.message_user(request, "The selected accounts were already disabled.", messages.INFO)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         """Django's rule, and never on an account that :func:`outranks` the staff member's own.
@@ -79,7 +115,7 @@ class UserAdmin(auth_admin.UserAdmin):
 
 
 @admin.register(Group)
-class GroupAdmin(auth_admin.GroupAdmin):
+class GroupAdmin(CheckedInputAdminMixin, auth_admin.GroupAdmin):
     """Groups, with how many members each has (e.g. "Spark job maintainers")."""
 
     list_display = ("name", "member_count")

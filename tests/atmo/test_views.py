@@ -46,8 +46,9 @@ def test_login_page_offers_single_sign_on(client: Any) -> None:
 
 @pytest.mark.django_db
 def test_admin_sends_anonymous_visitors_to_the_sso_login(client: Any) -> None:
-    response = client.get("/admin/", follow=True)
-    assert response.redirect_chain[-1][0].startswith("/users/login/")
+    to_admin_login = client.get("/admin/")["Location"]
+    assert to_admin_login == "/admin/login/?next=/admin/"
+    assert client.get(to_admin_login)["Location"] == "/oidc/authenticate/?next=%2Fadmin%2F"
 
 
 def test_admin_is_for_staff_only(client_for: Any, user: Any) -> None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from atmo.clusters.models import Cluster
+from atmo.views import DashboardView
 from tests.clusters.factories import ClusterFactory, EMRReleaseFactory, SSHKeyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +58,16 @@ def test_the_cluster_filters(
     client_for: Any, owner: Any, clusters: dict[str, Cluster], query: str, expected: set[str]
 ) -> None:
     assert set(shown(client_for(owner), query)) == expected
+
+
+def test_the_active_cluster_filter_is_the_default_and_shows_the_running_clusters(
+    client_for: Any, owner: Any, clusters: dict[str, Cluster]
+) -> None:
+    assert DashboardView.active_cluster_filter == "active"
+    assert DashboardView.default_cluster_filter == DashboardView.active_cluster_filter
+    assert DashboardView.active_cluster_filter in DashboardView.clusters_filters
+    query = f"?clusters={DashboardView.active_cluster_filter}"
+    assert set(shown(client_for(owner), query)) == {c.identifier for c in clusters.values() if c.is_active}
 
 
 def test_clusters_are_listed_newest_first(client_for: Any, owner: Any) -> None:

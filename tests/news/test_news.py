@@ -93,3 +93,12 @@ def test_the_modal_gets_only_the_fragment(client: Any, news_file: News) -> None:
     assert body.startswith("<h3>2026.12.1</h3>")
     assert "<nav" not in body
     assert COOKIE_NAME in response.cookies
+
+
+@pytest.mark.parametrize("path", ["/news/list/", "/news/check/"])
+def test_the_news_pages_are_public(client: Any, path: str) -> None:
+    # What's new only says what changed in ATMO, as NEWS.md in its source does: it
+    # holds nothing of anyone's, and the login page's footer links to it.
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "Location" not in response

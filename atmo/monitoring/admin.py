@@ -82,7 +82,8 @@ def workers_section() -> Section:
 
     title, runbook = "Workers", "No worker answers"
     try:
-        replies = celery.control.ping(timeout=PAGE_PING_TIMEOUT)
+        with system.broker_connection() as connection:
+            replies = celery.control.ping(timeout=PAGE_PING_TIMEOUT, connection=connection)
     except UNREACHABLE as exc:
         return Section(
             title,

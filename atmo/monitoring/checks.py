@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core import checks
 from kombu.exceptions import OperationalError
 
-from atmo.monitoring import liveness, metrics
+from atmo.monitoring import liveness, metrics, system
 
 ERROR_SCHEDULER = "atmo.monitoring.E001"
 ERROR_SWEEPS = "atmo.monitoring.E002"
@@ -74,8 +74,9 @@ def check_workers_answering(app_configs: Any = None, **kwargs: Any) -> list[chec
 
     timeout = settings.ATMO_WORKER_PING_TIMEOUT
     try:
-        # limit=1: the first answer ends the wait, so a healthy site pays one round trip.
-        replies = celery.control.ping(timeout=timeout, limit=1)
+        with system.broker_connection() as connection:
+            # limit=1: the first answer ends the wait, so a healthy site pays one round trip.
+            replies = celery.control.ping(timeout=timeout, limit=1, connection=connection)
     except (OperationalError, redis.RedisError, OSError) as exc:
         return [checks.Error(f"workers: unknown, the broker cannot be reached ({exc})", id=ERROR_WORKERS)]
     if not replies:

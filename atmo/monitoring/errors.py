@@ -28,36 +28,46 @@ from django.http import Http404
 from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
-from sentry_sdk.scrubber import DEFAULT_DENYLIST, EventScrubber
+from sentry_sdk.integrations.redis import RedisIntegration
 
 FILTERED = "[Filtered]"
 
-#: Keys whose values are scrubbed wherever they appear (on top of Sentry's own list).
-DENYLIST = [
-    *DEFAULT_DENYLIST,
+#: Values under keys containing these are scrubbed wherever they appear in an event.
+SENSITIVE_KEYS = (
+    "password",
+    "secret",
+    "token",
+    "authorization",
+    "cookie",
+    "session",
+    "csrf",
+    "credential",
     "public_key",
+    "private_key",
     "ssh_key",
-    "key",
     "notebook",
-    "notebook_contents",
-    "access_token",
-    "id_token",
-    "refresh_token",
-    "oidc_access_token",
-    "oidc_id_token",
-    "aws_secret_access_key",
-    "aws_session_token",
-    "x_amz_security_token",
-    "sentry_dsn",
     "dsn",
-]
+)
+
+#: What the integrations may collect: no user identity but the id, cookies, bodies, query
+#: strings, SQL parameters or frame variables; request headers but the sensitive ones.
+DATA_COLLECTION: dict[str, Any] = {
+    "user_info": False,
+    "cookies": {"mode": "off"},
+    "http_headers": {"request": {"mode": "denylist", "terms": ["cookie", "csrf", "authorization"]}},
+    "http_bodies": [],
+    "url_query_params": {"mode": "off"},
+    "database_query_data": False,
+    "stack_frame_variables": False,
+}
 
 #: Exceptions that answer bad input or a missing permission: the user sees a 4xx page.
 EXPECTED_EXCEPTIONS = (Http404, PermissionDenied, SuspiciousOperation)
 
-#: Loggers (patterns) whose errors are not ATMO's: a client's bad request, and the
-#: heartbeat's failed checks (the heartbeat is the alert for those).
-IGNORED_LOGGERS = ("django.security.*", "dockerflow.checks.registry")
+#: Loggers (patterns) whose errors are not ATMO's: a client's bad request, the heartbeat's
+#: failed checks (the heartbeat is the alert for those), and dockerflow's access log (an
+#: error there is the exception Sentry already has).
+IGNORED_LOGGERS = ("django.security.*", "dockerflow.checks.registry", "request.summary")
 
 #: Paths whose 500 is an answer, not an error: the heartbeat reports trouble by failing.
 QUIET_PATHS = ("/__heartbeat__",)
@@ -84,12 +94,17 @@ def scrub_text(text: str) -> str:
     return text
 
 
+def is_sensitive(key: object) -> bool:
+    return isinstance(key, str) and any(term in key.lower() for term in SENSITIVE_KEYS)
+
+
 def scrub(value: Any) -> Any:
-    """``value`` with :func:`scrub_text` applied to every string inside it."""
+    """``value`` with :func:`scrub_text` applied to every string inside it, and the values of
+    sensitive keys (:data:`SENSITIVE_KEYS`) replaced."""
     if isinstance(value, str):
         return scrub_text(value)
     if isinstance(value, Mapping):
-        return {key: scrub(item) for key, item in value.items()}
+        return {key: FILTERED if is_sensitive(key) else scrub(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [scrub(item) for item in value]
     return value
@@ -152,10 +167,9 @@ def init_sentry(dsn: str, environment: str, release: str, transport: Any = None)
             CeleryIntegration(),
             LoggingIntegration(level=logging.INFO, event_level=logging.ERROR),
         ],
-        send_default_pii=False,
-        max_request_body_size="never",
-        include_local_variables=False,
-        event_scrubber=EventScrubber(denylist=DENYLIST, recursive=True),
+        data_collection=DATA_COLLECTION,
+        # Its breadcrumbs list Redis keys, and the session keys are session ids.
+        disabled_integrations=[RedisIntegration()],
         before_send=before_send,
         before_breadcrumb=before_breadcrumb,
         transport=transport,

@@ -5,6 +5,8 @@ Each is one query (or one Redis round trip), whatever the number of rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -82,15 +84,27 @@ def queue_names() -> list[str]:
     return sorted(names)
 
 
+@contextmanager
+def broker_connection() -> Iterator[Any]:
+    """A pooled connection to the broker that fails at once when it is down.
+
+    kombu would otherwise retry for about six seconds: longer than a load
+    balancer waits for the heartbeat, or Prometheus for a scrape.
+    """
+    from atmo.celery import celery
+
+    with celery.connection_or_acquire() as connection:
+        connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, interval_max=0)
+        yield connection
+
+
 def queue_lengths() -> dict[str, Any]:
     """``{"queues": {name: messages waiting}, "unacked": messages taken but not yet acknowledged}``.
 
     "Unacked" are the messages workers hold: running tasks, and retries waiting
     for their countdown. Raises kombu's or redis's error when the broker is down.
     """
-    from atmo.celery import celery
-
-    with celery.connection_for_read() as connection:
+    with broker_connection() as connection:
         channel = connection.default_channel
         queues = {name: channel.queue_declare(queue=name).message_count for name in queue_names()}
         unacked = channel.client.hlen(channel.unacked_key)

@@ -36,7 +36,11 @@ def process_environment(**extra: str) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
         **extra,
     )
-    user, host, port = database["USER"] or "postgres", database["HOST"] or "127.0.0.1", database["PORT"] or 5432
+    user, host, port = (
+        database["USER"] or "postgres",
+        database["HOST"] or "127.0.0.1",
+        database["PORT"] or 5432,
+    )
     password = f":{database['PASSWORD']}" if database["PASSWORD"] else ""
     env["DATABASE_URL"] = f"postgres://{user}{password}@{host}:{port}/{database['NAME']}"
     return env
@@ -46,7 +50,7 @@ class CeleryProcess:
     """A running ``celery -A atmo.celery ...``, its output in a temporary file."""
 
     def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        self.output = tempfile.TemporaryFile()
+        self.output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by celery_process()
         self.process = subprocess.Popen(
             [*CELERY, *args], cwd=ROOT, env=env, stdout=self.output, stderr=subprocess.STDOUT
         )

@@ -13,7 +13,6 @@ class MonitoringConfig(AppConfig):
     verbose_name = "Monitoring"
 
     def ready(self) -> None:
-        from atmo.monitoring import checks, signals
+        from atmo.monitoring import signals
 
         signals.connect()
-        checks.register_configuration_checks()

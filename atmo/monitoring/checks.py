@@ -1,4 +1,4 @@
-"""The heartbeat's liveness checks, and a start-up check of the metrics set-up.
+"""The heartbeat's liveness checks.
 
 The liveness checks have the signature of Django's system checks, which is
 what dockerflow's heartbeat runs, but they are **not** registered as system
@@ -18,12 +18,11 @@ from django.conf import settings
 from django.core import checks
 from kombu.exceptions import OperationalError
 
-from atmo.monitoring import liveness, metrics, system
+from atmo.monitoring import liveness, system
 
 ERROR_SCHEDULER = "atmo.monitoring.E001"
 ERROR_SWEEPS = "atmo.monitoring.E002"
 ERROR_WORKERS = "atmo.monitoring.E003"
-WARNING_MULTIPROCESS = "atmo.monitoring.W001"
 
 
 def check_scheduler_beating(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -82,22 +81,3 @@ def check_workers_answering(app_configs: Any = None, **kwargs: Any) -> list[chec
     if not replies:
         return [checks.Error(f"workers: no worker answered a ping within {timeout:g} s", id=ERROR_WORKERS)]
     return []
-
-
-def check_metrics_multiprocess(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """A deployed site needs ``PROMETHEUS_MULTIPROC_DIR``, or each process reports only its own counts."""
-    if settings.IS_DEPLOYED and metrics.multiprocess_dir() is None:
-        return [
-            checks.Warning(
-                "PROMETHEUS_MULTIPROC_DIR is not set: the metrics of the gunicorn workers and Celery "
-                "pool processes will not add up",
-                hint="Start the processes with bin/run, which sets it, or set it to an empty directory.",
-                id=WARNING_MULTIPROCESS,
-            )
-        ]
-    return []
-
-
-def register_configuration_checks() -> None:
-    """Register the start-up checks (not the liveness ones) with Django's system checks."""
-    checks.register(check_metrics_multiprocess, checks.Tags.compatibility)

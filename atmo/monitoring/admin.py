@@ -52,7 +52,7 @@ def scheduler_section() -> Section:
             "error",
             f"Unknown: Redis cannot be read ({exc}).",
             "Bring Redis back first: the scheduler cannot run without it.",
-            "Redis down",
+            "Redis or the database down",
         )
     if beat is None:
         return Section(
@@ -90,7 +90,7 @@ def workers_section() -> Section:
             "error",
             f"Unknown: the broker cannot be reached ({exc}).",
             "Bring Redis back first: the workers take their tasks from it.",
-            "Redis down",
+            "Redis or the database down",
         )
     names = sorted(name for reply in replies for name in reply)
     if not names:
@@ -111,7 +111,10 @@ def queue_section() -> Section:
         lengths = system.queue_lengths()
     except UNREACHABLE as exc:
         return Section(
-            title, "error", f"Unknown: the broker cannot be reached ({exc}).", runbook="Redis down"
+            title,
+            "error",
+            f"Unknown: the broker cannot be reached ({exc}).",
+            runbook="Redis or the database down",
         )
     waiting = sum(lengths["queues"].values())
     rows = sorted(lengths["queues"].items())

@@ -107,5 +107,7 @@ def queue_lengths() -> dict[str, Any]:
     with broker_connection() as connection:
         channel = connection.default_channel
         queues = {name: channel.queue_declare(queue=name).message_count for name in queue_names()}
-        unacked = channel.client.hlen(channel.unacked_key)
+        # channel.client is kombu's asynchronous client (its commands answer None): ask its own.
+        with channel.conn_or_acquire() as client:
+            unacked = client.hlen(channel.unacked_key)
     return {"queues": queues, "unacked": unacked}

@@ -48,13 +48,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import (  # noqa: E402
-    CaptureQueriesContext,
-    setup_databases,
-    setup_test_environment,
-    teardown_databases,
-)
+from django.test import utils as test_utils  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
 
@@ -263,6 +257,8 @@ def scrape_figures(base: str, scrapes: int) -> None:
     from atmo.clusters.models import Cluster
 
     token = {"Authorization": f"Bearer {TOKEN}"}
+    from django.test import Client
+
     client = Client()
     print(
         f"\n2. One scrape of /metrics: gunicorn over HTTP (median of {scrapes}), SQL queries in this process"
@@ -278,7 +274,7 @@ def scrape_figures(base: str, scrapes: int) -> None:
         scrape, failed = timed(f"{base}/metrics", scrapes, token)
         bare, _failed = timed(f"{base}/__lbheartbeat__", scrapes)
         connection.queries_log.clear()  # when full, the capture below would look empty
-        with CaptureQueriesContext(connection) as captured:
+        with test_utils.CaptureQueriesContext(connection) as captured:
             body = client.get("/metrics").content
         # Read now: the next request empties the log the capture reads from.
         queries = len(captured.captured_queries)
@@ -300,18 +296,18 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--scrapes", type=int, default=20)
     args = parser.parse_args()
-    setup_test_environment()
+    test_utils.setup_test_environment()
     # A database of its own: the test suite's (kept by --reuse-db) stays as it is.
     test_settings = settings.DATABASES["default"].setdefault("TEST", {})
     test_settings["NAME"] = f"test_{settings.DATABASES['default']['NAME']}_measure_monitoring"
-    databases = setup_databases(verbosity=0, interactive=False)
+    databases = test_utils.setup_databases(verbosity=0, interactive=False)
     try:
         print(f"Database: {connection.vendor}, Redis: {settings.REDIS_URL}, {os.cpu_count()} CPUs")
         with production_stack() as base:
             heartbeat_figures(base, args.requests)
             scrape_figures(base, args.scrapes)
     finally:
-        teardown_databases(databases, verbosity=0)
+        test_utils.teardown_databases(databases, verbosity=0)
     return 0
 
 

@@ -10,6 +10,9 @@ from django.http import HttpRequest, HttpResponse
 
 from atmo.monitoring import metrics
 
+#: Methods counted by name; any other (a client may send anything) counts as "other".
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
 #: Answered before URL resolution (by dockerflow's middleware): named by path.
 UNROUTED_VIEWS = {
     "/__heartbeat__": "heartbeat",
@@ -22,7 +25,7 @@ def view_name(request: HttpRequest) -> str:
     """A label with few values: the URL's name, never the path itself (ids would explode the series)."""
     match = request.resolver_match
     if match is not None:
-        return match.view_name or match._func_path
+        return match.view_name
     path = request.path_info.rstrip("/") or "/"
     if path in UNROUTED_VIEWS:
         return UNROUTED_VIEWS[path]
@@ -41,6 +44,7 @@ class RequestMetricsMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         view = view_name(request)
-        metrics.HTTP_REQUEST_DURATION.labels(view, request.method).observe(time.perf_counter() - started)
-        metrics.HTTP_REQUESTS.labels(view, request.method, str(response.status_code)).inc()
+        method = request.method if request.method in KNOWN_METHODS else "other"
+        metrics.HTTP_REQUEST_DURATION.labels(view, method).observe(time.perf_counter() - started)
+        metrics.HTTP_REQUESTS.labels(view, method, str(response.status_code)).inc()
         return response

@@ -129,6 +129,12 @@ def test_the_scheduler_beat_and_the_sweeps_last_success_are_timestamps(client: A
     ) == pytest.approx(recorded.timestamp())
     assert value(families, "atmo_sweep_overdue", sweep="update_clusters") == 0
 
+    # Two syncs (five minutes apart in the test settings) and the time one may take pass.
+    Sweep.objects.filter(name="update_clusters").update(
+        last_succeeded_at=timezone.now() - timedelta(minutes=20)
+    )
+    assert value(scrape(client), "atmo_sweep_overdue", sweep="update_clusters") == 1
+
 
 @pytest.mark.django_db
 def test_an_unreadable_broker_drops_its_families_but_not_the_scrape(client: Any) -> None:

@@ -23,11 +23,11 @@ URL = "/admin/monitoring/systemstatus/"
 
 
 @pytest.fixture
-def operator_client(client: Any, user: Any) -> Any:
+def operator_client(client_for: Any, user: Any) -> Any:
+    """Logged in as a superuser, who has every permission."""
     user.is_staff = user.is_superuser = True
-    user.save()
-    client.force_login(user)
-    return client
+    user.save(update_fields=["is_staff", "is_superuser"])
+    return client_for(user)
 
 
 def section(body: str, kind: str) -> str:

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 COMPOSE ?= docker compose
 
 .PHONY: help install run test test-fast docs screenshots lint format migrations-check ci \
-        requirements static clean chromium measure build build-dev up down stop migrate shell redis-cli logs
+        requirements static clean chromium measure measure-monitoring scrape build build-dev up down stop migrate shell redis-cli logs
 
 help: ## Show the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -78,6 +78,12 @@ chromium:
 
 measure: install ## Print SQL queries per page and AWS calls per status sync with 5 and with 200 objects
 	$(BIN)/python bin/measure_scaling.py
+
+measure-monitoring: install ## Print the heartbeat's latency (gunicorn, live worker) and one metrics scrape's cost at 1,000 clusters
+	$(BIN)/python bin/measure_monitoring.py
+
+scrape: install ## Scrape the running site's /metrics for a minute (next to `make run`) and print what moved
+	$(BIN)/python bin/scrape_metrics.py $(SCRAPE_ARGS)
 
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
+from atmo.monitoring.mail import counted
+
 logger = logging.getLogger(__name__)
 
 
@@ -32,7 +34,8 @@ def send_templated_mail(
         cc=list(cc),
     )
     message.attach_alternative(html, "text/html")
-    message.send()
+    with counted(template_prefix):
+        message.send()
 
 
 def send_claimed_mail(

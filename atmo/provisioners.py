@@ -31,6 +31,8 @@ from constance import config as live
 from django.conf import settings
 from django.utils import timezone
 
+from atmo.monitoring import aws as aws_metrics
+
 logger = logging.getLogger(__name__)
 
 #: Error codes AWS uses when it wants the caller to slow down.
@@ -130,7 +132,8 @@ def client(service: str) -> Any:
     if service == "s3":
         # Signature v4: presigned links then carry their expiry explicitly.
         config = config.merge(Config(signature_version="s3v4"))
-    return boto3.client(service, region_name=settings.AWS_CONFIG["AWS_REGION"], config=config)
+    made = boto3.client(service, region_name=settings.AWS_CONFIG["AWS_REGION"], config=config)
+    return aws_metrics.instrument(made)  # counts calls and errors by operation (atmo_aws_* metrics)
 
 
 def parse_spark_emr_configuration(body: bytes) -> list[dict[str, Any]]:

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "atmo.keys.apps.KeysAppConfig",
     "atmo.users",
     "atmo.stats",
+    "atmo.monitoring",
     # Third party
     "guardian",
     "constance",
@@ -96,8 +97,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that it counts and times every answer, redirects and heartbeats included.
+    "atmo.monitoring.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "dockerflow.django.middleware.DockerflowMiddleware",
+    # dockerflow's, with a heartbeat that also checks the scheduler, sweeps and workers.
+    "atmo.monitoring.heartbeat.HeartbeatMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -523,6 +527,38 @@ DOCKERFLOW_CHECKS = [
     "atmo.checks.check_redis_connected",
 ]
 DOCKERFLOW_VERSION_CALLBACK = "atmo.version.get_version"
+#: What ``/__heartbeat__`` checks besides ``DOCKERFLOW_CHECKS``: is the scheduler beating, has
+#: every sweep run on time, does a worker answer? Not system checks: ``migrate`` runs those.
+ATMO_LIVENESS_CHECKS = [
+    "atmo.monitoring.checks.check_scheduler_beating",
+    "atmo.monitoring.checks.check_sweeps_on_time",
+    "atmo.monitoring.checks.check_workers_answering",
+]
+#: Seconds without a beat after which the scheduler counts as stopped: three of its loops.
+ATMO_SCHEDULER_STALE_SECONDS = 3 * CELERY_BEAT_MAX_LOOP_INTERVAL
+#: Seconds the heartbeat waits for a worker to answer its ping.
+ATMO_WORKER_PING_TIMEOUT = 1.0
+
+#: The bearer token Prometheus sends to scrape ``/metrics``. Unset: the endpoint is open
+#: on a developer's machine and absent on a deployed site.
+ATMO_METRICS_TOKEN = envstr("ATMO_METRICS_TOKEN")
+#: The port a Celery worker serves its metrics on, with no token (0: it does not). Publish it
+#: to the private network only, and scrape every worker replica.
+ATMO_WORKER_METRICS_PORT = envint("ATMO_WORKER_METRICS_PORT", 0)
+# Prometheus usually scrapes over the internal network in plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
+
+#: Where errors are reported (off when unset); see :mod:`atmo.monitoring.errors`.
+SENTRY_DSN = envstr("SENTRY_DSN")
+if SENTRY_DSN:
+    from atmo.monitoring.errors import init_sentry
+    from atmo.version import get_version
+
+    init_sentry(
+        SENTRY_DSN,
+        environment=ENVIRONMENT,
+        release=f"atmo@{(get_version(BASE_DIR) or {}).get('version', 'unknown')}",
+    )
 
 LOGGING_USE_JSON = envbool("DJANGO_LOGGING_USE_JSON", IS_DEPLOYED)
 LOG_LEVEL = envstr("DJANGO_LOG_LEVEL", "INFO")

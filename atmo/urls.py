@@ -28,6 +28,7 @@ urlpatterns = [
     path("keys/", include("atmo.keys.urls")),
     path("news/", include("atmo.news.urls")),
     path("users/", include("atmo.users.urls")),
+    path("", include("atmo.monitoring.urls")),
     path("oidc/", include("mozilla_django_oidc.urls")),
     # Previews of the error pages, for designers.
     path("404/", TemplateView.as_view(template_name="404.html")),

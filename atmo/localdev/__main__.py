@@ -57,6 +57,8 @@ def local_environment() -> dict[str, str]:
     # Public results are served by the emulator, not by s3-<region>.amazonaws.com.
     bucket = env.get("AWS_PUBLIC_DATA_BUCKET", "atmo-public-data")
     env.setdefault("ATMO_PUBLIC_DATA_URL", f"{env['AWS_ENDPOINT_URL']}/{bucket}/")
+    # Every local process counts its metrics into these files; /metrics adds them up.
+    env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(LOCAL_DIR / "metrics"))
     # Make the venv's console scripts (celery, honcho, oidc-provider-mock) win.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     return env
@@ -73,6 +75,13 @@ def prepare(env: dict[str, str]) -> None:
     manage(env, "ensure_admin", env["ATMO_LOCAL_ADMIN_EMAIL"])
 
 
+def empty_metrics_dir(directory: Path) -> None:
+    """Start the metrics from zero: the files of the last run would add their counts."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+
+
 def banner(env: dict[str, str], seconds: float) -> str:
     url = env["DJANGO_SITE_URL"]
     return f"""
@@ -83,6 +92,8 @@ def banner(env: dict[str, str], seconds: float) -> str:
    - type any email address (e.g. analyst@example.com) for a plain analyst.
  Local AWS: {env["AWS_ENDPOINT_URL"]}  Local OIDC: http://127.0.0.1:9400
  Redis: {env["REDIS_URL"]}  Database: {env.get("DATABASE_URL") or "SQLite (db.sqlite3)"}
+ System status (admin): {url}/admin/monitoring/systemstatus/
+ Metrics: {url}/metrics   Heartbeat: {url}/__heartbeat__   `make scrape` watches them for a minute.
  Press Ctrl-C to stop everything.
 ================================================================================
 """
@@ -95,6 +106,7 @@ def main() -> int:
         from atmo.localdev.redis import start_embedded_redis
 
         env["REDIS_URL"] = start_embedded_redis(data_dir=LOCAL_DIR / "redis")
+    empty_metrics_dir(Path(env["PROMETHEUS_MULTIPROC_DIR"]))
     prepare(env)
     print(banner(env, time.monotonic() - started), flush=True)
     honcho = subprocess.Popen(

@@ -23,8 +23,10 @@ UNREACHABLE_REDIS = {
 
 @pytest.fixture
 def heartbeat_settings(settings: Any) -> Any:
-    # Deployment checks (HSTS, secure cookies...) are not what these tests are about.
+    # The details of these checks show only with DEBUG on.
     settings.DEBUG = True
+    # The scheduler, sweeps and workers have their own tests (tests/monitoring).
+    settings.ATMO_LIVENESS_CHECKS = []
     return settings
 
 

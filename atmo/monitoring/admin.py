@@ -12,8 +12,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 from kombu.exceptions import OperationalError
 
+from atmo.admin import ModelAdmin
 from atmo.jobs.models import SparkJobRun, SparkJobRunAlert
 from atmo.monitoring import incidents, liveness, system
 from atmo.monitoring.models import SystemStatus
@@ -233,8 +235,14 @@ SECTIONS = (
 
 
 @admin.register(SystemStatus)
-class SystemStatusAdmin(admin.ModelAdmin):
+class SystemStatusAdmin(ModelAdmin):
     """Its change list is the system page; there is nothing to add, change or delete."""
+
+    def get_urls(self) -> list[URLPattern]:
+        # Only the page itself: there is no row for the object views to show.
+        info = self.opts.app_label, self.opts.model_name
+        view = self.admin_site.admin_view(self.changelist_view)
+        return [path("", view, name="{}_{}_changelist".format(*info))]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -20,7 +20,8 @@ VALUES = ["\x00", "99999999999999999999", "x" * 10_000]
 def form_urls(model_admin: Any) -> list[str]:
     opts = model_admin.model._meta
     base = f"/admin/{opts.app_label}/{opts.model_name}/"
-    first = model_admin.model.objects.order_by("pk").first()
+    # A model without a table (the system page's) has no row to change.
+    first = model_admin.model.objects.order_by("pk").first() if opts.managed else None
     return [f"{base}add/", *([f"{base}{first.pk}/change/"] if first else [])]
 
 
@@ -49,7 +50,7 @@ def test_no_hostile_value_in_an_admin_form_gives_a_server_error(
     failures = []
     for url in form_urls(model_admin):
         page = client.get(url)
-        if page.status_code == 403:  # no add form: rows come from the site or AWS
+        if page.status_code in (403, 404):  # no such form: rows come from the site or AWS, or none exist
             continue
         form = page.context["adminform"].form
         for name in [name for name, field in form.fields.items() if not field.disabled]:

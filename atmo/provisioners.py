@@ -22,6 +22,8 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -95,6 +97,39 @@ def aws_errors(on_client_error: Callable[[AWSError], AWSError] | None = None) ->
         raise (on_client_error(error) if on_client_error else error) from exc
     except BotoCoreError as exc:
         raise AWSUnreachable(f"AWS could not be reached: {exc}") from exc
+
+
+class JobFlowNotFound(AWSError):
+    """EMR does not know (or no longer knows) the job flow."""
+
+
+#: EMR's answer when asked about a job flow id it does not know.
+UNKNOWN_JOB_FLOW_CODES = frozenset({"InvalidRequestException", "ValidationException"})
+
+
+def unknown_job_flow(error: AWSError) -> AWSError:
+    """EMR's "not a valid cluster id" as :class:`JobFlowNotFound`; any other refusal as it is."""
+    if error.code in UNKNOWN_JOB_FLOW_CODES and "not valid" in error.message.lower():
+        return JobFlowNotFound(error.message, code=error.code, operation=error.operation)
+    return error
+
+
+@dataclass(frozen=True)
+class JobFlowInfo:
+    """What EMR says about one job flow (a cluster, or the cluster of a job run)."""
+
+    jobflow_id: str
+    state: str
+    creation_datetime: datetime | None
+    ready_datetime: datetime | None
+    end_datetime: datetime | None
+    state_change_reason_code: str | None
+    state_change_reason_message: str | None
+    public_dns: str | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        # Dict-style access, as the original API returned dicts.
+        return getattr(self, key)
 
 
 def is_throttling(exc: BaseException) -> bool:
@@ -276,3 +311,56 @@ class Provisioner:
             extra={"kind": self.name_component, "identifier": identifier, "jobflow_id": jobflow_id},
         )
         return jobflow_id
+
+    def info(self, jobflow_id: str) -> JobFlowInfo:
+        """DescribeCluster, formatted.
+
+        Raises :class:`JobFlowNotFound` for unknown ids, :class:`AWSUnreachable`
+        when AWS cannot be reached, :class:`AWSError` otherwise.
+        """
+        with aws_errors(unknown_job_flow):
+            cluster = self.emr.describe_cluster(ClusterId=jobflow_id)["Cluster"]
+        return self.format_info(cluster)
+
+    def list(self, created_after: datetime, created_before: datetime | None = None) -> list[JobFlowInfo]:
+        """ListClusters from ``created_after`` on, one call per page of 50."""
+        kwargs: dict[str, Any] = {"CreatedAfter": created_after}
+        if created_before is not None:
+            kwargs["CreatedBefore"] = created_before
+        job_flows: list[JobFlowInfo] = []
+        with aws_errors():
+            for page in self.emr.get_paginator("list_clusters").paginate(**kwargs):
+                job_flows.extend(self.format_list(cluster) for cluster in page.get("Clusters", []))
+        return job_flows
+
+    def stop(self, jobflow_id: str) -> None:
+        """TerminateJobFlows. Raises as :meth:`info` does."""
+        with aws_errors(unknown_job_flow):
+            self.emr.terminate_job_flows(JobFlowIds=[jobflow_id])
+        logger.info("job flow termination requested", extra={"jobflow_id": jobflow_id})
+
+    @classmethod
+    def format_info(cls, cluster: dict[str, Any]) -> JobFlowInfo:
+        """A DescribeCluster ``Cluster`` as :class:`JobFlowInfo`."""
+        return cls._format(cluster, public_dns=cluster.get("MasterPublicDnsName"))
+
+    @classmethod
+    def format_list(cls, cluster: dict[str, Any]) -> JobFlowInfo:
+        """A ListClusters entry as :class:`JobFlowInfo` (it carries no master DNS name)."""
+        return cls._format(cluster, public_dns=None)
+
+    @staticmethod
+    def _format(cluster: dict[str, Any], public_dns: str | None) -> JobFlowInfo:
+        status = cluster.get("Status", {})
+        timeline = status.get("Timeline", {})
+        reason = status.get("StateChangeReason", {})
+        return JobFlowInfo(
+            jobflow_id=cluster["Id"],
+            state=status.get("State", ""),
+            creation_datetime=timeline.get("CreationDateTime"),
+            ready_datetime=timeline.get("ReadyDateTime"),
+            end_datetime=timeline.get("EndDateTime"),
+            state_change_reason_code=reason.get("Code"),
+            state_change_reason_message=reason.get("Message"),
+            public_dns=public_dns or None,
+        )

@@ -9,11 +9,9 @@ from typing import Any
 from django.utils import timezone
 
 from atmo.celery import celery
-from atmo.clusters.listing import sync_from_listing
 from atmo.clusters.models import Cluster
-from atmo.clusters.provisioners import ClusterInfo, ClusterNotFound
 from atmo.mail import send_claimed_mail
-from atmo.provisioners import AWSError
+from atmo.provisioners import AWSError, JobFlowNotFound
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +47,7 @@ def update_master_address(self: Any, cluster_id: int, force: bool = False) -> st
         return None
     try:
         public_dns = cluster.info.public_dns
-    except ClusterNotFound:
+    except JobFlowNotFound:
         cluster.mark_gone()
         return None
     except AWSError as exc:
@@ -72,20 +70,14 @@ def update_clusters(self: Any) -> list[str]:
     """
     active = list(Cluster.objects.active().provisioned().order_by("created_at"))
     try:
-        synced = sync_from_listing(active, sync_cluster)
+        synced = Cluster.sync_from_listing(active)
     except AWSError as exc:
         raise self.retry(exc=exc, countdown=celery.backoff(self.request.retries)) from exc
+    for cluster in synced:
+        # ListClusters carries no master DNS name: one DescribeCluster per cluster, once.
+        if cluster.is_ready and not cluster.master_address:
+            update_master_address.delay_on_commit(cluster.pk)
     return [cluster.identifier for cluster in synced]
-
-
-def sync_cluster(cluster: Cluster, info: ClusterInfo) -> None:
-    """Copy EMR's listing entry onto the cluster; once ready, ask for its master's address.
-
-    ListClusters carries no master DNS name: one DescribeCluster per cluster, once.
-    """
-    cluster.sync(info)
-    if cluster.is_ready and not cluster.master_address:
-        update_master_address.delay_on_commit(cluster.pk)
 
 
 @celery.task

@@ -10,15 +10,14 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from atmo.clusters.models import Cluster, EMRReleaseModel
-from atmo.clusters.provisioners import ClusterInfo, ClusterNotFound, ClusterProvisioner
+from atmo.clusters.models import EMRReleaseModel
 from atmo.jobs.exceptions import SparkJobNotFound
 from atmo.jobs.provisioners import SparkJobProvisioner
 from atmo.jobs.queries import SparkJobQuerySet, SparkJobRunQuerySet
 from atmo.jobs.schedules import SparkJobSchedule
-from atmo.lib.emr import normalized_instance_hours, seconds_between
-from atmo.models import CreatedByModel, EditedAtModel, URLActionModel, apply_changes
-from atmo.provisioners import AWSError, is_transient
+from atmo.lib.emr import seconds_between
+from atmo.models import CreatedByModel, EditedAtModel, JobFlowModel, URLActionModel, job_flow_state_field
+from atmo.provisioners import AWSError, JobFlowInfo, JobFlowNotFound, is_transient
 from atmo.stats.models import Metric
 
 logger = logging.getLogger(__name__)
@@ -183,11 +182,6 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         return SparkJobProvisioner()
 
     @property
-    def cluster_provisioner(self) -> ClusterProvisioner:
-        """A new EMR provisioner to describe and stop the clusters of the job's runs."""
-        return ClusterProvisioner()
-
-    @property
     def schedule(self) -> SparkJobSchedule:
         """The job's redbeat entry (see :mod:`atmo.jobs.schedules`)."""
         return SparkJobSchedule(self)
@@ -220,7 +214,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
     def has_finished(self) -> bool:
         """The latest run has ended, well or badly."""
         run = self.latest_run
-        return run is not None and run.status in Cluster.FINAL_STATUS_LIST
+        return run is not None and run.status in JobFlowModel.FINAL
 
     @property
     def is_runnable(self) -> bool:
@@ -258,7 +252,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
     def is_active(self) -> bool:
         """The latest run is requested, starting, running or terminating."""
         run = self.latest_run
-        return run is not None and run.status in Cluster.ACTIVE_STATUS_LIST
+        return run is not None and run.status in JobFlowModel.ACTIVE
 
     @property
     def is_expired(self) -> bool:
@@ -302,7 +296,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
             if not job.is_runnable:
                 return None
             run = job.runs.create(
-                status=Cluster.REQUESTED,
+                status=JobFlowModel.State.REQUESTED,
                 scheduled_at=timezone.now(),
                 emr_release_version=job.emr_release_id,
                 size=job.size,
@@ -335,9 +329,9 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
             )
         except AWSError as exc:
             if not is_transient(exc):
-                run.fail(Cluster.STATE_CHANGE_REASON_VALIDATION_ERROR, refused_message(exc))
+                run.mark_failed(refused_message(exc), JobFlowModel.Reason.VALIDATION_ERROR)
             elif final_attempt:
-                run.fail(Cluster.STATE_CHANGE_REASON_INTERNAL_ERROR, gave_up_message(exc))
+                run.mark_failed(gave_up_message(exc))
             else:
                 run.delete()  # nothing started: free the slot for the retry
                 raise
@@ -359,7 +353,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
             "job deleted while its run started", extra={"spark_job_id": self.pk, "jobflow_id": jobflow_id}
         )
         try:
-            self.cluster_provisioner.stop(jobflow_id)
+            self.provisioner.stop(jobflow_id)
         except AWSError:
             logger.error("cluster of a deleted job left running", extra={"jobflow_id": jobflow_id})
         raise SparkJobNotFound(f"Spark job {self.pk} was deleted while its run started")
@@ -389,11 +383,11 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         Raises :class:`~atmo.provisioners.AWSError` when EMR refuses or throttles.
         """
         run = self.get_latest_run()
-        if run is None or not run.jobflow_id or run.status in Cluster.FINAL_STATUS_LIST:
+        if run is None or not run.jobflow_id or run.status in JobFlowModel.FINAL:
             return False
         try:
-            self.cluster_provisioner.stop(run.jobflow_id)
-        except ClusterNotFound:
+            self.provisioner.stop(run.jobflow_id)
+        except JobFlowNotFound:
             run.mark_gone()
             return False
         return True
@@ -437,27 +431,24 @@ def gave_up_message(exc: AWSError) -> str:
     )
 
 
-class SparkJobRun(EditedAtModel):
+class SparkJobRun(JobFlowModel):
     """One run of a Spark job on its own EMR cluster."""
+
+    STATE_FIELD = "status"
+    provisioner_class = SparkJobProvisioner
+    metric_prefix = "sparkjob"
+    # Nobody knows how a run whose cluster vanished went: it counts as failed, and its owner is told.
+    GONE_STATE = JobFlowModel.State.TERMINATED_WITH_ERRORS
+    GONE_MESSAGE = "The run's cluster disappeared at AWS."
 
     spark_job = models.ForeignKey(
         SparkJob, on_delete=models.CASCADE, related_name="runs", related_query_name="runs"
     )
-    jobflow_id = models.CharField(max_length=50, blank=True, null=True)
     emr_release_version = models.CharField(max_length=50, blank=True, null=True)
     size = models.IntegerField(blank=True, null=True, help_text="Number of computers used to run the job.")
-    status = models.CharField(max_length=50, blank=True, default=DEFAULT_STATUS, db_index=True)
+    status = job_flow_state_field(help_text="The state of the run's cluster, as AWS EMR last reported it.")
     scheduled_at = models.DateTimeField(
         blank=True, null=True, help_text="Date/time that the job was scheduled."
-    )
-    started_at = models.DateTimeField(
-        blank=True, null=True, help_text="Date/time when the cluster was started on AWS EMR."
-    )
-    ready_at = models.DateTimeField(
-        blank=True, null=True, help_text="Date/time when the cluster was ready to run steps on AWS EMR."
-    )
-    finished_at = models.DateTimeField(
-        blank=True, null=True, help_text="Date/time that the job was terminated or failed."
     )
     timed_out_at = models.DateTimeField(
         blank=True, null=True, help_text="When ATMO stopped the run for running past the job's timeout."
@@ -485,36 +476,13 @@ class SparkJobRun(EditedAtModel):
         """The identifier of the run's job."""
         return self.spark_job.identifier
 
-    @property
-    def info(self) -> ClusterInfo:
-        """EMR's description of the run's cluster.
-
-        Raises :class:`~atmo.clusters.provisioners.ClusterNotFound` when EMR no longer knows it.
-        """
-        return ClusterProvisioner().info(self.jobflow_id)
-
-    @property
-    def is_active(self) -> bool:
-        """The run's cluster is requested, starting, running or terminating."""
-        return self.status in Cluster.ACTIVE_STATUS_LIST
-
-    @property
-    def is_failed(self) -> bool:
-        """The run ended with errors."""
-        return self.status in Cluster.FAILED_STATUS_LIST
-
     def record_cluster(self, jobflow_id: str) -> bool:
         """Note the cluster EMR started for the run, now STARTING; False when the row is gone."""
         self.jobflow_id = jobflow_id
-        self.status = Cluster.STATUS_STARTING
+        self.status = self.State.STARTING
         self.modified_at = timezone.now()
         fields = {"jobflow_id": jobflow_id, "status": self.status, "modified_at": self.modified_at}
         return bool(SparkJobRun.objects.filter(pk=self.pk).update(**fields))
-
-    @property
-    def is_starting(self) -> bool:
-        """EMR was asked for the run's cluster and has not answered (yet)."""
-        return self.status == Cluster.REQUESTED and not self.jobflow_id
 
     @property
     def run_time(self) -> timedelta | None:
@@ -523,71 +491,27 @@ class SparkJobRun(EditedAtModel):
             return self.finished_at - self.ready_at
         return None
 
-    def sync(self, info: ClusterInfo | None = None) -> str:
-        """Copy EMR's view of the run's cluster; returns the status.
+    def synced(self, previous: dict[str, Any], info: JobFlowInfo) -> None:
+        """Alert the owner of a run that ended with errors (once per reason); time a finished run."""
+        if "status" in previous and self.is_failed:
+            self.alert(info.state_change_reason_code, info.state_change_reason_message)
+        if previous.get("finished_at", False) is None and self.ready_at and self.finished_at:
+            seconds = seconds_between(self.ready_at, self.finished_at)
+            Metric.record("sparkjob-run-time", seconds, data=self.metric_data())
 
-        A run that ends with errors gets one alert per distinct reason.
-        """
-        if not self.jobflow_id:
-            return self.status
-        if info is None:
-            try:
-                info = self.info
-            except ClusterNotFound:
-                self.mark_gone()
-                return self.status
-        previous = apply_changes(
-            self,
-            {
-                "status": info.state,
-                "started_at": info.creation_datetime,
-                "ready_at": info.ready_datetime,
-                "finished_at": info.end_datetime,
-            },
-        )
-        if not previous:
-            return self.status
-        with transaction.atomic():
-            self.save(update_fields=list(previous))
-            if "status" in previous and self.status == Cluster.STATUS_TERMINATED_WITH_ERRORS:
-                self.alert(info.state_change_reason_code, info.state_change_reason_message)
-            self._record_metrics(
-                newly_ready=previous.get("ready_at", False) is None,
-                newly_finished=previous.get("finished_at", False) is None,
-            )
-        return self.status
+    def metric_data(self) -> dict[str, Any]:
+        """The job's identifier, the size and the job flow id."""
+        return {"identifier": self.spark_job.identifier, **super().metric_data()}
 
-    def _record_metrics(self, newly_ready: bool, newly_finished: bool) -> None:
-        data = {"identifier": self.spark_job.identifier, "size": self.size, "jobflow_id": self.jobflow_id}
-        if newly_ready and self.started_at and self.ready_at and not self.finished_at:
-            Metric.record(
-                "sparkjob-time-to-ready", seconds_between(self.started_at, self.ready_at), data=data
-            )
-        if newly_finished and self.started_at and self.finished_at:
-            hours = normalized_instance_hours(self.started_at, self.finished_at, self.size)
-            Metric.record("sparkjob-normalized-instance-hours", hours, data=data)
-            if self.ready_at:
-                Metric.record(
-                    "sparkjob-run-time", seconds_between(self.ready_at, self.finished_at), data=data
-                )
+    def note_ending(self, reason_code: str, message: str) -> list[str]:
+        """Keep the reason as an alert, which its owner is mailed."""
+        self.alert(reason_code, message)
+        return []
 
     def alert(self, reason_code: str | None, reason_message: str | None) -> SparkJobRunAlert:
         """The run's alert for this reason, made the first time (one per distinct reason)."""
         alert, _ = self.alerts.get_or_create(reason_code=reason_code, reason_message=reason_message or "")
         return alert
-
-    def fail(self, reason_code: str, message: str) -> None:
-        """Record a run that never got (or lost) its cluster, and alert the owner."""
-        now = timezone.now()
-        self.status = Cluster.STATUS_TERMINATED_WITH_ERRORS
-        self.finished_at = self.finished_at or now
-        with transaction.atomic():
-            self.save(update_fields=["status", "finished_at"])
-            self.alert(reason_code, message)
-
-    def mark_gone(self) -> None:
-        """EMR no longer knows the run's cluster: the run is over."""
-        self.fail(Cluster.STATE_CHANGE_REASON_INTERNAL_ERROR, "The run's cluster disappeared at AWS.")
 
     def give_up_if_stale(self) -> None:
         """A run requested long ago that never got a cluster id lost its worker: recover it.
@@ -610,9 +534,8 @@ class SparkJobRun(EditedAtModel):
             logger.info("stale run adopted its cluster", extra={"run_id": self.pk, "jobflow_id": jobflow_id})
             self.record_cluster(jobflow_id)
             return
-        self.fail(
-            Cluster.STATE_CHANGE_REASON_INTERNAL_ERROR,
-            "The run was never started: the worker starting it stopped. The next run will go ahead.",
+        self.mark_failed(
+            "The run was never started: the worker starting it stopped. The next run will go ahead."
         )
 
 

@@ -7,11 +7,8 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-
-def _cluster_statuses(name: str) -> tuple[str, ...]:
-    from atmo.clusters.models import Cluster
-
-    return tuple(getattr(Cluster, name))
+from atmo.models import JobFlowModel
+from atmo.queries import JobFlowQuerySet
 
 
 class SparkJobQuerySet(models.QuerySet[Any]):
@@ -23,27 +20,23 @@ class SparkJobQuerySet(models.QuerySet[Any]):
 
     def active(self) -> SparkJobQuerySet:
         """Jobs with a run under way."""
-        return self.filter(runs__status__in=_cluster_statuses("ACTIVE_STATUS_LIST")).distinct()
+        return self.filter(runs__status__in=JobFlowModel.ACTIVE).distinct()
 
     def terminated(self) -> SparkJobQuerySet:
         """Jobs with a run that ended normally."""
-        return self.filter(runs__status__in=_cluster_statuses("TERMINATED_STATUS_LIST")).distinct()
+        return self.filter(runs__status=JobFlowModel.State.TERMINATED).distinct()
 
     def failed(self) -> SparkJobQuerySet:
         """Jobs with a run that ended with errors."""
-        return self.filter(runs__status__in=_cluster_statuses("FAILED_STATUS_LIST")).distinct()
+        return self.filter(runs__status=JobFlowModel.State.TERMINATED_WITH_ERRORS).distinct()
 
     def lapsed(self) -> SparkJobQuerySet:
         """Jobs past their end date that have not been expired yet."""
         return self.filter(end_date__lte=timezone.now(), expired_date__isnull=True)
 
 
-class SparkJobRunQuerySet(models.QuerySet[Any]):
-    """Named filters of Spark job runs."""
-
-    def active(self) -> SparkJobRunQuerySet:
-        """Runs whose cluster is requested, starting, running or terminating."""
-        return self.filter(status__in=_cluster_statuses("ACTIVE_STATUS_LIST"))
+class SparkJobRunQuerySet(JobFlowQuerySet):
+    """Named filters of Spark job runs (their states: see :class:`~atmo.queries.JobFlowQuerySet`)."""
 
     def timeout_mail_pending(self) -> SparkJobRunQuerySet:
         """Runs ATMO stopped for their timeout whose owner has not been mailed yet."""

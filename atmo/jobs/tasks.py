@@ -11,12 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from atmo.celery import celery
-from atmo.clusters.listing import sync_from_listing
-from atmo.clusters.models import Cluster
 from atmo.jobs.exceptions import SparkJobNotEnabled, SparkJobNotFound
 from atmo.jobs.models import SparkJob, SparkJobRun, SparkJobRunAlert
 from atmo.jobs.schedules import SparkJobSchedule
 from atmo.mail import send_claimed_mail
+from atmo.models import JobFlowModel
 from atmo.provisioners import AWSError
 
 logger = logging.getLogger(__name__)
@@ -196,10 +195,10 @@ def update_jobs_statuses(self: Any) -> list[list[Any]]:
 def sync_listed_runs(runs: list[SparkJobRun]) -> list[list[Any]]:
     """Copy EMR's listing onto the runs that have a cluster; returns ``[identifier, run pk]`` pairs.
 
-    A run missing from the listing for longer than :data:`atmo.clusters.listing.MISSING_GRACE` is gone.
+    A run missing from the listing for longer than :attr:`~atmo.models.JobFlowModel.MISSING_GRACE` is gone.
     """
     listed_runs = [run for run in runs if run.jobflow_id and run.is_active]
-    synced = sync_from_listing(listed_runs, lambda run, info: run.sync(info))
+    synced = SparkJobRun.sync_from_listing(listed_runs)
     return [[run.spark_job.identifier, run.pk] for run in synced]
 
 
@@ -232,7 +231,7 @@ def send_run_alert_mails() -> list[str]:
     """
     sent = []
     alerts = SparkJobRunAlert.objects.filter(
-        reason_code__in=Cluster.FAILED_STATE_CHANGE_REASON_LIST, mail_sent_date__isnull=True
+        reason_code__in=JobFlowModel.FAILURE_REASONS, mail_sent_date__isnull=True
     ).select_related("run__spark_job__created_by")
     for alert in alerts:
         claim = SparkJobRunAlert.objects.filter(pk=alert.pk)

@@ -218,7 +218,7 @@ def three_clusters() -> dict[str, Cluster]:
 
 #: (list filter, choice in its sidebar, clusters it shows) for each filter of the cluster list.
 FILTER_CASES = [
-    ("most_recent_status", "TERMINATED", {"b"}),
+    ("most_recent_status", "Terminated", {"b"}),
     ("size", "3", {"b"}),
     ("lifetime", "4", {"b"}),
     ("emr_release", "6.15.0", {"b"}),

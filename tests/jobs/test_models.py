@@ -160,8 +160,10 @@ class TestSync:
         started = timezone.now() - timedelta(days=2)
         ready = started + timedelta(minutes=5)
         ended = ready + timedelta(hours=26)
-        assert run.sync(info("WAITING", created=started, ready=ready)) == "WAITING"
-        assert run.sync(info("TERMINATED", created=started, ready=ready, ended=ended)) == "TERMINATED"
+        assert run.sync(info("WAITING", created=started, ready=ready)) is True
+        assert run.status == "WAITING"
+        assert run.sync(info("TERMINATED", created=started, ready=ready, ended=ended)) is True
+        assert run.status == "TERMINATED"
         values = dict(Metric.objects.values_list("key", "value"))
         assert values["sparkjob-time-to-ready"] == 300
         # 26 h 5 min rounds up to 27 hours on 4 machines; run time counts every day.
@@ -183,7 +185,8 @@ class TestSync:
         aws.emr.add_client_error(
             "describe_cluster", "InvalidRequestException", "Cluster id 'j-RUN' is not valid.", 400
         )
-        assert run.sync() == Cluster.STATUS_TERMINATED_WITH_ERRORS
+        assert run.sync() is True
+        assert run.status == Cluster.STATUS_TERMINATED_WITH_ERRORS
         assert "disappeared" in run.alerts.get().reason_message
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from guardian.admin import GuardedModelAdmin
 
@@ -127,8 +127,7 @@ class SparkJobAdmin(GuardedModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SparkJob]:
         """The jobs, each with its latest run's status (one subquery, not one query per row)."""
-        latest = SparkJobRun.objects.filter(spark_job=OuterRef("pk")).order_by("-created_at")
-        return super().get_queryset(request).annotate(latest_run_status=Subquery(latest.values("status")[:1]))
+        return super().get_queryset(request).with_latest_run_summary()  # type: ignore[attr-defined]
 
     @admin.display(description="Last run", ordering="latest_run_status", empty_value="never run")
     def latest_run_status(self, obj: SparkJob) -> str | None:

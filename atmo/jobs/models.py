@@ -118,7 +118,6 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         if self.expired_date and self.end_date and self.end_date > timezone.now():
             self.expired_date = None
         super().save(*args, **kwargs)
-        self.__dict__.pop("latest_run", None)
         self.sync_schedule(restart=previous_start is not None and previous_start != self.start_date)
 
     def sync_schedule(self, restart: bool = False) -> None:
@@ -147,7 +146,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         """
         schedule = self.schedule  # names the entry by pk, which the delete clears
         with transaction.atomic():
-            latest = self.lock().get_latest_run()
+            latest = self.lock().latest_run()
             if latest is not None:
                 try:
                     latest.give_up_if_stale()
@@ -192,34 +191,40 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         """The job has no end date, or it is ``now`` or later."""
         return self.end_date is None or self.end_date >= now
 
-    @cached_property
     def latest_run(self) -> SparkJobRun | None:
-        """The newest run, looked up once per instance (see :meth:`get_latest_run`)."""
-        return self.get_latest_run()
+        """The newest run, None before the first.
 
-    def get_latest_run(self) -> SparkJobRun | None:
-        """The newest run by creation time, from the database; None before the first run."""
-        try:
-            return self.runs.latest()
-        except SparkJobRun.DoesNotExist:
-            return None
+        Read from the database, unless the job was loaded with
+        :meth:`~atmo.jobs.queries.SparkJobQuerySet.with_latest_run`, which fetched
+        it for many jobs at once.
+        """
+        if hasattr(self, "prefetched_latest_runs"):
+            return self.prefetched_latest_runs[0] if self.prefetched_latest_runs else None
+        return self.runs.order_by("-created_at", "-pk").first()
+
+    @staticmethod
+    def _never_ran(run: SparkJobRun | None) -> bool:
+        return run is None or run.status == DEFAULT_STATUS or run.scheduled_at is None
+
+    @staticmethod
+    def _has_ended(run: SparkJobRun | None) -> bool:
+        return run is not None and run.status in JobFlowModel.FINAL
 
     @property
     def has_never_run(self) -> bool:
         """No run was ever scheduled (no run, or one with no status or scheduled time)."""
-        run = self.latest_run
-        return run is None or run.status == DEFAULT_STATUS or run.scheduled_at is None
+        return self._never_ran(self.latest_run())
 
     @property
     def has_finished(self) -> bool:
         """The latest run has ended, well or badly."""
-        run = self.latest_run
-        return run is not None and run.status in JobFlowModel.FINAL
+        return self._has_ended(self.latest_run())
 
     @property
     def is_runnable(self) -> bool:
         """No run of this job is under way (it never ran, or its last run ended)."""
-        return self.has_never_run or self.has_finished
+        run = self.latest_run()
+        return self._never_ran(run) or self._has_ended(run)
 
     @property
     def is_due(self) -> bool:
@@ -238,8 +243,10 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
     @property
     def has_timed_out(self) -> bool:
         """The current run has been going for longer than ``job_timeout`` hours."""
-        run = self.latest_run
-        if self.is_runnable or run is None or run.scheduled_at is None or run.timed_out_at:
+        run = self.latest_run()
+        if run is None or run.scheduled_at is None or run.timed_out_at:
+            return False
+        if self._never_ran(run) or self._has_ended(run):
             return False
         return timezone.now() >= run.scheduled_at + timedelta(hours=self.job_timeout)
 
@@ -251,7 +258,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
     @property
     def is_active(self) -> bool:
         """The latest run is requested, starting, running or terminating."""
-        run = self.latest_run
+        run = self.latest_run()
         return run is not None and run.status in JobFlowModel.ACTIVE
 
     @property
@@ -290,7 +297,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         """
         with transaction.atomic():
             job = self.lock()
-            latest = job.get_latest_run()
+            latest = job.latest_run()
             if latest is not None:
                 latest.give_up_if_stale()
             if not job.is_runnable:
@@ -301,7 +308,6 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
                 emr_release_version=job.emr_release_id,
                 size=job.size,
             )
-        self.__dict__.pop("latest_run", None)
         return run
 
     def run(self, final_attempt: bool = False) -> SparkJobRun | None:
@@ -366,14 +372,13 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         alone: EMR's view of it no longer changes. Raises
         :class:`~atmo.provisioners.AWSError`.
         """
-        run = self.get_latest_run()
+        run = self.latest_run()
         if run is None:
             return False
         if run.is_active:
             with transaction.atomic():
                 run.give_up_if_stale()
                 run.sync()
-        self.__dict__.pop("latest_run", None)
         return True
 
     def terminate(self) -> bool:
@@ -382,7 +387,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         A cluster EMR no longer knows ends its run instead (failed, with an alert).
         Raises :class:`~atmo.provisioners.AWSError` when EMR refuses or throttles.
         """
-        run = self.get_latest_run()
+        run = self.latest_run()
         if run is None or not run.jobflow_id or run.status in JobFlowModel.FINAL:
             return False
         try:

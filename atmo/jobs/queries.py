@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
 from atmo.models import JobFlowModel
@@ -33,6 +34,32 @@ class SparkJobQuerySet(models.QuerySet[Any]):
     def lapsed(self) -> SparkJobQuerySet:
         """Jobs past their end date that have not been expired yet."""
         return self.filter(end_date__lte=timezone.now(), expired_date__isnull=True)
+
+    def _runs_newest_first(self) -> models.QuerySet[Any]:
+        run_model = self.model._meta.get_field("runs").related_model
+        return run_model.objects.order_by("-created_at", "-pk")
+
+    def with_latest_run(self) -> SparkJobQuerySet:
+        """Jobs with their newest run (and its alerts) fetched for ``SparkJob.latest_run()``.
+
+        One query for every job's newest run, whatever the number of jobs and runs.
+        """
+        newest = self._runs_newest_first().prefetch_related("alerts")[:1]
+        return self.prefetch_related(Prefetch("runs", queryset=newest, to_attr="prefetched_latest_runs"))
+
+    def with_latest_run_summary(self) -> SparkJobQuerySet:
+        """Jobs annotated with their newest run's status, scheduled and modified times.
+
+        As ``latest_run_status``, ``latest_run_scheduled_at`` and ``latest_run_modified_at``.
+        Subqueries: lists of jobs cost the same number of queries however many
+        jobs and runs there are.
+        """
+        newest = self._runs_newest_first().filter(spark_job=OuterRef("pk"))
+        return self.annotate(
+            latest_run_status=Subquery(newest.values("status")[:1]),
+            latest_run_scheduled_at=Subquery(newest.values("scheduled_at")[:1]),
+            latest_run_modified_at=Subquery(newest.values("modified_at")[:1]),
+        )
 
 
 class SparkJobRunQuerySet(JobFlowQuerySet):

@@ -33,7 +33,7 @@ class ScheduledJob(Protocol):
     interval_in_hours: int
     start_date: datetime
 
-    def get_latest_run(self) -> ScheduledRun | None: ...
+    def latest_run(self) -> ScheduledRun | None: ...
 
 
 class SparkJobScheduleEntry(RedBeatSchedulerEntry):
@@ -123,7 +123,7 @@ class SparkJobSchedule:
         (the start date moved) ignores the runs: the schedule starts over there.
         """
         before_start = self.spark_job.start_date - self.run_every
-        run = None if restart else self.spark_job.get_latest_run()
+        run = None if restart else self.spark_job.latest_run()
         if run is None or run.scheduled_at is None:
             return before_start
         return max(run.scheduled_at, before_start)

@@ -82,7 +82,7 @@ class SparkJobRunTask(Task):
         retry, and the retry still sees a run past its timeout. Returns whether this
         call stopped the run.
         """
-        run = spark_job.latest_run
+        run = spark_job.latest_run()
         if run is None or not spark_job.terminate():
             return False
         claimed = SparkJobRun.objects.filter(pk=run.pk, timed_out_at__isnull=True).update(
@@ -211,7 +211,6 @@ def stop_timed_out_runs(runs: list[SparkJobRun]) -> None:
     first_error: AWSError | None = None
     for run in runs:
         job = run.spark_job
-        job.__dict__.pop("latest_run", None)
         if not job.has_timed_out:
             continue
         try:

@@ -62,8 +62,9 @@ STALE_RUN_UNCHECKED = "The run that was being started could not be looked up at 
 
 
 def get_spark_job(spark_job_id: int) -> SparkJob:
-    """The job with its owner and release, or a 404."""
-    return get_object_or_404(SparkJob.objects.select_related("created_by", "emr_release"), pk=spark_job_id)
+    """The job with its owner, release and latest run, or a 404."""
+    jobs = SparkJob.objects.select_related("created_by", "emr_release").with_latest_run()
+    return get_object_or_404(jobs, pk=spark_job_id)
 
 
 def new_job_initial() -> dict[str, Any]:
@@ -184,8 +185,6 @@ def detail_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     spark_job = get_spark_job(id)
     # One run more than shown tells whether there are more, without counting them.
     runs = list(spark_job.runs.prefetch_related("alerts")[: RUNS_SHOWN + 1])
-    # The model's cached latest_run would cost a query of its own.
-    spark_job.__dict__["latest_run"] = runs[0] if runs else None
     perms = get_perms(request.user, spark_job)
     context: dict[str, Any] = {
         "spark_job": spark_job,

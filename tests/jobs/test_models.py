@@ -68,7 +68,6 @@ class TestState:
         make_run(job, status="RUNNING", scheduled_at=timezone.now() - timedelta(hours=1))
         assert not job.has_timed_out
         job.runs.update(scheduled_at=timezone.now() - timedelta(hours=3), timed_out_at=timezone.now())
-        job.__dict__.pop("latest_run", None)
         assert not job.has_timed_out
 
     def test_lapsed_jobs_are_past_their_end_and_not_expired(self, user: Any) -> None:
@@ -108,7 +107,7 @@ class TestRun:
             "7.1.0",
         )
         assert run.scheduled_at is not None
-        assert job.latest_run == run
+        assert job.latest_run() == run
         assert Metric.objects.get(key="sparkjob-emr-version").data == {"version": "7.1.0"}
 
     def test_run_does_nothing_while_a_run_is_under_way(self, user: Any, aws: AWSStubs) -> None:
@@ -355,3 +354,48 @@ class TestSyncLatestRun:
 
     def test_a_job_without_runs_has_nothing_to_sync(self, user: Any, aws: AWSStubs) -> None:
         assert make_job(user).sync_latest_run() is False
+
+
+class TestLatestRun:
+    def test_the_latest_run_is_the_newest_one_and_none_before_the_first(self, user: Any) -> None:
+        job = make_job(user)
+        assert job.latest_run() is None
+        make_run(job, jobflow_id="j-OLD", status="TERMINATED")
+        newest = make_run(job, jobflow_id="j-NEW", status="RUNNING")
+        assert job.latest_run() == newest
+
+    def test_a_new_run_is_seen_at_once_by_the_same_instance(self, user: Any) -> None:
+        job = make_job(user)
+        make_run(job, status="TERMINATED")
+        assert job.is_runnable
+        make_run(job, status="RUNNING")
+        assert not job.is_runnable and job.is_active
+
+    def test_jobs_loaded_with_their_latest_run_answer_without_a_query(
+        self, user: Any, django_assert_num_queries: Any
+    ) -> None:
+        for n in range(3):
+            job = make_job(user, identifier=f"job-{n}")
+            make_run(job, jobflow_id=f"j-{n}-OLD", status="TERMINATED")
+            make_run(job, jobflow_id=f"j-{n}", status="RUNNING").alert("X", "why")
+        make_job(user, identifier="never-ran")
+        with django_assert_num_queries(3):  # the jobs, their newest runs, those runs' alerts
+            jobs = list(SparkJob.objects.with_latest_run().order_by("identifier"))
+        with django_assert_num_queries(0):
+            assert [job.latest_run().jobflow_id if job.latest_run() else None for job in jobs] == [
+                "j-0",
+                "j-1",
+                "j-2",
+                None,
+            ]
+            assert [job.is_active for job in jobs] == [True, True, True, False]
+            assert [len(job.latest_run().alerts.all()) for job in jobs[:3]] == [1, 1, 1]
+
+    def test_the_summary_annotates_the_newest_runs_status(self, user: Any) -> None:
+        job = make_job(user)
+        make_run(job, jobflow_id="j-OLD", status="TERMINATED")
+        make_run(job, jobflow_id="j-NEW", status="RUNNING")
+        make_job(user, identifier="never-ran")
+        rows = {job.identifier: job for job in SparkJob.objects.with_latest_run_summary()}
+        assert rows["daily-report"].latest_run_status == "RUNNING"
+        assert rows["never-ran"].latest_run_status is None

@@ -146,15 +146,15 @@ class TestRunJob:
         # one; with it, the second waits at the lock, the first gives up waiting for
         # it after a second, records its run, and the second then sees that run.
         meeting = threading.Barrier(2, timeout=1)
-        real_get_latest_run = SparkJob.get_latest_run
+        real_latest_run = SparkJob.latest_run
 
-        def get_latest_run_together(job: SparkJob) -> SparkJobRun | None:
+        def latest_run_together(job: SparkJob) -> SparkJobRun | None:
             with contextlib.suppress(threading.BrokenBarrierError):
                 meeting.wait()
-            return real_get_latest_run(job)
+            return real_latest_run(job)
 
         threads = [threading.Thread(target=worker) for _ in range(2)]
-        with mock.patch.object(SparkJob, "get_latest_run", get_latest_run_together):
+        with mock.patch.object(SparkJob, "latest_run", latest_run_together):
             for thread in threads:
                 thread.start()
             for thread in threads:

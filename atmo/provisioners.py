@@ -66,17 +66,30 @@ class AWSError(Exception):
 
     @classmethod
     def from_client_error(cls, exc: ClientError) -> AWSError:
-        """The error of a botocore ``ClientError``, with AWS's message, code and operation."""
+        """The error of a botocore ``ClientError``, with AWS's message, code and operation.
+
+        An :class:`AWSThrottled` when AWS asked us to slow down.
+        """
         error = exc.response.get("Error", {})
-        return cls(
+        code = error.get("Code", "")
+        kind = AWSThrottled if code in THROTTLING_CODES else cls
+        return kind(
             message=error.get("Message") or str(exc),
-            code=error.get("Code", ""),
+            code=code,
             operation=getattr(exc, "operation_name", ""),
         )
 
 
+class AWSThrottled(AWSError):
+    """AWS asked us to slow down: the same call will likely work a little later."""
+
+
 class AWSUnreachable(AWSError):
     """AWS could not be reached (no connection, a timeout): the same call may work later."""
+
+
+#: The errors worth the same call again later; any other AWSError is AWS's answer.
+TRANSIENT_AWS_ERRORS = (AWSThrottled, AWSUnreachable)
 
 
 def is_transient(exc: AWSError) -> bool:

@@ -97,6 +97,10 @@ def is_transient(exc: AWSError) -> bool:
     return exc.is_throttling or isinstance(exc, AWSUnreachable)
 
 
+#: How the message of an :class:`AWSUnreachable` starts; botocore's words follow.
+UNREACHABLE = "AWS could not be reached: "
+
+
 @contextmanager
 def aws_errors(on_client_error: Callable[[AWSError], AWSError] | None = None) -> Iterator[None]:
     """Turn botocore's errors into :class:`AWSError` (:class:`AWSUnreachable` for no connection).
@@ -109,7 +113,49 @@ def aws_errors(on_client_error: Callable[[AWSError], AWSError] | None = None) ->
         error = AWSError.from_client_error(exc)
         raise (on_client_error(error) if on_client_error else error) from exc
     except BotoCoreError as exc:
-        raise AWSUnreachable(f"AWS could not be reached: {exc}") from exc
+        raise AWSUnreachable(f"{UNREACHABLE}{exc}") from exc
+
+
+#: The advice when the same call may well work a little later.
+TRY_AGAIN_SOON = "Please try again in a minute."
+#: The advice when AWS refused: asking again may not help, and someone should know.
+TELL_THE_TEAM = "Please try again, and tell the ATMO team if it keeps failing."
+
+
+@dataclass(frozen=True)
+class AWSFailure:
+    """An AWS error in words: what failed and why (the sentence), and what to do (the advice)."""
+
+    sentence: str
+    advice: str
+
+    def __str__(self) -> str:
+        return f"{self.sentence} {self.advice}".strip()
+
+
+def describe_aws_failure(
+    exc: AWSError, what_failed: str, outcome: str = "", advice: str | None = None
+) -> AWSFailure:
+    """Say in words what failed, why, what it left behind and what to do; for pages, admin and mail.
+
+    ``what_failed`` names the action, e.g. "The cluster could not be terminated";
+    ``outcome`` says what that left, e.g. "Nothing was changed.". The advice
+    depends on the error unless ``advice`` is given (a mail, say, has its own).
+    Plain text: templates escape it.
+    """
+    detail = exc.message.strip().removeprefix(UNREACHABLE).rstrip(".")
+    if exc.is_throttling:
+        why = f"AWS is busy and asked us to slow down ({detail})"
+    elif isinstance(exc, AWSUnreachable):
+        why = f"AWS could not be reached ({detail})"
+    elif exc.code:
+        why = f"AWS refused ({detail})"
+    else:
+        why = detail  # not AWS's answer but ours about it (e.g. a malformed file in S3)
+    sentence = " ".join(filter(None, [f"{what_failed}: {why}.", outcome]))
+    if advice is None:
+        advice = TRY_AGAIN_SOON if is_transient(exc) else TELL_THE_TEAM
+    return AWSFailure(sentence, advice)
 
 
 class JobFlowNotFound(AWSError):

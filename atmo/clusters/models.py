@@ -23,7 +23,7 @@ from atmo.models import (
     URLActionModel,
     job_flow_state_field,
 )
-from atmo.provisioners import AWSError, JobFlowInfo, JobFlowNotFound, is_transient
+from atmo.provisioners import AWSError, JobFlowInfo, JobFlowNotFound, describe_aws_failure, is_transient
 from atmo.stats.models import Metric
 
 logger = logging.getLogger(__name__)
@@ -337,7 +337,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
         except AWSError as exc:
             if is_transient(exc):
                 raise  # provision_cluster tries again later
-            self.mark_failed(f"AWS refused to start the cluster: {exc.message}")
+            self.mark_failed(str(describe_aws_failure(exc, "The cluster could not be started")))
             return None
 
     def fields_from(self, info: JobFlowInfo) -> dict[str, Any]:

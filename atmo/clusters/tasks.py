@@ -11,15 +11,10 @@ from django.utils import timezone
 from atmo.celery import celery
 from atmo.clusters.models import Cluster
 from atmo.mail import send_claimed_mail
-from atmo.provisioners import TRANSIENT_AWS_ERRORS, AWSError, JobFlowNotFound
+from atmo.provisioners import TRANSIENT_AWS_ERRORS, AWSError, JobFlowNotFound, describe_aws_failure
 from atmo.tasks import RETRIES_WHILE_SOMEONE_WAITS, AWSTask
 
 logger = logging.getLogger(__name__)
-
-#: The cluster's status message once provisioning has been retried ``max_retries`` times.
-GAVE_UP_MESSAGE = (
-    "AWS kept throttling our requests or could not be reached ({reason}); please launch the cluster again."
-)
 
 
 @celery.task(bind=True, base=AWSTask, max_retries=RETRIES_WHILE_SOMEONE_WAITS)
@@ -33,7 +28,10 @@ def provision_cluster(self: AWSTask, cluster_id: int) -> str | None:
     except TRANSIENT_AWS_ERRORS as exc:
         if not self.is_last_attempt:
             raise
-        cluster.mark_failed(GAVE_UP_MESSAGE.format(reason=exc.message))
+        failure = describe_aws_failure(
+            exc, "The cluster could not be started however often we tried", advice="Please launch it again."
+        )
+        cluster.mark_failed(str(failure))
         return None
     return cluster.jobflow_id
 

@@ -27,7 +27,7 @@ from atmo.decorators import (
 )
 from atmo.models import next_field_value
 from atmo.names import random_scientist
-from atmo.provisioners import AWSError, AWSUnreachable
+from atmo.provisioners import AWSError, describe_aws_failure
 
 NO_KEY_MESSAGE = "You need an SSH key before you can launch a cluster."
 
@@ -137,25 +137,8 @@ def terminate_cluster(request: HttpRequest, id: int) -> HttpResponse:
     try:
         outcome = cluster.deactivate()
     except AWSError as exc:
-        messages.error(request, aws_error_message(exc))
+        failure = describe_aws_failure(exc, "The cluster could not be terminated", "Nothing was changed.")
+        messages.error(request, str(failure))
     else:
         messages.success(request, format_html(DEACTIVATION_MESSAGES[outcome], cluster))
     return redirect(cluster)
-
-
-def aws_error_message(exc: AWSError) -> str:
-    """What AWS said, and what the user can do about it."""
-    if exc.is_throttling:
-        return format_html(
-            "AWS is busy and asked us to slow down ({}). Nothing was changed; please try again in a minute.",
-            exc.message,
-        )
-    if isinstance(exc, AWSUnreachable):
-        return format_html(
-            "AWS could not be reached ({}). Nothing was changed; please try again in a minute.", exc.message
-        )
-    return format_html(
-        "AWS refused to terminate the cluster: {}. Nothing was changed; please try again, "
-        "and tell the ATMO team if it keeps failing.",
-        exc.message,
-    )

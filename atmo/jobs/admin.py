@@ -11,7 +11,7 @@ from guardian.admin import GuardedModelAdmin
 
 from atmo.jobs.models import SparkJob, SparkJobRun, SparkJobRunAlert
 from atmo.jobs.permissions import forget_permissions
-from atmo.provisioners import AWSError
+from atmo.provisioners import AWSError, describe_aws_failure
 
 RUN_FIELDS = [
     "jobflow_id",
@@ -37,9 +37,8 @@ def run_now(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QueryS
         try:
             run = spark_job.run()
         except AWSError as exc:
-            modeladmin.message_user(
-                request, f"{spark_job.identifier}: not started, AWS said: {exc.message}", messages.ERROR
-            )
+            failure = describe_aws_failure(exc, f"{spark_job.identifier}: the run could not be started")
+            modeladmin.message_user(request, str(failure), messages.ERROR)
             continue
         if run is None:
             modeladmin.message_user(
@@ -47,8 +46,8 @@ def run_now(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QueryS
             )
         elif run.is_failed:
             alert = run.alerts.first()
-            reason = alert.reason_message if alert else "no reason given"
-            modeladmin.message_user(request, f"{spark_job.identifier}: AWS refused: {reason}", messages.ERROR)
+            reason = alert.reason_message if alert else "AWS gave no reason."
+            modeladmin.message_user(request, f"{spark_job.identifier}: {reason}", messages.ERROR)
         else:
             if spark_job.is_due:
                 # Like the site's "Run now": the next scheduled run counts from this one.
@@ -166,19 +165,12 @@ class SparkJobAdmin(GuardedModelAdmin):
             )
             return
         except SparkJob.StaleRunUnchecked as exc:
-            self.message_user(
-                request,
-                f"{spark_job.identifier} was not deleted: its starting run could not be looked up "
-                f"at AWS ({exc.message}).",
-                messages.ERROR,
-            )
+            what = f"{spark_job.identifier} was not deleted: its starting run could not be looked up at AWS"
+            self.message_user(request, str(describe_aws_failure(exc.error, what)), messages.ERROR)
             return
         except AWSError as exc:
-            self.message_user(
-                request,
-                f"{spark_job.identifier} was not deleted: its cluster could not be stopped ({exc.message}).",
-                messages.ERROR,
-            )
+            what = f"{spark_job.identifier} was not deleted: its cluster could not be stopped"
+            self.message_user(request, str(describe_aws_failure(exc, what)), messages.ERROR)
             return
         forget_permissions(pk)
 

@@ -17,7 +17,7 @@ from atmo.jobs.queries import SparkJobQuerySet, SparkJobRunQuerySet
 from atmo.jobs.schedules import SparkJobSchedule
 from atmo.lib.emr import seconds_between
 from atmo.models import CreatedByModel, EditedAtModel, JobFlowModel, URLActionModel, job_flow_state_field
-from atmo.provisioners import AWSError, JobFlowInfo, JobFlowNotFound, is_transient
+from atmo.provisioners import AWSError, JobFlowInfo, JobFlowNotFound, describe_aws_failure, is_transient
 from atmo.stats.models import Metric
 
 logger = logging.getLogger(__name__)
@@ -335,9 +335,15 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
             )
         except AWSError as exc:
             if not is_transient(exc):
-                run.mark_failed(refused_message(exc), JobFlowModel.Reason.VALIDATION_ERROR)
+                failure = describe_aws_failure(exc, "The run could not be started")
+                run.mark_failed(str(failure), JobFlowModel.Reason.VALIDATION_ERROR)
             elif final_attempt:
-                run.mark_failed(gave_up_message(exc))
+                failure = describe_aws_failure(
+                    exc,
+                    "The run could not be started however often we tried",
+                    advice="The next scheduled run will try again.",
+                )
+                run.mark_failed(str(failure))
             else:
                 run.delete()  # nothing started: free the slot for the retry
                 raise
@@ -421,19 +427,6 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         """
         type(self).objects.filter(pk=self.pk, expired_date=self.expired_date).update(expired_date=None)
         self.expired_date = None
-
-
-def refused_message(exc: AWSError) -> str:
-    """The alert of a run EMR refused to start."""
-    return f"AWS refused to start the run: {exc.message}"
-
-
-def gave_up_message(exc: AWSError) -> str:
-    """The alert of a run that could not be started however often it was tried."""
-    return (
-        f"The run did not start: AWS stayed out of reach or too busy through every retry "
-        f"({exc.message.rstrip('.')}). The next scheduled run will try again."
-    )
 
 
 class SparkJobRun(JobFlowModel):

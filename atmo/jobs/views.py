@@ -35,7 +35,7 @@ from atmo.jobs.models import SparkJob, SparkJobRun
 from atmo.jobs.permissions import forget_permissions, view_job_permission_required
 from atmo.jobs.provisioners import NotebookNotFound, SparkJobProvisioner
 from atmo.lib.notebooks import NotebookError, Preview, parse_preview
-from atmo.provisioners import AWSError, AWSUnreachable, is_transient
+from atmo.provisioners import AWSError, describe_aws_failure
 
 logger = logging.getLogger(__name__)
 
@@ -49,16 +49,12 @@ NEW_JOB_START_DELAY = timedelta(minutes=10)
 CONTENT_TYPES = {".ipynb": "application/x-ipynb+json", ".json": "application/json"}
 
 BUSY_MESSAGE = "A run is already under way. Wait for it to finish before starting another one."
-THROTTLED_MESSAGE = "AWS is busy; please try again in a minute."
-UNREACHABLE_MESSAGE = "AWS could not be reached; please try again in a minute."
 RUN_STARTING_MESSAGE = (
     "A run of this job is starting: its cluster is being requested from AWS. Nothing was deleted; "
     "please try again in a minute."
 )
-#: The start of the delete page's message when the run under way kept its cluster.
-CLUSTER_NOT_STOPPED = "The cluster of the current run could not be stopped:"
-#: The start of the delete page's message when EMR could not say whether a stuck run has a cluster.
-STALE_RUN_UNCHECKED = "The run that was being started could not be looked up at AWS:"
+#: What is left when AWS kept a job from being deleted.
+NOTHING_DELETED = "Nothing was deleted."
 
 
 def get_spark_job(spark_job_id: int) -> SparkJob:
@@ -152,28 +148,16 @@ def delete_spark_job(request: HttpRequest, id: int) -> HttpResponse:
         messages.error(request, RUN_STARTING_MESSAGE)
         return redirect(spark_job)
     except SparkJob.StaleRunUnchecked as exc:
-        messages.error(request, not_deleted_message(STALE_RUN_UNCHECKED, exc.error))
+        what = "The run that was being started could not be looked up at AWS"
+        messages.error(request, str(describe_aws_failure(exc.error, what, NOTHING_DELETED)))
         return redirect(spark_job)
     except AWSError as exc:
-        messages.error(request, not_deleted_message(CLUSTER_NOT_STOPPED, exc))
+        what = "The cluster of the current run could not be stopped"
+        messages.error(request, str(describe_aws_failure(exc, what, NOTHING_DELETED)))
         return redirect(spark_job)
     forget_permissions(id)
     messages.success(request, format_html("Spark job <strong>{}</strong> deleted.", identifier))
     return redirect("dashboard")
-
-
-def aws_reason(exc: AWSError) -> str:
-    """Why an AWS call failed, as a sentence for a page; throttling is said in plain words."""
-    if exc.is_throttling:
-        return "AWS is busy right now."
-    message = exc.message.strip()
-    return message if message.endswith((".", "!", "?")) else f"{message}."
-
-
-def not_deleted_message(what: str, exc: AWSError) -> str:
-    """The delete page's message when AWS kept the job from going: what failed, and why."""
-    advice = "please try again in a minute." if is_transient(exc) else "please ask an administrator."
-    return format_html("{} {} Nothing was deleted; {}", what, aws_reason(exc), advice)
 
 
 @login_required
@@ -217,7 +201,7 @@ def detail_from_aws(spark_job: SparkJob) -> dict[str, Any]:
     try:
         groups = provisioner.results(spark_job.identifier, spark_job.is_public)
     except AWSError as exc:
-        context["results_error"] = aws_reason(exc)
+        context["results_error"] = str(describe_aws_failure(exc, "The results could not be listed from S3"))
     else:
         prefix_length = len(spark_job.identifier) + 1
         for group in ("data", "logs"):
@@ -238,10 +222,7 @@ def notebook_preview(provisioner: SparkJobProvisioner, spark_job: SparkJob) -> t
     except NotebookNotFound:
         return None, "The notebook is no longer stored in S3. Upload it again by editing the job."
     except AWSError as exc:
-        return (
-            None,
-            f"The notebook could not be fetched from S3: {aws_reason(exc)} Reload the page to try again.",
-        )
+        return None, str(describe_aws_failure(exc, "The notebook could not be fetched from S3"))
     body = s3_object["Body"]
     try:
         if (s3_object.get("ContentLength") or 0) > settings.ATMO_MAX_NOTEBOOK_BYTES:
@@ -264,8 +245,7 @@ def download_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     except NotebookNotFound:
         return render(request, "jobs/notebook_missing.html", {"spark_job": spark_job}, status=404)
     except AWSError as exc:
-        advice = " Please try again in a minute." if is_transient(exc) else ""
-        messages.error(request, f"The notebook could not be fetched from S3: {aws_reason(exc)}{advice}")
+        messages.error(request, str(describe_aws_failure(exc, "The notebook could not be fetched from S3")))
         return redirect(spark_job)
     name = get_valid_filename(spark_job.notebook_name)
     extension = name[name.rfind(".") :].lower() if "." in name else ""
@@ -314,7 +294,7 @@ def run_spark_job(request: HttpRequest, id: int) -> HttpResponse:
         raise Http404("The job was deleted meanwhile.") from exc
     except AWSError as exc:
         # run() keeps refusals as failed runs; only throttling or no connection lands here.
-        messages.error(request, run_error_message(exc))
+        messages.error(request, str(describe_aws_failure(exc, "The run could not be started")))
         return redirect(spark_job)
     report_run(request, spark_job, run)
     return redirect(spark_job)
@@ -330,15 +310,6 @@ def refresh_run_under_way(spark_job: SparkJob) -> None:
         spark_job.sync_latest_run()
     except AWSError as exc:
         logger.warning("run status not refreshed", extra={"spark_job_id": spark_job.pk, "code": exc.code})
-
-
-def run_error_message(exc: AWSError) -> str:
-    """What to tell the user when AWS did not take the run."""
-    if exc.is_throttling:
-        return THROTTLED_MESSAGE
-    if isinstance(exc, AWSUnreachable):
-        return UNREACHABLE_MESSAGE
-    return f"AWS error: {exc.message}"
 
 
 def report_run(request: HttpRequest, spark_job: SparkJob, run: SparkJobRun | None) -> None:
@@ -370,7 +341,7 @@ def detail_zeppelin_job(request: HttpRequest, id: int) -> HttpResponse:
     try:
         groups = provisioner.results(spark_job.identifier, spark_job.is_public)
     except AWSError as exc:
-        error = aws_reason(exc)
+        error = str(describe_aws_failure(exc, "The results could not be read from S3"))
     else:
         documents = [
             read_markdown_result(provisioner, spark_job, key)
@@ -395,7 +366,9 @@ def read_markdown_result(provisioner: SparkJobProvisioner, spark_job: SparkJob, 
     try:
         content = provisioner.read_result(key, spark_job.is_public)
     except AWSError as exc:
-        return MarkdownResult(name, error=aws_reason(exc))
+        return MarkdownResult(
+            name, error=str(describe_aws_failure(exc, "This file could not be read from S3"))
+        )
     return MarkdownResult(name, text=content.decode("utf-8", errors="replace"))
 
 

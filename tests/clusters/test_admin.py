@@ -117,7 +117,10 @@ def test_the_deactivate_action_reports_aws_errors_per_cluster(rf: Any, admin_use
         deactivate(modeladmin, request, Cluster.objects.filter(pk__in=[refused.pk, accepted.pk]))
 
     texts = [call.args[1] for call in message_user.call_args_list]
-    assert "Cluster refused-one (j-refused) was not terminated: Rate exceeded" in texts
+    assert (
+        "Cluster refused-one (j-refused) could not be terminated: AWS is busy and asked us to slow down "
+        "(Rate exceeded). Please try again in a minute."
+    ) in texts
     assert "Termination requested: 1 cluster(s)." in texts
     refused.refresh_from_db()
     accepted.refresh_from_db()

@@ -65,7 +65,10 @@ def test_provision_refused_by_aws_marks_the_cluster_failed_with_the_reason(user:
     cluster.provision()
     cluster.refresh_from_db()
     assert cluster.is_failed
-    assert cluster.status_message == "AWS refused to start the cluster: Instance type not available."
+    assert cluster.status_message == (
+        "The cluster could not be started: AWS refused (Instance type not available). "
+        "Please try again, and tell the ATMO team if it keeps failing."
+    )
     assert cluster.finished_at is not None
     assert cluster.jobflow_id is None
 

@@ -194,7 +194,13 @@ def test_provision_cluster_retries_a_transient_failure_then_gives_up_with_a_mess
         tasks.provision_cluster.pop_request()
     cluster.refresh_from_db()
     assert cluster.is_failed
-    assert "AWS kept throttling our requests or could not be reached" in cluster.status_message
+    assert cluster.status_message.startswith("The cluster could not be started however often we tried: AWS ")
+    assert (
+        "busy" in cluster.status_message
+        if fault == "throttled"
+        else "could not be reached" in cluster.status_message
+    )
+    assert cluster.status_message.endswith("Please launch it again.")
 
 
 def test_deactivate_clusters_terminates_only_expired_active_ones(user: Any, aws: AWSStubs) -> None:

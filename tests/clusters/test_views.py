@@ -395,10 +395,13 @@ def test_a_cluster_aws_refuses_to_start_shows_the_refusal_on_its_page(
     retry.assert_not_called()  # a refusal is not worth retrying
     cluster.refresh_from_db()
     assert cluster.is_failed
-    assert cluster.status_message == f"AWS refused to start the cluster: {reason}"
+    refusal = f"The cluster could not be started: AWS refused ({reason})."
+    assert (
+        cluster.status_message == f"{refusal} Please try again, and tell the ATMO team if it keeps failing."
+    )
     body = client_for(owner).get(cluster.urls.detail).content.decode()
     assert "The cluster failed." in body
-    assert f"AWS refused to start the cluster: {reason}" in body
+    assert refusal in body
 
 
 def test_detail_shows_the_timeline_with_durations(client_for: Any, owner: Any) -> None:
@@ -582,7 +585,7 @@ def test_terminating_a_cluster_aws_no_longer_knows_says_it_was_already_gone(
         (
             "AccessDeniedException",
             "User is not authorized to perform elasticmapreduce:TerminateJobFlows",
-            "AWS refused to terminate the cluster: User is not authorized",
+            "The cluster could not be terminated: AWS refused (User is not authorized",
         ),
     ],
 )
@@ -615,7 +618,7 @@ def test_terminate_when_aws_cannot_be_reached_says_so_and_changes_nothing(
     assert response.status_code == 302
     [message] = messages_of(response)
     assert "AWS could not be reached" in message
-    assert "Nothing was changed; please try again in a minute." in message
+    assert message.endswith("Nothing was changed. Please try again in a minute.")
     assert Cluster.objects.values().get(pk=cluster.pk) == before
 
 

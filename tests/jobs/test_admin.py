@@ -114,7 +114,10 @@ def test_run_now_starts_each_job_and_reports_each(admin_request: Any, user: Any,
     reported = messages_of(admin_request)
     assert "idle: run started (j-IDLE)." in reported
     assert "busy: not started, a run is under way." in reported
-    assert "throttled: not started, AWS said: Rate exceeded" in reported
+    assert (
+        "throttled: the run could not be started: AWS is busy and asked us to slow down (Rate exceeded). "
+        "Please try again in a minute."
+    ) in reported
     assert idle.runs.get().jobflow_id == "j-IDLE"
     assert idle.schedule.get().last_run_at == idle.runs.get().scheduled_at
     assert busy.runs.count() == 1
@@ -127,7 +130,8 @@ def test_run_now_reports_a_refused_run(admin_request: Any, user: Any, aws: AWSSt
     aws.emr.add_client_error("run_job_flow", "ValidationException", "Unknown release.", 400)
     run_now(model_admin(), admin_request, SparkJob.objects.all())
     assert messages_of(admin_request) == [
-        "daily-report: AWS refused: AWS refused to start the run: Unknown release."
+        "daily-report: The run could not be started: AWS refused (Unknown release). "
+        "Please try again, and tell the ATMO team if it keeps failing."
     ]
     assert job.runs.get().status == Cluster.STATUS_TERMINATED_WITH_ERRORS
 
@@ -271,7 +275,8 @@ def test_a_job_whose_stale_run_emr_cannot_be_asked_about_is_not_deleted_in_the_a
     model_admin().delete_model(admin_request, job)
     assert SparkJob.objects.filter(pk=job.pk).exists()
     assert messages_of(admin_request) == [
-        "daily-report was not deleted: its starting run could not be looked up at AWS (Rate exceeded)."
+        "daily-report was not deleted: its starting run could not be looked up at AWS: "
+        "AWS is busy and asked us to slow down (Rate exceeded). Please try again in a minute."
     ]
 
 

@@ -333,7 +333,8 @@ def test_a_refused_upload_saves_nothing_and_says_why(user: Any, release: Any) ->
         form.save()
     assert not SparkJob.objects.exists()
     assert form.non_field_errors() == [
-        "The notebook could not be stored: Access Denied. Nothing was saved; please try again."
+        "The notebook could not be stored: AWS refused (Access Denied). Nothing was saved. "
+        "Please try again, and tell the ATMO team if it keeps failing."
     ]
 
 

@@ -124,7 +124,10 @@ class TestRun:
         assert run.status == Cluster.STATUS_TERMINATED_WITH_ERRORS
         alert = run.alerts.get()
         assert alert.reason_code == "VALIDATION_ERROR"
-        assert alert.reason_message == "AWS refused to start the run: Release label not found."
+        assert alert.reason_message == (
+            "The run could not be started: AWS refused (Release label not found). "
+            "Please try again, and tell the ATMO team if it keeps failing."
+        )
         assert job.is_runnable  # the next run may go ahead
 
     def test_a_throttled_run_leaves_no_trace_for_the_retry(self, user: Any, aws: AWSStubs) -> None:

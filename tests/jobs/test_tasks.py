@@ -121,7 +121,7 @@ class TestRunJob:
         aws.emr.add_client_error("run_job_flow", "AccessDeniedException", "Not authorized to run.", 403)
         assert tasks.run_job(job.pk) == "failed"
         assert tasks.send_run_alert_mails() == ["daily-report"]
-        assert "Not authorized to run." in mail.outbox[0].body
+        assert "AWS refused (Not authorized to run)." in mail.outbox[0].body
 
     @pytest.mark.django_db(transaction=True)
     def test_two_run_job_calls_at_once_provision_one_cluster(self, user: Any, aws: AWSStubs) -> None:
@@ -358,9 +358,7 @@ class TestRetries:
         run = job.runs.get()
         assert run.is_failed
         message = run.alerts.get().reason_message
-        assert message.startswith(
-            "The run did not start: AWS stayed out of reach or too busy through every retry"
-        )
+        assert message.startswith("The run could not be started however often we tried: AWS ")
         assert "Rate exceeded" in message if throttled else "Could not connect" in message
         assert message.endswith("The next scheduled run will try again.")
         assert tasks.send_run_alert_mails() == ["daily-report"]

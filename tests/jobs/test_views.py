@@ -20,7 +20,7 @@ from atmo.decorators import MODIFIED_DATE_HEADER
 from atmo.jobs import views
 from atmo.jobs.forms import MESSAGES
 from atmo.jobs.models import SparkJob
-from atmo.jobs.views import BUSY_MESSAGE, RUN_STARTING_MESSAGE, THROTTLED_MESSAGE
+from atmo.jobs.views import BUSY_MESSAGE, RUN_STARTING_MESSAGE
 from tests.aws import AWSStubs
 from tests.clusters.helpers import emr_cluster
 from tests.jobs.conftest import (
@@ -156,7 +156,10 @@ def test_s3_refusing_the_notebook_saves_nothing_keeps_the_input_and_the_file_can
     assert response.status_code == 200
     assert not SparkJob.objects.exists()
     page = response.content.decode()
-    assert "The notebook could not be stored: Access Denied. Nothing was saved; please try again." in page
+    assert (
+        "The notebook could not be stored: AWS refused (Access Denied). Nothing was saved. "
+        "Please try again, and tell the ATMO team if it keeps failing."
+    ) in page
     assert 'value="weekly-report"' in page
     assert "Kept after the error." in page
     assert "Already uploaded: <strong>report.ipynb</strong>" in page
@@ -277,7 +280,10 @@ def test_s3_refusing_a_new_notebook_leaves_the_job_unchanged(
         {**edit_post(spark_job, size=9), "edit-notebook": notebook_upload("new.ipynb")},
     )
     assert response.status_code == 200
-    assert "The notebook could not be stored: Please reduce your request rate." in response.content.decode()
+    assert (
+        "The notebook could not be stored: AWS is busy and asked us to slow down "
+        "(Please reduce your request rate). Nothing was saved. Please try again in a minute."
+    ) in response.content.decode()
     spark_job.refresh_from_db()
     assert (spark_job.size, spark_job.notebook_s3_key) == (2, "jobs/daily-report/report.ipynb")
 
@@ -323,8 +329,8 @@ def test_a_cluster_that_cannot_be_stopped_keeps_the_job(
     assert response.status_code == 302
     assert response["Location"] == url("detail", spark_job)
     assert messages_of(response) == [
-        "The cluster of the current run could not be stopped: AWS is busy right now. Nothing was deleted; "
-        "please try again in a minute."
+        "The cluster of the current run could not be stopped: AWS is busy and asked us to slow down "
+        "(Rate exceeded). Nothing was deleted. Please try again in a minute."
     ]
     assert SparkJob.objects.filter(pk=spark_job.pk).exists()
     assert spark_job.schedule.get() is not None
@@ -430,7 +436,9 @@ def test_an_s3_error_while_listing_results_is_a_warning_not_a_crash(
     stub_notebook(aws, spark_job.notebook_s3_key)
     response = client_for(owner).get(url("detail", spark_job))
     assert response.status_code == 200
-    assert "The results could not be listed from S3: Access Denied." in response.content.decode()
+    assert (
+        "The results could not be listed from S3: AWS refused (Access Denied)." in response.content.decode()
+    )
 
 
 def test_a_missing_notebook_is_explained_on_the_page(
@@ -622,7 +630,10 @@ def test_run_now_when_aws_is_throttling_asks_to_try_again(
     aws.emr.add_client_error("run_job_flow", "ThrottlingException", "Rate exceeded", 400)
     before = spark_job.schedule.get().last_run_at
     response = client_for(owner).post(url("run", spark_job))
-    assert messages_of(response) == [THROTTLED_MESSAGE]
+    assert messages_of(response) == [
+        "The run could not be started: AWS is busy and asked us to slow down (Rate exceeded). "
+        "Please try again in a minute."
+    ]
     assert not spark_job.runs.exists()
     assert spark_job.schedule.get().last_run_at == before
 
@@ -635,7 +646,7 @@ def test_a_run_aws_refuses_shows_as_failed_with_the_reason(
     response = client_for(owner).post(url("run", spark_job))
     run = spark_job.runs.get()
     assert run.status == Cluster.STATUS_TERMINATED_WITH_ERRORS
-    assert "The release label is unknown." in run.alerts.get().reason_message
+    assert "AWS refused (The release label is unknown)." in run.alerts.get().reason_message
     assert "AWS refused to start the run" in messages_of(response)[0]
 
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any, ClassVar, TypeVar
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import assign_perm
 
 from atmo.lib.emr import normalized_instance_hours, seconds_between
@@ -69,6 +72,24 @@ class CreatedByModel(models.Model):
     def assign_permission(self, user: Any, perm: str) -> None:
         """Grant ``user`` the object permission ``<perm>_<model>`` on this row."""
         assign_perm(f"{perm}_{self._meta.model_name}", user, self)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        """Delete; once that is committed, every object permission on the row goes too.
+
+        guardian's rows point at the object by a string key, so nothing cascades;
+        a leftover row would be a grant on whatever reuses the key.
+        """
+        forget = partial(forget_object_permissions, type(self), self.pk)
+        deleted = super().delete(*args, **kwargs)
+        transaction.on_commit(forget)
+        return deleted
+
+
+def forget_object_permissions(model: type[models.Model], pk: Any) -> None:
+    """Drop the user and group object permissions on the row ``pk`` of ``model``."""
+    content_type = ContentType.objects.get_for_model(model)
+    for permission_model in (UserObjectPermission, GroupObjectPermission):
+        permission_model.objects.filter(content_type=content_type, object_pk=str(pk)).delete()
 
 
 class URLActionModel(models.Model):

@@ -9,9 +9,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from guardian.admin import GuardedModelAdmin
 
-from atmo.jobs.models import SparkJob, SparkJobRun, SparkJobRunAlert
-from atmo.jobs.permissions import forget_permissions
-from atmo.provisioners import AWSError, describe_aws_failure
+from atmo.jobs.exceptions import SparkJobNotFound
+from atmo.jobs.models import Deletion, RunNow, RunNowResult, SparkJob, SparkJobRun, SparkJobRunAlert
+from atmo.provisioners import TRY_AGAIN_SOON, describe_aws_failure
 
 RUN_FIELDS = [
     "jobflow_id",
@@ -28,6 +28,13 @@ RUN_FIELDS = [
 AUDIT_FIELDS = ["created_at", "modified_at"]
 
 
+#: What "Run now" says of a job for each outcome but a start, a refusal and AWS being unavailable.
+NOT_STARTED = {
+    RunNow.BUSY: "not started, a run is under way.",
+    RunNow.DISABLED: "not started, the job is disabled.",
+}
+
+
 # Starting runs and disabling jobs change them: staff who may only view jobs
 # do not get these actions (Django asks has_change_permission()).
 @admin.action(description="Run the selected jobs now", permissions=["change"])
@@ -35,26 +42,25 @@ def run_now(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QueryS
     """Start a run of each selected job, as its owner's "Run now" does, and say how each went."""
     for spark_job in queryset.select_related("created_by", "emr_release"):
         try:
-            run = spark_job.run()
-        except AWSError as exc:
-            failure = describe_aws_failure(exc, f"{spark_job.identifier}: the run could not be started")
-            modeladmin.message_user(request, str(failure), messages.ERROR)
-            continue
-        if run is None:
-            modeladmin.message_user(
-                request, f"{spark_job.identifier}: not started, a run is under way.", messages.WARNING
-            )
-        elif run.is_failed:
-            alert = run.alerts.first()
-            reason = alert.reason_message if alert else "AWS gave no reason."
-            modeladmin.message_user(request, f"{spark_job.identifier}: {reason}", messages.ERROR)
-        else:
-            if spark_job.is_due:
-                # Like the site's "Run now": the next scheduled run counts from this one.
-                spark_job.schedule.reschedule(last_run_at=run.scheduled_at)
-            modeladmin.message_user(
-                request, f"{spark_job.identifier}: run started ({run.jobflow_id}).", messages.SUCCESS
-            )
+            result = spark_job.run_now()
+        except SparkJobNotFound:
+            result = None
+        modeladmin.message_user(request, *run_now_message(spark_job.identifier, result))
+
+
+def run_now_message(name: str, result: RunNowResult | None) -> tuple[str, int]:
+    """What the admin says of one job's "Run now" (None: the job was deleted meanwhile), and how loud."""
+    if result is None:
+        return f"{name}: not started, the job was deleted meanwhile.", messages.INFO
+    if result.outcome == RunNow.STARTED and result.run is not None:
+        return f"{name}: run started ({result.run.jobflow_id}).", messages.SUCCESS
+    if result.error is not None:
+        failure = describe_aws_failure(result.error, f"{name}: the run could not be started")
+        return str(failure), messages.ERROR
+    if result.outcome == RunNow.REFUSED and result.run is not None:
+        alert = result.run.alerts.first()
+        return f"{name}: {alert.reason_message if alert else 'AWS gave no reason.'}", messages.ERROR
+    return f"{name}: {NOT_STARTED[result.outcome]}", messages.WARNING
 
 
 @admin.action(description="Disable the selected jobs (no more scheduled runs)", permissions=["change"])
@@ -154,25 +160,14 @@ class SparkJobAdmin(GuardedModelAdmin):
             self._delete(request, spark_job)
 
     def _delete(self, request: HttpRequest, spark_job: SparkJob) -> None:
-        pk = spark_job.pk
-        try:
-            spark_job.delete()
-        except SparkJob.RunStarting:
-            self.message_user(
-                request,
-                f"{spark_job.identifier} was not deleted: a run is starting; try again in a minute.",
-                messages.ERROR,
-            )
+        deletion = spark_job.delete_safely()
+        if deletion.outcome == Deletion.DELETED:
             return
-        except SparkJob.StaleRunUnchecked as exc:
-            what = f"{spark_job.identifier} was not deleted: its starting run could not be looked up at AWS"
-            self.message_user(request, str(describe_aws_failure(exc.error, what)), messages.ERROR)
-            return
-        except AWSError as exc:
-            what = f"{spark_job.identifier} was not deleted: its cluster could not be stopped"
-            self.message_user(request, str(describe_aws_failure(exc, what)), messages.ERROR)
-            return
-        forget_permissions(pk)
+        what = f"{spark_job.identifier} was not deleted: {deletion.outcome.what_failed}"
+        if deletion.error is None:
+            self.message_user(request, f"{what}. {TRY_AGAIN_SOON}", messages.ERROR)
+        else:
+            self.message_user(request, str(describe_aws_failure(deletion.error, what)), messages.ERROR)
 
 
 @admin.register(SparkJobRun)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from functools import cached_property, partial
 from typing import Any
 
@@ -29,6 +31,62 @@ STALE_REQUEST_AFTER = timedelta(minutes=15)
 #: Look for the cluster of a stale run from this long before the run's row, in case
 #: AWS's clock is behind ours.
 CLOCK_SKEW = timedelta(minutes=5)
+
+
+class RunNow(StrEnum):
+    """What :meth:`SparkJob.run_now` did, for the caller to put into words."""
+
+    #: EMR accepted the run; the schedule counts its interval from it.
+    STARTED = "started"
+    #: EMR refused: the run is kept, failed, with AWS's reason as its alert.
+    REFUSED = "refused"
+    #: Another run of the job is under way (or got there first).
+    BUSY = "busy"
+    #: An operator disabled the job.
+    DISABLED = "disabled"
+    #: AWS throttled or could not be reached: nothing was started, trying again later may work.
+    AWS_UNAVAILABLE = "aws-unavailable"
+
+
+@dataclass(frozen=True)
+class RunNowResult:
+    """The outcome of :meth:`SparkJob.run_now`, with the run it made and the AWS error it met."""
+
+    outcome: RunNow
+    run: SparkJobRun | None = None
+    error: AWSError | None = None
+
+
+class Deletion(StrEnum):
+    """What :meth:`SparkJob.delete_safely` did; all but ``DELETED`` kept the job as it was."""
+
+    DELETED = "deleted"
+    #: A run's cluster is being requested: deleting now would leave it running untracked.
+    RUN_STARTING = "run-starting"
+    #: EMR could not be asked whether a run that lost its worker has a cluster.
+    RUN_UNCHECKED = "run-unchecked"
+    #: The cluster of the run under way could not be stopped.
+    CLUSTER_NOT_STOPPED = "cluster-not-stopped"
+
+    @property
+    def what_failed(self) -> str:
+        """What kept the job, as a clause for a message ("" once deleted)."""
+        return DELETION_FAILURES.get(self, "")
+
+
+DELETION_FAILURES = {
+    Deletion.RUN_STARTING: "a run of the job is starting: its cluster is being requested from AWS",
+    Deletion.RUN_UNCHECKED: "the run that was being started could not be looked up at AWS",
+    Deletion.CLUSTER_NOT_STOPPED: "the cluster of the current run could not be stopped",
+}
+
+
+@dataclass(frozen=True)
+class JobDeletion:
+    """The outcome of :meth:`SparkJob.delete_safely`, with the AWS error that kept the job."""
+
+    outcome: Deletion
+    error: AWSError | None = None
 
 
 class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
@@ -162,6 +220,18 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
                 logger.warning("notebook not removed", extra={"spark_job_id": self.pk})
             transaction.on_commit(schedule.delete)
             return super().delete(*args, **kwargs)
+
+    def delete_safely(self) -> JobDeletion:
+        """:meth:`delete`, saying what kept the job instead of raising."""
+        try:
+            self.delete()
+        except self.RunStarting:
+            return JobDeletion(Deletion.RUN_STARTING)
+        except self.StaleRunUnchecked as exc:
+            return JobDeletion(Deletion.RUN_UNCHECKED, exc.error)
+        except AWSError as exc:
+            return JobDeletion(Deletion.CLUSTER_NOT_STOPPED, exc)
+        return JobDeletion(Deletion.DELETED)
 
     def lock(self) -> SparkJob:
         """The job's row, locked until the end of the transaction (it must be in one).
@@ -351,6 +421,45 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         self.track(run, jobflow_id)
         Metric.record("sparkjob-emr-version", data={"version": self.emr_release_id})
         return run
+
+    def run_now_refusal(self) -> RunNow | None:
+        """Why "Run now" cannot start a run of the job (None when it can).
+
+        A run that looks under way is first brought up to date with EMR: it may
+        have ended since the last status sync. When EMR cannot be asked, the
+        stored state stands.
+        """
+        if not self.is_enabled:
+            return RunNow.DISABLED
+        if not self.is_runnable:
+            try:
+                self.sync_latest_run()
+            except AWSError as exc:
+                logger.warning("run state not refreshed", extra={"spark_job_id": self.pk, "code": exc.code})
+        return None if self.is_runnable else RunNow.BUSY
+
+    def run_now(self) -> RunNowResult:
+        """Start a run out of schedule, for the owner or an operator; the schedule counts from it.
+
+        Claims and starts the run as the scheduler does (:meth:`run`). Raises
+        :class:`~atmo.jobs.exceptions.SparkJobNotFound` when the job was deleted meanwhile.
+        """
+        refusal = self.run_now_refusal()
+        if refusal is not None:
+            return RunNowResult(refusal)
+        try:
+            run = self.run()
+        except AWSError as exc:  # refusals are kept as failed runs: only transient errors land here
+            return RunNowResult(RunNow.AWS_UNAVAILABLE, error=exc)
+        if run is None:
+            return RunNowResult(RunNow.BUSY)
+        if run.is_failed:
+            return RunNowResult(RunNow.REFUSED, run)
+        # The interval counts from this run. Outside the job's dates (a run before
+        # its start) the schedule is left alone; an expired job has no entry at all.
+        if self.is_due:
+            self.schedule.reschedule(last_run_at=run.scheduled_at)
+        return RunNowResult(RunNow.STARTED, run)
 
     def track(self, run: SparkJobRun, jobflow_id: str) -> None:
         """Record the cluster EMR started for ``run``.

@@ -8,8 +8,8 @@ grants it), so that holds for every job however it was made: form, admin,
 fixture or shell. An operator who takes the permission from the group in the
 admin takes the look at other people's jobs away with it: no object permission
 of the group opens a job (:func:`can_view` counts the user's own ones only).
-Object permissions are made and dropped explicitly where jobs are created and
-deleted; no signal.
+Object permissions are made and dropped by the model itself when a job is created
+and deleted (:class:`atmo.models.CreatedByModel`); no signal.
 """
 
 from __future__ import annotations
@@ -20,11 +20,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import get_user_perms
 
 from atmo.jobs.models import SparkJob
@@ -79,14 +77,3 @@ def view_job_permission_required(view_func: View) -> View:
         return view_func(request, *args, **kwargs)
 
     return wrapped
-
-
-def forget_permissions(spark_job_pk: int) -> None:
-    """Drop every object permission row of a deleted job.
-
-    guardian's rows point at the object by a string key, so nothing cascades;
-    a leftover row would be a dangling grant for whatever reuses the key.
-    """
-    content_type = ContentType.objects.get_for_model(SparkJob)
-    for model in (UserObjectPermission, GroupObjectPermission):
-        model.objects.filter(content_type=content_type, object_pk=str(spark_job_pk)).delete()

@@ -23,7 +23,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header
-from django.utils.text import get_valid_filename
+from django.utils.text import capfirst, get_valid_filename
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 from guardian.shortcuts import get_perms
 
@@ -31,11 +31,11 @@ from atmo.clusters.models import EMRRelease
 from atmo.decorators import change_permission_required, delete_permission_required, modified_date
 from atmo.jobs.exceptions import SparkJobNotFound
 from atmo.jobs.forms import MESSAGES, EditSparkJobForm, NewSparkJobForm, SparkJobAvailableForm
-from atmo.jobs.models import SparkJob, SparkJobRun
-from atmo.jobs.permissions import forget_permissions, view_job_permission_required
+from atmo.jobs.models import Deletion, RunNow, SparkJob
+from atmo.jobs.permissions import view_job_permission_required
 from atmo.jobs.provisioners import NotebookNotFound, SparkJobProvisioner
 from atmo.lib.notebooks import NotebookError, Preview, parse_preview
-from atmo.provisioners import AWSError, describe_aws_failure
+from atmo.provisioners import TRY_AGAIN_SOON, AWSError, describe_aws_failure
 
 logger = logging.getLogger(__name__)
 
@@ -48,12 +48,13 @@ DOWNLOAD_CHUNK_BYTES = 64 * 1024
 NEW_JOB_START_DELAY = timedelta(minutes=10)
 CONTENT_TYPES = {".ipynb": "application/x-ipynb+json", ".json": "application/json"}
 
-BUSY_MESSAGE = "A run is already under way. Wait for it to finish before starting another one."
-RUN_STARTING_MESSAGE = (
-    "A run of this job is starting: its cluster is being requested from AWS. Nothing was deleted; "
-    "please try again in a minute."
-)
-#: What is left when AWS kept a job from being deleted.
+#: What "Run now" tells the user for each outcome but a start and AWS being unavailable.
+RUN_NOW_REFUSALS = {
+    RunNow.BUSY: "A run is already under way. Wait for it to finish before starting another one.",
+    RunNow.DISABLED: "This job was disabled by an administrator, so it cannot run.",
+    RunNow.REFUSED: "AWS refused to start the run; the run history below says why.",
+}
+#: What is left when something kept a job from being deleted.
 NOTHING_DELETED = "Nothing was deleted."
 
 
@@ -140,24 +141,16 @@ def delete_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     spark_job = get_spark_job(id)
     if request.method != "POST":
         return render(request, "jobs/confirm_delete.html", {"spark_job": spark_job})
-    identifier = spark_job.identifier
-    try:
-        # Stops a running cluster first: a failure there leaves everything as it was.
-        spark_job.delete()
-    except SparkJob.RunStarting:
-        messages.error(request, RUN_STARTING_MESSAGE)
-        return redirect(spark_job)
-    except SparkJob.StaleRunUnchecked as exc:
-        what = "The run that was being started could not be looked up at AWS"
-        messages.error(request, str(describe_aws_failure(exc.error, what, NOTHING_DELETED)))
-        return redirect(spark_job)
-    except AWSError as exc:
-        what = "The cluster of the current run could not be stopped"
-        messages.error(request, str(describe_aws_failure(exc, what, NOTHING_DELETED)))
-        return redirect(spark_job)
-    forget_permissions(id)
-    messages.success(request, format_html("Spark job <strong>{}</strong> deleted.", identifier))
-    return redirect("dashboard")
+    deletion = spark_job.delete_safely()
+    if deletion.outcome == Deletion.DELETED:
+        messages.success(request, format_html("Spark job <strong>{}</strong> deleted.", spark_job.identifier))
+        return redirect("dashboard")
+    what_failed = capfirst(deletion.outcome.what_failed)
+    if deletion.error is None:
+        messages.error(request, f"{what_failed}. {NOTHING_DELETED} {TRY_AGAIN_SOON}")
+    else:
+        messages.error(request, str(describe_aws_failure(deletion.error, what_failed, NOTHING_DELETED)))
+    return redirect(spark_job)
 
 
 @login_required
@@ -272,15 +265,11 @@ def stream_body(body: Any) -> Iterator[bytes]:
 def run_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     """Confirm, then start a run now; the next scheduled run counts from this one."""
     spark_job = get_spark_job(id)
-    if not spark_job.is_enabled:
-        messages.error(request, "This job was disabled by an administrator, so it cannot run.")
-        return redirect(spark_job)
-    if not spark_job.is_runnable:
-        refresh_run_under_way(spark_job)
-    if not spark_job.is_runnable:
-        messages.error(request, BUSY_MESSAGE)
-        return redirect(spark_job)
     if request.method != "POST":
+        refusal = spark_job.run_now_refusal()
+        if refusal is not None:
+            messages.error(request, RUN_NOW_REFUSALS[refusal])
+            return redirect(spark_job)
         now = timezone.now()
         context = {
             "spark_job": spark_job,
@@ -289,44 +278,17 @@ def run_spark_job(request: HttpRequest, id: int) -> HttpResponse:
         }
         return render(request, "jobs/confirm_run.html", context)
     try:
-        run = spark_job.run()
+        result = spark_job.run_now()
     except SparkJobNotFound as exc:
         raise Http404("The job was deleted meanwhile.") from exc
-    except AWSError as exc:
-        # run() keeps refusals as failed runs; only throttling or no connection lands here.
-        messages.error(request, str(describe_aws_failure(exc, "The run could not be started")))
-        return redirect(spark_job)
-    report_run(request, spark_job, run)
-    return redirect(spark_job)
-
-
-def refresh_run_under_way(spark_job: SparkJob) -> None:
-    """Ask EMR about the run under way: it may have ended since the last status sync.
-
-    Without this a finished run would block "Run now" until the next sync. When
-    EMR cannot be asked, the stored status stands.
-    """
-    try:
-        spark_job.sync_latest_run()
-    except AWSError as exc:
-        logger.warning("run status not refreshed", extra={"spark_job_id": spark_job.pk, "code": exc.code})
-
-
-def report_run(request: HttpRequest, spark_job: SparkJob, run: SparkJobRun | None) -> None:
-    """Say how "Run now" went; a started run counts the schedule's interval from now."""
-    if run is None:  # another request or the scheduler got there first
-        messages.error(request, BUSY_MESSAGE)
-    elif run.is_failed:
-        messages.error(request, "AWS refused to start the run; the run history below says why.")
+    if result.outcome == RunNow.STARTED and result.run is not None:
+        started = format_html("Run of <strong>{}</strong> started ({}).", spark_job, result.run.jobflow_id)
+        messages.success(request, started)
+    elif result.error is not None:
+        messages.error(request, str(describe_aws_failure(result.error, "The run could not be started")))
     else:
-        # The schedule's interval counts from this run. Outside the job's dates
-        # (a run before its start) the schedule is left alone; an expired job has
-        # no entry at all, which reschedule() tolerates.
-        if spark_job.is_due:
-            spark_job.schedule.reschedule(last_run_at=run.scheduled_at)
-        messages.success(
-            request, format_html("Run of <strong>{}</strong> started ({}).", spark_job, run.jobflow_id)
-        )
+        messages.error(request, RUN_NOW_REFUSALS[result.outcome])
+    return redirect(spark_job)
 
 
 @login_required

@@ -20,6 +20,7 @@ from atmo.clusters.models import Cluster
 from atmo.jobs.admin import SparkJobAdmin, disable, run_now
 from atmo.jobs.models import SparkJob, SparkJobRun, SparkJobRunAlert
 from tests.aws import AWSStubs
+from tests.clusters.helpers import emr_cluster
 from tests.jobs.helpers import committed, make_job, make_run, stub_run_job_flow
 
 pytestmark = pytest.mark.django_db
@@ -105,6 +106,10 @@ def test_run_now_starts_each_job_and_reports_each(admin_request: Any, user: Any,
     for job in order:
         if job == idle:
             stub_run_job_flow(aws, "j-IDLE")
+        elif job == busy:  # asked first whether the run under way has ended meanwhile
+            aws.emr.add_response(
+                "describe_cluster", {"Cluster": emr_cluster("j-RUN", "RUNNING")}, {"ClusterId": "j-RUN"}
+            )
         elif job == throttled:
             aws.add_spark_configuration()
             aws.emr.add_client_error("run_job_flow", "ThrottlingException", "Rate exceeded", 400)
@@ -261,7 +266,8 @@ def test_a_job_whose_run_is_starting_is_not_deleted_in_the_admin(
     model_admin().delete_model(admin_request, job)
     assert SparkJob.objects.filter(pk=job.pk).exists()
     assert messages_of(admin_request) == [
-        "daily-report was not deleted: a run is starting; try again in a minute."
+        "daily-report was not deleted: a run of the job is starting: its cluster is being requested "
+        "from AWS. Please try again in a minute."
     ]
 
 
@@ -275,7 +281,7 @@ def test_a_job_whose_stale_run_emr_cannot_be_asked_about_is_not_deleted_in_the_a
     model_admin().delete_model(admin_request, job)
     assert SparkJob.objects.filter(pk=job.pk).exists()
     assert messages_of(admin_request) == [
-        "daily-report was not deleted: its starting run could not be looked up at AWS: "
+        "daily-report was not deleted: the run that was being started could not be looked up at AWS: "
         "AWS is busy and asked us to slow down (Rate exceeded). Please try again in a minute."
     ]
 
@@ -331,3 +337,12 @@ def test_staff_who_may_change_jobs_can_run_and_disable_them(
         post_action(client, "disable", job)
     job.refresh_from_db()
     assert not job.is_enabled
+
+
+def test_run_now_leaves_a_disabled_job_alone_as_the_site_does(
+    admin_request: Any, user: Any, aws: AWSStubs
+) -> None:
+    job = make_job(user, is_enabled=False)
+    run_now(model_admin(), admin_request, SparkJob.objects.all())  # the aws fixture fails on any call
+    assert messages_of(admin_request) == ["daily-report: not started, the job is disabled."]
+    assert not job.runs.exists()

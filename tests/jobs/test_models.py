@@ -8,11 +8,12 @@ from botocore.stub import ANY
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from guardian.models import UserObjectPermission
 
 from atmo.clusters.models import Cluster
 from atmo.clusters.provisioners import ClusterProvisioner
 from atmo.jobs.exceptions import SparkJobNotFound
-from atmo.jobs.models import SparkJob, SparkJobRun
+from atmo.jobs.models import Deletion, JobDeletion, RunNow, RunNowResult, SparkJob, SparkJobRun
 from atmo.provisioners import AWSError
 from atmo.stats.models import Metric
 from tests.aws import AWSStubs
@@ -402,3 +403,101 @@ class TestLatestRun:
         rows = {job.identifier: job for job in SparkJob.objects.with_latest_run_summary()}
         assert rows["daily-report"].latest_run_status == "RUNNING"
         assert rows["never-ran"].latest_run_status is None
+
+
+class TestRunNow:
+    def test_a_started_run_counts_the_schedule_from_itself(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user)
+        stub_run_job_flow(aws)
+        result = job.run_now()
+        assert result.outcome == RunNow.STARTED and result.error is None
+        assert result.run == job.runs.get()
+        assert job.schedule.get().last_run_at == result.run.scheduled_at
+
+    def test_a_disabled_job_is_not_started(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user, is_enabled=False)
+        assert job.run_now() == RunNowResult(RunNow.DISABLED)  # the aws fixture fails on any call
+        assert not job.runs.exists()
+
+    def test_a_run_emr_still_runs_keeps_the_job_busy(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user)
+        make_run(job, status="RUNNING")
+        aws.emr.add_response(
+            "describe_cluster", {"Cluster": emr_cluster("j-RUN", "RUNNING")}, {"ClusterId": "j-RUN"}
+        )
+        assert job.run_now() == RunNowResult(RunNow.BUSY)
+        assert job.runs.count() == 1
+
+    def test_a_run_that_ended_since_the_last_sync_does_not_block_the_next(
+        self, user: Any, aws: AWSStubs
+    ) -> None:
+        job = make_job(user)
+        make_run(job, status="RUNNING")
+        ended = emr_cluster("j-RUN", "TERMINATED", ended=timezone.now())
+        aws.emr.add_response("describe_cluster", {"Cluster": ended}, {"ClusterId": "j-RUN"})
+        stub_run_job_flow(aws)
+        assert job.run_now().outcome == RunNow.STARTED
+        assert job.runs.count() == 2
+
+    def test_a_refused_run_is_kept_failed(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user)
+        before = job.schedule.get().last_run_at
+        aws.add_spark_configuration()
+        aws.emr.add_client_error("run_job_flow", "ValidationException", "Unknown release.", 400)
+        result = job.run_now()
+        assert result.outcome == RunNow.REFUSED and result.run is not None and result.run.is_failed
+        assert job.schedule.get().last_run_at == before
+
+    def test_aws_busy_starts_nothing_and_keeps_the_error(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user)
+        aws.add_spark_configuration()
+        aws.emr.add_client_error("run_job_flow", "ThrottlingException", "Rate exceeded", 400)
+        result = job.run_now()
+        assert result.outcome == RunNow.AWS_UNAVAILABLE and result.run is None
+        assert result.error is not None and result.error.is_throttling
+        assert not job.runs.exists()
+
+
+class TestDeleteSafely:
+    def test_a_deleted_job_takes_its_object_permissions_along_once_committed(
+        self, user: Any, aws: AWSStubs
+    ) -> None:
+        job = make_job(user)
+        aws.s3.add_response("delete_object", {}, {"Bucket": "atmo-code", "Key": job.notebook_s3_key})
+        grants = UserObjectPermission.objects.filter(object_pk=str(job.pk), content_type__model="sparkjob")
+        assert grants.count() == 3
+        with committed():
+            assert job.delete_safely() == JobDeletion(Deletion.DELETED)
+            assert grants.count() == 3  # until the commit
+        assert not grants.exists()
+
+    def test_a_starting_run_keeps_the_job(self, user: Any, aws: AWSStubs) -> None:
+        job = make_job(user)
+        make_run(job, jobflow_id=None, status=Cluster.REQUESTED)
+        with committed():
+            assert job.delete_safely() == JobDeletion(Deletion.RUN_STARTING)
+        assert SparkJob.objects.filter(pk=job.pk).exists()
+        assert user.has_perm("jobs.delete_sparkjob", job)
+
+    def test_a_cluster_that_cannot_be_stopped_keeps_the_job_and_says_why(
+        self, user: Any, aws: AWSStubs
+    ) -> None:
+        job = make_job(user)
+        make_run(job, status="RUNNING")
+        aws.emr.add_client_error("terminate_job_flows", "AccessDeniedException", "No.", 400)
+        deletion = job.delete_safely()
+        assert deletion.outcome == Deletion.CLUSTER_NOT_STOPPED
+        assert deletion.error is not None and deletion.error.code == "AccessDeniedException"
+        assert SparkJob.objects.filter(pk=job.pk).exists()
+
+    def test_a_stale_run_emr_cannot_be_asked_about_keeps_the_job_with_awss_error(
+        self, user: Any, aws: AWSStubs
+    ) -> None:
+        job = make_job(user)
+        stale = make_run(job, jobflow_id=None, status=Cluster.REQUESTED)
+        SparkJobRun.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(hours=1))
+        aws.emr.add_client_error("list_clusters", "ThrottlingException", "Rate exceeded", 400)
+        deletion = job.delete_safely()
+        assert deletion.outcome == Deletion.RUN_UNCHECKED
+        assert deletion.error is not None and deletion.error.is_throttling
+        assert deletion.outcome.what_failed.startswith("the run that was being started")

@@ -19,8 +19,8 @@ from atmo.clusters.models import Cluster, EMRRelease, max_cluster_size
 from atmo.decorators import MODIFIED_DATE_HEADER
 from atmo.jobs import views
 from atmo.jobs.forms import MESSAGES
-from atmo.jobs.models import SparkJob
-from atmo.jobs.views import BUSY_MESSAGE, RUN_STARTING_MESSAGE
+from atmo.jobs.models import RunNow, SparkJob
+from atmo.jobs.views import RUN_NOW_REFUSALS
 from tests.aws import AWSStubs
 from tests.clusters.helpers import emr_cluster
 from tests.jobs.conftest import (
@@ -39,6 +39,12 @@ from tests.jobs.helpers import committed, make_job, make_run, stub_run_job_flow
 from tests.jobs.pages import FORMAT, JOB_ROUTES, edit_post, messages_of, new_post, stub_detail, url
 
 pytestmark = pytest.mark.django_db
+
+BUSY_MESSAGE = RUN_NOW_REFUSALS[RunNow.BUSY]
+RUN_STARTING_MESSAGE = (
+    "A run of the job is starting: its cluster is being requested from AWS. Nothing was deleted. "
+    "Please try again in a minute."
+)
 
 # --- Who may do what --------------------------------------------------------------------
 

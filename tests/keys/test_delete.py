@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from guardian.models import UserObjectPermission
+
 from atmo.clusters.models import Cluster
 from atmo.keys.models import SSHKey
 
@@ -51,3 +53,15 @@ def test_clusters_launched_with_a_deleted_key_keep_existing_without_it(
         cluster.refresh_from_db()
         assert cluster.ssh_key is None
     assert Cluster.objects.get(pk=running.pk).most_recent_status == "WAITING"
+
+
+def test_a_deleted_key_takes_its_object_permissions_along(
+    client_for: Any, user: Any, ssh_key: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    grants = UserObjectPermission.objects.filter(object_pk=str(ssh_key.pk), content_type__model="sshkey")
+    assert grants.count() == 3
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(user).post(f"/keys/{ssh_key.pk}/delete/")
+
+    assert not grants.exists()

@@ -18,7 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -28,11 +28,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from guardian.shortcuts import get_perms
 
 from atmo.clusters.models import EMRRelease
-from atmo.decorators import change_permission_required, delete_permission_required, modified_date
+from atmo.decorators import modified_date
 from atmo.jobs.exceptions import SparkJobNotFound
 from atmo.jobs.forms import MESSAGES, EditSparkJobForm, NewSparkJobForm, SparkJobAvailableForm
 from atmo.jobs.models import Deletion, RunNow, SparkJob
-from atmo.jobs.permissions import view_job_permission_required
+from atmo.jobs.permissions import get_job_for
 from atmo.jobs.provisioners import NotebookNotFound, SparkJobProvisioner
 from atmo.lib.notebooks import NotebookError, Preview, parse_preview
 from atmo.provisioners import TRY_AGAIN_SOON, AWSError, describe_aws_failure
@@ -56,12 +56,6 @@ RUN_NOW_REFUSALS = {
 }
 #: What is left when something kept a job from being deleted.
 NOTHING_DELETED = "Nothing was deleted."
-
-
-def get_spark_job(spark_job_id: int) -> SparkJob:
-    """The job with its owner, release and latest run, or a 404."""
-    jobs = SparkJob.objects.select_related("created_by", "emr_release").with_latest_run()
-    return get_object_or_404(jobs, pk=spark_job_id)
 
 
 def new_job_initial() -> dict[str, Any]:
@@ -117,10 +111,9 @@ def new_spark_job(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-@change_permission_required(SparkJob)
 def edit_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     """Change a job's settings or notebook; the schedule keeps its last run (owner only)."""
-    spark_job = get_spark_job(id)
+    spark_job = get_job_for(request, id, "change")
     form = EditSparkJobForm(
         request.user,
         data=request.POST if request.method == "POST" else None,
@@ -130,15 +123,16 @@ def edit_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and save_job_form(form):
         messages.success(request, format_html("Spark job <strong>{}</strong> saved.", spark_job))
         return redirect(spark_job)
-    return render(request, "jobs/edit.html", {"form": form, "spark_job": get_spark_job(id)})
+    if form.errors:  # the form has changed the instance it edits: show the job as it is stored
+        spark_job.refresh_from_db()
+    return render(request, "jobs/edit.html", {"form": form, "spark_job": spark_job})
 
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-@delete_permission_required(SparkJob)
 def delete_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     """Confirm, then delete a job with its cluster, notebook, schedule and permissions (owner only)."""
-    spark_job = get_spark_job(id)
+    spark_job = get_job_for(request, id, "delete")
     if request.method != "POST":
         return render(request, "jobs/confirm_delete.html", {"spark_job": spark_job})
     deletion = spark_job.delete_safely()
@@ -155,11 +149,10 @@ def delete_spark_job(request: HttpRequest, id: int) -> HttpResponse:
 
 @login_required
 @require_safe
-@view_job_permission_required
 @modified_date
 def detail_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     """The job's schedule, runs, results and notebook preview (owner, maintainers)."""
-    spark_job = get_spark_job(id)
+    spark_job = get_job_for(request, id, "view", SparkJob.objects.with_latest_run())
     # One run more than shown tells whether there are more, without counting them.
     runs = list(spark_job.runs.prefetch_related("alerts")[: RUNS_SHOWN + 1])
     perms = get_perms(request.user, spark_job)
@@ -229,10 +222,9 @@ def notebook_preview(provisioner: SparkJobProvisioner, spark_job: SparkJob) -> t
 
 @login_required
 @require_GET  # a HEAD would fetch the object from S3 only to throw it away
-@view_job_permission_required
 def download_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     """The notebook as a file, streamed from S3 without decoding it."""
-    spark_job = get_spark_job(id)
+    spark_job = get_job_for(request, id, "view")
     try:
         s3_object = spark_job.provisioner.get(spark_job.notebook_s3_key)
     except NotebookNotFound:
@@ -261,10 +253,9 @@ def stream_body(body: Any) -> Iterator[bytes]:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-@change_permission_required(SparkJob)
 def run_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     """Confirm, then start a run now; the next scheduled run counts from this one."""
-    spark_job = get_spark_job(id)
+    spark_job = get_job_for(request, id, "change")
     if request.method != "POST":
         refusal = spark_job.run_now_refusal()
         if refusal is not None:
@@ -293,10 +284,9 @@ def run_spark_job(request: HttpRequest, id: int) -> HttpResponse:
 
 @login_required
 @require_safe
-@view_job_permission_required
 def detail_zeppelin_job(request: HttpRequest, id: int) -> HttpResponse:
     """The Markdown a Zeppelin note's latest run wrote, from the job's own results bucket."""
-    spark_job = get_spark_job(id)
+    spark_job = get_job_for(request, id, "view")
     provisioner = spark_job.provisioner
     documents: list[MarkdownResult] = []
     error = ""

@@ -16,8 +16,8 @@ from guardian.shortcuts import assign_perm
 from atmo.access import get_object_for, model_permission
 from atmo.clusters.models import Cluster
 from tests.aws import AWSStubs
-from tests.clusters.helpers import make_cluster
-from tests.jobs.helpers import make_job
+from tests.clusters.factories import ClusterFactory
+from tests.jobs.factories import SparkJobFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def queries_of_table(client: Any, url: str, table: str) -> int:
 
 
 def test_the_job_edit_page_loads_the_job_once(client_for: Any, user: Any) -> None:
-    job = make_job(user)
+    job = SparkJobFactory(created_by=user)
     assert queries_of_table(client_for(user), job.urls.edit, "jobs_sparkjob") == 1
 
 
@@ -62,7 +62,7 @@ def test_the_job_edit_page_loads_the_job_once(client_for: Any, user: Any) -> Non
 def test_each_cluster_page_loads_the_cluster_once_with_its_release_and_key(
     client_for: Any, user: Any, action: str
 ) -> None:
-    cluster = make_cluster(user, jobflow_id="j-1", most_recent_status="WAITING")
+    cluster = ClusterFactory(created_by=user, requested=True, jobflow_id="j-1", most_recent_status="WAITING")
     client = client_for(user)
     url = getattr(cluster.urls, action)
     assert queries_of_table(client, url, "clusters_cluster") == 1
@@ -72,6 +72,6 @@ def test_each_cluster_page_loads_the_cluster_once_with_its_release_and_key(
 def test_the_job_page_loads_the_job_once(client_for: Any, user: Any, aws: AWSStubs) -> None:
     from tests.jobs.pages import stub_detail
 
-    job = make_job(user)
+    job = SparkJobFactory(created_by=user)
     stub_detail(aws, job)
     assert queries_of_table(client_for(user), job.urls.detail, "jobs_sparkjob") == 1

@@ -22,7 +22,7 @@ from atmo.tasks import (
     AWSTask,
 )
 from tests.aws import AWSStubs
-from tests.clusters.helpers import make_cluster
+from tests.clusters.factories import ClusterFactory
 
 AWS_TASKS = {
     cluster_tasks.provision_cluster: RETRIES_WHILE_SOMEONE_WAITS,
@@ -81,7 +81,7 @@ def test_the_retry_wait_is_the_documented_backoff(retries: int) -> None:
 
 @pytest.mark.django_db
 def test_a_refusal_is_not_retried(user: Any, aws: AWSStubs) -> None:
-    make_cluster(user, jobflow_id="j-1", most_recent_status="STARTING")
+    ClusterFactory(created_by=user, requested=True, jobflow_id="j-1", most_recent_status="STARTING")
     aws.emr.add_client_error("list_clusters", "AccessDeniedException", "Not authorized", 403)
     with (
         mock.patch.object(cluster_tasks.update_clusters, "retry") as retry,

@@ -15,8 +15,9 @@ from atmo.clusters.models import Cluster
 from atmo.jobs.models import SparkJobRun
 from atmo.models import JobFlowModel
 from tests.aws import AWSStubs
-from tests.clusters.helpers import emr_cluster, make_cluster
-from tests.jobs.helpers import make_job, make_run
+from tests.clusters.factories import ClusterFactory
+from tests.clusters.helpers import emr_cluster
+from tests.jobs.factories import SparkJobFactory, SparkJobRunFactory
 
 
 def test_the_documented_cluster_states_are_the_job_flow_states() -> None:
@@ -44,8 +45,18 @@ def test_each_kind_keeps_its_documented_state_column(model: type[JobFlowModel], 
 @pytest.mark.django_db
 def test_the_queries_of_clusters_and_runs_agree_on_states(user: Any) -> None:
     for state in ["RUNNING", "TERMINATED", "TERMINATED_WITH_ERRORS"]:
-        make_cluster(user, identifier=state.lower(), jobflow_id=f"j-{state}", most_recent_status=state)
-        make_run(make_job(user, identifier=state.lower()), jobflow_id=f"j-{state}", status=state)
+        ClusterFactory(
+            created_by=user,
+            requested=True,
+            identifier=state.lower(),
+            jobflow_id=f"j-{state}",
+            most_recent_status=state,
+        )
+        SparkJobRunFactory(
+            spark_job=SparkJobFactory(created_by=user, identifier=state.lower()),
+            jobflow_id=f"j-{state}",
+            status=state,
+        )
     for model in (Cluster, SparkJobRun):
         rows = model.objects  # type: ignore[attr-defined]
         assert {row.state for row in rows.active()} == {"RUNNING"}
@@ -56,8 +67,8 @@ def test_the_queries_of_clusters_and_runs_agree_on_states(user: Any) -> None:
 
 @pytest.mark.django_db
 def test_one_listing_syncs_clusters_and_runs_alike(user: Any, aws: AWSStubs) -> None:
-    cluster = make_cluster(user, jobflow_id="j-C", most_recent_status="STARTING")
-    run = make_run(make_job(user), jobflow_id="j-R", status="STARTING")
+    cluster = ClusterFactory(created_by=user, requested=True, jobflow_id="j-C", most_recent_status="STARTING")
+    run = SparkJobRunFactory(spark_job=SparkJobFactory(created_by=user), jobflow_id="j-R", status="STARTING")
     started = timezone.now() - timedelta(minutes=10)
     for _ in range(2):
         aws.emr.add_response(
@@ -72,8 +83,8 @@ def test_one_listing_syncs_clusters_and_runs_alike(user: Any, aws: AWSStubs) -> 
 
 @pytest.mark.django_db
 def test_a_vanished_cluster_ends_terminated_and_a_vanished_run_failed(user: Any) -> None:
-    cluster = make_cluster(user, jobflow_id="j-C", most_recent_status="WAITING")
-    run = make_run(make_job(user), jobflow_id="j-R", status="RUNNING")
+    cluster = ClusterFactory(created_by=user, requested=True, jobflow_id="j-C", most_recent_status="WAITING")
+    run = SparkJobRunFactory(spark_job=SparkJobFactory(created_by=user), jobflow_id="j-R", status="RUNNING")
     cluster.mark_gone()
     run.mark_gone()
     cluster.refresh_from_db()

@@ -16,8 +16,9 @@ from atmo.clusters.admin import ClusterAdmin, deactivate
 from atmo.clusters.models import Cluster
 from atmo.clusters.provisioners import ClusterInfo, ClusterNotFound, ClusterProvisioner
 from atmo.provisioners import AWSError
-from tests.clusters.factories import ClusterFactory, EMRReleaseFactory, UserFactory
+from tests.clusters.factories import ClusterFactory, EMRReleaseFactory
 from tests.clusters.helpers import before_first_query
+from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

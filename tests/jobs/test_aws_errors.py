@@ -19,7 +19,8 @@ from atmo.clusters.models import Cluster
 from atmo.jobs.models import SparkJob, SparkJobRun
 from tests.aws import AWSStubs, unreachable
 from tests.jobs.conftest import PRIVATE_BUCKET, body, stub_listing, stub_notebook
-from tests.jobs.helpers import committed, make_run
+from tests.jobs.factories import SparkJobRunFactory
+from tests.jobs.helpers import committed
 from tests.jobs.pages import messages_of, stub_detail, url
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +49,7 @@ def refuse(aws: AWSStubs, service: str, method: str, error: tuple[str, str, int]
 def test_s3_throttling_the_results_listing_leaves_the_rest_of_the_detail_page(
     client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs
 ) -> None:
-    make_run(spark_job, jobflow_id="j-SHOWN", status=Cluster.STATUS_TERMINATED)
+    SparkJobRunFactory(spark_job=spark_job, jobflow_id="j-SHOWN", status=Cluster.STATUS_TERMINATED)
     refuse(aws, "s3", "list_objects_v2", SLOW_DOWN)
     stub_notebook(aws, spark_job.notebook_s3_key)
     response = client_for(owner).get(url("detail", spark_job))
@@ -121,7 +122,7 @@ def test_a_markdown_result_that_cannot_be_read_leaves_the_others_shown(
 def test_emr_refusing_to_stop_the_cluster_keeps_the_job_and_says_whom_to_ask(
     client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs
 ) -> None:
-    run = make_run(spark_job, jobflow_id="j-RUN", status=Cluster.STATUS_RUNNING)
+    run = SparkJobRunFactory(spark_job=spark_job, jobflow_id="j-RUN", status=Cluster.STATUS_RUNNING)
     refuse(aws, "emr", "terminate_job_flows", EMR_ACCESS_DENIED)
     with committed():
         response = client_for(owner).post(url("delete", spark_job))
@@ -140,7 +141,7 @@ def test_emr_refusing_to_stop_the_cluster_keeps_the_job_and_says_whom_to_ask(
 
 def stale_request(job: SparkJob) -> SparkJobRun:
     """A run that was requested an hour ago and never got its cluster id: its worker stopped."""
-    run = make_run(job, jobflow_id=None, status=Cluster.REQUESTED)
+    run = SparkJobRunFactory(spark_job=job, requested=True)
     SparkJobRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(hours=1))
     return run
 

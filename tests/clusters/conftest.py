@@ -17,12 +17,14 @@ from tests.users.factories import UserFactory
 
 
 @pytest.fixture
-def owner(db: Any) -> Any:
-    return UserFactory(username="alice@example.com")
+def owner(user: Any) -> Any:
+    """The cluster's owner: ``user`` (alice)."""
+    return user
 
 
 @pytest.fixture
 def stranger(db: Any) -> Any:
+    """Someone who owns none of the clusters."""
     return UserFactory(username="mallory@example.com")
 
 

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import cached_property, partial
+from functools import partial
 from typing import Any
 
 from django.db import models, transaction
@@ -345,16 +345,6 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
     def is_zeppelin(self) -> bool:
         """The notebook is a Zeppelin note (``.json``), not a Jupyter one."""
         return self.notebook_name.endswith(".json")
-
-    @cached_property
-    def notebook_s3_object(self) -> dict[str, Any]:
-        """The notebook's S3 object, fetched once; raises :class:`~atmo.provisioners.AWSError`."""
-        return self.provisioner.get(self.notebook_s3_key)
-
-    @cached_property
-    def results(self) -> dict[str, list[str]]:
-        """The job's result keys by group (``data``, ``logs``), listed once from S3."""
-        return self.provisioner.results(self.identifier, self.is_public)
 
     # --- Verbs ---------------------------------------------------------------
 

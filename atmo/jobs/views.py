@@ -7,7 +7,6 @@ The owner may do everything; members of the maintainers group may look
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,8 +35,6 @@ from atmo.jobs.permissions import get_job_for
 from atmo.jobs.provisioners import NotebookNotFound, SparkJobProvisioner
 from atmo.lib.notebooks import NotebookError, Preview, parse_preview
 from atmo.provisioners import TRY_AGAIN_SOON, AWSError, describe_aws_failure
-
-logger = logging.getLogger(__name__)
 
 #: The detail page lists this many runs, newest first (a daily job makes 365 a year).
 RUNS_SHOWN = 100

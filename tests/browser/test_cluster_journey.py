@@ -44,12 +44,12 @@ OLD_RELEASE_HELP = "Spark 2, for notebooks not yet moved to Spark 3. Going away 
 @pytest.fixture
 def emr_releases(transactional_db: None) -> None:
     # Released out of order, so that "first" must come from the version sort.
-    EMRReleaseFactory(version="6.15.0")
+    EMRReleaseFactory(version="6.15.0", changelog_url="")
     EMRReleaseFactory(
         version=NEWEST_RELEASE,
         changelog_url="https://docs.aws.amazon.com/emr/latest/ReleaseGuide/emr-720-release.html",
     )
-    EMRReleaseFactory(version=OLD_RELEASE, is_deprecated=True, help_text=OLD_RELEASE_HELP)
+    EMRReleaseFactory(version=OLD_RELEASE, is_deprecated=True, help_text=OLD_RELEASE_HELP, changelog_url="")
 
 
 def ed25519_public_key(comment: str) -> tuple[str, str]:

@@ -80,7 +80,7 @@ def beat_tasks() -> Sequence[BeatTask]:
 
 @pytest.fixture
 def emr_release(transactional_db: None) -> EMRRelease:
-    return EMRReleaseFactory(version=RELEASE)
+    return EMRReleaseFactory(version=RELEASE, changelog_url="")
 
 
 @pytest.fixture

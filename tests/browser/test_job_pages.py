@@ -109,7 +109,7 @@ def test_the_new_job_form_says_as_you_type_when_an_identifier_is_taken(
     page: Page, live_server: Any, client: Any, csp_violations: list[str]
 ) -> None:
     owner = UserFactory()
-    EMRReleaseFactory(version="7.1.0")
+    EMRReleaseFactory(version="7.1.0", changelog_url="")
     SparkJobFactory(created_by=owner, identifier="weekly-counts")
     log_in_as(page, client, live_server.url, owner)
     page.goto(url(live_server.url, "jobs-new"))
@@ -129,7 +129,7 @@ def test_the_job_page_shows_runs_results_and_the_notebook_in_tabs(
     page: Page, live_server: Any, client: Any, s3: None, csp_violations: list[str]
 ) -> None:
     owner = UserFactory()
-    EMRReleaseFactory(version="7.1.0")
+    EMRReleaseFactory(version="7.1.0", changelog_url="")
     job = SparkJobFactory(
         created_by=owner,
         identifier="weekly-counts",

@@ -2,22 +2,24 @@
 
 See https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/ :
 spreading retries uniformly over ``[0, min(cap, base * 2**n)]`` keeps many
-workers that hit AWS throttling at once from retrying in lockstep.
+workers that hit AWS throttling at once from retrying in lockstep. It is the
+formula of Celery's own ``retry_backoff`` with ``retry_jitter``, which the AWS
+tasks declare (:class:`atmo.tasks.AWSTask`); this module computes it the same way.
 """
 
 from __future__ import annotations
 
 import os
-import random
 
 from celery import Celery
+from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atmo.settings")
 
 
 class ExpoBackoffFullJitter:
-    """Fully jittered exponential backoff with a ceiling."""
+    """Fully jittered exponential backoff with a ceiling; ``base`` and ``cap`` in whole seconds."""
 
     def __init__(self, base: float, cap: float) -> None:
         self.base = base
@@ -29,8 +31,10 @@ class ExpoBackoffFullJitter:
         return min(self.cap, self.base * 2 ** min(n, 64))
 
     def backoff(self, n: int) -> float:
-        """A random wait in seconds between 0 and ``expo(n)``."""
-        return random.uniform(0, self.expo(n))  # noqa: S311 - jitter, not a secret
+        """A random whole number of seconds between 0 and ``expo(n)``, as Celery's retries wait."""
+        return get_exponential_backoff_interval(
+            factor=int(self.base), retries=min(n, 64), maximum=int(self.cap), full_jitter=True
+        )
 
 
 class AtmoCelery(Celery):

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+
+from atmo.access import get_object_for, model_permission
 
 View = Callable[..., HttpResponse]
 
@@ -18,12 +18,11 @@ MODIFIED_DATE_HEADER = "X-ATMO-Modified-Date"
 
 
 def permission_required(perm: str, klass: type[models.Model], **params: Any) -> Callable[[View], View]:
-    """Look the object up from the URL keyword arguments and require ``perm`` on it.
+    """Require ``perm`` on the object the URL keyword arguments look up (404 or 403 otherwise).
 
-    A missing object is a 404; an object the user may not act on is a 403. Only
-    object permissions (and superuser status) count: a global permission does not
-    open another user's object. ``ignore=[...]`` names URL keyword arguments that
-    are not lookups (e.g. ``raw`` on the key detail view).
+    See :func:`atmo.access.get_object_for`, which the views call instead so as
+    to keep the row. ``ignore=[...]`` names URL keyword arguments that are not
+    lookups (e.g. ``raw`` on the key detail view).
     """
     ignored = set(params.get("ignore", ()))
 
@@ -31,9 +30,7 @@ def permission_required(perm: str, klass: type[models.Model], **params: Any) -> 
         @wraps(view_func)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             lookups = {key: value for key, value in kwargs.items() if key not in ignored}
-            obj = get_object_or_404(klass, **lookups)
-            if not request.user.has_perm(perm, obj):
-                raise PermissionDenied(f"You do not have access to this {klass._meta.verbose_name}.")
+            get_object_for(request, klass._default_manager.all(), perm, **lookups)
             return view_func(request, *args, **kwargs)
 
         return wrapped
@@ -43,8 +40,7 @@ def permission_required(perm: str, klass: type[models.Model], **params: Any) -> 
 
 def _model_permission(action: str) -> Callable[..., Callable[[View], View]]:
     def shorthand(model: type[models.Model], **params: Any) -> Callable[[View], View]:
-        perm = f"{model._meta.app_label}.{action}_{model._meta.model_name}"
-        return permission_required(perm, model, **params)
+        return permission_required(model_permission(model, action), model, **params)
 
     shorthand.__name__ = f"{action}_permission_required"
     shorthand.__doc__ = f"Require the {action} object permission of ``model``."

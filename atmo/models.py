@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+from functools import partial
+from typing import Any, ClassVar, TypeVar
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import assign_perm
+
+from atmo.lib.emr import normalized_instance_hours, seconds_between
+from atmo.provisioners import JobFlowInfo, JobFlowNotFound, Provisioner
+from atmo.stats.models import Metric
 
 
 class EditedAtModel(models.Model):
@@ -64,6 +72,24 @@ class CreatedByModel(models.Model):
     def assign_permission(self, user: Any, perm: str) -> None:
         """Grant ``user`` the object permission ``<perm>_<model>`` on this row."""
         assign_perm(f"{perm}_{self._meta.model_name}", user, self)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        """Delete; once that is committed, every object permission on the row goes too.
+
+        guardian's rows point at the object by a string key, so nothing cascades;
+        a leftover row would be a grant on whatever reuses the key.
+        """
+        forget = partial(forget_object_permissions, type(self), self.pk)
+        deleted = super().delete(*args, **kwargs)
+        transaction.on_commit(forget)
+        return deleted
+
+
+def forget_object_permissions(model: type[models.Model], pk: Any) -> None:
+    """Drop the user and group object permissions on the row ``pk`` of ``model``."""
+    content_type = ContentType.objects.get_for_model(model)
+    for permission_model in (UserObjectPermission, GroupObjectPermission):
+        permission_model.objects.filter(content_type=content_type, object_pk=str(pk)).delete()
 
 
 class URLActionModel(models.Model):
@@ -216,3 +242,260 @@ def apply_changes(obj: models.Model, values: dict[str, Any]) -> dict[str, Any]:
             previous[field] = current
             setattr(obj, field, value)
     return previous
+
+
+class JobFlowState(models.TextChoices):
+    """The state of a job flow: EMR's cluster states, and ATMO's own before EMR has it.
+
+    https://docs.aws.amazon.com/emr/latest/ManagementGuide/emr-overview.html#emr-overview-cluster-lifecycle
+    """
+
+    #: ATMO's own: the request is saved, EMR has not accepted it (yet).
+    REQUESTED = "REQUESTED", "Requested"
+    STARTING = "STARTING", "Starting"
+    BOOTSTRAPPING = "BOOTSTRAPPING", "Bootstrapping"
+    RUNNING = "RUNNING", "Running"
+    WAITING = "WAITING", "Waiting"
+    TERMINATING = "TERMINATING", "Terminating"
+    TERMINATED = "TERMINATED", "Terminated"
+    TERMINATED_WITH_ERRORS = "TERMINATED_WITH_ERRORS", "Terminated with errors"
+
+
+class StateChangeReason(models.TextChoices):
+    """Why EMR (or ATMO, for a job flow that never started) changed a job flow's state."""
+
+    INTERNAL_ERROR = "INTERNAL_ERROR", "Internal error"
+    VALIDATION_ERROR = "VALIDATION_ERROR", "Validation error"
+    INSTANCE_FAILURE = "INSTANCE_FAILURE", "Instance failure"
+    BOOTSTRAP_FAILURE = "BOOTSTRAP_FAILURE", "Bootstrap failure"
+    USER_REQUEST = "USER_REQUEST", "User request"
+    STEP_FAILURE = "STEP_FAILURE", "Step failure"
+    ALL_STEPS_COMPLETED = "ALL_STEPS_COMPLETED", "All steps completed"
+
+
+def job_flow_state_field(help_text: str) -> models.CharField:
+    """The column of a :class:`JobFlowModel` that holds its :class:`JobFlowState`.
+
+    Each kind keeps the name it always had (``Cluster.most_recent_status``,
+    ``SparkJobRun.status``) and names it in ``STATE_FIELD``. Empty before anything
+    was requested.
+    """
+    return models.CharField(
+        max_length=50,
+        default="",
+        blank=True,
+        db_index=True,
+        choices=JobFlowState.choices,
+        help_text=help_text,
+    )
+
+
+JobFlow = TypeVar("JobFlow", bound="JobFlowModel")
+
+
+class JobFlowModel(EditedAtModel):
+    """A row that mirrors one EMR job flow: an on-demand cluster, or the cluster of a job run.
+
+    Holds the job flow's id, state and timeline, copies EMR's view onto them
+    (:meth:`sync`, one row at a time or for many rows from one listing with
+    :meth:`sync_from_listing`), records the metrics of the moments it reaches,
+    and ends the row when EMR forgets the job flow (:meth:`mark_gone`).
+    Subclasses declare their state column and say what else a sync or an
+    ending changes on them.
+    """
+
+    State = JobFlowState
+    Reason = StateChangeReason
+
+    #: Requested, on its way up, up, or shutting down: not over yet.
+    ACTIVE: ClassVar[frozenset[str]] = frozenset(
+        {
+            State.REQUESTED,
+            State.STARTING,
+            State.BOOTSTRAPPING,
+            State.RUNNING,
+            State.WAITING,
+            State.TERMINATING,
+        }
+    )
+    #: Up: EMR runs steps, or waits for them.
+    READY: ClassVar[frozenset[str]] = frozenset({State.RUNNING, State.WAITING})
+    #: Over, well or badly; EMR's view of it no longer changes.
+    FINAL: ClassVar[frozenset[str]] = frozenset({State.TERMINATED, State.TERMINATED_WITH_ERRORS})
+    #: Reasons that mean something went wrong (the owner of a job is mailed about them).
+    FAILURE_REASONS: ClassVar[frozenset[str]] = frozenset(
+        {
+            Reason.INTERNAL_ERROR,
+            Reason.VALIDATION_ERROR,
+            Reason.INSTANCE_FAILURE,
+            Reason.BOOTSTRAP_FAILURE,
+            Reason.STEP_FAILURE,
+        }
+    )
+    #: A job flow missing from EMR's listing this long after its request is gone for
+    #: good (one just started may not be listed yet).
+    MISSING_GRACE: ClassVar[timedelta] = timedelta(minutes=10)
+
+    #: The name of the subclass's :func:`job_flow_state_field`.
+    STATE_FIELD: ClassVar[str]
+    #: The provisioner whose EMR calls describe, list and stop this kind of job flow.
+    provisioner_class: ClassVar[type[Provisioner]]
+    #: The first word of the metrics this kind records, e.g. ``"cluster"``.
+    metric_prefix: ClassVar[str]
+    #: How a job flow EMR no longer knows ends (see :meth:`mark_gone`).
+    GONE_STATE: ClassVar[str]
+    GONE_MESSAGE: ClassVar[str]
+
+    jobflow_id = models.CharField(
+        max_length=50, blank=True, null=True, help_text="EMR's id of the job flow, once EMR accepted it."
+    )
+    started_at = models.DateTimeField(
+        blank=True, null=True, help_text="Date/time when the cluster was started on AWS EMR."
+    )
+    ready_at = models.DateTimeField(
+        blank=True, null=True, help_text="Date/time when the cluster was ready to run steps on AWS EMR."
+    )
+    finished_at = models.DateTimeField(
+        blank=True, null=True, help_text="Date/time when the cluster was terminated or failed on AWS EMR."
+    )
+    #: The number of worker nodes (each subclass declares the column).
+    size: int | None
+
+    class Meta:
+        abstract = True
+
+    @property
+    def state(self) -> str:
+        """The job flow's :class:`JobFlowState` ("" before anything was requested)."""
+        return getattr(self, self.STATE_FIELD)
+
+    @state.setter
+    def state(self, value: str) -> None:
+        setattr(self, self.STATE_FIELD, value)
+
+    @property
+    def is_active(self) -> bool:
+        """Requested, on its way up, up, or shutting down: not over yet."""
+        return self.state in self.ACTIVE
+
+    @property
+    def is_failed(self) -> bool:
+        """Ended with errors, or never started (TERMINATED_WITH_ERRORS)."""
+        return self.state == self.State.TERMINATED_WITH_ERRORS
+
+    @property
+    def is_starting(self) -> bool:
+        """EMR was asked for the job flow and has not answered (yet)."""
+        return self.state == self.State.REQUESTED and not self.jobflow_id
+
+    @property
+    def provisioner(self) -> Provisioner:
+        """A fresh AWS seam for this job flow's calls."""
+        return self.provisioner_class()
+
+    @property
+    def info(self) -> JobFlowInfo:
+        """What EMR says about the job flow now (DescribeCluster).
+
+        Raises :class:`~atmo.provisioners.JobFlowNotFound` when EMR no longer knows it.
+        """
+        return self.provisioner.info(self.jobflow_id)
+
+    def sync(self, info: JobFlowInfo | None = None) -> bool:
+        """Copy EMR's view of the job flow onto the row; returns whether anything changed.
+
+        Without ``info`` EMR is asked (DescribeCluster), and a job flow it no longer
+        knows is marked gone. The metrics of the moments first reached are recorded,
+        and :meth:`synced` does what the subclass adds, in the same transaction.
+        """
+        if not self.jobflow_id:
+            return False
+        if info is None:
+            try:
+                info = self.info
+            except JobFlowNotFound:
+                self.mark_gone()
+                return True
+        previous = apply_changes(self, self.fields_from(info))
+        if not previous:
+            return False
+        with transaction.atomic():
+            self.save(update_fields=list(previous))
+            self._record_metrics(
+                newly_ready=previous.get("ready_at", False) is None,
+                newly_finished=previous.get("finished_at", False) is None,
+            )
+            self.synced(previous, info)
+        return True
+
+    def fields_from(self, info: JobFlowInfo) -> dict[str, Any]:
+        """The row's fields as ``info`` has them (None for what it does not know)."""
+        return {
+            self.STATE_FIELD: info.state,
+            "started_at": info.creation_datetime,
+            "ready_at": info.ready_datetime,
+            "finished_at": info.end_datetime,
+        }
+
+    def synced(self, previous: dict[str, Any], info: JobFlowInfo) -> None:
+        """Hook: what else a sync that changed ``previous`` (field: old value) does."""
+
+    def metric_data(self) -> dict[str, Any]:
+        """What every metric of this job flow records about it."""
+        return {"size": self.size, "jobflow_id": self.jobflow_id}
+
+    def _record_metrics(self, newly_ready: bool, newly_finished: bool) -> None:
+        data = self.metric_data()
+        if newly_ready and self.started_at and self.ready_at and not self.finished_at:
+            seconds = seconds_between(self.started_at, self.ready_at)
+            Metric.record(f"{self.metric_prefix}-time-to-ready", seconds, data=data)
+        if newly_finished and self.started_at and self.finished_at:
+            hours = normalized_instance_hours(self.started_at, self.finished_at, self.size)
+            Metric.record(f"{self.metric_prefix}-normalized-instance-hours", hours, data=data)
+
+    def end(self, state: str, message: str, reason_code: str = StateChangeReason.INTERNAL_ERROR) -> None:
+        """Record that the job flow is over (or never started) in ``state``, and why."""
+        self.state = state
+        self.finished_at = self.finished_at or timezone.now()
+        with transaction.atomic():
+            noted = self.note_ending(reason_code, message)
+            self.save(update_fields=[self.STATE_FIELD, "finished_at", *noted])
+
+    def note_ending(self, reason_code: str, message: str) -> list[str]:
+        """Hook: keep why the job flow ended; returns the fields of the row it changed."""
+        return []
+
+    def mark_failed(self, message: str, reason_code: str = StateChangeReason.INTERNAL_ERROR) -> None:
+        """The job flow failed or never started, for the reason ``message`` gives its owner."""
+        self.end(self.State.TERMINATED_WITH_ERRORS, message, reason_code)
+
+    def mark_gone(self) -> None:
+        """EMR no longer knows the job flow: it is over, whatever we last heard."""
+        self.end(self.GONE_STATE, self.GONE_MESSAGE)
+
+    @classmethod
+    def sync_from_listing(cls, rows: Sequence[JobFlow]) -> list[JobFlow]:
+        """Sync each row from one EMR listing; returns the rows EMR listed.
+
+        ``rows`` must be ordered oldest first and have job flow ids. EMR lists
+        every job flow since midnight of the oldest row's day, one ListClusters
+        call per 50 (its CreatedAfter filter is coarse anyway), and no
+        DescribeCluster per row. A row EMR does not list is marked gone once
+        :attr:`MISSING_GRACE` has passed since its request. Raises
+        :class:`~atmo.provisioners.AWSError` when EMR cannot be asked (nothing is
+        changed then).
+        """
+        if not rows:
+            return []
+        created_after = rows[0].created_at.replace(hour=0, minute=0, second=0, microsecond=0)
+        listing = {info.jobflow_id: info for info in cls.provisioner_class().list(created_after)}
+        synced = []
+        for row in rows:
+            info = listing.get(row.jobflow_id or "")
+            if info is None:
+                if row.created_at < timezone.now() - cls.MISSING_GRACE:
+                    row.mark_gone()
+                continue
+            row.sync(info)
+            synced.append(row)
+        return synced

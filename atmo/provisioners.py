@@ -22,6 +22,8 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -66,22 +68,39 @@ class AWSError(Exception):
 
     @classmethod
     def from_client_error(cls, exc: ClientError) -> AWSError:
-        """The error of a botocore ``ClientError``, with AWS's message, code and operation."""
+        """The error of a botocore ``ClientError``, with AWS's message, code and operation.
+
+        An :class:`AWSThrottled` when AWS asked us to slow down.
+        """
         error = exc.response.get("Error", {})
-        return cls(
+        code = error.get("Code", "")
+        kind = AWSThrottled if code in THROTTLING_CODES else cls
+        return kind(
             message=error.get("Message") or str(exc),
-            code=error.get("Code", ""),
+            code=code,
             operation=getattr(exc, "operation_name", ""),
         )
+
+
+class AWSThrottled(AWSError):
+    """AWS asked us to slow down: the same call will likely work a little later."""
 
 
 class AWSUnreachable(AWSError):
     """AWS could not be reached (no connection, a timeout): the same call may work later."""
 
 
+#: The errors worth the same call again later; any other AWSError is AWS's answer.
+TRANSIENT_AWS_ERRORS = (AWSThrottled, AWSUnreachable)
+
+
 def is_transient(exc: AWSError) -> bool:
     """Whether trying the call again later may well succeed: AWS throttled it or was out of reach."""
     return exc.is_throttling or isinstance(exc, AWSUnreachable)
+
+
+#: How the message of an :class:`AWSUnreachable` starts; botocore's words follow.
+UNREACHABLE = "AWS could not be reached: "
 
 
 @contextmanager
@@ -96,7 +115,82 @@ def aws_errors(on_client_error: Callable[[AWSError], AWSError] | None = None) ->
         error = AWSError.from_client_error(exc)
         raise (on_client_error(error) if on_client_error else error) from exc
     except BotoCoreError as exc:
-        raise AWSUnreachable(f"AWS could not be reached: {exc}") from exc
+        raise AWSUnreachable(f"{UNREACHABLE}{exc}") from exc
+
+
+#: The advice when the same call may well work a little later.
+TRY_AGAIN_SOON = "Please try again in a minute."
+#: The advice when AWS refused: asking again may not help, and someone should know.
+TELL_THE_TEAM = "Please try again, and tell the ATMO team if it keeps failing."
+
+
+@dataclass(frozen=True)
+class AWSFailure:
+    """An AWS error in words: what failed and why (the sentence), and what to do (the advice)."""
+
+    sentence: str
+    advice: str
+
+    def __str__(self) -> str:
+        return f"{self.sentence} {self.advice}".strip()
+
+
+def describe_aws_failure(
+    exc: AWSError, what_failed: str, outcome: str = "", advice: str | None = None
+) -> AWSFailure:
+    """Say in words what failed, why, what it left behind and what to do; for pages, admin and mail.
+
+    ``what_failed`` names the action, e.g. "The cluster could not be terminated";
+    ``outcome`` says what that left, e.g. "Nothing was changed.". The advice
+    depends on the error unless ``advice`` is given (a mail, say, has its own).
+    Plain text: templates escape it.
+    """
+    detail = exc.message.strip().removeprefix(UNREACHABLE).rstrip(".")
+    if exc.is_throttling:
+        why = f"AWS is busy and asked us to slow down ({detail})"
+    elif isinstance(exc, AWSUnreachable):
+        why = f"AWS could not be reached ({detail})"
+    elif exc.code:
+        why = f"AWS refused ({detail})"
+    else:
+        why = detail  # not AWS's answer but ours about it (e.g. a malformed file in S3)
+    sentence = " ".join(filter(None, [f"{what_failed}: {why}.", outcome]))
+    if advice is None:
+        advice = TRY_AGAIN_SOON if is_transient(exc) else TELL_THE_TEAM
+    return AWSFailure(sentence, advice)
+
+
+class JobFlowNotFound(AWSError):
+    """EMR does not know (or no longer knows) the job flow."""
+
+
+#: EMR's answer when asked about a job flow id it does not know.
+UNKNOWN_JOB_FLOW_CODES = frozenset({"InvalidRequestException", "ValidationException"})
+
+
+def unknown_job_flow(error: AWSError) -> AWSError:
+    """EMR's "not a valid cluster id" as :class:`JobFlowNotFound`; any other refusal as it is."""
+    if error.code in UNKNOWN_JOB_FLOW_CODES and "not valid" in error.message.lower():
+        return JobFlowNotFound(error.message, code=error.code, operation=error.operation)
+    return error
+
+
+@dataclass(frozen=True)
+class JobFlowInfo:
+    """What EMR says about one job flow (a cluster, or the cluster of a job run)."""
+
+    jobflow_id: str
+    state: str
+    creation_datetime: datetime | None
+    ready_datetime: datetime | None
+    end_datetime: datetime | None
+    state_change_reason_code: str | None
+    state_change_reason_message: str | None
+    public_dns: str | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        # Dict-style access, as the original API returned dicts.
+        return getattr(self, key)
 
 
 def is_throttling(exc: BaseException) -> bool:
@@ -279,3 +373,56 @@ class Provisioner:
             extra={"kind": self.name_component, "identifier": identifier, "jobflow_id": jobflow_id},
         )
         return jobflow_id
+
+    def info(self, jobflow_id: str) -> JobFlowInfo:
+        """DescribeCluster, formatted.
+
+        Raises :class:`JobFlowNotFound` for unknown ids, :class:`AWSUnreachable`
+        when AWS cannot be reached, :class:`AWSError` otherwise.
+        """
+        with aws_errors(unknown_job_flow):
+            cluster = self.emr.describe_cluster(ClusterId=jobflow_id)["Cluster"]
+        return self.format_info(cluster)
+
+    def list(self, created_after: datetime, created_before: datetime | None = None) -> list[JobFlowInfo]:
+        """ListClusters from ``created_after`` on, one call per page of 50."""
+        kwargs: dict[str, Any] = {"CreatedAfter": created_after}
+        if created_before is not None:
+            kwargs["CreatedBefore"] = created_before
+        job_flows: list[JobFlowInfo] = []
+        with aws_errors():
+            for page in self.emr.get_paginator("list_clusters").paginate(**kwargs):
+                job_flows.extend(self.format_list(cluster) for cluster in page.get("Clusters", []))
+        return job_flows
+
+    def stop(self, jobflow_id: str) -> None:
+        """TerminateJobFlows. Raises as :meth:`info` does."""
+        with aws_errors(unknown_job_flow):
+            self.emr.terminate_job_flows(JobFlowIds=[jobflow_id])
+        logger.info("job flow termination requested", extra={"jobflow_id": jobflow_id})
+
+    @classmethod
+    def format_info(cls, cluster: dict[str, Any]) -> JobFlowInfo:
+        """A DescribeCluster ``Cluster`` as :class:`JobFlowInfo`."""
+        return cls._format(cluster, public_dns=cluster.get("MasterPublicDnsName"))
+
+    @classmethod
+    def format_list(cls, cluster: dict[str, Any]) -> JobFlowInfo:
+        """A ListClusters entry as :class:`JobFlowInfo` (it carries no master DNS name)."""
+        return cls._format(cluster, public_dns=None)
+
+    @staticmethod
+    def _format(cluster: dict[str, Any], public_dns: str | None) -> JobFlowInfo:
+        status = cluster.get("Status", {})
+        timeline = status.get("Timeline", {})
+        reason = status.get("StateChangeReason", {})
+        return JobFlowInfo(
+            jobflow_id=cluster["Id"],
+            state=status.get("State", ""),
+            creation_datetime=timeline.get("CreationDateTime"),
+            ready_datetime=timeline.get("ReadyDateTime"),
+            end_datetime=timeline.get("EndDateTime"),
+            state_change_reason_code=reason.get("Code"),
+            state_change_reason_message=reason.get("Message"),
+            public_dns=public_dns or None,
+        )

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseServerError
 from django.shortcuts import redirect
 from django.template import loader
@@ -20,7 +20,7 @@ from guardian.shortcuts import get_objects_for_user
 
 from atmo.clusters.models import Cluster
 from atmo.decorators import modified_date
-from atmo.jobs.models import SparkJob, SparkJobRun
+from atmo.jobs.models import SparkJob
 from atmo.jobs.permissions import maintainers_view_every_job
 
 
@@ -106,7 +106,9 @@ class DashboardView(LoginRequiredMixin, TemplateView):
                 with_superuser=False,
                 accept_global_perms=False,
             )
-        return with_latest_run(spark_jobs.select_related("created_by")).order_by("-start_date", "-pk")
+        return (
+            spark_jobs.select_related("created_by").with_latest_run_summary().order_by("-start_date", "-pk")
+        )
 
     def get_clusters(self, shown: str) -> QuerySet[Cluster]:
         """The user's own clusters for a filter name, newest first.
@@ -129,26 +131,13 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         )
 
 
-def with_latest_run(spark_jobs: QuerySet[SparkJob]) -> QuerySet[SparkJob]:
-    """Annotate each job with its latest run's status, scheduled and modified times.
-
-    Subqueries keep the dashboard at the same number of queries however many
-    jobs and runs there are.
-    """
-    latest = SparkJobRun.objects.filter(spark_job=OuterRef("pk")).order_by("-created_at", "-pk")
-    return spark_jobs.annotate(
-        latest_run_status=Subquery(latest.values("status")[:1]),
-        latest_run_scheduled_at=Subquery(latest.values("scheduled_at")[:1]),
-        latest_run_modified_at=Subquery(latest.values("modified_at")[:1]),
-    )
-
-
 def estimated_next_run(spark_job: SparkJob) -> datetime | None:
-    """When the job should run next, from its row alone (see :func:`with_latest_run`).
+    """When the job should run next, from its row and its latest run's summary.
 
     One interval after the latest run, or the start date: the schedule's exact
     time (in Redis) is only asked for on the job's own page. None when the job
-    will not run again.
+    will not run again. The job needs
+    :meth:`~atmo.jobs.queries.SparkJobQuerySet.with_latest_run_summary`.
     """
     if not spark_job.is_enabled or spark_job.expired_date is not None:
         return None

@@ -93,12 +93,12 @@ class World:
     """One analyst's objects, grown from SMALL to LARGE between the two measurements."""
 
     def __init__(self, aws: LocalAWS) -> None:
-        from atmo.clusters.models import EMRRelease
-        from tests.clusters.factories import UserFactory
+        from tests.clusters.factories import EMRReleaseFactory
+        from tests.users.factories import UserFactory
 
         self.aws = aws
         self.owner = UserFactory(username="measure@example.com")
-        self.releases = [EMRRelease.objects.create(version=f"7.{minor}.0") for minor in range(3)]
+        self.releases = [EMRReleaseFactory(version=f"7.{minor}.0") for minor in range(3)]
         self.client = Client()
         self.client.force_login(self.owner)
 
@@ -112,15 +112,15 @@ class World:
         return clusters[0]
 
     def add_keys(self, count: int) -> None:
-        from tests.clusters.factories import SSHKeyFactory
+        from tests.keys.factories import SSHKeyFactory
 
         SSHKeyFactory.create_batch(count, created_by=self.owner)
 
     def add_job(self, identifier: str) -> Any:
-        from tests.jobs.helpers import make_job
+        from tests.jobs.factories import SparkJobFactory
 
-        job = make_job(
-            self.owner,
+        job = SparkJobFactory(
+            created_by=self.owner,
             identifier=identifier,
             emr_release=self.releases[0],
             notebook_s3_key=f"jobs/{identifier}/report.ipynb",
@@ -132,10 +132,12 @@ class World:
 
     def add_runs(self, job: Any, count: int) -> None:
         from atmo.clusters.models import Cluster
-        from tests.jobs.helpers import make_run
+        from tests.jobs.factories import SparkJobRunFactory
 
         for number in range(count):
-            run = make_run(job, jobflow_id=f"j-{job.pk}-{number}", status=Cluster.STATUS_TERMINATED)
+            run = SparkJobRunFactory(
+                spark_job=job, jobflow_id=f"j-{job.pk}-{number}", status=Cluster.STATUS_TERMINATED
+            )
             if number % 3 == 0:
                 run.alert("STEP_FAILURE", f"Step {number} failed.")
 
@@ -215,12 +217,12 @@ def sync_figures(world: World) -> list[tuple[str, Counter[str], Counter[str]]]:
         return calls
 
     def job_sync(count: int) -> Counter[str]:
-        from tests.jobs.helpers import make_run
+        from tests.jobs.factories import SparkJobRunFactory
 
         fresh_emr()
         for number, jobflow_id in enumerate(start_emr_clusters(count, keep_alive=False)):
             job = world.add_job(f"sync-{count}-{number}")
-            make_run(job, jobflow_id=jobflow_id, status=Cluster.STATUS_STARTING)
+            SparkJobRunFactory(spark_job=job, jobflow_id=jobflow_id, status=Cluster.STATUS_STARTING)
         with aws_calls() as calls:
             update_jobs_statuses()
         return calls

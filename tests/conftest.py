@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from constance import config as live
-from django.contrib.auth import get_user_model
 from django_redis import get_redis_connection
 
 from tests.aws import AWSStubs, stubbed_aws
+from tests.users.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -24,16 +24,14 @@ def clean_redis() -> Iterator[None]:
 
 @pytest.fixture
 def user(db: Any) -> Any:
-    return get_user_model().objects.create_user(
-        username="alice@example.com", email="alice@example.com", password="unused"
-    )
+    """Alice, who owns what a test makes unless it says otherwise."""
+    return UserFactory(username="alice@example.com")
 
 
 @pytest.fixture
 def user2(db: Any) -> Any:
-    return get_user_model().objects.create_user(
-        username="bob@example.com", email="bob@example.com", password="unused"
-    )
+    """Bob, another user."""
+    return UserFactory(username="bob@example.com")
 
 
 @pytest.fixture

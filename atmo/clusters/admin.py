@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from atmo.admin import CheckedGuardedModelAdmin, ModelAdmin
 from atmo.clusters.models import Cluster, Deactivation, EMRRelease
-from atmo.provisioners import AWSError
+from atmo.provisioners import AWSError, describe_aws_failure
 
 #: True for a release users see without a badge: neither experimental nor deprecated.
 STABLE = Case(
@@ -83,11 +83,8 @@ def deactivate(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Que
         try:
             outcomes[cluster.deactivate()] += 1
         except AWSError as exc:
-            modeladmin.message_user(
-                request,
-                f"Cluster {cluster.identifier} ({cluster.jobflow_id}) was not terminated: {exc.message}",
-                messages.ERROR,
-            )
+            what = f"Cluster {cluster.identifier} ({cluster.jobflow_id}) could not be terminated"
+            modeladmin.message_user(request, str(describe_aws_failure(exc, what)), messages.ERROR)
     for outcome, count in outcomes.items():
         level = messages.SUCCESS if outcome == Deactivation.TERMINATING else messages.INFO
         summary = outcome.summary[0].upper() + outcome.summary[1:]

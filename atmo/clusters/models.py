@@ -12,12 +12,18 @@ from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from atmo.clusters.provisioners import ClusterInfo, ClusterNotFound, ClusterProvisioner
+from atmo.clusters.provisioners import ClusterProvisioner
 from atmo.clusters.queries import ClusterQuerySet, EMRReleaseQuerySet
-from atmo.lib.emr import instance_count, normalized_instance_hours, seconds_between
+from atmo.lib.emr import instance_count
 from atmo.lib.versions import version_sort_key
-from atmo.models import CreatedByModel, EditedAtModel, URLActionModel, apply_changes
-from atmo.provisioners import AWSError, is_transient
+from atmo.models import (
+    CreatedByModel,
+    EditedAtModel,
+    JobFlowModel,
+    URLActionModel,
+    job_flow_state_field,
+)
+from atmo.provisioners import AWSError, JobFlowInfo, JobFlowNotFound, describe_aws_failure, is_transient
 from atmo.stats.models import Metric
 
 logger = logging.getLogger(__name__)
@@ -134,48 +140,40 @@ class EMRReleaseModel(models.Model):
         abstract = True
 
 
-class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
+class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
     """An on-demand EMR cluster of one user, alive until it expires or is terminated."""
 
-    # ATMO's own state between saving the request and EMR accepting it.
-    REQUESTED = "REQUESTED"
-    # EMR cluster states
-    # (https://docs.aws.amazon.com/emr/latest/ManagementGuide/emr-overview.html#emr-overview-cluster-lifecycle).
-    STATUS_STARTING = "STARTING"
-    STATUS_BOOTSTRAPPING = "BOOTSTRAPPING"
-    STATUS_RUNNING = "RUNNING"
-    STATUS_WAITING = "WAITING"
-    STATUS_TERMINATING = "TERMINATING"
-    STATUS_TERMINATED = "TERMINATED"
-    STATUS_TERMINATED_WITH_ERRORS = "TERMINATED_WITH_ERRORS"
+    STATE_FIELD = "most_recent_status"
+    provisioner_class = ClusterProvisioner
+    metric_prefix = "cluster"
+    # A cluster EMR forgot was most likely stopped outside ATMO: it ended, it did not fail.
+    GONE_STATE = JobFlowModel.State.TERMINATED
+    GONE_MESSAGE = "AWS no longer knows this cluster; it has been terminated."
 
-    ACTIVE_STATUS_LIST = (
-        REQUESTED,
-        STATUS_STARTING,
-        STATUS_BOOTSTRAPPING,
-        STATUS_RUNNING,
-        STATUS_WAITING,
-        STATUS_TERMINATING,
-    )
+    # The documented names of the job flow states and reasons, from before they
+    # had a home of their own (JobFlowModel.State and JobFlowModel.Reason).
+    REQUESTED = JobFlowModel.State.REQUESTED
+    STATUS_STARTING = JobFlowModel.State.STARTING
+    STATUS_BOOTSTRAPPING = JobFlowModel.State.BOOTSTRAPPING
+    STATUS_RUNNING = JobFlowModel.State.RUNNING
+    STATUS_WAITING = JobFlowModel.State.WAITING
+    STATUS_TERMINATING = JobFlowModel.State.TERMINATING
+    STATUS_TERMINATED = JobFlowModel.State.TERMINATED
+    STATUS_TERMINATED_WITH_ERRORS = JobFlowModel.State.TERMINATED_WITH_ERRORS
+    ACTIVE_STATUS_LIST = tuple(state for state in JobFlowModel.State if state in JobFlowModel.ACTIVE)
     READY_STATUS_LIST = (STATUS_RUNNING, STATUS_WAITING)
     TERMINATED_STATUS_LIST = (STATUS_TERMINATED,)
     FAILED_STATUS_LIST = (STATUS_TERMINATED_WITH_ERRORS,)
     FINAL_STATUS_LIST = TERMINATED_STATUS_LIST + FAILED_STATUS_LIST
-
-    # State change reason codes.
-    STATE_CHANGE_REASON_INTERNAL_ERROR = "INTERNAL_ERROR"
-    STATE_CHANGE_REASON_VALIDATION_ERROR = "VALIDATION_ERROR"
-    STATE_CHANGE_REASON_INSTANCE_FAILURE = "INSTANCE_FAILURE"
-    STATE_CHANGE_REASON_BOOTSTRAP_FAILURE = "BOOTSTRAP_FAILURE"
-    STATE_CHANGE_REASON_USER_REQUEST = "USER_REQUEST"
-    STATE_CHANGE_REASON_STEP_FAILURE = "STEP_FAILURE"
-    STATE_CHANGE_REASON_ALL_STEPS_COMPLETED = "ALL_STEPS_COMPLETED"
-    FAILED_STATE_CHANGE_REASON_LIST = (
-        STATE_CHANGE_REASON_INTERNAL_ERROR,
-        STATE_CHANGE_REASON_VALIDATION_ERROR,
-        STATE_CHANGE_REASON_INSTANCE_FAILURE,
-        STATE_CHANGE_REASON_BOOTSTRAP_FAILURE,
-        STATE_CHANGE_REASON_STEP_FAILURE,
+    STATE_CHANGE_REASON_INTERNAL_ERROR = JobFlowModel.Reason.INTERNAL_ERROR
+    STATE_CHANGE_REASON_VALIDATION_ERROR = JobFlowModel.Reason.VALIDATION_ERROR
+    STATE_CHANGE_REASON_INSTANCE_FAILURE = JobFlowModel.Reason.INSTANCE_FAILURE
+    STATE_CHANGE_REASON_BOOTSTRAP_FAILURE = JobFlowModel.Reason.BOOTSTRAP_FAILURE
+    STATE_CHANGE_REASON_USER_REQUEST = JobFlowModel.Reason.USER_REQUEST
+    STATE_CHANGE_REASON_STEP_FAILURE = JobFlowModel.Reason.STEP_FAILURE
+    STATE_CHANGE_REASON_ALL_STEPS_COMPLETED = JobFlowModel.Reason.ALL_STEPS_COMPLETED
+    FAILED_STATE_CHANGE_REASON_LIST = tuple(
+        reason for reason in JobFlowModel.Reason if reason in JobFlowModel.FAILURE_REASONS
     )
     REQUESTED_STATE_CHANGE_REASON_LIST = (STATE_CHANGE_REASON_USER_REQUEST,)
     COMPLETED_STATE_CHANGE_REASON_LIST = (STATE_CHANGE_REASON_ALL_STEPS_COMPLETED,)
@@ -205,17 +203,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
     expires_at = models.DateTimeField(
         blank=True, null=True, help_text="Date/time that the cluster will expire and be terminated."
     )
-    started_at = models.DateTimeField(
-        blank=True, null=True, help_text="Date/time when the cluster was started on AWS EMR."
-    )
-    ready_at = models.DateTimeField(
-        blank=True, null=True, help_text="Date/time when the cluster was ready to run steps on AWS EMR."
-    )
-    finished_at = models.DateTimeField(
-        blank=True, null=True, help_text="Date/time when the cluster was terminated or failed on AWS EMR."
-    )
-    jobflow_id = models.CharField(max_length=50, blank=True, null=True)
-    most_recent_status = models.CharField(max_length=50, default="", blank=True, db_index=True)
+    most_recent_status = job_flow_state_field(help_text="The cluster's state, as AWS EMR last reported it.")
     status_message = models.TextField(
         default="", blank=True, help_text="Why the cluster is in its state, as AWS (or ATMO) explained it."
     )
@@ -248,7 +236,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         """Save; a new row starts REQUESTED and expires ``lifetime`` hours from now."""
         if self._state.adding:
             if not self.most_recent_status and not self.jobflow_id:
-                self.most_recent_status = self.REQUESTED
+                self.most_recent_status = self.State.REQUESTED
             if self.expires_at is None:
                 self.expires_at = timezone.now() + timedelta(hours=self.lifetime)
         super().save(*args, **kwargs)
@@ -256,29 +244,19 @@ class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
     # --- State ---------------------------------------------------------------
 
     @property
-    def is_active(self) -> bool:
-        """Requested, on its way up, up, or shutting down: not over yet."""
-        return self.most_recent_status in self.ACTIVE_STATUS_LIST
-
-    @property
     def is_terminated(self) -> bool:
         """Ended normally (TERMINATED)."""
-        return self.most_recent_status in self.TERMINATED_STATUS_LIST
-
-    @property
-    def is_failed(self) -> bool:
-        """Ended with errors, or never started (TERMINATED_WITH_ERRORS)."""
-        return self.most_recent_status in self.FAILED_STATUS_LIST
+        return self.most_recent_status == self.State.TERMINATED
 
     @property
     def is_terminating(self) -> bool:
         """Shutting down at EMR (TERMINATING)."""
-        return self.most_recent_status == self.STATUS_TERMINATING
+        return self.most_recent_status == self.State.TERMINATING
 
     @property
     def is_ready(self) -> bool:
         """Ready for the user: EMR waits for work (its setup steps are done)."""
-        return self.most_recent_status == self.STATUS_WAITING
+        return self.most_recent_status == self.State.WAITING
 
     @property
     def is_expiring_soon(self) -> bool:
@@ -294,11 +272,6 @@ class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
     def provisioner(self) -> ClusterProvisioner:
         """A fresh EMR seam for this cluster's AWS calls."""
         return ClusterProvisioner()
-
-    @property
-    def info(self) -> ClusterInfo:
-        """What EMR says about the cluster now (DescribeCluster)."""
-        return self.provisioner.info(self.jobflow_id)
 
     @property
     def timeline(self) -> list[tuple[str, datetime | None, timedelta | None]]:
@@ -332,7 +305,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
             # (its UPDATE needs the lock; see _withdraw_request), then finds the id
             # and terminates the cluster at EMR: nothing is left running untracked.
             cluster = Cluster.objects.select_for_update().get(pk=self.pk)
-            if cluster.jobflow_id or cluster.most_recent_status != self.REQUESTED:
+            if cluster.jobflow_id or cluster.most_recent_status != self.State.REQUESTED:
                 return
             jobflow_id = cluster._start_at_emr()
             if jobflow_id is not None:
@@ -342,7 +315,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
                 # RunJobFlow makes this UPDATE fail with "database is locked";
                 # IMMEDIATE transactions make the withdrawal wait, as here.
                 Cluster.objects.filter(pk=self.pk).update(
-                    jobflow_id=jobflow_id, most_recent_status=self.STATUS_STARTING, modified_at=timezone.now()
+                    jobflow_id=jobflow_id, most_recent_status=self.State.STARTING, modified_at=timezone.now()
                 )
                 Metric.record("cluster-emr-version", data={"version": cluster.emr_release_id})
         self.refresh_from_db()
@@ -364,59 +337,30 @@ class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         except AWSError as exc:
             if is_transient(exc):
                 raise  # provision_cluster tries again later
-            self.mark_failed(f"AWS refused to start the cluster: {exc.message}")
+            self.mark_failed(str(describe_aws_failure(exc, "The cluster could not be started")))
             return None
 
-    def mark_failed(self, message: str) -> None:
-        """Record that the cluster failed (or never started) and why, for the user to read."""
-        self.most_recent_status = self.STATUS_TERMINATED_WITH_ERRORS
+    def fields_from(self, info: JobFlowInfo) -> dict[str, Any]:
+        """EMR's view, with the master's address and EMR's word on the state."""
+        return {
+            **super().fields_from(info),
+            "master_address": info.public_dns,
+            "status_message": info.state_change_reason_message,
+        }
+
+    def synced(self, previous: dict[str, Any], info: JobFlowInfo) -> None:
+        """Count the cluster's first moment of being ready."""
+        if previous.get("ready_at", False) is None and self.ready_at and not self.finished_at:
+            Metric.record("cluster-ready", data=self.metric_data())
+
+    def metric_data(self) -> dict[str, Any]:
+        """The identifier, size and job flow id."""
+        return {"identifier": self.identifier, **super().metric_data()}
+
+    def note_ending(self, reason_code: str, message: str) -> list[str]:
+        """Keep the reason as the status message the user reads."""
         self.status_message = message
-        self.finished_at = self.finished_at or timezone.now()
-        self.save(update_fields=["most_recent_status", "status_message", "finished_at"])
-
-    def mark_gone(self) -> None:
-        """EMR no longer knows the cluster: it is over, whatever we last heard."""
-        self.most_recent_status = self.STATUS_TERMINATED
-        self.status_message = "AWS no longer knows this cluster; it has been terminated."
-        self.finished_at = self.finished_at or timezone.now()
-        self.save(update_fields=["most_recent_status", "status_message", "finished_at"])
-
-    def sync(self, info: ClusterInfo | None = None) -> bool:
-        """Copy EMR's view of the cluster onto the row; returns whether anything changed.
-
-        Records the ready and instance-hour metrics when those moments first appear.
-        """
-        if info is None:
-            info = self.info
-        previous = apply_changes(
-            self,
-            {
-                "most_recent_status": info.state,
-                "master_address": info.public_dns,
-                "started_at": info.creation_datetime,
-                "ready_at": info.ready_datetime,
-                "finished_at": info.end_datetime,
-                "status_message": info.state_change_reason_message,
-            },
-        )
-        if not previous:
-            return False
-        with transaction.atomic():
-            self.save(update_fields=list(previous))
-            self._record_metrics(
-                newly_ready=previous.get("ready_at", False) is None,
-                newly_finished=previous.get("finished_at", False) is None,
-            )
-        return True
-
-    def _record_metrics(self, newly_ready: bool, newly_finished: bool) -> None:
-        data = {"identifier": self.identifier, "size": self.size, "jobflow_id": self.jobflow_id}
-        if newly_finished and self.started_at and self.finished_at:
-            hours = normalized_instance_hours(self.started_at, self.finished_at, self.size)
-            Metric.record("cluster-normalized-instance-hours", hours, data=data)
-        if newly_ready and self.started_at and self.ready_at and not self.finished_at:
-            Metric.record("cluster-ready", data=data)
-            Metric.record("cluster-time-to-ready", seconds_between(self.started_at, self.ready_at), data=data)
+        return ["status_message"]
 
     def extend(self, hours: int) -> None:
         """Push the expiry back; the expiration mail is armed again for the new time."""
@@ -449,7 +393,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
                 return Deactivation.ALREADY_OVER
         try:
             self.provisioner.stop(self.jobflow_id)
-        except ClusterNotFound:
+        except JobFlowNotFound:
             self.mark_gone()
             return Deactivation.GONE
         self._record_termination()
@@ -459,7 +403,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         """Mark a request EMR has not seen as terminated; False if provisioning claimed it."""
         now = timezone.now()
         changes = {
-            "most_recent_status": self.STATUS_TERMINATED,
+            "most_recent_status": self.State.TERMINATED,
             "status_message": "Terminated before AWS started it.",
             "finished_at": now,
             "modified_at": now,
@@ -467,7 +411,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         # An UPDATE with the condition, not save(): on PostgreSQL it waits for the
         # provisioning task's row lock, then re-checks the condition against the
         # row that task committed, so a job flow id stored meanwhile is seen.
-        if not Cluster.objects.requested().filter(pk=self.pk).update(**changes):
+        if not Cluster.objects.requested().filter(pk=self.pk).update(**changes):  # type: ignore[attr-defined]
             return False
         for field, value in changes.items():
             setattr(self, field, value)
@@ -487,7 +431,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
                 "cluster termination accepted, state not read back",
                 extra={"cluster_id": self.pk, "jobflow_id": self.jobflow_id, "code": exc.code},
             )
-            self.most_recent_status = self.STATUS_TERMINATING
+            self.most_recent_status = self.State.TERMINATING
             self.status_message = "Termination requested; waiting for AWS to confirm it."
             self.save(update_fields=["most_recent_status", "status_message"])
 

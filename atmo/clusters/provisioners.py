@@ -1,53 +1,26 @@
-"""EMR calls for on-demand clusters (the AWS seam; see atmo.provisioners)."""
+"""EMR calls for on-demand clusters (the AWS seam; see atmo.provisioners).
+
+Describing, listing and stopping are the same for every job flow and live on
+:class:`~atmo.provisioners.Provisioner`; this module adds what only an
+interactive cluster needs.
+"""
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from constance import config as live
 
-from atmo.provisioners import AWSError, Provisioner, aws_errors
+from atmo.provisioners import JobFlowInfo, JobFlowNotFound, Provisioner
 
-logger = logging.getLogger(__name__)
-
-#: EMR's answer when asked about a cluster id it does not know.
-UNKNOWN_CLUSTER_CODES = frozenset({"InvalidRequestException", "ValidationException"})
-
-
-class ClusterNotFound(AWSError):
-    """EMR does not know (or no longer knows) the cluster."""
-
-
-@dataclass(frozen=True)
-class ClusterInfo:
-    """What EMR says about one cluster."""
-
-    jobflow_id: str
-    state: str
-    creation_datetime: datetime | None
-    ready_datetime: datetime | None
-    end_datetime: datetime | None
-    state_change_reason_code: str | None
-    state_change_reason_message: str | None
-    public_dns: str | None = None
-
-    def __getitem__(self, key: str) -> Any:
-        # Dict-style access, as the original API returned dicts.
-        return getattr(self, key)
-
-
-def unknown_cluster(error: AWSError) -> AWSError:
-    """EMR's "not a valid cluster id" as :class:`ClusterNotFound`; any other refusal as it is."""
-    if error.code in UNKNOWN_CLUSTER_CODES and "not valid" in error.message.lower():
-        return ClusterNotFound(error.message, code=error.code, operation=error.operation)
-    return error
+#: Earlier names of :class:`~atmo.provisioners.JobFlowInfo` and
+#: :class:`~atmo.provisioners.JobFlowNotFound`, from when only clusters had them.
+ClusterInfo = JobFlowInfo
+ClusterNotFound = JobFlowNotFound
 
 
 class ClusterProvisioner(Provisioner):
-    """Starts, describes, lists and stops on-demand clusters."""
+    """Starts on-demand clusters; describes, lists and stops them as every job flow."""
 
     log_dir = "clusters"
     name_component = "cluster"
@@ -67,7 +40,7 @@ class ClusterProvisioner(Provisioner):
         size: int,
         public_key: str,
     ) -> str:
-        """Ask EMR for a cluster; returns its job flow id. Raises :class:`AWSError`."""
+        """Ask EMR for a cluster; returns its job flow id. Raises :class:`~atmo.provisioners.AWSError`."""
         params = self.job_flow_params(user_username, user_email, identifier, emr_release, size)
         params["BootstrapActions"] = [
             {
@@ -87,56 +60,3 @@ class ClusterProvisioner(Provisioner):
         ]
         params["Steps"] = [self.zeppelin_step()]
         return self.start_job_flow(params, identifier)
-
-    def info(self, jobflow_id: str) -> ClusterInfo:
-        """DescribeCluster, formatted.
-
-        Raises :class:`ClusterNotFound` for unknown ids, :class:`~atmo.provisioners.AWSUnreachable`
-        when AWS cannot be reached, :class:`~atmo.provisioners.AWSError` otherwise.
-        """
-        with aws_errors(unknown_cluster):
-            cluster = self.emr.describe_cluster(ClusterId=jobflow_id)["Cluster"]
-        return self.format_info(cluster)
-
-    def list(self, created_after: datetime, created_before: datetime | None = None) -> list[ClusterInfo]:
-        """ListClusters from ``created_after`` on, one call per page of 50."""
-        kwargs: dict[str, Any] = {"CreatedAfter": created_after}
-        if created_before is not None:
-            kwargs["CreatedBefore"] = created_before
-        clusters: list[ClusterInfo] = []
-        with aws_errors():
-            for page in self.emr.get_paginator("list_clusters").paginate(**kwargs):
-                clusters.extend(self.format_list(cluster) for cluster in page.get("Clusters", []))
-        return clusters
-
-    def stop(self, jobflow_id: str) -> None:
-        """TerminateJobFlows. Raises as :meth:`info` does."""
-        with aws_errors(unknown_cluster):
-            self.emr.terminate_job_flows(JobFlowIds=[jobflow_id])
-        logger.info("cluster termination requested", extra={"jobflow_id": jobflow_id})
-
-    @classmethod
-    def format_info(cls, cluster: dict[str, Any]) -> ClusterInfo:
-        """A DescribeCluster ``Cluster`` as :class:`ClusterInfo`."""
-        return cls._format(cluster, public_dns=cluster.get("MasterPublicDnsName"))
-
-    @classmethod
-    def format_list(cls, cluster: dict[str, Any]) -> ClusterInfo:
-        """A ListClusters entry as :class:`ClusterInfo` (it carries no master DNS name)."""
-        return cls._format(cluster, public_dns=None)
-
-    @staticmethod
-    def _format(cluster: dict[str, Any], public_dns: str | None) -> ClusterInfo:
-        status = cluster.get("Status", {})
-        timeline = status.get("Timeline", {})
-        reason = status.get("StateChangeReason", {})
-        return ClusterInfo(
-            jobflow_id=cluster["Id"],
-            state=status.get("State", ""),
-            creation_datetime=timeline.get("CreationDateTime"),
-            ready_datetime=timeline.get("ReadyDateTime"),
-            end_datetime=timeline.get("EndDateTime"),
-            state_change_reason_code=reason.get("Code"),
-            state_change_reason_message=reason.get("Message"),
-            public_dns=public_dns or None,
-        )

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from django.db import models
-from django.db.models import Q
 
 from atmo.lib.versions import version_sort_key
+from atmo.queries import JobFlowQuerySet
 
 
 class EMRReleaseQuerySet(models.QuerySet[Any]):
@@ -55,48 +55,13 @@ class EMRReleaseQuerySet(models.QuerySet[Any]):
         return self.order_by("-sort_key")
 
 
-class ClusterQuerySet(models.QuerySet[Any]):
-    """Filters clusters by the state EMR last reported."""
-
-    def active(self) -> ClusterQuerySet:
-        """Clusters that are requested, starting, running or terminating."""
-        from atmo.clusters.models import Cluster
-
-        return self.filter(most_recent_status__in=Cluster.ACTIVE_STATUS_LIST)
-
-    def terminated(self) -> ClusterQuerySet:
-        """Clusters that ended normally (TERMINATED)."""
-        from atmo.clusters.models import Cluster
-
-        return self.filter(most_recent_status__in=Cluster.TERMINATED_STATUS_LIST)
-
-    def failed(self) -> ClusterQuerySet:
-        """Clusters that ended with errors (TERMINATED_WITH_ERRORS)."""
-        from atmo.clusters.models import Cluster
-
-        return self.filter(most_recent_status__in=Cluster.FAILED_STATUS_LIST)
+class ClusterQuerySet(JobFlowQuerySet):
+    """Filters clusters by state (see :class:`~atmo.queries.JobFlowQuerySet`) and expiry."""
 
     def not_terminating(self) -> ClusterQuerySet:
         """Clusters EMR is not already shutting down (TERMINATING means it accepted a stop)."""
-        from atmo.clusters.models import Cluster
-
-        return self.exclude(most_recent_status=Cluster.STATUS_TERMINATING)
+        return self.exclude(most_recent_status=self.model.State.TERMINATING)
 
     def expiring_before(self, deadline: datetime) -> ClusterQuerySet:
         """Clusters whose lifetime ends at ``deadline`` or earlier."""
         return self.filter(expires_at__lte=deadline)
-
-    def provisioned(self) -> ClusterQuerySet:
-        """Clusters EMR knows about (they have a job flow id)."""
-        return self.exclude(jobflow_id__isnull=True).exclude(jobflow_id="")
-
-    def requested(self) -> ClusterQuerySet:
-        """Requests EMR has not seen yet: still REQUESTED, without a job flow id.
-
-        Used as the condition of the UPDATE with which a termination withdraws
-        such a request, so that a job flow id stored meanwhile is not overwritten.
-        """
-        from atmo.clusters.models import Cluster
-
-        unprovisioned = Q(jobflow_id__isnull=True) | Q(jobflow_id="")
-        return self.filter(unprovisioned, most_recent_status=Cluster.REQUESTED)

@@ -9,38 +9,35 @@ from typing import Any
 from django.utils import timezone
 
 from atmo.celery import celery
-from atmo.clusters.listing import sync_from_listing
 from atmo.clusters.models import Cluster
-from atmo.clusters.provisioners import ClusterInfo, ClusterNotFound
 from atmo.mail import send_claimed_mail
-from atmo.provisioners import AWSError
+from atmo.provisioners import TRANSIENT_AWS_ERRORS, AWSError, JobFlowNotFound, describe_aws_failure
+from atmo.tasks import RETRIES_WHILE_SOMEONE_WAITS, AWSTask
 
 logger = logging.getLogger(__name__)
 
-#: The cluster's status message once provisioning has been retried ``max_retries`` times.
-GAVE_UP_MESSAGE = (
-    "AWS kept throttling our requests or could not be reached ({reason}); please launch the cluster again."
-)
 
-
-@celery.task(bind=True, max_retries=7, throws=(AWSError,))
-def provision_cluster(self: Any, cluster_id: int) -> str | None:
-    """Start the cluster at EMR; throttling and lost connections are retried with jittered backoff."""
+@celery.task(bind=True, base=AWSTask, max_retries=RETRIES_WHILE_SOMEONE_WAITS)
+def provision_cluster(self: AWSTask, cluster_id: int) -> str | None:
+    """Start the cluster at EMR; after the last retry the cluster is failed, saying why."""
     cluster = Cluster.objects.filter(pk=cluster_id).first()
     if cluster is None:
         return None
     try:
         cluster.provision()
-    except AWSError as exc:
-        if self.request.retries >= self.max_retries:
-            cluster.mark_failed(GAVE_UP_MESSAGE.format(reason=exc.message))
-            return None
-        raise self.retry(exc=exc, countdown=celery.backoff(self.request.retries)) from exc
+    except TRANSIENT_AWS_ERRORS as exc:
+        if not self.is_last_attempt:
+            raise
+        failure = describe_aws_failure(
+            exc, "The cluster could not be started however often we tried", advice="Please launch it again."
+        )
+        cluster.mark_failed(str(failure))
+        return None
     return cluster.jobflow_id
 
 
-@celery.task(bind=True, max_retries=3)
-def update_master_address(self: Any, cluster_id: int, force: bool = False) -> str | None:
+@celery.task(base=AWSTask)
+def update_master_address(cluster_id: int, force: bool = False) -> str | None:
     """Fetch the master's public DNS name (ListClusters does not carry it)."""
     cluster = Cluster.objects.filter(pk=cluster_id).first()
     if cluster is None or not cluster.jobflow_id:
@@ -49,11 +46,9 @@ def update_master_address(self: Any, cluster_id: int, force: bool = False) -> st
         return None
     try:
         public_dns = cluster.info.public_dns
-    except ClusterNotFound:
+    except JobFlowNotFound:
         cluster.mark_gone()
         return None
-    except AWSError as exc:
-        raise self.retry(exc=exc, countdown=celery.backoff(self.request.retries)) from exc
     if not public_dns:
         return None
     cluster.master_address = public_dns
@@ -61,8 +56,8 @@ def update_master_address(self: Any, cluster_id: int, force: bool = False) -> st
     return public_dns
 
 
-@celery.task(bind=True, max_retries=7)
-def update_clusters(self: Any) -> list[str]:
+@celery.task(base=AWSTask)
+def update_clusters() -> list[str]:
     """Sync every active cluster from EMR's listing; returns the identifiers synced.
 
     EMR lists the whole AWS account, not only ATMO's clusters, and ended job flows
@@ -71,21 +66,12 @@ def update_clusters(self: Any) -> list[str]:
     so one cluster kept alive for days makes every sync page through those days.
     """
     active = list(Cluster.objects.active().provisioned().order_by("created_at"))
-    try:
-        synced = sync_from_listing(active, sync_cluster)
-    except AWSError as exc:
-        raise self.retry(exc=exc, countdown=celery.backoff(self.request.retries)) from exc
+    synced = Cluster.sync_from_listing(active)
+    for cluster in synced:
+        # ListClusters carries no master DNS name: one DescribeCluster per cluster, once.
+        if cluster.is_ready and not cluster.master_address:
+            update_master_address.delay_on_commit(cluster.pk)
     return [cluster.identifier for cluster in synced]
-
-
-def sync_cluster(cluster: Cluster, info: ClusterInfo) -> None:
-    """Copy EMR's listing entry onto the cluster; once ready, ask for its master's address.
-
-    ListClusters carries no master DNS name: one DescribeCluster per cluster, once.
-    """
-    cluster.sync(info)
-    if cluster.is_ready and not cluster.master_address:
-        update_master_address.delay_on_commit(cluster.pk)
 
 
 @celery.task

@@ -11,23 +11,19 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_safe
 
+from atmo.access import get_object_for, model_permission
 from atmo.clusters.forms import ExtendClusterForm, NewClusterForm
 from atmo.clusters.models import Cluster, Deactivation, EMRRelease
 from atmo.clusters.tasks import provision_cluster
-from atmo.decorators import (
-    change_permission_required,
-    delete_permission_required,
-    modified_date,
-    view_permission_required,
-)
+from atmo.decorators import modified_date
 from atmo.models import next_field_value
 from atmo.names import random_scientist
-from atmo.provisioners import AWSError, AWSUnreachable
+from atmo.provisioners import AWSError, describe_aws_failure
 
 NO_KEY_MESSAGE = "You need an SSH key before you can launch a cluster."
 
@@ -56,9 +52,13 @@ def new_cluster_initial(user: Any) -> dict[str, Any]:
     }
 
 
-def get_cluster(cluster_id: int) -> Cluster:
-    """The cluster with what its pages show of its release and key, in one query."""
-    return get_object_or_404(Cluster.objects.select_related("emr_release", "ssh_key"), pk=cluster_id)
+def get_cluster_for(request: HttpRequest, cluster_id: int, action: str) -> Cluster:
+    """The cluster, with what its pages show of its release and key, if the user may ``action`` it.
+
+    404 when it does not exist, 403 when the user has no such object permission.
+    """
+    clusters = Cluster.objects.select_related("emr_release", "ssh_key")
+    return get_object_for(request, clusters, model_permission(Cluster, action), pk=cluster_id)
 
 
 def is_changeable(cluster: Cluster) -> bool:
@@ -90,21 +90,19 @@ def new_cluster(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_safe
-@view_permission_required(Cluster)
 @modified_date
 def detail_cluster(request: HttpRequest, id: int) -> HttpResponse:
     """The cluster's state, timeline and access commands; its script polls it with HEAD."""
-    cluster = get_cluster(id)
+    cluster = get_cluster_for(request, id, "view")
     context = {"cluster": cluster, "changeable": is_changeable(cluster), "modified_date": cluster.modified_at}
     return TemplateResponse(request, "clusters/detail.html", context)
 
 
 @login_required
 @require_http_methods(FORM_METHODS)
-@change_permission_required(Cluster)
 def extend_cluster(request: HttpRequest, id: int) -> HttpResponse:
     """The form to push the expiry back; only while the cluster is active."""
-    cluster = get_cluster(id)
+    cluster = get_cluster_for(request, id, "change")
     if not is_changeable(cluster):
         messages.error(request, "This cluster is not active anymore, so its lifetime can't be extended.")
         return redirect(cluster)
@@ -125,10 +123,9 @@ def extend_cluster(request: HttpRequest, id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(FORM_METHODS)
-@delete_permission_required(Cluster)
 def terminate_cluster(request: HttpRequest, id: int) -> HttpResponse:
     """Confirm, then terminate the cluster at EMR and say what came of it."""
-    cluster = get_cluster(id)
+    cluster = get_cluster_for(request, id, "delete")
     if not is_changeable(cluster):
         # Nothing to ask AWS: the cluster is gone or already on its way out.
         state = "is already shutting down" if cluster.is_terminating else "was already terminated"
@@ -139,25 +136,8 @@ def terminate_cluster(request: HttpRequest, id: int) -> HttpResponse:
     try:
         outcome = cluster.deactivate()
     except AWSError as exc:
-        messages.error(request, aws_error_message(exc))
+        failure = describe_aws_failure(exc, "The cluster could not be terminated", "Nothing was changed.")
+        messages.error(request, str(failure))
     else:
         messages.success(request, format_html(DEACTIVATION_MESSAGES[outcome], cluster))
     return redirect(cluster)
-
-
-def aws_error_message(exc: AWSError) -> str:
-    """What AWS said, and what the user can do about it."""
-    if exc.is_throttling:
-        return format_html(
-            "AWS is busy and asked us to slow down ({}). Nothing was changed; please try again in a minute.",
-            exc.message,
-        )
-    if isinstance(exc, AWSUnreachable):
-        return format_html(
-            "AWS could not be reached ({}). Nothing was changed; please try again in a minute.", exc.message
-        )
-    return format_html(
-        "AWS refused to terminate the cluster: {}. Nothing was changed; please try again, "
-        "and tell the ATMO team if it keeps failing.",
-        exc.message,
-    )

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from atmo.admin import CheckedGuardedModelAdmin, ModelAdmin
-from atmo.jobs.models import SparkJob, SparkJobRun, SparkJobRunAlert
-from atmo.jobs.permissions import forget_permissions
-from atmo.provisioners import AWSError
+from atmo.jobs.exceptions import SparkJobNotFound
+from atmo.jobs.models import Deletion, RunNow, RunNowResult, SparkJob, SparkJobRun, SparkJobRunAlert
+from atmo.provisioners import TRY_AGAIN_SOON, describe_aws_failure
 
 RUN_FIELDS = [
     "jobflow_id",
@@ -28,6 +28,13 @@ RUN_FIELDS = [
 AUDIT_FIELDS = ["created_at", "modified_at"]
 
 
+#: What "Run now" says of a job for each outcome but a start, a refusal and AWS being unavailable.
+NOT_STARTED = {
+    RunNow.BUSY: "not started, a run is under way.",
+    RunNow.DISABLED: "not started, the job is disabled.",
+}
+
+
 # Starting runs and disabling jobs change them: staff who may only view jobs
 # do not get these actions (Django asks has_change_permission()).
 @admin.action(description="Run the selected jobs now", permissions=["change"])
@@ -35,27 +42,25 @@ def run_now(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QueryS
     """Start a run of each selected job, as its owner's "Run now" does, and say how each went."""
     for spark_job in queryset.select_related("created_by", "emr_release"):
         try:
-            run = spark_job.run()
-        except AWSError as exc:
-            modeladmin.message_user(
-                request, f"{spark_job.identifier}: not started, AWS said: {exc.message}", messages.ERROR
-            )
-            continue
-        if run is None:
-            modeladmin.message_user(
-                request, f"{spark_job.identifier}: not started, a run is under way.", messages.WARNING
-            )
-        elif run.is_failed:
-            alert = run.alerts.first()
-            reason = alert.reason_message if alert else "no reason given"
-            modeladmin.message_user(request, f"{spark_job.identifier}: AWS refused: {reason}", messages.ERROR)
-        else:
-            if spark_job.is_due:
-                # Like the site's "Run now": the next scheduled run counts from this one.
-                spark_job.schedule.reschedule(last_run_at=run.scheduled_at)
-            modeladmin.message_user(
-                request, f"{spark_job.identifier}: run started ({run.jobflow_id}).", messages.SUCCESS
-            )
+            result = spark_job.run_now()
+        except SparkJobNotFound:
+            result = None
+        modeladmin.message_user(request, *run_now_message(spark_job.identifier, result))
+
+
+def run_now_message(name: str, result: RunNowResult | None) -> tuple[str, int]:
+    """What the admin says of one job's "Run now" (None: the job was deleted meanwhile), and how loud."""
+    if result is None:
+        return f"{name}: not started, the job was deleted meanwhile.", messages.INFO
+    if result.outcome == RunNow.STARTED and result.run is not None:
+        return f"{name}: run started ({result.run.jobflow_id}).", messages.SUCCESS
+    if result.error is not None:
+        failure = describe_aws_failure(result.error, f"{name}: the run could not be started")
+        return str(failure), messages.ERROR
+    if result.outcome == RunNow.REFUSED and result.run is not None:
+        alert = result.run.alerts.first()
+        return f"{name}: {alert.reason_message if alert else 'AWS gave no reason.'}", messages.ERROR
+    return f"{name}: {NOT_STARTED[result.outcome]}", messages.WARNING
 
 
 @admin.action(description="Disable the selected jobs (no more scheduled runs)", permissions=["change"])
@@ -127,8 +132,7 @@ class SparkJobAdmin(CheckedGuardedModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SparkJob]:
         """The jobs, each with its latest run's status (one subquery, not one query per row)."""
-        latest = SparkJobRun.objects.filter(spark_job=OuterRef("pk")).order_by("-created_at")
-        return super().get_queryset(request).annotate(latest_run_status=Subquery(latest.values("status")[:1]))
+        return super().get_queryset(request).with_latest_run_summary()  # type: ignore[attr-defined]
 
     @admin.display(description="Last run", ordering="latest_run_status", empty_value="never run")
     def latest_run_status(self, obj: SparkJob) -> str | None:
@@ -156,32 +160,14 @@ class SparkJobAdmin(CheckedGuardedModelAdmin):
             self._delete(request, spark_job)
 
     def _delete(self, request: HttpRequest, spark_job: SparkJob) -> None:
-        pk = spark_job.pk
-        try:
-            spark_job.delete()
-        except SparkJob.RunStarting:
-            self.message_user(
-                request,
-                f"{spark_job.identifier} was not deleted: a run is starting; try again in a minute.",
-                messages.ERROR,
-            )
+        deletion = spark_job.delete_safely()
+        if deletion.outcome == Deletion.DELETED:
             return
-        except SparkJob.StaleRunUnchecked as exc:
-            self.message_user(
-                request,
-                f"{spark_job.identifier} was not deleted: its starting run could not be looked up "
-                f"at AWS ({exc.message}).",
-                messages.ERROR,
-            )
-            return
-        except AWSError as exc:
-            self.message_user(
-                request,
-                f"{spark_job.identifier} was not deleted: its cluster could not be stopped ({exc.message}).",
-                messages.ERROR,
-            )
-            return
-        forget_permissions(pk)
+        what = f"{spark_job.identifier} was not deleted: {deletion.outcome.what_failed}"
+        if deletion.error is None:
+            self.message_user(request, f"{what}. {TRY_AGAIN_SOON}", messages.ERROR)
+        else:
+            self.message_user(request, str(describe_aws_failure(deletion.error, what)), messages.ERROR)
 
 
 @admin.register(SparkJobRun)

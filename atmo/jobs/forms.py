@@ -24,7 +24,7 @@ from atmo.clusters.models import max_cluster_size
 from atmo.forms import AutoClassFormMixin, CachedFileField, CachedFileModelFormMixin, CreatedByModelFormMixin
 from atmo.jobs.models import SparkJob
 from atmo.lib.notebooks import JUPYTER, has_notebook_structure, notebook_kind
-from atmo.provisioners import AWSError
+from atmo.provisioners import AWSError, describe_aws_failure
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,6 @@ MESSAGES = {
     "start_in_past": "The start date is in the past; choose a time from now on (UTC).",
     "start_moved_to_past": "You can only move the start date to a future date.",
     "end_before_start": "The end date must be after the start date.",
-    "not_stored": "The notebook could not be stored: %(message)s. Nothing was saved; please try again.",
 }
 
 
@@ -261,8 +260,8 @@ class BaseSparkJobForm(AutoClassFormMixin, CachedFileModelFormMixin, CreatedByMo
             try:
                 spark_job.notebook_s3_key = spark_job.provisioner.add(spark_job.identifier, upload)
             except AWSError as exc:
-                message = MESSAGES["not_stored"] % {"message": exc.message.rstrip(".")}
-                self.add_error(None, ValidationError(message, code="not_stored"))
+                failure = describe_aws_failure(exc, "The notebook could not be stored", "Nothing was saved.")
+                self.add_error(None, ValidationError(str(failure), code="not_stored"))
                 raise
         if not commit:
             return spark_job

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property, partial
+from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
 
-from atmo.clusters.models import Cluster, EMRReleaseModel
-from atmo.clusters.provisioners import ClusterInfo, ClusterNotFound, ClusterProvisioner
+from atmo.clusters.models import EMRReleaseModel
 from atmo.jobs.exceptions import SparkJobNotFound
 from atmo.jobs.provisioners import SparkJobProvisioner
 from atmo.jobs.queries import SparkJobQuerySet, SparkJobRunQuerySet
 from atmo.jobs.schedules import SparkJobSchedule
-from atmo.lib.emr import normalized_instance_hours, seconds_between
-from atmo.models import CreatedByModel, EditedAtModel, URLActionModel, apply_changes
-from atmo.provisioners import AWSError, is_transient
+from atmo.lib.emr import seconds_between
+from atmo.models import CreatedByModel, EditedAtModel, JobFlowModel, URLActionModel, job_flow_state_field
+from atmo.provisioners import AWSError, JobFlowInfo, JobFlowNotFound, describe_aws_failure, is_transient
 from atmo.stats.models import Metric
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,62 @@ STALE_REQUEST_AFTER = timedelta(minutes=15)
 #: Look for the cluster of a stale run from this long before the run's row, in case
 #: AWS's clock is behind ours.
 CLOCK_SKEW = timedelta(minutes=5)
+
+
+class RunNow(StrEnum):
+    """What :meth:`SparkJob.run_now` did, for the caller to put into words."""
+
+    #: EMR accepted the run; the schedule counts its interval from it.
+    STARTED = "started"
+    #: EMR refused: the run is kept, failed, with AWS's reason as its alert.
+    REFUSED = "refused"
+    #: Another run of the job is under way (or got there first).
+    BUSY = "busy"
+    #: An operator disabled the job.
+    DISABLED = "disabled"
+    #: AWS throttled or could not be reached: nothing was started, trying again later may work.
+    AWS_UNAVAILABLE = "aws-unavailable"
+
+
+@dataclass(frozen=True)
+class RunNowResult:
+    """The outcome of :meth:`SparkJob.run_now`, with the run it made and the AWS error it met."""
+
+    outcome: RunNow
+    run: SparkJobRun | None = None
+    error: AWSError | None = None
+
+
+class Deletion(StrEnum):
+    """What :meth:`SparkJob.delete_safely` did; all but ``DELETED`` kept the job as it was."""
+
+    DELETED = "deleted"
+    #: A run's cluster is being requested: deleting now would leave it running untracked.
+    RUN_STARTING = "run-starting"
+    #: EMR could not be asked whether a run that lost its worker has a cluster.
+    RUN_UNCHECKED = "run-unchecked"
+    #: The cluster of the run under way could not be stopped.
+    CLUSTER_NOT_STOPPED = "cluster-not-stopped"
+
+    @property
+    def what_failed(self) -> str:
+        """What kept the job, as a clause for a message ("" once deleted)."""
+        return DELETION_FAILURES.get(self, "")
+
+
+DELETION_FAILURES = {
+    Deletion.RUN_STARTING: "a run of the job is starting: its cluster is being requested from AWS",
+    Deletion.RUN_UNCHECKED: "the run that was being started could not be looked up at AWS",
+    Deletion.CLUSTER_NOT_STOPPED: "the cluster of the current run could not be stopped",
+}
+
+
+@dataclass(frozen=True)
+class JobDeletion:
+    """The outcome of :meth:`SparkJob.delete_safely`, with the AWS error that kept the job."""
+
+    outcome: Deletion
+    error: AWSError | None = None
 
 
 class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
@@ -119,7 +176,6 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         if self.expired_date and self.end_date and self.end_date > timezone.now():
             self.expired_date = None
         super().save(*args, **kwargs)
-        self.__dict__.pop("latest_run", None)
         self.sync_schedule(restart=previous_start is not None and previous_start != self.start_date)
 
     def sync_schedule(self, restart: bool = False) -> None:
@@ -148,7 +204,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         """
         schedule = self.schedule  # names the entry by pk, which the delete clears
         with transaction.atomic():
-            latest = self.lock().get_latest_run()
+            latest = self.lock().latest_run()
             if latest is not None:
                 try:
                     latest.give_up_if_stale()
@@ -164,6 +220,18 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
                 logger.warning("notebook not removed", extra={"spark_job_id": self.pk})
             transaction.on_commit(schedule.delete)
             return super().delete(*args, **kwargs)
+
+    def delete_safely(self) -> JobDeletion:
+        """:meth:`delete`, saying what kept the job instead of raising."""
+        try:
+            self.delete()
+        except self.RunStarting:
+            return JobDeletion(Deletion.RUN_STARTING)
+        except self.StaleRunUnchecked as exc:
+            return JobDeletion(Deletion.RUN_UNCHECKED, exc.error)
+        except AWSError as exc:
+            return JobDeletion(Deletion.CLUSTER_NOT_STOPPED, exc)
+        return JobDeletion(Deletion.DELETED)
 
     def lock(self) -> SparkJob:
         """The job's row, locked until the end of the transaction (it must be in one).
@@ -183,11 +251,6 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         return SparkJobProvisioner()
 
     @property
-    def cluster_provisioner(self) -> ClusterProvisioner:
-        """A new EMR provisioner to describe and stop the clusters of the job's runs."""
-        return ClusterProvisioner()
-
-    @property
     def schedule(self) -> SparkJobSchedule:
         """The job's redbeat entry (see :mod:`atmo.jobs.schedules`)."""
         return SparkJobSchedule(self)
@@ -198,34 +261,40 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         """The job has no end date, or it is ``now`` or later."""
         return self.end_date is None or self.end_date >= now
 
-    @cached_property
     def latest_run(self) -> SparkJobRun | None:
-        """The newest run, looked up once per instance (see :meth:`get_latest_run`)."""
-        return self.get_latest_run()
+        """The newest run, None before the first.
 
-    def get_latest_run(self) -> SparkJobRun | None:
-        """The newest run by creation time, from the database; None before the first run."""
-        try:
-            return self.runs.latest()
-        except SparkJobRun.DoesNotExist:
-            return None
+        Read from the database, unless the job was loaded with
+        :meth:`~atmo.jobs.queries.SparkJobQuerySet.with_latest_run`, which fetched
+        it for many jobs at once.
+        """
+        if hasattr(self, "prefetched_latest_runs"):
+            return self.prefetched_latest_runs[0] if self.prefetched_latest_runs else None
+        return self.runs.order_by("-created_at", "-pk").first()
+
+    @staticmethod
+    def _never_ran(run: SparkJobRun | None) -> bool:
+        return run is None or run.status == DEFAULT_STATUS or run.scheduled_at is None
+
+    @staticmethod
+    def _has_ended(run: SparkJobRun | None) -> bool:
+        return run is not None and run.status in JobFlowModel.FINAL
 
     @property
     def has_never_run(self) -> bool:
         """No run was ever scheduled (no run, or one with no status or scheduled time)."""
-        run = self.latest_run
-        return run is None or run.status == DEFAULT_STATUS or run.scheduled_at is None
+        return self._never_ran(self.latest_run())
 
     @property
     def has_finished(self) -> bool:
         """The latest run has ended, well or badly."""
-        run = self.latest_run
-        return run is not None and run.status in Cluster.FINAL_STATUS_LIST
+        return self._has_ended(self.latest_run())
 
     @property
     def is_runnable(self) -> bool:
         """No run of this job is under way (it never ran, or its last run ended)."""
-        return self.has_never_run or self.has_finished
+        run = self.latest_run()
+        return self._never_ran(run) or self._has_ended(run)
 
     @property
     def is_due(self) -> bool:
@@ -244,8 +313,10 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
     @property
     def has_timed_out(self) -> bool:
         """The current run has been going for longer than ``job_timeout`` hours."""
-        run = self.latest_run
-        if self.is_runnable or run is None or run.scheduled_at is None or run.timed_out_at:
+        run = self.latest_run()
+        if run is None or run.scheduled_at is None or run.timed_out_at:
+            return False
+        if self._never_ran(run) or self._has_ended(run):
             return False
         return timezone.now() >= run.scheduled_at + timedelta(hours=self.job_timeout)
 
@@ -257,8 +328,8 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
     @property
     def is_active(self) -> bool:
         """The latest run is requested, starting, running or terminating."""
-        run = self.latest_run
-        return run is not None and run.status in Cluster.ACTIVE_STATUS_LIST
+        run = self.latest_run()
+        return run is not None and run.status in JobFlowModel.ACTIVE
 
     @property
     def is_expired(self) -> bool:
@@ -275,16 +346,6 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         """The notebook is a Zeppelin note (``.json``), not a Jupyter one."""
         return self.notebook_name.endswith(".json")
 
-    @cached_property
-    def notebook_s3_object(self) -> dict[str, Any]:
-        """The notebook's S3 object, fetched once; raises :class:`~atmo.provisioners.AWSError`."""
-        return self.provisioner.get(self.notebook_s3_key)
-
-    @cached_property
-    def results(self) -> dict[str, list[str]]:
-        """The job's result keys by group (``data``, ``logs``), listed once from S3."""
-        return self.provisioner.results(self.identifier, self.is_public)
-
     # --- Verbs ---------------------------------------------------------------
 
     def claim_run(self) -> SparkJobRun | None:
@@ -296,18 +357,17 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         """
         with transaction.atomic():
             job = self.lock()
-            latest = job.get_latest_run()
+            latest = job.latest_run()
             if latest is not None:
                 latest.give_up_if_stale()
             if not job.is_runnable:
                 return None
             run = job.runs.create(
-                status=Cluster.REQUESTED,
+                status=JobFlowModel.State.REQUESTED,
                 scheduled_at=timezone.now(),
                 emr_release_version=job.emr_release_id,
                 size=job.size,
             )
-        self.__dict__.pop("latest_run", None)
         return run
 
     def run(self, final_attempt: bool = False) -> SparkJobRun | None:
@@ -335,9 +395,15 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
             )
         except AWSError as exc:
             if not is_transient(exc):
-                run.fail(Cluster.STATE_CHANGE_REASON_VALIDATION_ERROR, refused_message(exc))
+                failure = describe_aws_failure(exc, "The run could not be started")
+                run.mark_failed(str(failure), JobFlowModel.Reason.VALIDATION_ERROR)
             elif final_attempt:
-                run.fail(Cluster.STATE_CHANGE_REASON_INTERNAL_ERROR, gave_up_message(exc))
+                failure = describe_aws_failure(
+                    exc,
+                    "The run could not be started however often we tried",
+                    advice="The next scheduled run will try again.",
+                )
+                run.mark_failed(str(failure))
             else:
                 run.delete()  # nothing started: free the slot for the retry
                 raise
@@ -345,6 +411,45 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         self.track(run, jobflow_id)
         Metric.record("sparkjob-emr-version", data={"version": self.emr_release_id})
         return run
+
+    def run_now_refusal(self) -> RunNow | None:
+        """Why "Run now" cannot start a run of the job (None when it can).
+
+        A run that looks under way is first brought up to date with EMR: it may
+        have ended since the last status sync. When EMR cannot be asked, the
+        stored state stands.
+        """
+        if not self.is_enabled:
+            return RunNow.DISABLED
+        if not self.is_runnable:
+            try:
+                self.sync_latest_run()
+            except AWSError as exc:
+                logger.warning("run state not refreshed", extra={"spark_job_id": self.pk, "code": exc.code})
+        return None if self.is_runnable else RunNow.BUSY
+
+    def run_now(self) -> RunNowResult:
+        """Start a run out of schedule, for the owner or an operator; the schedule counts from it.
+
+        Claims and starts the run as the scheduler does (:meth:`run`). Raises
+        :class:`~atmo.jobs.exceptions.SparkJobNotFound` when the job was deleted meanwhile.
+        """
+        refusal = self.run_now_refusal()
+        if refusal is not None:
+            return RunNowResult(refusal)
+        try:
+            run = self.run()
+        except AWSError as exc:  # refusals are kept as failed runs: only transient errors land here
+            return RunNowResult(RunNow.AWS_UNAVAILABLE, error=exc)
+        if run is None:
+            return RunNowResult(RunNow.BUSY)
+        if run.is_failed:
+            return RunNowResult(RunNow.REFUSED, run)
+        # The interval counts from this run. Outside the job's dates (a run before
+        # its start) the schedule is left alone; an expired job has no entry at all.
+        if self.is_due:
+            self.schedule.reschedule(last_run_at=run.scheduled_at)
+        return RunNowResult(RunNow.STARTED, run)
 
     def track(self, run: SparkJobRun, jobflow_id: str) -> None:
         """Record the cluster EMR started for ``run``.
@@ -359,7 +464,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
             "job deleted while its run started", extra={"spark_job_id": self.pk, "jobflow_id": jobflow_id}
         )
         try:
-            self.cluster_provisioner.stop(jobflow_id)
+            self.provisioner.stop(jobflow_id)
         except AWSError:
             logger.error("cluster of a deleted job left running", extra={"jobflow_id": jobflow_id})
         raise SparkJobNotFound(f"Spark job {self.pk} was deleted while its run started")
@@ -372,14 +477,13 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         alone: EMR's view of it no longer changes. Raises
         :class:`~atmo.provisioners.AWSError`.
         """
-        run = self.get_latest_run()
+        run = self.latest_run()
         if run is None:
             return False
         if run.is_active:
             with transaction.atomic():
                 run.give_up_if_stale()
                 run.sync()
-        self.__dict__.pop("latest_run", None)
         return True
 
     def terminate(self) -> bool:
@@ -388,12 +492,12 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         A cluster EMR no longer knows ends its run instead (failed, with an alert).
         Raises :class:`~atmo.provisioners.AWSError` when EMR refuses or throttles.
         """
-        run = self.get_latest_run()
-        if run is None or not run.jobflow_id or run.status in Cluster.FINAL_STATUS_LIST:
+        run = self.latest_run()
+        if run is None or not run.jobflow_id or run.status in JobFlowModel.FINAL:
             return False
         try:
-            self.cluster_provisioner.stop(run.jobflow_id)
-        except ClusterNotFound:
+            self.provisioner.stop(run.jobflow_id)
+        except JobFlowNotFound:
             run.mark_gone()
             return False
         return True
@@ -424,40 +528,24 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         self.expired_date = None
 
 
-def refused_message(exc: AWSError) -> str:
-    """The alert of a run EMR refused to start."""
-    return f"AWS refused to start the run: {exc.message}"
-
-
-def gave_up_message(exc: AWSError) -> str:
-    """The alert of a run that could not be started however often it was tried."""
-    return (
-        f"The run did not start: AWS stayed out of reach or too busy through every retry "
-        f"({exc.message.rstrip('.')}). The next scheduled run will try again."
-    )
-
-
-class SparkJobRun(EditedAtModel):
+class SparkJobRun(JobFlowModel):
     """One run of a Spark job on its own EMR cluster."""
+
+    STATE_FIELD = "status"
+    provisioner_class = SparkJobProvisioner
+    metric_prefix = "sparkjob"
+    # Nobody knows how a run whose cluster vanished went: it counts as failed, and its owner is told.
+    GONE_STATE = JobFlowModel.State.TERMINATED_WITH_ERRORS
+    GONE_MESSAGE = "The run's cluster disappeared at AWS."
 
     spark_job = models.ForeignKey(
         SparkJob, on_delete=models.CASCADE, related_name="runs", related_query_name="runs"
     )
-    jobflow_id = models.CharField(max_length=50, blank=True, null=True)
     emr_release_version = models.CharField(max_length=50, blank=True, null=True)
     size = models.IntegerField(blank=True, null=True, help_text="Number of computers used to run the job.")
-    status = models.CharField(max_length=50, blank=True, default=DEFAULT_STATUS, db_index=True)
+    status = job_flow_state_field(help_text="The state of the run's cluster, as AWS EMR last reported it.")
     scheduled_at = models.DateTimeField(
         blank=True, null=True, help_text="Date/time that the job was scheduled."
-    )
-    started_at = models.DateTimeField(
-        blank=True, null=True, help_text="Date/time when the cluster was started on AWS EMR."
-    )
-    ready_at = models.DateTimeField(
-        blank=True, null=True, help_text="Date/time when the cluster was ready to run steps on AWS EMR."
-    )
-    finished_at = models.DateTimeField(
-        blank=True, null=True, help_text="Date/time that the job was terminated or failed."
     )
     timed_out_at = models.DateTimeField(
         blank=True, null=True, help_text="When ATMO stopped the run for running past the job's timeout."
@@ -485,36 +573,13 @@ class SparkJobRun(EditedAtModel):
         """The identifier of the run's job."""
         return self.spark_job.identifier
 
-    @property
-    def info(self) -> ClusterInfo:
-        """EMR's description of the run's cluster.
-
-        Raises :class:`~atmo.clusters.provisioners.ClusterNotFound` when EMR no longer knows it.
-        """
-        return ClusterProvisioner().info(self.jobflow_id)
-
-    @property
-    def is_active(self) -> bool:
-        """The run's cluster is requested, starting, running or terminating."""
-        return self.status in Cluster.ACTIVE_STATUS_LIST
-
-    @property
-    def is_failed(self) -> bool:
-        """The run ended with errors."""
-        return self.status in Cluster.FAILED_STATUS_LIST
-
     def record_cluster(self, jobflow_id: str) -> bool:
         """Note the cluster EMR started for the run, now STARTING; False when the row is gone."""
         self.jobflow_id = jobflow_id
-        self.status = Cluster.STATUS_STARTING
+        self.status = self.State.STARTING
         self.modified_at = timezone.now()
         fields = {"jobflow_id": jobflow_id, "status": self.status, "modified_at": self.modified_at}
         return bool(SparkJobRun.objects.filter(pk=self.pk).update(**fields))
-
-    @property
-    def is_starting(self) -> bool:
-        """EMR was asked for the run's cluster and has not answered (yet)."""
-        return self.status == Cluster.REQUESTED and not self.jobflow_id
 
     @property
     def run_time(self) -> timedelta | None:
@@ -523,71 +588,27 @@ class SparkJobRun(EditedAtModel):
             return self.finished_at - self.ready_at
         return None
 
-    def sync(self, info: ClusterInfo | None = None) -> str:
-        """Copy EMR's view of the run's cluster; returns the status.
+    def synced(self, previous: dict[str, Any], info: JobFlowInfo) -> None:
+        """Alert the owner of a run that ended with errors (once per reason); time a finished run."""
+        if "status" in previous and self.is_failed:
+            self.alert(info.state_change_reason_code, info.state_change_reason_message)
+        if previous.get("finished_at", False) is None and self.ready_at and self.finished_at:
+            seconds = seconds_between(self.ready_at, self.finished_at)
+            Metric.record("sparkjob-run-time", seconds, data=self.metric_data())
 
-        A run that ends with errors gets one alert per distinct reason.
-        """
-        if not self.jobflow_id:
-            return self.status
-        if info is None:
-            try:
-                info = self.info
-            except ClusterNotFound:
-                self.mark_gone()
-                return self.status
-        previous = apply_changes(
-            self,
-            {
-                "status": info.state,
-                "started_at": info.creation_datetime,
-                "ready_at": info.ready_datetime,
-                "finished_at": info.end_datetime,
-            },
-        )
-        if not previous:
-            return self.status
-        with transaction.atomic():
-            self.save(update_fields=list(previous))
-            if "status" in previous and self.status == Cluster.STATUS_TERMINATED_WITH_ERRORS:
-                self.alert(info.state_change_reason_code, info.state_change_reason_message)
-            self._record_metrics(
-                newly_ready=previous.get("ready_at", False) is None,
-                newly_finished=previous.get("finished_at", False) is None,
-            )
-        return self.status
+    def metric_data(self) -> dict[str, Any]:
+        """The job's identifier, the size and the job flow id."""
+        return {"identifier": self.spark_job.identifier, **super().metric_data()}
 
-    def _record_metrics(self, newly_ready: bool, newly_finished: bool) -> None:
-        data = {"identifier": self.spark_job.identifier, "size": self.size, "jobflow_id": self.jobflow_id}
-        if newly_ready and self.started_at and self.ready_at and not self.finished_at:
-            Metric.record(
-                "sparkjob-time-to-ready", seconds_between(self.started_at, self.ready_at), data=data
-            )
-        if newly_finished and self.started_at and self.finished_at:
-            hours = normalized_instance_hours(self.started_at, self.finished_at, self.size)
-            Metric.record("sparkjob-normalized-instance-hours", hours, data=data)
-            if self.ready_at:
-                Metric.record(
-                    "sparkjob-run-time", seconds_between(self.ready_at, self.finished_at), data=data
-                )
+    def note_ending(self, reason_code: str, message: str) -> list[str]:
+        """Keep the reason as an alert, which its owner is mailed."""
+        self.alert(reason_code, message)
+        return []
 
     def alert(self, reason_code: str | None, reason_message: str | None) -> SparkJobRunAlert:
         """The run's alert for this reason, made the first time (one per distinct reason)."""
         alert, _ = self.alerts.get_or_create(reason_code=reason_code, reason_message=reason_message or "")
         return alert
-
-    def fail(self, reason_code: str, message: str) -> None:
-        """Record a run that never got (or lost) its cluster, and alert the owner."""
-        now = timezone.now()
-        self.status = Cluster.STATUS_TERMINATED_WITH_ERRORS
-        self.finished_at = self.finished_at or now
-        with transaction.atomic():
-            self.save(update_fields=["status", "finished_at"])
-            self.alert(reason_code, message)
-
-    def mark_gone(self) -> None:
-        """EMR no longer knows the run's cluster: the run is over."""
-        self.fail(Cluster.STATE_CHANGE_REASON_INTERNAL_ERROR, "The run's cluster disappeared at AWS.")
 
     def give_up_if_stale(self) -> None:
         """A run requested long ago that never got a cluster id lost its worker: recover it.
@@ -610,9 +631,8 @@ class SparkJobRun(EditedAtModel):
             logger.info("stale run adopted its cluster", extra={"run_id": self.pk, "jobflow_id": jobflow_id})
             self.record_cluster(jobflow_id)
             return
-        self.fail(
-            Cluster.STATE_CHANGE_REASON_INTERNAL_ERROR,
-            "The run was never started: the worker starting it stopped. The next run will go ahead.",
+        self.mark_failed(
+            "The run was never started: the worker starting it stopped. The next run will go ahead."
         )
 
 

@@ -8,29 +8,26 @@ grants it), so that holds for every job however it was made: form, admin,
 fixture or shell. An operator who takes the permission from the group in the
 admin takes the look at other people's jobs away with it: no object permission
 of the group opens a job (:func:`can_view` counts the user's own ones only).
-Object permissions are made and dropped explicitly where jobs are created and
-deleted; no signal.
+Object permissions are made and dropped by the model itself when a job is created
+and deleted (:class:`atmo.models.CreatedByModel`); no signal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import get_user_perms
 
+from atmo.access import get_object_for, model_permission
 from atmo.jobs.models import SparkJob
 
 VIEW_PERMISSION = "jobs.view_sparkjob"
-View = Callable[..., HttpResponse]
 
 
 def maintainers_view_every_job(user: Any) -> bool:
@@ -64,29 +61,19 @@ def can_view(user: Any, spark_job: SparkJob) -> bool:
     return codename in get_user_perms(user, spark_job) or maintainers_view_every_job(user)
 
 
-def view_job_permission_required(view_func: View) -> View:
-    """Look the job up from the URL and require :func:`can_view`: 404 when missing, 403 when not allowed.
+def get_job_for(
+    request: HttpRequest, spark_job_id: int, action: str, jobs: QuerySet[SparkJob] | None = None
+) -> SparkJob:
+    """The job, with its owner and release, if the user may ``action`` (view, change, delete) it.
 
-    :func:`atmo.decorators.view_permission_required` counts object permissions
-    only; this one also lets the maintainers in.
+    404 when it does not exist, 403 when the user may not. Viewing is
+    :func:`can_view` (maintainers too); changing and deleting need the object
+    permission. ``jobs`` narrows or extends the query (e.g. ``with_latest_run()``).
     """
-
-    @wraps(view_func)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        spark_job = get_object_or_404(SparkJob, **kwargs)
-        if not can_view(request.user, spark_job):
-            raise PermissionDenied("You do not have access to this Spark job.")
-        return view_func(request, *args, **kwargs)
-
-    return wrapped
-
-
-def forget_permissions(spark_job_pk: int) -> None:
-    """Drop every object permission row of a deleted job.
-
-    guardian's rows point at the object by a string key, so nothing cascades;
-    a leftover row would be a dangling grant for whatever reuses the key.
-    """
-    content_type = ContentType.objects.get_for_model(SparkJob)
-    for model in (UserObjectPermission, GroupObjectPermission):
-        model.objects.filter(content_type=content_type, object_pk=str(spark_job_pk)).delete()
+    jobs = (SparkJob.objects.all() if jobs is None else jobs).select_related("created_by", "emr_release")
+    if action != "view":
+        return get_object_for(request, jobs, model_permission(SparkJob, action), pk=spark_job_id)
+    spark_job = get_object_or_404(jobs, pk=spark_job_id)
+    if not can_view(request.user, spark_job):
+        raise PermissionDenied("You do not have access to this Spark job.")
+    return spark_job

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
-
-def _cluster_statuses(name: str) -> tuple[str, ...]:
-    from atmo.clusters.models import Cluster
-
-    return tuple(getattr(Cluster, name))
+from atmo.models import JobFlowModel
+from atmo.queries import JobFlowQuerySet
 
 
 class SparkJobQuerySet(models.QuerySet[Any]):
@@ -23,27 +21,49 @@ class SparkJobQuerySet(models.QuerySet[Any]):
 
     def active(self) -> SparkJobQuerySet:
         """Jobs with a run under way."""
-        return self.filter(runs__status__in=_cluster_statuses("ACTIVE_STATUS_LIST")).distinct()
+        return self.filter(runs__status__in=JobFlowModel.ACTIVE).distinct()
 
     def terminated(self) -> SparkJobQuerySet:
         """Jobs with a run that ended normally."""
-        return self.filter(runs__status__in=_cluster_statuses("TERMINATED_STATUS_LIST")).distinct()
+        return self.filter(runs__status=JobFlowModel.State.TERMINATED).distinct()
 
     def failed(self) -> SparkJobQuerySet:
         """Jobs with a run that ended with errors."""
-        return self.filter(runs__status__in=_cluster_statuses("FAILED_STATUS_LIST")).distinct()
+        return self.filter(runs__status=JobFlowModel.State.TERMINATED_WITH_ERRORS).distinct()
 
     def lapsed(self) -> SparkJobQuerySet:
         """Jobs past their end date that have not been expired yet."""
         return self.filter(end_date__lte=timezone.now(), expired_date__isnull=True)
 
+    def _runs_newest_first(self) -> models.QuerySet[Any]:
+        run_model = self.model._meta.get_field("runs").related_model
+        return run_model.objects.order_by("-created_at", "-pk")
 
-class SparkJobRunQuerySet(models.QuerySet[Any]):
-    """Named filters of Spark job runs."""
+    def with_latest_run(self) -> SparkJobQuerySet:
+        """Jobs with their newest run (and its alerts) fetched for ``SparkJob.latest_run()``.
 
-    def active(self) -> SparkJobRunQuerySet:
-        """Runs whose cluster is requested, starting, running or terminating."""
-        return self.filter(status__in=_cluster_statuses("ACTIVE_STATUS_LIST"))
+        One query for every job's newest run, whatever the number of jobs and runs.
+        """
+        newest = self._runs_newest_first().prefetch_related("alerts")[:1]
+        return self.prefetch_related(Prefetch("runs", queryset=newest, to_attr="prefetched_latest_runs"))
+
+    def with_latest_run_summary(self) -> SparkJobQuerySet:
+        """Jobs annotated with their newest run's status, scheduled and modified times.
+
+        As ``latest_run_status``, ``latest_run_scheduled_at`` and ``latest_run_modified_at``.
+        Subqueries: lists of jobs cost the same number of queries however many
+        jobs and runs there are.
+        """
+        newest = self._runs_newest_first().filter(spark_job=OuterRef("pk"))
+        return self.annotate(
+            latest_run_status=Subquery(newest.values("status")[:1]),
+            latest_run_scheduled_at=Subquery(newest.values("scheduled_at")[:1]),
+            latest_run_modified_at=Subquery(newest.values("modified_at")[:1]),
+        )
+
+
+class SparkJobRunQuerySet(JobFlowQuerySet):
+    """Named filters of Spark job runs (their states: see :class:`~atmo.queries.JobFlowQuerySet`)."""
 
     def timeout_mail_pending(self) -> SparkJobRunQuerySet:
         """Runs ATMO stopped for their timeout whose owner has not been mailed yet."""

@@ -12,7 +12,7 @@ writes and removes entries once its transaction commits.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from celery.schedules import schedule as interval_schedule
 from django.utils import timezone
@@ -21,8 +21,19 @@ from redbeat.schedulers import ensure_conf
 
 from atmo.celery import celery
 
-if TYPE_CHECKING:
-    from atmo.jobs.models import SparkJob
+
+class ScheduledRun(Protocol):
+    scheduled_at: datetime | None
+
+
+class ScheduledJob(Protocol):
+    """What a schedule needs of its job; the job model imports this module, not the other way round."""
+
+    pk: Any
+    interval_in_hours: int
+    start_date: datetime
+
+    def latest_run(self) -> ScheduledRun | None: ...
 
 
 class SparkJobScheduleEntry(RedBeatSchedulerEntry):
@@ -50,7 +61,7 @@ class SparkJobSchedule:
 
     task = "atmo.jobs.tasks.run_job"
 
-    def __init__(self, spark_job: SparkJob) -> None:
+    def __init__(self, spark_job: ScheduledJob) -> None:
         self.spark_job = spark_job
         #: The entry's name, ``atmo.jobs.tasks.run_job:<job pk>``; fixed here, as
         #: deleting the job clears its pk before the entry goes (on commit).
@@ -112,7 +123,7 @@ class SparkJobSchedule:
         (the start date moved) ignores the runs: the schedule starts over there.
         """
         before_start = self.spark_job.start_date - self.run_every
-        run = None if restart else self.spark_job.get_latest_run()
+        run = None if restart else self.spark_job.latest_run()
         if run is None or run.scheduled_at is None:
             return before_start
         return max(run.scheduled_at, before_start)

@@ -6,125 +6,22 @@ import logging
 from functools import partial
 from typing import Any
 
-from celery import Task
 from django.db import transaction
 from django.utils import timezone
 
 from atmo.celery import celery
-from atmo.clusters.listing import sync_from_listing
-from atmo.clusters.models import Cluster
 from atmo.jobs.exceptions import SparkJobNotEnabled, SparkJobNotFound
 from atmo.jobs.models import SparkJob, SparkJobRun, SparkJobRunAlert
 from atmo.jobs.schedules import SparkJobSchedule
 from atmo.mail import send_claimed_mail
+from atmo.models import JobFlowModel
 from atmo.provisioners import AWSError
+from atmo.tasks import RETRIES_OF_A_SCHEDULED_RUN, AWSTask
 
 logger = logging.getLogger(__name__)
 
 #: How long to wait before trying again when the previous run is still going.
 STILL_RUNNING_RETRY_SECONDS = 600
-
-
-class SparkJobRunTask(Task):
-    """The steps of ``run_job``, as methods so each can be tested on its own."""
-
-    throws = (SparkJobNotFound, SparkJobNotEnabled)
-    #: Retry ``n`` (from 0) after an AWS error waits a random 0 to 2**n seconds
-    #: (:meth:`atmo.celery.AtmoCelery.backoff`), so nine of them wait 511 s at most
-    #: in all, about four minutes on average. A look at a run still going waits
-    #: :data:`STILL_RUNNING_RETRY_SECONDS` and counts too: nine cover 90 minutes.
-    max_retries = 9
-    acks_late = True
-
-    def get_spark_job(self, pk: int) -> SparkJob:
-        """The job with its owner and release; raises :class:`SparkJobNotFound` (no retry)."""
-        job = SparkJob.objects.select_related("created_by", "emr_release").filter(pk=pk).first()
-        if job is None:
-            # A job deleted while its entry was due: drop the orphan entry too.
-            SparkJobSchedule(SparkJob(pk=pk)).delete()
-            raise SparkJobNotFound(f"Spark job {pk} does not exist")
-        return job
-
-    def sync_run(self, spark_job: SparkJob) -> bool:
-        """Bring the latest run's status up to date; returns whether there was one."""
-        return spark_job.sync_latest_run()
-
-    def check_enabled(self, spark_job: SparkJob) -> None:
-        """Raise :class:`SparkJobNotEnabled` (no retry) for a job an operator disabled."""
-        if not spark_job.is_enabled:
-            raise SparkJobNotEnabled(f"Spark job {spark_job.identifier} is disabled")
-
-    def provision_run(self, spark_job: SparkJob, first_run: bool = False) -> SparkJobRun | None:
-        """Start the job's run; None when another run got there first.
-
-        On the last retry a transient AWS error fails the run instead of raising.
-        ``first_run`` says this is the job's first scheduled run (the previous
-        release queued it at the start date): the schedule then counts from the
-        start date, not from whenever the run got going, so later runs keep to the
-        start date's time of day. A first run more than one interval late is not
-        moved back, which would make the next run due at once.
-        """
-        run = spark_job.run(final_attempt=self.request.retries >= self.max_retries)
-        if first_run and run is not None and not run.is_failed:
-            start = spark_job.start_date
-            if run.scheduled_at and start <= run.scheduled_at < start + spark_job.schedule.run_every:
-                transaction.on_commit(spark_job.schedule.count_from_start)
-        return run
-
-    def unschedule_and_expire(self, spark_job: SparkJob) -> bool:
-        """Expire a job past its end date and tell the owner, once."""
-        return expire_and_notify(spark_job)
-
-    def terminate_and_notify(self, spark_job: SparkJob) -> bool:
-        """Stop a run that ran past the job's timeout, then tell the owner, once.
-
-        The run counts as timed out only once EMR has accepted the stop: a refused or
-        throttled stop raises :class:`~atmo.provisioners.AWSError` for the caller to
-        retry, and the retry still sees a run past its timeout. Returns whether this
-        call stopped the run.
-        """
-        run = spark_job.latest_run
-        if run is None or not spark_job.terminate():
-            return False
-        claimed = SparkJobRun.objects.filter(pk=run.pk, timed_out_at__isnull=True).update(
-            timed_out_at=timezone.now()
-        )
-        if claimed:
-            notify_timed_out(run)
-        return bool(claimed)
-
-
-@celery.task(bind=True, base=SparkJobRunTask)
-def run_job(self: SparkJobRunTask, pk: int, first_run: bool = False) -> str:
-    """Start the job's next run when it is due and nothing else of it runs.
-
-    Returns what happened: ``started``, ``failed`` (AWS refused, or stayed out of
-    reach through every retry; the owner is alerted), ``not-due``, ``expired``,
-    ``timed-out`` or ``busy``. ``first_run``: see :meth:`SparkJobRunTask.provision_run`.
-    """
-    spark_job = self.get_spark_job(pk)
-    try:
-        self.sync_run(spark_job)
-        self.check_enabled(spark_job)
-        if spark_job.is_runnable:
-            if spark_job.is_due:
-                run = self.provision_run(spark_job, first_run=first_run)
-                if run is None:
-                    return "busy"
-                return "failed" if run.is_failed else "started"
-            if not spark_job.has_future_end_date(timezone.now()):
-                self.unschedule_and_expire(spark_job)
-                return "expired"
-            # Before the start date (e.g. it was moved later): nothing to do yet.
-            return "not-due"
-        if spark_job.has_timed_out:
-            self.terminate_and_notify(spark_job)
-            return "timed-out"
-    except AWSError as exc:
-        logger.warning("run_job: AWS error", extra={"spark_job_id": pk, "code": exc.code})
-        raise self.retry(exc=exc, countdown=celery.backoff(self.request.retries)) from exc
-    # The previous run is still going: look again later instead of skipping a period.
-    raise self.retry(countdown=STILL_RUNNING_RETRY_SECONDS)
 
 
 def expire_and_notify(spark_job: SparkJob) -> bool:
@@ -160,6 +57,98 @@ def notify_timed_out(run: SparkJobRun) -> bool:
     return error is None
 
 
+def stop_timed_out_run(spark_job: SparkJob) -> bool:
+    """Stop a run that ran past the job's timeout, then tell the owner, once.
+
+    The run counts as timed out only once EMR has accepted the stop: a refused or
+    throttled stop raises :class:`~atmo.provisioners.AWSError` for the caller to
+    retry, and the retry still sees a run past its timeout. Returns whether this
+    call stopped the run.
+    """
+    run = spark_job.latest_run()
+    if run is None or not spark_job.terminate():
+        return False
+    claimed = SparkJobRun.objects.filter(pk=run.pk, timed_out_at__isnull=True).update(
+        timed_out_at=timezone.now()
+    )
+    if claimed:
+        notify_timed_out(run)
+    return bool(claimed)
+
+
+class SparkJobRunTask(AWSTask):
+    """The steps of ``run_job``, as methods so each can be tested on its own."""
+
+    throws = (SparkJobNotFound, SparkJobNotEnabled)
+    max_retries = RETRIES_OF_A_SCHEDULED_RUN
+    acks_late = True
+
+    def get_spark_job(self, pk: int) -> SparkJob:
+        """The job with its owner and release; raises :class:`SparkJobNotFound` (no retry)."""
+        job = SparkJob.objects.select_related("created_by", "emr_release").filter(pk=pk).first()
+        if job is None:
+            # A job deleted while its entry was due: drop the orphan entry too.
+            SparkJobSchedule(SparkJob(pk=pk)).delete()
+            raise SparkJobNotFound(f"Spark job {pk} does not exist")
+        return job
+
+    def check_enabled(self, spark_job: SparkJob) -> None:
+        """Raise :class:`SparkJobNotEnabled` (no retry) for a job an operator disabled."""
+        if not spark_job.is_enabled:
+            raise SparkJobNotEnabled(f"Spark job {spark_job.identifier} is disabled")
+
+    def provision_run(self, spark_job: SparkJob, first_run: bool = False) -> SparkJobRun | None:
+        """Start the job's run; None when another run got there first.
+
+        On the last retry a transient AWS error fails the run instead of raising.
+        ``first_run`` says this is the job's first scheduled run (the previous
+        release queued it at the start date): the schedule then counts from the
+        start date, not from whenever the run got going, so later runs keep to the
+        start date's time of day. A first run more than one interval late is not
+        moved back, which would make the next run due at once.
+        """
+        run = spark_job.run(final_attempt=self.is_last_attempt)
+        if first_run and run is not None and not run.is_failed:
+            start = spark_job.start_date
+            if run.scheduled_at and start <= run.scheduled_at < start + spark_job.schedule.run_every:
+                transaction.on_commit(spark_job.schedule.count_from_start)
+        return run
+
+    # The documented steps that are the model's or this module's own verbs.
+    sync_run = staticmethod(SparkJob.sync_latest_run)
+    unschedule_and_expire = staticmethod(expire_and_notify)
+    terminate_and_notify = staticmethod(stop_timed_out_run)
+
+
+@celery.task(bind=True, base=SparkJobRunTask)
+def run_job(self: SparkJobRunTask, pk: int, first_run: bool = False) -> str:
+    """Start the job's next run when it is due and nothing else of it runs.
+
+    Returns what happened: ``started``, ``failed`` (AWS refused, or stayed out of
+    reach through every retry; the owner is alerted), ``not-due``, ``expired``,
+    ``timed-out`` or ``busy``. ``first_run``: see :meth:`SparkJobRunTask.provision_run`.
+    """
+    spark_job = self.get_spark_job(pk)
+    self.sync_run(spark_job)
+    self.check_enabled(spark_job)
+    if spark_job.is_runnable:
+        if spark_job.is_due:
+            run = self.provision_run(spark_job, first_run=first_run)
+            if run is None:
+                return "busy"
+            return "failed" if run.is_failed else "started"
+        if not spark_job.has_future_end_date(timezone.now()):
+            self.unschedule_and_expire(spark_job)
+            return "expired"
+        # Before the start date (e.g. it was moved later): nothing to do yet.
+        return "not-due"
+    if spark_job.has_timed_out:
+        self.terminate_and_notify(spark_job)
+        return "timed-out"
+    # The previous run is still going: look again later instead of skipping a period.
+    raise self.retry(countdown=STILL_RUNNING_RETRY_SECONDS)
+
+
 @celery.task
 def expire_jobs() -> list[list[Any]]:
     """Expire the jobs past their end date (the owner is mailed once)."""
@@ -171,40 +160,35 @@ def expire_jobs() -> list[list[Any]]:
     return expired
 
 
-@celery.task(bind=True, max_retries=8)
-def update_jobs_statuses(self: Any) -> list[list[Any]]:
+@celery.task(base=AWSTask)
+def update_jobs_statuses() -> list[list[Any]]:
     """Sync every run under way, then stop the runs past their timeout.
 
     Stale requests are recovered first (see :meth:`SparkJobRun.give_up_if_stale`);
-    the rest come from one ListClusters call per 50 clusters. AWS errors are
-    retried with the jittered backoff.
+    the rest come from one ListClusters call per 50 clusters.
     """
     runs = list(SparkJobRun.objects.active().select_related("spark_job__created_by").order_by("created_at"))
     if not runs:
         return []
-    try:
-        for run in runs:
-            run.give_up_if_stale()
-        updated = sync_listed_runs(runs)
-        stop_timed_out_runs(runs)
-    except AWSError as exc:
-        logger.warning("update_jobs_statuses: AWS error", extra={"code": exc.code})
-        raise self.retry(exc=exc, countdown=celery.backoff(self.request.retries)) from exc
+    for run in runs:
+        run.give_up_if_stale()
+    updated = sync_listed_runs(runs)
+    stop_timed_out_runs(runs)
     return updated
 
 
 def sync_listed_runs(runs: list[SparkJobRun]) -> list[list[Any]]:
     """Copy EMR's listing onto the runs that have a cluster; returns ``[identifier, run pk]`` pairs.
 
-    A run missing from the listing for longer than :data:`atmo.clusters.listing.MISSING_GRACE` is gone.
+    A run missing from the listing for longer than :attr:`~atmo.models.JobFlowModel.MISSING_GRACE` is gone.
     """
     listed_runs = [run for run in runs if run.jobflow_id and run.is_active]
-    synced = sync_from_listing(listed_runs, lambda run, info: run.sync(info))
+    synced = SparkJobRun.sync_from_listing(listed_runs)
     return [[run.spark_job.identifier, run.pk] for run in synced]
 
 
 def stop_timed_out_runs(runs: list[SparkJobRun]) -> None:
-    """Stop each run past its job's timeout (see :meth:`SparkJobRunTask.terminate_and_notify`).
+    """Stop each run past its job's timeout (see :func:`stop_timed_out_run`).
 
     Every run gets its turn; the first AWS error is raised afterwards, so that the
     task retries the ones EMR refused to stop.
@@ -212,11 +196,10 @@ def stop_timed_out_runs(runs: list[SparkJobRun]) -> None:
     first_error: AWSError | None = None
     for run in runs:
         job = run.spark_job
-        job.__dict__.pop("latest_run", None)
         if not job.has_timed_out:
             continue
         try:
-            run_job.terminate_and_notify(job)
+            stop_timed_out_run(job)
         except AWSError as exc:
             logger.warning("timed-out run not stopped", extra={"spark_job_id": job.pk, "code": exc.code})
             first_error = first_error or exc
@@ -232,7 +215,7 @@ def send_run_alert_mails() -> list[str]:
     """
     sent = []
     alerts = SparkJobRunAlert.objects.filter(
-        reason_code__in=Cluster.FAILED_STATE_CHANGE_REASON_LIST, mail_sent_date__isnull=True
+        reason_code__in=JobFlowModel.FAILURE_REASONS, mail_sent_date__isnull=True
     ).select_related("run__spark_job__created_by")
     for alert in alerts:
         claim = SparkJobRunAlert.objects.filter(pk=alert.pk)

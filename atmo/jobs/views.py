@@ -7,7 +7,6 @@ The owner may do everything; members of the maintainers group may look
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,26 +17,24 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header
-from django.utils.text import get_valid_filename
+from django.utils.text import capfirst, get_valid_filename
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 from guardian.shortcuts import get_perms
 
 from atmo.clusters.models import EMRRelease
-from atmo.decorators import change_permission_required, delete_permission_required, modified_date
+from atmo.decorators import modified_date
 from atmo.jobs.exceptions import SparkJobNotFound
 from atmo.jobs.forms import MESSAGES, EditSparkJobForm, NewSparkJobForm, SparkJobAvailableForm
-from atmo.jobs.models import SparkJob, SparkJobRun
-from atmo.jobs.permissions import forget_permissions, view_job_permission_required
+from atmo.jobs.models import Deletion, RunNow, SparkJob
+from atmo.jobs.permissions import get_job_for
 from atmo.jobs.provisioners import NotebookNotFound, SparkJobProvisioner
 from atmo.lib.notebooks import NotebookError, Preview, parse_preview
-from atmo.provisioners import AWSError, AWSUnreachable, is_transient
-
-logger = logging.getLogger(__name__)
+from atmo.provisioners import TRY_AGAIN_SOON, AWSError, describe_aws_failure
 
 #: The detail page lists this many runs, newest first (a daily job makes 365 a year).
 RUNS_SHOWN = 100
@@ -48,22 +45,14 @@ DOWNLOAD_CHUNK_BYTES = 64 * 1024
 NEW_JOB_START_DELAY = timedelta(minutes=10)
 CONTENT_TYPES = {".ipynb": "application/x-ipynb+json", ".json": "application/json"}
 
-BUSY_MESSAGE = "A run is already under way. Wait for it to finish before starting another one."
-THROTTLED_MESSAGE = "AWS is busy; please try again in a minute."
-UNREACHABLE_MESSAGE = "AWS could not be reached; please try again in a minute."
-RUN_STARTING_MESSAGE = (
-    "A run of this job is starting: its cluster is being requested from AWS. Nothing was deleted; "
-    "please try again in a minute."
-)
-#: The start of the delete page's message when the run under way kept its cluster.
-CLUSTER_NOT_STOPPED = "The cluster of the current run could not be stopped:"
-#: The start of the delete page's message when EMR could not say whether a stuck run has a cluster.
-STALE_RUN_UNCHECKED = "The run that was being started could not be looked up at AWS:"
-
-
-def get_spark_job(spark_job_id: int) -> SparkJob:
-    """The job with its owner and release, or a 404."""
-    return get_object_or_404(SparkJob.objects.select_related("created_by", "emr_release"), pk=spark_job_id)
+#: What "Run now" tells the user for each outcome but a start and AWS being unavailable.
+RUN_NOW_REFUSALS = {
+    RunNow.BUSY: "A run is already under way. Wait for it to finish before starting another one.",
+    RunNow.DISABLED: "This job was disabled by an administrator, so it cannot run.",
+    RunNow.REFUSED: "AWS refused to start the run; the run history below says why.",
+}
+#: What is left when something kept a job from being deleted.
+NOTHING_DELETED = "Nothing was deleted."
 
 
 def new_job_initial() -> dict[str, Any]:
@@ -119,10 +108,9 @@ def new_spark_job(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-@change_permission_required(SparkJob)
 def edit_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     """Change a job's settings or notebook; the schedule keeps its last run (owner only)."""
-    spark_job = get_spark_job(id)
+    spark_job = get_job_for(request, id, "change")
     form = EditSparkJobForm(
         request.user,
         data=request.POST if request.method == "POST" else None,
@@ -132,60 +120,38 @@ def edit_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and save_job_form(form):
         messages.success(request, format_html("Spark job <strong>{}</strong> saved.", spark_job))
         return redirect(spark_job)
-    return render(request, "jobs/edit.html", {"form": form, "spark_job": get_spark_job(id)})
+    if form.errors:  # the form has changed the instance it edits: show the job as it is stored
+        spark_job.refresh_from_db()
+    return render(request, "jobs/edit.html", {"form": form, "spark_job": spark_job})
 
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-@delete_permission_required(SparkJob)
 def delete_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     """Confirm, then delete a job with its cluster, notebook, schedule and permissions (owner only)."""
-    spark_job = get_spark_job(id)
+    spark_job = get_job_for(request, id, "delete")
     if request.method != "POST":
         return render(request, "jobs/confirm_delete.html", {"spark_job": spark_job})
-    identifier = spark_job.identifier
-    try:
-        # Stops a running cluster first: a failure there leaves everything as it was.
-        spark_job.delete()
-    except SparkJob.RunStarting:
-        messages.error(request, RUN_STARTING_MESSAGE)
-        return redirect(spark_job)
-    except SparkJob.StaleRunUnchecked as exc:
-        messages.error(request, not_deleted_message(STALE_RUN_UNCHECKED, exc.error))
-        return redirect(spark_job)
-    except AWSError as exc:
-        messages.error(request, not_deleted_message(CLUSTER_NOT_STOPPED, exc))
-        return redirect(spark_job)
-    forget_permissions(id)
-    messages.success(request, format_html("Spark job <strong>{}</strong> deleted.", identifier))
-    return redirect("dashboard")
-
-
-def aws_reason(exc: AWSError) -> str:
-    """Why an AWS call failed, as a sentence for a page; throttling is said in plain words."""
-    if exc.is_throttling:
-        return "AWS is busy right now."
-    message = exc.message.strip()
-    return message if message.endswith((".", "!", "?")) else f"{message}."
-
-
-def not_deleted_message(what: str, exc: AWSError) -> str:
-    """The delete page's message when AWS kept the job from going: what failed, and why."""
-    advice = "please try again in a minute." if is_transient(exc) else "please ask an administrator."
-    return format_html("{} {} Nothing was deleted; {}", what, aws_reason(exc), advice)
+    deletion = spark_job.delete_safely()
+    if deletion.outcome == Deletion.DELETED:
+        messages.success(request, format_html("Spark job <strong>{}</strong> deleted.", spark_job.identifier))
+        return redirect("dashboard")
+    what_failed = capfirst(deletion.outcome.what_failed)
+    if deletion.error is None:
+        messages.error(request, f"{what_failed}. {NOTHING_DELETED} {TRY_AGAIN_SOON}")
+    else:
+        messages.error(request, str(describe_aws_failure(deletion.error, what_failed, NOTHING_DELETED)))
+    return redirect(spark_job)
 
 
 @login_required
 @require_safe
-@view_job_permission_required
 @modified_date
 def detail_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     """The job's schedule, runs, results and notebook preview (owner, maintainers)."""
-    spark_job = get_spark_job(id)
+    spark_job = get_job_for(request, id, "view", SparkJob.objects.with_latest_run())
     # One run more than shown tells whether there are more, without counting them.
     runs = list(spark_job.runs.prefetch_related("alerts")[: RUNS_SHOWN + 1])
-    # The model's cached latest_run would cost a query of its own.
-    spark_job.__dict__["latest_run"] = runs[0] if runs else None
     perms = get_perms(request.user, spark_job)
     context: dict[str, Any] = {
         "spark_job": spark_job,
@@ -218,7 +184,7 @@ def detail_from_aws(spark_job: SparkJob) -> dict[str, Any]:
     try:
         groups = provisioner.results(spark_job.identifier, spark_job.is_public)
     except AWSError as exc:
-        context["results_error"] = aws_reason(exc)
+        context["results_error"] = str(describe_aws_failure(exc, "The results could not be listed from S3"))
     else:
         prefix_length = len(spark_job.identifier) + 1
         for group in ("data", "logs"):
@@ -239,10 +205,7 @@ def notebook_preview(provisioner: SparkJobProvisioner, spark_job: SparkJob) -> t
     except NotebookNotFound:
         return None, "The notebook is no longer stored in S3. Upload it again by editing the job."
     except AWSError as exc:
-        return (
-            None,
-            f"The notebook could not be fetched from S3: {aws_reason(exc)} Reload the page to try again.",
-        )
+        return None, str(describe_aws_failure(exc, "The notebook could not be fetched from S3"))
     body = s3_object["Body"]
     try:
         if (s3_object.get("ContentLength") or 0) > settings.ATMO_MAX_NOTEBOOK_BYTES:
@@ -256,17 +219,15 @@ def notebook_preview(provisioner: SparkJobProvisioner, spark_job: SparkJob) -> t
 
 @login_required
 @require_GET  # a HEAD would fetch the object from S3 only to throw it away
-@view_job_permission_required
 def download_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     """The notebook as a file, streamed from S3 without decoding it."""
-    spark_job = get_spark_job(id)
+    spark_job = get_job_for(request, id, "view")
     try:
         s3_object = spark_job.provisioner.get(spark_job.notebook_s3_key)
     except NotebookNotFound:
         return render(request, "jobs/notebook_missing.html", {"spark_job": spark_job}, status=404)
     except AWSError as exc:
-        advice = " Please try again in a minute." if is_transient(exc) else ""
-        messages.error(request, f"The notebook could not be fetched from S3: {aws_reason(exc)}{advice}")
+        messages.error(request, str(describe_aws_failure(exc, "The notebook could not be fetched from S3")))
         return redirect(spark_job)
     name = get_valid_filename(spark_job.notebook_name)
     extension = name[name.rfind(".") :].lower() if "." in name else ""
@@ -289,19 +250,14 @@ def stream_body(body: Any) -> Iterator[bytes]:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-@change_permission_required(SparkJob)
 def run_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     """Confirm, then start a run now; the next scheduled run counts from this one."""
-    spark_job = get_spark_job(id)
-    if not spark_job.is_enabled:
-        messages.error(request, "This job was disabled by an administrator, so it cannot run.")
-        return redirect(spark_job)
-    if not spark_job.is_runnable:
-        refresh_run_under_way(spark_job)
-    if not spark_job.is_runnable:
-        messages.error(request, BUSY_MESSAGE)
-        return redirect(spark_job)
+    spark_job = get_job_for(request, id, "change")
     if request.method != "POST":
+        refusal = spark_job.run_now_refusal()
+        if refusal is not None:
+            messages.error(request, RUN_NOW_REFUSALS[refusal])
+            return redirect(spark_job)
         now = timezone.now()
         context = {
             "spark_job": spark_job,
@@ -310,68 +266,31 @@ def run_spark_job(request: HttpRequest, id: int) -> HttpResponse:
         }
         return render(request, "jobs/confirm_run.html", context)
     try:
-        run = spark_job.run()
+        result = spark_job.run_now()
     except SparkJobNotFound as exc:
         raise Http404("The job was deleted meanwhile.") from exc
-    except AWSError as exc:
-        # run() keeps refusals as failed runs; only throttling or no connection lands here.
-        messages.error(request, run_error_message(exc))
-        return redirect(spark_job)
-    report_run(request, spark_job, run)
-    return redirect(spark_job)
-
-
-def refresh_run_under_way(spark_job: SparkJob) -> None:
-    """Ask EMR about the run under way: it may have ended since the last status sync.
-
-    Without this a finished run would block "Run now" until the next sync. When
-    EMR cannot be asked, the stored status stands.
-    """
-    try:
-        spark_job.sync_latest_run()
-    except AWSError as exc:
-        logger.warning("run status not refreshed", extra={"spark_job_id": spark_job.pk, "code": exc.code})
-
-
-def run_error_message(exc: AWSError) -> str:
-    """What to tell the user when AWS did not take the run."""
-    if exc.is_throttling:
-        return THROTTLED_MESSAGE
-    if isinstance(exc, AWSUnreachable):
-        return UNREACHABLE_MESSAGE
-    return f"AWS error: {exc.message}"
-
-
-def report_run(request: HttpRequest, spark_job: SparkJob, run: SparkJobRun | None) -> None:
-    """Say how "Run now" went; a started run counts the schedule's interval from now."""
-    if run is None:  # another request or the scheduler got there first
-        messages.error(request, BUSY_MESSAGE)
-    elif run.is_failed:
-        messages.error(request, "AWS refused to start the run; the run history below says why.")
+    if result.outcome == RunNow.STARTED and result.run is not None:
+        started = format_html("Run of <strong>{}</strong> started ({}).", spark_job, result.run.jobflow_id)
+        messages.success(request, started)
+    elif result.error is not None:
+        messages.error(request, str(describe_aws_failure(result.error, "The run could not be started")))
     else:
-        # The schedule's interval counts from this run. Outside the job's dates
-        # (a run before its start) the schedule is left alone; an expired job has
-        # no entry at all, which reschedule() tolerates.
-        if spark_job.is_due:
-            spark_job.schedule.reschedule(last_run_at=run.scheduled_at)
-        messages.success(
-            request, format_html("Run of <strong>{}</strong> started ({}).", spark_job, run.jobflow_id)
-        )
+        messages.error(request, RUN_NOW_REFUSALS[result.outcome])
+    return redirect(spark_job)
 
 
 @login_required
 @require_safe
-@view_job_permission_required
 def detail_zeppelin_job(request: HttpRequest, id: int) -> HttpResponse:
     """The Markdown a Zeppelin note's latest run wrote, from the job's own results bucket."""
-    spark_job = get_spark_job(id)
+    spark_job = get_job_for(request, id, "view")
     provisioner = spark_job.provisioner
     documents: list[MarkdownResult] = []
     error = ""
     try:
         groups = provisioner.results(spark_job.identifier, spark_job.is_public)
     except AWSError as exc:
-        error = aws_reason(exc)
+        error = str(describe_aws_failure(exc, "The results could not be read from S3"))
     else:
         documents = [
             read_markdown_result(provisioner, spark_job, key)
@@ -396,7 +315,9 @@ def read_markdown_result(provisioner: SparkJobProvisioner, spark_job: SparkJob, 
     try:
         content = provisioner.read_result(key, spark_job.is_public)
     except AWSError as exc:
-        return MarkdownResult(name, error=aws_reason(exc))
+        return MarkdownResult(
+            name, error=str(describe_aws_failure(exc, "This file could not be read from S3"))
+        )
     return MarkdownResult(name, text=content.decode("utf-8", errors="replace"))
 
 

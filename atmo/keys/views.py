@@ -7,12 +7,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.html import format_html
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_safe
 
-from atmo.decorators import delete_permission_required, view_permission_required
+from atmo.access import get_object_for, model_permission
 from atmo.keys.forms import MESSAGES, SSHKeyForm
 from atmo.keys.models import SSHKey
 
@@ -72,12 +72,16 @@ def _add_key(request: HttpRequest) -> HttpResponse:
     return render(request, "keys/new.html", {"form": form})
 
 
+def get_key_for(request: HttpRequest, key_id: int, action: str) -> SSHKey:
+    """The key, if the user may ``action`` it: 404 when it does not exist, 403 when not theirs."""
+    return get_object_for(request, SSHKey.objects.all(), model_permission(SSHKey, action), pk=key_id)
+
+
 @login_required
 @require_safe
-@view_permission_required(SSHKey, ignore=["raw"])
 def detail_key(request: HttpRequest, id: int, raw: bool = False) -> HttpResponse:
     """The key's page, or with ``raw`` the bare key as text (for ``curl``)."""
-    ssh_key = get_object_or_404(SSHKey, id=id)
+    ssh_key = get_key_for(request, id, "view")
     if raw:
         return HttpResponse(ssh_key.key, content_type="text/plain; charset=utf-8")
     context = {
@@ -89,10 +93,9 @@ def detail_key(request: HttpRequest, id: int, raw: bool = False) -> HttpResponse
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-@delete_permission_required(SSHKey)
 def delete_key(request: HttpRequest, id: int) -> HttpResponse:
     """Confirm, then delete; clusters launched with the key keep running (ssh_key becomes NULL)."""
-    ssh_key = get_object_or_404(SSHKey, id=id)
+    ssh_key = get_key_for(request, id, "delete")
     if request.method == "POST":
         title = ssh_key.title
         ssh_key.delete()

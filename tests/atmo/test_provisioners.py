@@ -10,7 +10,15 @@ from botocore.response import StreamingBody
 from urllib3.exceptions import ReadTimeoutError
 
 from atmo import provisioners
-from atmo.provisioners import AWSError, AWSUnreachable, Provisioner, is_throttling, is_transient
+from atmo.provisioners import (
+    AWSError,
+    AWSThrottled,
+    AWSUnreachable,
+    Provisioner,
+    describe_aws_failure,
+    is_throttling,
+    is_transient,
+)
 from tests.aws import SPARK_CONFIGURATION, AWSStubs, unreachable
 
 
@@ -171,3 +179,45 @@ def test_throttling_is_recognised() -> None:
     assert is_throttling(AWSError("slow down", code="ThrottlingException"))
     assert not is_throttling(AWSError("nope", code="AccessDeniedException"))
     assert not is_throttling(ValueError("x"))
+
+
+class TestDescribeAWSFailure:
+    def test_throttling_says_aws_is_busy_and_to_try_again_soon(self) -> None:
+        failure = describe_aws_failure(
+            AWSThrottled("Rate exceeded", code="ThrottlingException"), "The cluster could not be terminated"
+        )
+        assert failure.sentence == (
+            "The cluster could not be terminated: AWS is busy and asked us to slow down (Rate exceeded)."
+        )
+        assert failure.advice == "Please try again in a minute."
+
+    def test_no_connection_gives_botocores_words_once(self) -> None:
+        error = AWSUnreachable("AWS could not be reached: Connect timeout on endpoint URL: x.")
+        failure = describe_aws_failure(error, "The run could not be started")
+        assert str(failure) == (
+            "The run could not be started: AWS could not be reached (Connect timeout on endpoint URL: x). "
+            "Please try again in a minute."
+        )
+
+    def test_a_refusal_gives_aws_words_and_asks_to_tell_the_team(self) -> None:
+        error = AWSError("Access Denied.", code="AccessDenied")
+        failure = describe_aws_failure(error, "The notebook could not be stored", "Nothing was saved.")
+        assert str(failure) == (
+            "The notebook could not be stored: AWS refused (Access Denied). Nothing was saved. "
+            "Please try again, and tell the ATMO team if it keeps failing."
+        )
+
+    def test_an_error_of_ours_about_aws_is_not_called_a_refusal(self) -> None:
+        error = AWSError("The Spark EMR configuration in S3 is not valid JSON.")
+        failure = describe_aws_failure(error, "The run could not be started", advice="")
+        assert (
+            str(failure)
+            == "The run could not be started: The Spark EMR configuration in S3 is not valid JSON."
+        )
+
+    def test_a_throttling_code_counts_whatever_the_class(self) -> None:
+        error = AWSError("Slow down", code="SlowDown")
+        assert (
+            describe_aws_failure(error, "X").sentence
+            == "X: AWS is busy and asked us to slow down (Slow down)."
+        )

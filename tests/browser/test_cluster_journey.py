@@ -18,9 +18,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from playwright.sync_api import Locator, Page, expect
 
-from atmo.clusters.models import EMRRelease
 from tests.browser.helpers import assert_same_document, docs_screenshot, log_in, mark_document, url
 from tests.browser.local_stack import LocalStack
+from tests.clusters.factories import EMRReleaseFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,12 +44,12 @@ OLD_RELEASE_HELP = "Spark 2, for notebooks not yet moved to Spark 3. Going away 
 @pytest.fixture
 def emr_releases(transactional_db: None) -> None:
     # Released out of order, so that "first" must come from the version sort.
-    EMRRelease.objects.create(version="6.15.0")
-    EMRRelease.objects.create(
+    EMRReleaseFactory(version="6.15.0", changelog_url="")
+    EMRReleaseFactory(
         version=NEWEST_RELEASE,
         changelog_url="https://docs.aws.amazon.com/emr/latest/ReleaseGuide/emr-720-release.html",
     )
-    EMRRelease.objects.create(version=OLD_RELEASE, is_deprecated=True, help_text=OLD_RELEASE_HELP)
+    EMRReleaseFactory(version=OLD_RELEASE, is_deprecated=True, help_text=OLD_RELEASE_HELP, changelog_url="")
 
 
 def ed25519_public_key(comment: str) -> tuple[str, str]:

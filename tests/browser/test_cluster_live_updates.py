@@ -12,7 +12,8 @@ from playwright.sync_api import Page, expect
 
 from atmo.clusters.models import Cluster
 from tests.browser.helpers import url
-from tests.clusters.factories import ClusterFactory, UserFactory
+from tests.clusters.factories import ClusterFactory
+from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

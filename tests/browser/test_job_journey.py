@@ -28,8 +28,9 @@ from atmo.jobs.models import SparkJob
 from atmo.jobs.tasks import send_run_alert_mails, update_jobs_statuses
 from tests.browser.helpers import assert_same_document, docs_screenshot, log_in, mark_document, url
 from tests.browser.local_stack import BeatTask, LocalStack
-from tests.clusters.factories import UserFactory
-from tests.jobs.helpers import make_job
+from tests.clusters.factories import EMRReleaseFactory
+from tests.jobs.factories import SparkJobFactory
+from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -79,13 +80,13 @@ def beat_tasks() -> Sequence[BeatTask]:
 
 @pytest.fixture
 def emr_release(transactional_db: None) -> EMRRelease:
-    return EMRRelease.objects.create(version=RELEASE)
+    return EMRReleaseFactory(version=RELEASE, changelog_url="")
 
 
 @pytest.fixture
 def someone_elses_job(emr_release: EMRRelease) -> SparkJob:
-    return make_job(
-        UserFactory(),
+    return SparkJobFactory(
+        created_by=UserFactory(),
         identifier=TAKEN_IDENTIFIER,
         emr_release=emr_release,
         start_date=timezone.now() + START_DELAY,

@@ -15,12 +15,13 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 from playwright.sync_api import ConsoleMessage, Page, expect
 
-from atmo.clusters.models import Cluster, EMRRelease
+from atmo.clusters.models import Cluster
 from atmo.jobs.models import SparkJob
 from atmo.jobs.provisioners import SparkJobProvisioner
 from tests.browser.helpers import url
-from tests.clusters.factories import UserFactory
-from tests.jobs.helpers import make_job, make_run
+from tests.clusters.factories import EMRReleaseFactory
+from tests.jobs.factories import SparkJobFactory, SparkJobRunFactory
+from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -108,8 +109,8 @@ def test_the_new_job_form_says_as_you_type_when_an_identifier_is_taken(
     page: Page, live_server: Any, client: Any, csp_violations: list[str]
 ) -> None:
     owner = UserFactory()
-    EMRRelease.objects.get_or_create(version="7.1.0")
-    make_job(owner, identifier="weekly-counts")
+    EMRReleaseFactory(version="7.1.0", changelog_url="")
+    SparkJobFactory(created_by=owner, identifier="weekly-counts")
     log_in_as(page, client, live_server.url, owner)
     page.goto(url(live_server.url, "jobs-new"))
 
@@ -128,17 +129,17 @@ def test_the_job_page_shows_runs_results_and_the_notebook_in_tabs(
     page: Page, live_server: Any, client: Any, s3: None, csp_violations: list[str]
 ) -> None:
     owner = UserFactory()
-    EMRRelease.objects.get_or_create(version="7.1.0")
-    job = make_job(
-        owner,
+    EMRReleaseFactory(version="7.1.0", changelog_url="")
+    job = SparkJobFactory(
+        created_by=owner,
         identifier="weekly-counts",
         interval_in_hours=SparkJob.INTERVAL_WEEKLY,
         start_date=timezone.now() - timedelta(days=15),
     )
     now = timezone.now()
     for days, status in [(14, Cluster.STATUS_TERMINATED), (7, Cluster.STATUS_TERMINATED_WITH_ERRORS)]:
-        run = make_run(
-            job,
+        run = SparkJobRunFactory(
+            spark_job=job,
             jobflow_id=f"j-{days}DAYSAGO",
             status=status,
             scheduled_at=now - timedelta(days=days),

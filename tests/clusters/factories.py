@@ -1,39 +1,15 @@
-"""factory_boy factories for the cluster tests: users, EMR releases, SSH keys, clusters."""
+"""factory_boy factories of EMR releases and clusters."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import factory
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from atmo.clusters.models import Cluster, EMRRelease
-from atmo.keys.models import SSHKey
-
-# Real keys, made on first use and reused for the rest of the session. A user
-# may not hold the same key twice, so each factory call takes the next one.
-_public_keys: list[str] = []
-
-
-def public_key(index: int) -> str:
-    """The ``index``-th ed25519 public key of the session, in OpenSSH format."""
-    while len(_public_keys) <= index:
-        key = Ed25519PrivateKey.generate().public_key()
-        line = key.public_bytes(Encoding.OpenSSH, PublicFormat.OpenSSH).decode()
-        _public_keys.append(f"{line} tester@example.com")
-    return _public_keys[index]
-
-
-class UserFactory(factory.django.DjangoModelFactory):
-    username = factory.Sequence(lambda n: f"user{n}@example.com")
-    email = factory.SelfAttribute("username")
-
-    class Meta:
-        model = get_user_model()
-        django_get_or_create = ("username",)
+from tests.keys.factories import SSHKeyFactory
+from tests.users.factories import UserFactory
 
 
 class EMRReleaseFactory(factory.django.DjangoModelFactory):
@@ -46,15 +22,6 @@ class EMRReleaseFactory(factory.django.DjangoModelFactory):
         model = EMRRelease
         # Clusters share one release unless a test asks for another.
         django_get_or_create = ("version",)
-
-
-class SSHKeyFactory(factory.django.DjangoModelFactory):
-    title = factory.Sequence(lambda n: f"laptop-{n}")
-    key = factory.Sequence(public_key)
-    created_by = factory.SubFactory(UserFactory)
-
-    class Meta:
-        model = SSHKey
 
 
 class ClusterFactory(factory.django.DjangoModelFactory):

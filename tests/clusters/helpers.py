@@ -1,4 +1,4 @@
-"""Helpers for the cluster tests: rows and the AWS seam (botocore Stubbers)."""
+"""Helpers for the cluster tests: EMR's answers, and moments to act between two calls."""
 
 from __future__ import annotations
 
@@ -10,30 +10,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from atmo.clusters.models import Cluster, EMRRelease
-from atmo.keys.models import SSHKey
-
 PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGK0Xd9jJo6lBQ4o9kiV0S3xqzJm4Yy0kQvXfW0qvYtm alice@laptop"
-
-
-def make_release(version: str = "7.1.0") -> EMRRelease:
-    return EMRRelease.objects.get_or_create(version=version)[0]
-
-
-def make_key(user: Any) -> SSHKey:
-    return SSHKey.objects.create(created_by=user, title="laptop", key=PUBLIC_KEY)
-
-
-def make_cluster(user: Any, **fields: Any) -> Cluster:
-    values: dict[str, Any] = {
-        "created_by": user,
-        "emr_release": make_release(),
-        "identifier": "curious-curie-0001",
-        "size": 3,
-        "lifetime": 8,
-    }
-    values.update(fields)
-    return Cluster.objects.create(**values)
 
 
 def emr_cluster(

@@ -16,8 +16,9 @@ from atmo.clusters.admin import ClusterAdmin, deactivate
 from atmo.clusters.models import Cluster
 from atmo.clusters.provisioners import ClusterInfo, ClusterNotFound, ClusterProvisioner
 from atmo.provisioners import AWSError
-from tests.clusters.factories import ClusterFactory, EMRReleaseFactory, UserFactory
+from tests.clusters.factories import ClusterFactory, EMRReleaseFactory
 from tests.clusters.helpers import before_first_query
+from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +118,10 @@ def test_the_deactivate_action_reports_aws_errors_per_cluster(rf: Any, admin_use
         deactivate(modeladmin, request, Cluster.objects.filter(pk__in=[refused.pk, accepted.pk]))
 
     texts = [call.args[1] for call in message_user.call_args_list]
-    assert "Cluster refused-one (j-refused) was not terminated: Rate exceeded" in texts
+    assert (
+        "Cluster refused-one (j-refused) could not be terminated: AWS is busy and asked us to slow down "
+        "(Rate exceeded). Please try again in a minute."
+    ) in texts
     assert "Termination requested: 1 cluster(s)." in texts
     refused.refresh_from_db()
     accepted.refresh_from_db()
@@ -218,7 +222,7 @@ def three_clusters() -> dict[str, Cluster]:
 
 #: (list filter, choice in its sidebar, clusters it shows) for each filter of the cluster list.
 FILTER_CASES = [
-    ("most_recent_status", "TERMINATED", {"b"}),
+    ("most_recent_status", "Terminated", {"b"}),
     ("size", "3", {"b"}),
     ("lifetime", "4", {"b"}),
     ("emr_release", "6.15.0", {"b"}),

@@ -10,13 +10,14 @@ from django.utils import timezone
 
 from atmo.clusters.models import Cluster
 from tests.aws import AWSStubs
-from tests.clusters.helpers import emr_cluster, make_cluster
+from tests.clusters.factories import ClusterFactory
+from tests.clusters.helpers import emr_cluster
 
 pytestmark = pytest.mark.django_db
 
 
 def test_deactivate_clusters_terminates_expired_clusters(user: Any, aws: AWSStubs, capsys: Any) -> None:
-    cluster = make_cluster(user, jobflow_id="j-1", most_recent_status="WAITING")
+    cluster = ClusterFactory(created_by=user, requested=True, jobflow_id="j-1", most_recent_status="WAITING")
     Cluster.objects.filter(pk=cluster.pk).update(expires_at=timezone.now() - timedelta(minutes=5))
     aws.emr.add_response("terminate_job_flows", {}, {"JobFlowIds": ["j-1"]})
     aws.emr.add_response(
@@ -31,7 +32,7 @@ def test_deactivate_clusters_terminates_expired_clusters(user: Any, aws: AWSStub
 
 
 def test_deactivate_clusters_says_a_request_was_withdrawn(user: Any, aws: AWSStubs, capsys: Any) -> None:
-    cluster = make_cluster(user)  # REQUESTED: EMR has not seen it
+    cluster = ClusterFactory(created_by=user, requested=True)  # REQUESTED: EMR has not seen it
     Cluster.objects.filter(pk=cluster.pk).update(expires_at=timezone.now() - timedelta(minutes=5))
     call_command("deactivate_clusters")
     out = capsys.readouterr().out
@@ -39,7 +40,7 @@ def test_deactivate_clusters_says_a_request_was_withdrawn(user: Any, aws: AWSStu
 
 
 def test_update_clusters_syncs_from_emr(user: Any, aws: AWSStubs, capsys: Any) -> None:
-    cluster = make_cluster(user, jobflow_id="j-1", most_recent_status="STARTING")
+    cluster = ClusterFactory(created_by=user, requested=True, jobflow_id="j-1", most_recent_status="STARTING")
     aws.emr.add_response("list_clusters", {"Clusters": [emr_cluster("j-1", "BOOTSTRAPPING")]}, None)
     call_command("update_clusters")
     cluster.refresh_from_db()
@@ -48,7 +49,9 @@ def test_update_clusters_syncs_from_emr(user: Any, aws: AWSStubs, capsys: Any) -
 
 
 def test_update_clusters_reports_aws_refusing(user: Any, aws: AWSStubs) -> None:
-    make_cluster(user, jobflow_id="j-1", most_recent_status="STARTING")
+    ClusterFactory(created_by=user, requested=True, jobflow_id="j-1", most_recent_status="STARTING")
     aws.emr.add_client_error("list_clusters", "AccessDeniedException", "Not authorized.", 403)
-    with pytest.raises(CommandError, match="AWS refused to list the clusters: Not authorized."):
+    with pytest.raises(
+        CommandError, match=r"The clusters could not be listed: AWS refused \(Not authorized\)\."
+    ):
         call_command("update_clusters")

@@ -14,8 +14,11 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from atmo.clusters.models import Cluster
+from atmo.decorators import MODIFIED_DATE_HEADER
 from atmo.views import DashboardView
-from tests.clusters.factories import ClusterFactory, EMRReleaseFactory, SSHKeyFactory, UserFactory
+from tests.clusters.factories import ClusterFactory, EMRReleaseFactory
+from tests.keys.factories import SSHKeyFactory
+from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -174,3 +177,19 @@ def test_the_launch_form_makes_as_many_queries_with_2_keys_as_with_50(
     with_fifty = count_queries(client, url)
 
     assert with_fifty == with_two
+
+
+def test_dashboard_sends_the_newest_modified_date_of_the_listed_clusters(client_for: Any, owner: Any) -> None:
+    older = ClusterFactory(created_by=owner)
+    newer = ClusterFactory(created_by=owner)
+    Cluster.objects.filter(pk=older.pk).update(modified_at=timezone.now() - timedelta(hours=1))
+    newer.refresh_from_db()
+
+    response = client_for(owner).get(reverse("dashboard"))
+
+    assert response[MODIFIED_DATE_HEADER] == newer.modified_at.isoformat()
+
+
+def test_dashboard_without_clusters_sends_no_modified_date(client_for: Any, owner: Any) -> None:
+    response = client_for(owner).get(reverse("dashboard"))
+    assert MODIFIED_DATE_HEADER not in response

@@ -9,6 +9,7 @@ from django.core.management.base import CommandError
 
 from atmo.clusters.models import EMRRelease
 from atmo.lib.versions import version_sort_key
+from tests.clusters.factories import EMRReleaseFactory
 
 
 def test_version_sort_key_orders_numbers_as_numbers() -> None:
@@ -45,7 +46,7 @@ def test_version_sort_key_holds_only_characters_every_collation_orders_alike() -
 @pytest.mark.django_db
 def test_pre_releases_sort_below_their_release_in_the_database() -> None:
     for version in ["6.0.0", "6.0.0-beta", "5.11.0", "6.0.0-rc1", "10.0.0"]:
-        EMRRelease.objects.create(version=version)
+        EMRReleaseFactory(version=version)
     assert [r.version for r in EMRRelease.objects.natural_sort_by_version()] == [
         "10.0.0",
         "6.0.0",
@@ -57,7 +58,7 @@ def test_pre_releases_sort_below_their_release_in_the_database() -> None:
 
 @pytest.mark.django_db
 def test_bulk_create_fills_the_sort_key() -> None:
-    EMRRelease.objects.create(version="5.9.0")
+    EMRReleaseFactory(version="5.9.0")
     EMRRelease.objects.bulk_create(EMRRelease(version=v) for v in ["5.11.0", "10.0.0"])
     assert [r.version for r in EMRRelease.objects.all()] == ["10.0.0", "5.11.0", "5.9.0"]
     assert EMRRelease.objects.get(version="10.0.0").sort_key == version_sort_key("10.0.0")
@@ -66,7 +67,7 @@ def test_bulk_create_fills_the_sort_key() -> None:
 @pytest.mark.django_db
 def test_update_of_the_version_brings_the_sort_key_along() -> None:
     for version in ["5.9.0", "5.11.0"]:
-        EMRRelease.objects.create(version=version)
+        EMRReleaseFactory(version=version)
     EMRRelease.objects.filter(version="5.11.0").update(version="5.1.0")
     assert EMRRelease.objects.get(version="5.1.0").sort_key == version_sort_key("5.1.0")
     assert [r.version for r in EMRRelease.objects.all()] == ["5.9.0", "5.1.0"]
@@ -78,7 +79,7 @@ def test_the_migration_recomputes_every_sort_key() -> None:
 
     migration = import_module("atmo.clusters.migrations.0003_recompute_emr_release_sort_keys")
     for version in ["5.9.0", "6.0.0-beta"]:
-        EMRRelease.objects.create(version=version)
+        EMRReleaseFactory(version=version)
     # As rows written with an older key format, or by bulk_create before it filled the key.
     EMRRelease.objects.update(sort_key="")
 
@@ -93,7 +94,7 @@ def test_the_migration_recomputes_every_sort_key() -> None:
 @pytest.mark.django_db
 def test_releases_sort_naturally_in_the_database() -> None:
     for version in ["5.9.0", "5.11.0", "5.2.1", "10.0.0"]:
-        EMRRelease.objects.create(version=version)
+        EMRReleaseFactory(version=version)
     assert list(EMRRelease.objects.values_list("version", flat=True)) == [
         "10.0.0",
         "5.11.0",
@@ -107,11 +108,11 @@ def test_releases_sort_naturally_in_the_database() -> None:
 
 @pytest.mark.django_db
 def test_release_querysets() -> None:
-    EMRRelease.objects.create(version="1.0.0")
-    EMRRelease.objects.create(version="2.0.0", is_experimental=True)
-    EMRRelease.objects.create(version="3.0.0", is_deprecated=True)
-    EMRRelease.objects.create(version="4.0.0", is_active=False)
-    EMRRelease.objects.create(version="5.0.0", is_active=False, is_experimental=True)
+    EMRReleaseFactory(version="1.0.0")
+    EMRReleaseFactory(version="2.0.0", is_experimental=True)
+    EMRReleaseFactory(version="3.0.0", is_deprecated=True)
+    EMRReleaseFactory(version="4.0.0", is_active=False)
+    EMRReleaseFactory(version="5.0.0", is_active=False, is_experimental=True)
 
     def versions(qs: Any) -> list[str]:
         return sorted(qs.values_list("version", flat=True))

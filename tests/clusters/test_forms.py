@@ -8,7 +8,9 @@ from django.contrib.auth.models import Group, Permission
 
 from atmo.clusters.forms import ExtendClusterForm, NewClusterForm
 from atmo.clusters.models import Cluster
-from tests.clusters.factories import EMRReleaseFactory, SSHKeyFactory, UserFactory
+from tests.clusters.factories import EMRReleaseFactory
+from tests.keys.factories import SSHKeyFactory
+from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

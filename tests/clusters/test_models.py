@@ -12,7 +12,8 @@ from atmo.clusters.provisioners import ClusterProvisioner
 from atmo.provisioners import AWSError
 from atmo.stats.models import Metric
 from tests.aws import AWSStubs
-from tests.clusters.helpers import emr_cluster, make_cluster, make_key
+from tests.clusters.factories import ClusterFactory
+from tests.clusters.helpers import emr_cluster
 
 pytestmark = pytest.mark.django_db
 
@@ -23,14 +24,14 @@ def metrics(key: str) -> list[int]:
 
 def test_a_new_cluster_is_requested_and_expires_after_its_lifetime(user: Any) -> None:
     before = timezone.now()
-    cluster = make_cluster(user, lifetime=5)
+    cluster = ClusterFactory(created_by=user, requested=True, lifetime=5)
     assert cluster.most_recent_status == Cluster.REQUESTED
     assert cluster.is_active and not cluster.is_ready
     assert before + timedelta(hours=5) <= cluster.expires_at <= timezone.now() + timedelta(hours=5)
 
 
 def test_provision_starts_the_cluster_once(user: Any, aws: AWSStubs) -> None:
-    cluster = make_cluster(user, ssh_key=make_key(user))
+    cluster = ClusterFactory(created_by=user, requested=True)
     aws.add_spark_configuration()
     aws.emr.add_response("run_job_flow", {"JobFlowId": "j-NEW"}, {**dict.fromkeys(_run_job_flow_keys(), ANY)})
     cluster.provision()
@@ -59,13 +60,16 @@ def _run_job_flow_keys() -> list[str]:
 
 
 def test_provision_refused_by_aws_marks_the_cluster_failed_with_the_reason(user: Any, aws: AWSStubs) -> None:
-    cluster = make_cluster(user, ssh_key=make_key(user))
+    cluster = ClusterFactory(created_by=user, requested=True)
     aws.add_spark_configuration()
     aws.emr.add_client_error("run_job_flow", "ValidationException", "Instance type not available.", 400)
     cluster.provision()
     cluster.refresh_from_db()
     assert cluster.is_failed
-    assert cluster.status_message == "AWS refused to start the cluster: Instance type not available."
+    assert cluster.status_message == (
+        "The cluster could not be started: AWS refused (Instance type not available). "
+        "Please try again, and tell the ATMO team if it keeps failing."
+    )
     assert cluster.finished_at is not None
     assert cluster.jobflow_id is None
 
@@ -73,7 +77,7 @@ def test_provision_refused_by_aws_marks_the_cluster_failed_with_the_reason(user:
 def test_provision_of_a_request_whose_key_was_deleted_fails_without_asking_aws(
     user: Any, aws: AWSStubs
 ) -> None:
-    cluster = make_cluster(user, ssh_key=make_key(user))
+    cluster = ClusterFactory(created_by=user, requested=True)
     cluster.ssh_key.delete()  # ssh_key becomes NULL on the cluster row
 
     cluster.provision()
@@ -85,7 +89,7 @@ def test_provision_of_a_request_whose_key_was_deleted_fails_without_asking_aws(
 
 
 def test_provision_throttled_raises_for_a_retry_and_keeps_the_request(user: Any, aws: AWSStubs) -> None:
-    cluster = make_cluster(user, ssh_key=make_key(user))
+    cluster = ClusterFactory(created_by=user, requested=True)
     aws.add_spark_configuration()
     aws.emr.add_client_error("run_job_flow", "ThrottlingException", "Rate exceeded", 400)
     with pytest.raises(AWSError):
@@ -95,7 +99,7 @@ def test_provision_throttled_raises_for_a_retry_and_keeps_the_request(user: Any,
 
 
 def test_sync_copies_emr_state_and_records_ready_metrics(user: Any, aws: AWSStubs) -> None:
-    cluster = make_cluster(user, jobflow_id="j-1", most_recent_status="STARTING")
+    cluster = ClusterFactory(created_by=user, requested=True, jobflow_id="j-1", most_recent_status="STARTING")
     started = timezone.now() - timedelta(minutes=10)
     ready = started + timedelta(minutes=6, seconds=30)
     aws.emr.add_response(
@@ -113,7 +117,9 @@ def test_sync_copies_emr_state_and_records_ready_metrics(user: Any, aws: AWSStub
 
 def test_sync_without_changes_writes_nothing(user: Any) -> None:
     started = timezone.now() - timedelta(minutes=10)
-    cluster = make_cluster(user, jobflow_id="j-1", most_recent_status="WAITING", started_at=started)
+    cluster = ClusterFactory(
+        created_by=user, requested=True, jobflow_id="j-1", most_recent_status="WAITING", started_at=started
+    )
     modified = cluster.modified_at
     info = ClusterProvisioner.format_list(emr_cluster("j-1", "WAITING", started))
     assert cluster.sync(info) is False
@@ -126,7 +132,14 @@ def test_instance_hours_count_every_day_of_a_long_cluster(user: Any) -> None:
     """Durations over a day are not truncated to their seconds part (the original bug)."""
 
     started = timezone.now() - timedelta(days=2)
-    cluster = make_cluster(user, size=3, jobflow_id="j-1", most_recent_status="WAITING", started_at=started)
+    cluster = ClusterFactory(
+        created_by=user,
+        requested=True,
+        size=3,
+        jobflow_id="j-1",
+        most_recent_status="WAITING",
+        started_at=started,
+    )
     ended = started + timedelta(hours=30, minutes=5)
     info = ClusterProvisioner.format_list(emr_cluster("j-1", "TERMINATED", started, ended=ended))
     cluster.sync(info)
@@ -136,14 +149,16 @@ def test_instance_hours_count_every_day_of_a_long_cluster(user: Any) -> None:
 
 def test_time_to_ready_over_a_day_is_measured_in_full(user: Any) -> None:
     started = timezone.now() - timedelta(days=3)
-    cluster = make_cluster(user, jobflow_id="j-1", most_recent_status="STARTING")
+    cluster = ClusterFactory(created_by=user, requested=True, jobflow_id="j-1", most_recent_status="STARTING")
     ready = started + timedelta(days=1, seconds=10)
     cluster.sync(ClusterProvisioner.format_list(emr_cluster("j-1", "WAITING", started, ready)))
     assert metrics("cluster-time-to-ready") == [86410]
 
 
 def test_extend_moves_the_expiry_and_rearms_the_mail(user: Any) -> None:
-    cluster = make_cluster(user, most_recent_status="WAITING", expiration_mail_sent=True)
+    cluster = ClusterFactory(
+        created_by=user, requested=True, most_recent_status="WAITING", expiration_mail_sent=True
+    )
     expires = cluster.expires_at
     cluster.extend(3)
     assert cluster.expires_at == expires + timedelta(hours=3)
@@ -153,7 +168,7 @@ def test_extend_moves_the_expiry_and_rearms_the_mail(user: Any) -> None:
 
 
 def test_deactivate_terminates_at_emr_and_syncs(user: Any, aws: AWSStubs) -> None:
-    cluster = make_cluster(user, jobflow_id="j-1", most_recent_status="WAITING")
+    cluster = ClusterFactory(created_by=user, requested=True, jobflow_id="j-1", most_recent_status="WAITING")
     aws.emr.add_response("terminate_job_flows", {}, {"JobFlowIds": ["j-1"]})
     aws.emr.add_response(
         "describe_cluster",
@@ -166,7 +181,9 @@ def test_deactivate_terminates_at_emr_and_syncs(user: Any, aws: AWSStubs) -> Non
 
 
 def test_deactivating_a_cluster_aws_forgot_marks_it_terminated(user: Any, aws: AWSStubs) -> None:
-    cluster = make_cluster(user, jobflow_id="j-GONE", most_recent_status="WAITING")
+    cluster = ClusterFactory(
+        created_by=user, requested=True, jobflow_id="j-GONE", most_recent_status="WAITING"
+    )
     aws.emr.add_client_error(
         "terminate_job_flows", "InvalidRequestException", "Cluster id 'j-GONE' is not valid.", 400
     )
@@ -178,14 +195,19 @@ def test_deactivating_a_cluster_aws_forgot_marks_it_terminated(user: Any, aws: A
 
 def test_querysets_filter_by_state(user: Any) -> None:
     for status in ["REQUESTED", "WAITING", "TERMINATING", "TERMINATED", "TERMINATED_WITH_ERRORS"]:
-        make_cluster(user, identifier=status.lower().replace("_", "-"), most_recent_status=status)
+        ClusterFactory(
+            created_by=user,
+            requested=True,
+            identifier=status.lower().replace("_", "-"),
+            most_recent_status=status,
+        )
     assert Cluster.objects.active().count() == 3
     assert Cluster.objects.terminated().get().most_recent_status == "TERMINATED"
     assert Cluster.objects.failed().get().most_recent_status == "TERMINATED_WITH_ERRORS"
 
 
 def test_timeline_says_how_long_each_step_took(user: Any) -> None:
-    cluster = make_cluster(user)
+    cluster = ClusterFactory(created_by=user, requested=True)
     cluster.started_at = cluster.created_at + timedelta(seconds=20)
     cluster.ready_at = cluster.started_at + timedelta(minutes=7)
     steps = {label: took for label, _, took in cluster.timeline}
@@ -198,7 +220,7 @@ def test_timeline_says_how_long_each_step_took(user: Any) -> None:
 
 
 def test_owner_gets_object_permissions_and_others_none(user: Any, user2: Any) -> None:
-    cluster = make_cluster(user)
+    cluster = ClusterFactory(created_by=user, requested=True)
     assert user.has_perm("clusters.view_cluster", cluster)
     assert user.has_perm("clusters.change_cluster", cluster)
     assert user.has_perm("clusters.delete_cluster", cluster)
@@ -206,5 +228,5 @@ def test_owner_gets_object_permissions_and_others_none(user: Any, user2: Any) ->
 
 
 def test_instance_count_matches_what_emr_runs(user: Any) -> None:
-    assert make_cluster(user, size=1).instance_count == 1
-    assert make_cluster(user, size=5).instance_count == 6
+    assert ClusterFactory(created_by=user, requested=True, size=1).instance_count == 1
+    assert ClusterFactory(created_by=user, requested=True, size=5).instance_count == 6

@@ -18,7 +18,8 @@ from atmo import mail as atmo_mail
 from atmo.clusters import tasks
 from atmo.clusters.models import Cluster
 from tests.aws import AWSStubs, unreachable
-from tests.clusters.helpers import before_first_query, emr_cluster, make_cluster, make_key
+from tests.clusters.factories import ClusterFactory
+from tests.clusters.helpers import before_first_query, emr_cluster
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +43,13 @@ def test_update_clusters_with_120_clusters_makes_3_list_calls_and_no_describe(
 ) -> None:
     started = timezone.now() - timedelta(minutes=20)
     for n in range(120):
-        make_cluster(user, identifier=f"c-{n}", jobflow_id=f"j-{n}", most_recent_status="STARTING")
+        ClusterFactory(
+            created_by=user,
+            requested=True,
+            identifier=f"c-{n}",
+            jobflow_id=f"j-{n}",
+            most_recent_status="STARTING",
+        )
     calls = add_listing(aws, [emr_cluster(f"j-{n}", "WAITING", started, started) for n in range(120)])
     assert calls == 3
 
@@ -60,19 +67,27 @@ def test_update_clusters_with_120_clusters_makes_3_list_calls_and_no_describe(
 
 
 def test_update_clusters_without_active_clusters_asks_aws_nothing(user: Any, aws: AWSStubs) -> None:
-    make_cluster(user, jobflow_id="j-1", most_recent_status="TERMINATED")
+    ClusterFactory(created_by=user, requested=True, jobflow_id="j-1", most_recent_status="TERMINATED")
     assert tasks.update_clusters() == []
 
 
 def test_update_clusters_skips_requests_not_yet_at_emr(user: Any, aws: AWSStubs) -> None:
-    make_cluster(user)  # REQUESTED, no job flow id
+    ClusterFactory(created_by=user, requested=True)  # REQUESTED, no job flow id
     assert tasks.update_clusters() == []
 
 
 def test_a_cluster_missing_from_emr_for_long_is_marked_terminated(user: Any, aws: AWSStubs) -> None:
-    old = make_cluster(user, identifier="old", jobflow_id="j-old", most_recent_status="WAITING")
+    old = ClusterFactory(
+        created_by=user, requested=True, identifier="old", jobflow_id="j-old", most_recent_status="WAITING"
+    )
     Cluster.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=2))
-    fresh = make_cluster(user, identifier="fresh", jobflow_id="j-fresh", most_recent_status="STARTING")
+    fresh = ClusterFactory(
+        created_by=user,
+        requested=True,
+        identifier="fresh",
+        jobflow_id="j-fresh",
+        most_recent_status="STARTING",
+    )
     add_listing(aws, [])
     tasks.update_clusters()
     old.refresh_from_db()
@@ -82,7 +97,7 @@ def test_a_cluster_missing_from_emr_for_long_is_marked_terminated(user: Any, aws
 
 
 def test_update_clusters_retries_when_throttled(user: Any, aws: AWSStubs) -> None:
-    make_cluster(user, jobflow_id="j-1", most_recent_status="STARTING")
+    ClusterFactory(created_by=user, requested=True, jobflow_id="j-1", most_recent_status="STARTING")
     aws.emr.add_client_error("list_clusters", "ThrottlingException", "Rate exceeded", 400)
     with (
         mock.patch.object(tasks.update_clusters, "retry", side_effect=Retry()) as retry,
@@ -94,7 +109,7 @@ def test_update_clusters_retries_when_throttled(user: Any, aws: AWSStubs) -> Non
 
 
 def test_update_master_address_stores_the_dns_name(user: Any, aws: AWSStubs) -> None:
-    cluster = make_cluster(user, jobflow_id="j-1", most_recent_status="WAITING")
+    cluster = ClusterFactory(created_by=user, requested=True, jobflow_id="j-1", most_recent_status="WAITING")
     aws.emr.add_response(
         "describe_cluster",
         {"Cluster": emr_cluster("j-1", "WAITING", public_dns="master.example")},
@@ -108,7 +123,7 @@ def test_update_master_address_stores_the_dns_name(user: Any, aws: AWSStubs) -> 
 
 
 def test_update_master_address_of_a_vanished_cluster_marks_it_gone(user: Any, aws: AWSStubs) -> None:
-    cluster = make_cluster(user, jobflow_id="j-1", most_recent_status="WAITING")
+    cluster = ClusterFactory(created_by=user, requested=True, jobflow_id="j-1", most_recent_status="WAITING")
     aws.emr.add_client_error(
         "describe_cluster", "InvalidRequestException", "Cluster id 'j-1' is not valid.", 400
     )
@@ -118,7 +133,7 @@ def test_update_master_address_of_a_vanished_cluster_marks_it_gone(user: Any, aw
 
 
 def test_update_master_address_retries_when_throttled(user: Any, aws: AWSStubs) -> None:
-    cluster = make_cluster(user, jobflow_id="j-1", most_recent_status="WAITING")
+    cluster = ClusterFactory(created_by=user, requested=True, jobflow_id="j-1", most_recent_status="WAITING")
     aws.emr.add_client_error("describe_cluster", "ThrottlingException", "Rate exceeded", 400)
     with (
         mock.patch.object(tasks.update_master_address, "retry", side_effect=Retry()) as retry,
@@ -136,14 +151,14 @@ def test_update_master_address_of_a_missing_row_does_nothing(aws: AWSStubs) -> N
 
 
 def test_provision_cluster_task_starts_the_cluster(user: Any, aws: AWSStubs) -> None:
-    cluster = make_cluster(user, ssh_key=make_key(user))
+    cluster = ClusterFactory(created_by=user, requested=True)
     aws.add_spark_configuration()
     aws.emr.add_response("run_job_flow", {"JobFlowId": "j-42"}, None)
     assert tasks.provision_cluster.apply(args=[cluster.pk]).get() == "j-42"
 
 
 def test_provision_cluster_task_fails_a_request_whose_key_was_deleted(user: Any, aws: AWSStubs) -> None:
-    cluster = make_cluster(user, ssh_key=make_key(user))
+    cluster = ClusterFactory(created_by=user, requested=True)
     cluster.ssh_key.delete()
     assert tasks.provision_cluster.apply(args=[cluster.pk]).get() is None
     cluster.refresh_from_db()
@@ -172,7 +187,7 @@ def emr_start_fails(aws: AWSStubs, fault: str) -> Iterator[None]:
 def test_provision_cluster_retries_a_transient_failure_then_gives_up_with_a_message(
     user: Any, aws: AWSStubs, fault: str
 ) -> None:
-    cluster = make_cluster(user, ssh_key=make_key(user))
+    cluster = ClusterFactory(created_by=user, requested=True)
     with (
         emr_start_fails(aws, fault),
         mock.patch.object(tasks.provision_cluster, "retry", side_effect=Retry()) as retry,
@@ -194,14 +209,26 @@ def test_provision_cluster_retries_a_transient_failure_then_gives_up_with_a_mess
         tasks.provision_cluster.pop_request()
     cluster.refresh_from_db()
     assert cluster.is_failed
-    assert "AWS kept throttling our requests or could not be reached" in cluster.status_message
+    assert cluster.status_message.startswith("The cluster could not be started however often we tried: AWS ")
+    assert (
+        "busy" in cluster.status_message
+        if fault == "throttled"
+        else "could not be reached" in cluster.status_message
+    )
+    assert cluster.status_message.endswith("Please launch it again.")
 
 
 def test_deactivate_clusters_terminates_only_expired_active_ones(user: Any, aws: AWSStubs) -> None:
-    expired = make_cluster(user, identifier="expired", jobflow_id="j-1", most_recent_status="WAITING")
+    expired = ClusterFactory(
+        created_by=user, requested=True, identifier="expired", jobflow_id="j-1", most_recent_status="WAITING"
+    )
     Cluster.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
-    make_cluster(user, identifier="alive", jobflow_id="j-2", most_recent_status="WAITING")
-    done = make_cluster(user, identifier="done", jobflow_id="j-3", most_recent_status="TERMINATED")
+    ClusterFactory(
+        created_by=user, requested=True, identifier="alive", jobflow_id="j-2", most_recent_status="WAITING"
+    )
+    done = ClusterFactory(
+        created_by=user, requested=True, identifier="done", jobflow_id="j-3", most_recent_status="TERMINATED"
+    )
     Cluster.objects.filter(pk=done.pk).update(expires_at=timezone.now() - timedelta(hours=1))
     aws.emr.add_response("terminate_job_flows", {}, {"JobFlowIds": ["j-1"]})
     aws.emr.add_response(
@@ -211,7 +238,7 @@ def test_deactivate_clusters_terminates_only_expired_active_ones(user: Any, aws:
 
 
 def expired(user: Any, **fields: Any) -> Cluster:
-    cluster = make_cluster(user, **fields)
+    cluster = ClusterFactory(created_by=user, requested=True, **fields)
     Cluster.objects.filter(pk=cluster.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     return cluster
 
@@ -254,7 +281,7 @@ def test_a_termination_that_did_not_go_through_is_tried_again_by_the_next_sweep(
 
 def test_deactivate_clusters_says_what_came_of_each_cluster(user: Any, aws: AWSStubs) -> None:
     running = expired(user, identifier="running", jobflow_id="j-1", most_recent_status="WAITING")
-    request = expired(user, identifier="request", ssh_key=make_key(user))  # EMR never saw it
+    request = expired(user, identifier="request")  # EMR never saw it
     vanished = expired(user, identifier="vanished", jobflow_id="j-GONE", most_recent_status="WAITING")
     failing = expired(user, identifier="failing")
     expect_termination(aws, "j-1")
@@ -285,7 +312,8 @@ def test_deactivate_clusters_says_what_came_of_each_cluster(user: Any, aws: AWSS
 
 
 def expiring(user: Any, minutes: int = 30, **fields: Any) -> Cluster:
-    cluster = make_cluster(user, most_recent_status="WAITING", jobflow_id="j-1", **fields)
+    fields.setdefault("identifier", "curious-curie-0001")
+    cluster = ClusterFactory(created_by=user, jobflow_id="j-1", **fields)
     Cluster.objects.filter(pk=cluster.pk).update(expires_at=timezone.now() + timedelta(minutes=minutes))
     cluster.refresh_from_db()
     return cluster

@@ -11,7 +11,8 @@ from django.db import connection
 
 from atmo.clusters.models import Cluster, Deactivation
 from tests.aws import AWSStubs
-from tests.clusters.helpers import emr_cluster, make_cluster, make_key, on_emr_call
+from tests.clusters.factories import ClusterFactory
+from tests.clusters.helpers import emr_cluster, on_emr_call
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,7 @@ JOBFLOW_ID = "j-RACE"
 
 def requested(user: Any) -> Cluster:
     """A request the provisioning task has not picked up yet."""
-    return make_cluster(user, ssh_key=make_key(user))
+    return ClusterFactory(created_by=user, requested=True)
 
 
 def expect_start(aws: AWSStubs) -> None:
@@ -119,7 +120,9 @@ def test_a_request_that_failed_meanwhile_has_nothing_to_stop(user: Any, aws: AWS
 def test_an_accepted_termination_whose_state_cannot_be_read_back_says_terminating(
     user: Any, aws: AWSStubs
 ) -> None:
-    cluster = make_cluster(user, jobflow_id=JOBFLOW_ID, most_recent_status="WAITING")
+    cluster = ClusterFactory(
+        created_by=user, requested=True, jobflow_id=JOBFLOW_ID, most_recent_status="WAITING"
+    )
     aws.emr.add_response("terminate_job_flows", {}, {"JobFlowIds": [JOBFLOW_ID]})
     aws.emr.add_client_error("describe_cluster", "ThrottlingException", "Rate exceeded", 400)
 

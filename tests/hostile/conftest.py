@@ -23,8 +23,10 @@ from atmo.jobs.models import SparkJob, SparkJobRun, SparkJobRunAlert
 from atmo.keys.models import SSHKey
 from atmo.stats.models import Metric
 from tests.aws import AWSStubs, stubbed_aws
-from tests.clusters.factories import ClusterFactory, EMRReleaseFactory, SSHKeyFactory, UserFactory
-from tests.jobs.helpers import make_job, make_run
+from tests.clusters.factories import ClusterFactory, EMRReleaseFactory
+from tests.jobs.factories import SparkJobFactory, SparkJobRunFactory
+from tests.keys.factories import SSHKeyFactory
+from tests.users.factories import UserFactory
 
 #: The apps whose rows a refused input must leave as they were.
 STORED_APPS = ("clusters", "jobs", "keys", "stats", "auth", "guardian", "sessions")
@@ -58,8 +60,8 @@ def world(db: Any) -> World:
     release = EMRReleaseFactory(version="7.1.0")
     retired = EMRReleaseFactory(version="5.0.0", is_active=False)
     key = SSHKeyFactory(created_by=owner)
-    job = make_job(owner, identifier="daily-report", emr_release=release)
-    run = make_run(job, status="TERMINATED_WITH_ERRORS", finished_at=timezone.now())
+    job = SparkJobFactory(created_by=owner, identifier="daily-report", emr_release=release)
+    run = SparkJobRunFactory(spark_job=job, status="TERMINATED_WITH_ERRORS", finished_at=timezone.now())
     return World(
         owner=owner,
         stranger=stranger,
@@ -71,7 +73,7 @@ def world(db: Any) -> World:
         cluster=ClusterFactory(created_by=owner, ssh_key=key, emr_release=release),
         strangers_cluster=ClusterFactory(created_by=stranger, emr_release=release),
         job=job,
-        strangers_job=make_job(stranger, identifier="secret-report", emr_release=release),
+        strangers_job=SparkJobFactory(created_by=stranger, identifier="secret-report", emr_release=release),
         run=run,
         alert=run.alerts.create(reason_code="BOOTSTRAP_FAILURE", reason_message="exit 1"),
         metric=Metric.objects.create(key="cluster-normalized-instance-hours", value=3, data={"id": 1}),

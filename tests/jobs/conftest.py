@@ -10,14 +10,15 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from atmo.clusters.models import EMRRelease
 from atmo.jobs.models import SparkJob
 from tests.aws import AWSStubs
-from tests.jobs.helpers import make_job
+from tests.clusters.factories import EMRReleaseFactory
+from tests.jobs.factories import SparkJobFactory
+from tests.users.factories import UserFactory
 
 CODE_BUCKET = settings.AWS_CONFIG["CODE_BUCKET"]
 PUBLIC_BUCKET = settings.AWS_CONFIG["PUBLIC_DATA_BUCKET"]
@@ -94,7 +95,7 @@ def maintainers_group() -> Group:
 
 @pytest.fixture
 def release(db: Any) -> EMRRelease:
-    return EMRRelease.objects.get_or_create(version="7.1.0")[0]
+    return EMRReleaseFactory(version="7.1.0")
 
 
 @pytest.fixture
@@ -104,13 +105,13 @@ def owner(user: Any) -> Any:
 
 @pytest.fixture
 def stranger(db: Any) -> Any:
-    return get_user_model().objects.create_user(username="mallory@example.com", email="mallory@example.com")
+    return UserFactory(username="mallory@example.com")
 
 
 @pytest.fixture
 def maintainer(db: Any) -> Any:
     """A member of the maintainers group, which the migrations grant view on every job."""
-    person = get_user_model().objects.create_user(username="mo@example.com", email="mo@example.com")
+    person = UserFactory(username="mo@example.com")
     person.groups.add(maintainers_group())
     return person
 
@@ -118,4 +119,4 @@ def maintainer(db: Any) -> Any:
 @pytest.fixture
 def spark_job(owner: Any, release: EMRRelease) -> SparkJob:
     """The owner's job, with the owner's object permissions only (as every job has)."""
-    return make_job(owner, emr_release=release)
+    return SparkJobFactory(created_by=owner, emr_release=release)

@@ -1,4 +1,4 @@
-"""Rows, commits, an unreachable AWS and a broken mail server for the Spark job tests."""
+"""Commits, a broken mail server and EMR answers for the Spark job tests."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from typing import Any
 
 from django.core.mail.backends.base import BaseEmailBackend
 from django.test import TestCase
-from django.utils import timezone
 
-from atmo.clusters.models import EMRRelease
 from atmo.jobs.models import SparkJob, SparkJobRun
 from tests.aws import AWSStubs
 
@@ -32,42 +30,6 @@ def save_committed(job: SparkJob) -> None:
     """``job.save()``, followed by what its commit does."""
     with committed():
         job.save()
-
-
-def job_values(user: Any, **fields: Any) -> dict[str, Any]:
-    """The fields of a daily job of ``user`` that started an hour ago, with ``fields`` changed."""
-    values: dict[str, Any] = {
-        "created_by": user,
-        "emr_release": EMRRelease.objects.get_or_create(version="7.1.0")[0],
-        "identifier": "daily-report",
-        "description": "Counts things every day.",
-        "notebook_s3_key": "jobs/daily-report/report.ipynb",
-        "size": 2,
-        "interval_in_hours": SparkJob.INTERVAL_DAILY,
-        "job_timeout": 2,
-        "start_date": timezone.now() - timedelta(hours=1),
-    }
-    values.update(fields)
-    return values
-
-
-def make_job(user: Any, **fields: Any) -> SparkJob:
-    """A saved job (see :func:`job_values`), with its schedule entry as a commit leaves it."""
-    with committed():
-        return SparkJob.objects.create(**job_values(user, **fields))
-
-
-def make_run(job: SparkJob, **fields: Any) -> SparkJobRun:
-    """A run of ``job``, running for half an hour unless ``fields`` say otherwise."""
-    values: dict[str, Any] = {
-        "jobflow_id": "j-RUN",
-        "status": "RUNNING",
-        "scheduled_at": timezone.now() - timedelta(minutes=30),
-        "emr_release_version": job.emr_release_id,
-        "size": job.size,
-    }
-    values.update(fields)
-    return job.runs.create(**values)
 
 
 class BrokenEmailBackend(BaseEmailBackend):

@@ -6,7 +6,6 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.admin.sites import site
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.contrib.messages.storage.fallback import FallbackStorage
@@ -20,16 +19,17 @@ from atmo.clusters.models import Cluster
 from atmo.jobs.admin import SparkJobAdmin, disable, run_now
 from atmo.jobs.models import SparkJob, SparkJobRun, SparkJobRunAlert
 from tests.aws import AWSStubs
-from tests.jobs.helpers import committed, make_job, make_run, stub_run_job_flow
+from tests.clusters.helpers import emr_cluster
+from tests.jobs.factories import SparkJobFactory, SparkJobRunFactory
+from tests.jobs.helpers import committed, stub_run_job_flow
+from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def admin_user(db: Any) -> Any:
-    return get_user_model().objects.create_user(
-        username="admin@example.com", email="admin@example.com", is_staff=True, is_superuser=True
-    )
+    return UserFactory(username="admin@example.com", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
@@ -54,9 +54,9 @@ def test_the_changelist_loads_with_search_and_run_filters(
     client_for: Any, admin_user: Any, user: Any
 ) -> None:
     for number in range(3):
-        job = make_job(user, identifier=f"job-{number}")
-        make_run(job, jobflow_id=f"j-{number}", status=Cluster.STATUS_TERMINATED)
-        make_run(job, jobflow_id=f"j-{number}-again", status=Cluster.STATUS_TERMINATED)
+        job = SparkJobFactory(created_by=user, identifier=f"job-{number}")
+        SparkJobRunFactory(spark_job=job, jobflow_id=f"j-{number}", status=Cluster.STATUS_TERMINATED)
+        SparkJobRunFactory(spark_job=job, jobflow_id=f"j-{number}-again", status=Cluster.STATUS_TERMINATED)
     client = client_for(admin_user)
     changelist = reverse("admin:jobs_sparkjob_changelist")
     assert client.get(changelist).context["cl"].result_count == 3
@@ -67,8 +67,8 @@ def test_the_changelist_loads_with_search_and_run_filters(
 
 
 def test_the_change_page_shows_the_runs_read_only(client_for: Any, admin_user: Any, user: Any) -> None:
-    job = make_job(user)
-    make_run(job, jobflow_id="j-SHOWN")
+    job = SparkJobFactory(created_by=user)
+    SparkJobRunFactory(spark_job=job, jobflow_id="j-SHOWN")
     response = client_for(admin_user).get(reverse("admin:jobs_sparkjob_change", args=[job.pk]))
     assert response.status_code == 200
     assert "j-SHOWN" in response.content.decode()
@@ -82,7 +82,9 @@ def test_jobs_are_not_added_in_the_admin(client_for: Any, admin_user: Any) -> No
 
 
 def test_runs_and_alerts_have_their_own_pages(client_for: Any, admin_user: Any, user: Any) -> None:
-    run = make_run(make_job(user), status=Cluster.STATUS_TERMINATED_WITH_ERRORS)
+    run = SparkJobRunFactory(
+        spark_job=SparkJobFactory(created_by=user), status=Cluster.STATUS_TERMINATED_WITH_ERRORS
+    )
     run.alert("STEP_FAILURE", "The notebook raised.")
     client = client_for(admin_user)
     assert (
@@ -96,15 +98,19 @@ def test_runs_and_alerts_have_their_own_pages(client_for: Any, admin_user: Any, 
 
 
 def test_run_now_starts_each_job_and_reports_each(admin_request: Any, user: Any, aws: AWSStubs) -> None:
-    idle = make_job(user, identifier="idle")
-    busy = make_job(user, identifier="busy")
-    make_run(busy, status=Cluster.STATUS_RUNNING)
-    throttled = make_job(user, identifier="throttled")
+    idle = SparkJobFactory(created_by=user, identifier="idle")
+    busy = SparkJobFactory(created_by=user, identifier="busy")
+    SparkJobRunFactory(spark_job=busy, status=Cluster.STATUS_RUNNING)
+    throttled = SparkJobFactory(created_by=user, identifier="throttled")
     # Jobs come in start-date order, then by id; all share one start date here.
     order = list(SparkJob.objects.filter(pk__in=[idle.pk, busy.pk, throttled.pk]))
     for job in order:
         if job == idle:
             stub_run_job_flow(aws, "j-IDLE")
+        elif job == busy:  # asked first whether the run under way has ended meanwhile
+            aws.emr.add_response(
+                "describe_cluster", {"Cluster": emr_cluster("j-RUN", "RUNNING")}, {"ClusterId": "j-RUN"}
+            )
         elif job == throttled:
             aws.add_spark_configuration()
             aws.emr.add_client_error("run_job_flow", "ThrottlingException", "Rate exceeded", 400)
@@ -114,7 +120,10 @@ def test_run_now_starts_each_job_and_reports_each(admin_request: Any, user: Any,
     reported = messages_of(admin_request)
     assert "idle: run started (j-IDLE)." in reported
     assert "busy: not started, a run is under way." in reported
-    assert "throttled: not started, AWS said: Rate exceeded" in reported
+    assert (
+        "throttled: the run could not be started: AWS is busy and asked us to slow down (Rate exceeded). "
+        "Please try again in a minute."
+    ) in reported
     assert idle.runs.get().jobflow_id == "j-IDLE"
     assert idle.schedule.get().last_run_at == idle.runs.get().scheduled_at
     assert busy.runs.count() == 1
@@ -122,18 +131,19 @@ def test_run_now_starts_each_job_and_reports_each(admin_request: Any, user: Any,
 
 
 def test_run_now_reports_a_refused_run(admin_request: Any, user: Any, aws: AWSStubs) -> None:
-    job = make_job(user)
+    job = SparkJobFactory(created_by=user)
     aws.add_spark_configuration()
     aws.emr.add_client_error("run_job_flow", "ValidationException", "Unknown release.", 400)
     run_now(model_admin(), admin_request, SparkJob.objects.all())
     assert messages_of(admin_request) == [
-        "daily-report: AWS refused: AWS refused to start the run: Unknown release."
+        "daily-report: The run could not be started: AWS refused (Unknown release). "
+        "Please try again, and tell the ATMO team if it keeps failing."
     ]
     assert job.runs.get().status == Cluster.STATUS_TERMINATED_WITH_ERRORS
 
 
 def test_run_now_through_the_changelist(client_for: Any, admin_user: Any, user: Any, aws: AWSStubs) -> None:
-    job = make_job(user)
+    job = SparkJobFactory(created_by=user)
     stub_run_job_flow(aws, "j-ADMIN")
     response = client_for(admin_user).post(
         reverse("admin:jobs_sparkjob_changelist"), {"action": "run_now", "_selected_action": [job.pk]}
@@ -143,9 +153,9 @@ def test_run_now_through_the_changelist(client_for: Any, admin_user: Any, user: 
 
 
 def test_disable_unschedules_the_selected_jobs(admin_request: Any, user: Any) -> None:
-    first = make_job(user, identifier="first")
-    second = make_job(user, identifier="second")
-    kept = make_job(user, identifier="kept")
+    first = SparkJobFactory(created_by=user, identifier="first")
+    second = SparkJobFactory(created_by=user, identifier="second")
+    kept = SparkJobFactory(created_by=user, identifier="kept")
     with committed():
         disable(model_admin(), admin_request, SparkJob.objects.filter(pk__in=[first.pk, second.pk]))
     for job in (first, second):
@@ -159,8 +169,8 @@ def test_disable_unschedules_the_selected_jobs(admin_request: Any, user: Any) ->
 def test_deleting_in_the_admin_cleans_up_like_the_site(
     client_for: Any, admin_user: Any, user: Any, aws: AWSStubs
 ) -> None:
-    job = make_job(user)
-    make_run(job, jobflow_id="j-RUN", status=Cluster.STATUS_RUNNING)
+    job = SparkJobFactory(created_by=user)
+    SparkJobRunFactory(spark_job=job, jobflow_id="j-RUN", status=Cluster.STATUS_RUNNING)
     schedule = job.schedule
     aws.emr.add_response("terminate_job_flows", {}, {"JobFlowIds": ["j-RUN"]})
     aws.s3.add_response(
@@ -179,15 +189,18 @@ def test_deleting_in_the_admin_cleans_up_like_the_site(
 def test_the_changelist_shows_the_interval_and_the_last_runs_status(
     client_for: Any, admin_user: Any, user: Any
 ) -> None:
-    ran = make_job(user, identifier="ran", interval_in_hours=SparkJob.INTERVAL_WEEKLY)
-    make_run(ran, jobflow_id="j-OLD", status=Cluster.STATUS_TERMINATED_WITH_ERRORS)
-    make_run(ran, jobflow_id="j-NEW", status=Cluster.STATUS_RUNNING)
-    make_job(user, identifier="never")
+    ran = SparkJobFactory(created_by=user, identifier="ran", interval_in_hours=SparkJob.INTERVAL_WEEKLY)
+    SparkJobRunFactory(spark_job=ran, jobflow_id="j-OLD", status=Cluster.STATUS_TERMINATED_WITH_ERRORS)
+    SparkJobRunFactory(spark_job=ran, jobflow_id="j-NEW", status=Cluster.STATUS_RUNNING)
+    SparkJobFactory(created_by=user, identifier="never")
     client = client_for(admin_user)
     with CaptureQueriesContext(connection) as few:
         client.get(reverse("admin:jobs_sparkjob_changelist"))
     for number in range(5):
-        make_run(make_job(user, identifier=f"more-{number}"), status=Cluster.STATUS_TERMINATED)
+        SparkJobRunFactory(
+            spark_job=SparkJobFactory(created_by=user, identifier=f"more-{number}"),
+            status=Cluster.STATUS_TERMINATED,
+        )
     with CaptureQueriesContext(connection) as many:
         response = client.get(reverse("admin:jobs_sparkjob_changelist"))
     assert len(many.captured_queries) == len(few.captured_queries)  # no query per row
@@ -204,7 +217,7 @@ def test_the_changelist_shows_the_interval_and_the_last_runs_status(
 
 
 def test_the_identifier_of_an_existing_job_is_read_only(client_for: Any, admin_user: Any, user: Any) -> None:
-    job = make_job(user)
+    job = SparkJobFactory(created_by=user)
     response = client_for(admin_user).get(reverse("admin:jobs_sparkjob_change", args=[job.pk]))
     assert "identifier" not in response.context["adminform"].form.fields
     assert "identifier" in response.context["adminform"].readonly_fields
@@ -215,7 +228,9 @@ def test_the_run_pages_show_readiness_timeouts_and_audit_times(
     client_for: Any, admin_user: Any, user: Any
 ) -> None:
     now = timezone.now()
-    run = make_run(make_job(user), jobflow_id="j-SHOWN", ready_at=now, timed_out_at=now)
+    run = SparkJobRunFactory(
+        spark_job=SparkJobFactory(created_by=user), jobflow_id="j-SHOWN", ready_at=now, timed_out_at=now
+    )
     client = client_for(admin_user)
     changelist = client.get(reverse("admin:jobs_sparkjobrun_changelist"))
     assert {"ready_at", "timed_out_at"} <= set(changelist.context["cl"].list_display)
@@ -228,7 +243,9 @@ def test_the_run_pages_show_readiness_timeouts_and_audit_times(
 def test_an_alerts_reason_is_read_only_and_its_mail_date_can_be_cleared(
     client_for: Any, admin_user: Any, user: Any
 ) -> None:
-    run = make_run(make_job(user), status=Cluster.STATUS_TERMINATED_WITH_ERRORS)
+    run = SparkJobRunFactory(
+        spark_job=SparkJobFactory(created_by=user), status=Cluster.STATUS_TERMINATED_WITH_ERRORS
+    )
     alert = run.alert("STEP_FAILURE", "The notebook raised.")
     SparkJobRunAlert.objects.filter(pk=alert.pk).update(mail_sent_date=timezone.now())
     client = client_for(admin_user)
@@ -252,34 +269,34 @@ def test_an_alerts_reason_is_read_only_and_its_mail_date_can_be_cleared(
 def test_a_job_whose_run_is_starting_is_not_deleted_in_the_admin(
     admin_request: Any, user: Any, aws: AWSStubs
 ) -> None:
-    job = make_job(user)
-    make_run(job, jobflow_id=None, status=Cluster.REQUESTED)
+    job = SparkJobFactory(created_by=user)
+    SparkJobRunFactory(spark_job=job, requested=True)
     model_admin().delete_model(admin_request, job)
     assert SparkJob.objects.filter(pk=job.pk).exists()
     assert messages_of(admin_request) == [
-        "daily-report was not deleted: a run is starting; try again in a minute."
+        "daily-report was not deleted: a run of the job is starting: its cluster is being requested "
+        "from AWS. Please try again in a minute."
     ]
 
 
 def test_a_job_whose_stale_run_emr_cannot_be_asked_about_is_not_deleted_in_the_admin(
     admin_request: Any, user: Any, aws: AWSStubs
 ) -> None:
-    job = make_job(user)
-    stale = make_run(job, jobflow_id=None, status=Cluster.REQUESTED)
+    job = SparkJobFactory(created_by=user)
+    stale = SparkJobRunFactory(spark_job=job, requested=True)
     SparkJobRun.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(hours=1))
     aws.emr.add_client_error("list_clusters", "ThrottlingException", "Rate exceeded", 400)
     model_admin().delete_model(admin_request, job)
     assert SparkJob.objects.filter(pk=job.pk).exists()
     assert messages_of(admin_request) == [
-        "daily-report was not deleted: its starting run could not be looked up at AWS (Rate exceeded)."
+        "daily-report was not deleted: the run that was being started could not be looked up at AWS: "
+        "AWS is busy and asked us to slow down (Rate exceeded). Please try again in a minute."
     ]
 
 
 def staff_with(*codenames: str) -> Any:
     """A staff member (no superuser) holding the model-level job permissions named."""
-    staff = get_user_model().objects.create_user(
-        username="staff@example.com", email="staff@example.com", is_staff=True
-    )
+    staff = UserFactory(username="staff@example.com", is_staff=True)
     staff.user_permissions.add(
         *Permission.objects.filter(content_type__app_label="jobs", codename__in=codenames)
     )
@@ -303,7 +320,7 @@ def offered_actions(client: Any) -> set[str]:
 def test_staff_who_may_only_view_jobs_can_neither_run_nor_disable_them(
     client_for: Any, user: Any, aws: AWSStubs
 ) -> None:
-    job = make_job(user)
+    job = SparkJobFactory(created_by=user)
     client = client_for(staff_with("view_sparkjob"))
     assert not offered_actions(client) & {"run_now", "disable"}
     for action in ("run_now", "disable"):
@@ -316,7 +333,7 @@ def test_staff_who_may_only_view_jobs_can_neither_run_nor_disable_them(
 def test_staff_who_may_change_jobs_can_run_and_disable_them(
     client_for: Any, user: Any, aws: AWSStubs
 ) -> None:
-    job = make_job(user)
+    job = SparkJobFactory(created_by=user)
     client = client_for(staff_with("view_sparkjob", "change_sparkjob"))
     assert {"run_now", "disable"} <= offered_actions(client)
     stub_run_job_flow(aws, "j-STAFF")
@@ -326,3 +343,12 @@ def test_staff_who_may_change_jobs_can_run_and_disable_them(
         post_action(client, "disable", job)
     job.refresh_from_db()
     assert not job.is_enabled
+
+
+def test_run_now_leaves_a_disabled_job_alone_as_the_site_does(
+    admin_request: Any, user: Any, aws: AWSStubs
+) -> None:
+    job = SparkJobFactory(created_by=user, is_enabled=False)
+    run_now(model_admin(), admin_request, SparkJob.objects.all())  # the aws fixture fails on any call
+    assert messages_of(admin_request) == ["daily-report: not started, the job is disabled."]
+    assert not job.runs.exists()

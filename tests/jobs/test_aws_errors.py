@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from atmo.clusters.models import Cluster
 from atmo.jobs.models import SparkJob, SparkJobRun
-from atmo.jobs.views import UNREACHABLE_MESSAGE
 from tests.aws import AWSStubs, unreachable
 from tests.jobs.conftest import PRIVATE_BUCKET, body, stub_listing, stub_notebook
-from tests.jobs.helpers import committed, make_run
+from tests.jobs.factories import SparkJobRunFactory
+from tests.jobs.helpers import committed
 from tests.jobs.pages import messages_of, stub_detail, url
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,11 @@ SLOW_DOWN = ("SlowDown", "Please reduce your request rate.", 503)
 EMR_THROTTLING = ("ThrottlingException", "Rate exceeded", 400)
 NOT_AUTHORIZED = "User is not authorized to perform this action."
 EMR_ACCESS_DENIED = ("AccessDeniedException", NOT_AUTHORIZED, 400)
-BUSY = "AWS is busy right now."
+SLOWED = "AWS is busy and asked us to slow down (Please reduce your request rate)."
+REFUSED = "AWS refused (Access Denied)."
+EMR_REFUSED = "AWS refused (User is not authorized to perform this action)."
+TRY_AGAIN_SOON = "Please try again in a minute."
+TELL_THE_TEAM = "Please try again, and tell the ATMO team if it keeps failing."
 
 
 def refuse(aws: AWSStubs, service: str, method: str, error: tuple[str, str, int]) -> None:
@@ -45,13 +49,13 @@ def refuse(aws: AWSStubs, service: str, method: str, error: tuple[str, str, int]
 def test_s3_throttling_the_results_listing_leaves_the_rest_of_the_detail_page(
     client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs
 ) -> None:
-    make_run(spark_job, jobflow_id="j-SHOWN", status=Cluster.STATUS_TERMINATED)
+    SparkJobRunFactory(spark_job=spark_job, jobflow_id="j-SHOWN", status=Cluster.STATUS_TERMINATED)
     refuse(aws, "s3", "list_objects_v2", SLOW_DOWN)
     stub_notebook(aws, spark_job.notebook_s3_key)
     response = client_for(owner).get(url("detail", spark_job))
     assert response.status_code == 200
     page = response.content.decode()
-    assert f"The results could not be listed from S3: {BUSY} Reload the page to try again." in page
+    assert f"The results could not be listed from S3: {SLOWED} {TRY_AGAIN_SOON}" in page
     assert "j-SHOWN" in page  # the runs
     assert "print(42)" in page  # the notebook preview
 
@@ -62,8 +66,8 @@ def test_s3_throttling_the_results_listing_leaves_the_rest_of_the_detail_page(
 @pytest.mark.parametrize(
     ("error", "said"),
     [
-        (ACCESS_DENIED, "The notebook could not be fetched from S3: Access Denied."),
-        (SLOW_DOWN, f"The notebook could not be fetched from S3: {BUSY} Please try again in a minute."),
+        (ACCESS_DENIED, f"The notebook could not be fetched from S3: {REFUSED} {TELL_THE_TEAM}"),
+        (SLOW_DOWN, f"The notebook could not be fetched from S3: {SLOWED} {TRY_AGAIN_SOON}"),
     ],
 )
 def test_a_download_s3_refuses_goes_back_to_the_job_saying_why(
@@ -79,7 +83,10 @@ def test_a_download_s3_refuses_goes_back_to_the_job_saying_why(
 # --- Zeppelin ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("error", "reason"), [(ACCESS_DENIED, "Access Denied."), (SLOW_DOWN, BUSY)])
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [(ACCESS_DENIED, f"{REFUSED} {TELL_THE_TEAM}"), (SLOW_DOWN, f"{SLOWED} {TRY_AGAIN_SOON}")],
+)
 def test_the_zeppelin_page_says_why_the_results_could_not_be_listed(
     client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs, error: tuple[str, str, int], reason: str
 ) -> None:
@@ -87,7 +94,7 @@ def test_the_zeppelin_page_says_why_the_results_could_not_be_listed(
     response = client_for(owner).get(url("zeppelin", spark_job))
     assert response.status_code == 200
     page = response.content.decode()
-    assert f"The results could not be read from S3: {reason} Reload the page to try again." in page
+    assert f"The results could not be read from S3: {reason}" in page
     assert "No Markdown output yet" not in page
 
 
@@ -104,7 +111,7 @@ def test_a_markdown_result_that_cannot_be_read_leaves_the_others_shown(
     assert response.status_code == 200
     page = response.content.decode()
     assert "a.md" in page
-    assert "This file could not be read from S3: Access Denied. Reload the page to try again." in page
+    assert f"This file could not be read from S3: {REFUSED} {TELL_THE_TEAM}" in page
     assert "<strong>second</strong>" in page
     assert 'data-testid="zeppelin-error"' not in page  # the listing itself worked
 
@@ -115,15 +122,15 @@ def test_a_markdown_result_that_cannot_be_read_leaves_the_others_shown(
 def test_emr_refusing_to_stop_the_cluster_keeps_the_job_and_says_whom_to_ask(
     client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs
 ) -> None:
-    run = make_run(spark_job, jobflow_id="j-RUN", status=Cluster.STATUS_RUNNING)
+    run = SparkJobRunFactory(spark_job=spark_job, jobflow_id="j-RUN", status=Cluster.STATUS_RUNNING)
     refuse(aws, "emr", "terminate_job_flows", EMR_ACCESS_DENIED)
     with committed():
         response = client_for(owner).post(url("delete", spark_job))
     assert response.status_code == 302
     assert response["Location"] == url("detail", spark_job)
     assert messages_of(response) == [
-        f"The cluster of the current run could not be stopped: {NOT_AUTHORIZED} Nothing was deleted; "
-        "please ask an administrator."
+        f"The cluster of the current run could not be stopped: {EMR_REFUSED} Nothing was deleted. "
+        f"{TELL_THE_TEAM}"
     ]
     assert SparkJob.objects.filter(pk=spark_job.pk).exists()
     assert spark_job.schedule.get() is not None
@@ -134,7 +141,7 @@ def test_emr_refusing_to_stop_the_cluster_keeps_the_job_and_says_whom_to_ask(
 
 def stale_request(job: SparkJob) -> SparkJobRun:
     """A run that was requested an hour ago and never got its cluster id: its worker stopped."""
-    run = make_run(job, jobflow_id=None, status=Cluster.REQUESTED)
+    run = SparkJobRunFactory(spark_job=job, requested=True)
     SparkJobRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(hours=1))
     return run
 
@@ -142,11 +149,11 @@ def stale_request(job: SparkJob) -> SparkJobRun:
 @pytest.mark.parametrize(
     ("error", "said"),
     [
-        (EMR_THROTTLING, f"{BUSY} Nothing was deleted; please try again in a minute."),
         (
-            EMR_ACCESS_DENIED,
-            f"{NOT_AUTHORIZED} Nothing was deleted; please ask an administrator.",
+            EMR_THROTTLING,
+            f"AWS is busy and asked us to slow down (Rate exceeded). Nothing was deleted. {TRY_AGAIN_SOON}",
         ),
+        (EMR_ACCESS_DENIED, f"{EMR_REFUSED} Nothing was deleted. {TELL_THE_TEAM}"),
     ],
 )
 def test_a_stale_run_emr_cannot_be_asked_about_keeps_the_job_and_says_so(
@@ -174,7 +181,7 @@ def test_a_stale_run_emr_cannot_be_reached_about_asks_to_try_again(
     assert said.startswith(
         "The run that was being started could not be looked up at AWS: AWS could not be reached"
     )
-    assert said.endswith("Nothing was deleted; please try again in a minute.")
+    assert said.endswith(f"Nothing was deleted. {TRY_AGAIN_SOON}")
     assert SparkJob.objects.filter(pk=spark_job.pk).exists()
 
 
@@ -205,7 +212,7 @@ def test_emr_refusing_run_now_fails_the_run_with_an_alert_and_says_so(
     assert run.status == Cluster.STATUS_TERMINATED_WITH_ERRORS
     alert = run.alerts.get()
     assert alert.reason_code == Cluster.STATE_CHANGE_REASON_VALIDATION_ERROR
-    assert alert.reason_message == f"AWS refused to start the run: {NOT_AUTHORIZED}"
+    assert alert.reason_message == f"The run could not be started: {EMR_REFUSED} {TELL_THE_TEAM}"
     assert spark_job.schedule.get().last_run_at == before  # a refused run does not count
     stub_detail(aws, spark_job)
     assert alert.reason_message in client.get(url("detail", spark_job)).content.decode()
@@ -217,7 +224,10 @@ def test_run_now_when_aws_is_out_of_reach_asks_to_try_again(
     aws.add_spark_configuration()
     with unreachable(aws, "emr", "run_job_flow"):
         response = client_for(owner).post(url("run", spark_job))
-    assert messages_of(response) == [UNREACHABLE_MESSAGE]
+    assert messages_of(response) == [
+        "The run could not be started: AWS could not be reached (Could not connect to the endpoint URL: "
+        f'"https://emr.us-west-2.amazonaws.com/"). {TRY_AGAIN_SOON}'
+    ]
     assert not spark_job.runs.exists()
 
 

@@ -8,15 +8,15 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from tests.aws import AWSStubs
-from tests.jobs.helpers import make_job, make_run
+from tests.jobs.factories import SparkJobFactory, SparkJobRunFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_run_jobs_starts_due_jobs_only(user: Any, aws: AWSStubs, capsys: Any) -> None:
-    due = make_job(user, identifier="due")
-    make_job(user, identifier="later", start_date=timezone.now() + timedelta(days=1))
-    make_job(user, identifier="disabled", is_enabled=False)
+    due = SparkJobFactory(created_by=user, identifier="due")
+    SparkJobFactory(created_by=user, identifier="later", start_date=timezone.now() + timedelta(days=1))
+    SparkJobFactory(created_by=user, identifier="disabled", is_enabled=False)
     aws.add_spark_configuration()
     aws.emr.add_response("run_job_flow", {"JobFlowId": "j-DUE"}, None)
 
@@ -32,8 +32,8 @@ def test_run_jobs_starts_due_jobs_only(user: Any, aws: AWSStubs, capsys: Any) ->
 
 
 def test_run_jobs_skips_a_job_with_a_run_under_way(user: Any, aws: AWSStubs, capsys: Any) -> None:
-    job = make_job(user, identifier="busy")
-    make_run(job, status="RUNNING")
+    job = SparkJobFactory(created_by=user, identifier="busy")
+    SparkJobRunFactory(spark_job=job, status="RUNNING")
     aws.emr.add_response(
         "describe_cluster", {"Cluster": {"Id": "j-RUN", "Status": {"State": "RUNNING"}}}, None
     )

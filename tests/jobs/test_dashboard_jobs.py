@@ -12,7 +12,7 @@ from django.utils import timezone
 from atmo.clusters.models import Cluster
 from atmo.decorators import MODIFIED_DATE_HEADER
 from atmo.jobs.models import SparkJob, SparkJobRun
-from tests.jobs.helpers import make_job, make_run
+from tests.jobs.factories import SparkJobFactory, SparkJobRunFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,9 +27,11 @@ def shown(client: Any, query: str = "") -> list[str]:
 def jobs(owner: Any, stranger: Any, maintainer: Any) -> None:
     now = timezone.now()
     for number in range(3):
-        make_job(owner, identifier=f"owners-{number}", start_date=now - timedelta(days=number))
-    make_job(stranger, identifier="strangers", start_date=now - timedelta(days=10))
-    make_job(maintainer, identifier="maintainers-own", start_date=now - timedelta(days=20))
+        SparkJobFactory(
+            created_by=owner, identifier=f"owners-{number}", start_date=now - timedelta(days=number)
+        )
+    SparkJobFactory(created_by=stranger, identifier="strangers", start_date=now - timedelta(days=10))
+    SparkJobFactory(created_by=maintainer, identifier="maintainers-own", start_date=now - timedelta(days=20))
 
 
 def test_mine_lists_the_users_own_jobs_by_start_date(client_for: Any, owner: Any, jobs: None) -> None:
@@ -76,8 +78,8 @@ def test_non_maintainers_asking_for_all_jobs_go_back_to_the_dashboard(
 
 def test_the_jobs_table_shows_each_job(client_for: Any, owner: Any) -> None:
     start = timezone.now() - timedelta(days=2)
-    job = make_job(
-        owner,
+    job = SparkJobFactory(
+        created_by=owner,
         identifier="tabled",
         size=4,
         job_timeout=6,
@@ -86,7 +88,7 @@ def test_the_jobs_table_shows_each_job(client_for: Any, owner: Any) -> None:
         start_date=start,
         end_date=start + timedelta(days=30),
     )
-    run = make_run(job, status=Cluster.STATUS_TERMINATED_WITH_ERRORS)
+    run = SparkJobRunFactory(spark_job=job, status=Cluster.STATUS_TERMINATED_WITH_ERRORS)
     response = client_for(owner).get(reverse("dashboard"))
     page = response.content.decode()
     assert f'<a href="{job.urls.detail}">tabled</a>' in page
@@ -114,7 +116,7 @@ def test_the_jobs_table_shows_each_job(client_for: Any, owner: Any) -> None:
 def test_the_next_run_column_tells_why_a_job_will_not_run(
     client_for: Any, owner: Any, fields: dict[str, Any], text: str
 ) -> None:
-    make_job(owner, **fields)
+    SparkJobFactory(created_by=owner, **fields)
     page = client_for(owner).get(reverse("dashboard")).content.decode()
     assert text in page
 
@@ -126,8 +128,8 @@ def test_no_jobs_says_so(client_for: Any, owner: Any) -> None:
 
 
 def test_the_modified_date_follows_the_latest_runs(client_for: Any, owner: Any) -> None:
-    job = make_job(owner)
-    run = make_run(job)
+    job = SparkJobFactory(created_by=owner)
+    run = SparkJobRunFactory(spark_job=job)
     later = timezone.now() + timedelta(minutes=5)
     SparkJobRun.objects.filter(pk=run.pk).update(modified_at=later)
     response = client_for(owner).get(reverse("dashboard"))
@@ -141,11 +143,11 @@ def count_queries(client: Any, query: str) -> int:
     return len(context.captured_queries)
 
 
-def make_jobs_with_runs(user: Any, count: int, prefix: str) -> None:
+def add_jobs_with_runs(user: Any, count: int, prefix: str) -> None:
     for number in range(count):
-        job = make_job(user, identifier=f"{prefix}-{number}")
-        make_run(job, jobflow_id=f"j-{prefix}-{number}", status=Cluster.STATUS_TERMINATED)
-        make_run(job, jobflow_id=f"j-{prefix}-{number}-b")
+        job = SparkJobFactory(created_by=user, identifier=f"{prefix}-{number}")
+        SparkJobRunFactory(spark_job=job, jobflow_id=f"j-{prefix}-{number}", status=Cluster.STATUS_TERMINATED)
+        SparkJobRunFactory(spark_job=job, jobflow_id=f"j-{prefix}-{number}-b")
 
 
 @pytest.mark.parametrize("query", ["", "?jobs=all"])
@@ -153,9 +155,9 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_jobs(
     client_for: Any, maintainer: Any, stranger: Any, query: str
 ) -> None:
     client = client_for(maintainer)
-    make_jobs_with_runs(maintainer, 5, "few")
-    make_jobs_with_runs(stranger, 5, "theirs")
+    add_jobs_with_runs(maintainer, 5, "few")
+    add_jobs_with_runs(stranger, 5, "theirs")
     few = count_queries(client, query)
-    make_jobs_with_runs(maintainer, 195, "many")
-    make_jobs_with_runs(stranger, 195, "more")
+    add_jobs_with_runs(maintainer, 195, "many")
+    add_jobs_with_runs(stranger, 195, "more")
     assert count_queries(client, query) == few

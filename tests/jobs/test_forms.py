@@ -12,13 +12,15 @@ from django.utils import timezone
 from guardian.shortcuts import get_groups_with_perms, get_user_perms
 
 from atmo.clusters.forms import IDENTIFIER_MESSAGE
-from atmo.clusters.models import EMRRelease, max_cluster_size
+from atmo.clusters.models import max_cluster_size
 from atmo.jobs.forms import MESSAGES, BaseSparkJobForm, EditSparkJobForm, NewSparkJobForm
 from atmo.jobs.models import SparkJob
 from atmo.jobs.provisioners import SparkJobProvisioner
 from atmo.provisioners import AWSError
+from tests.clusters.factories import EMRReleaseFactory
 from tests.jobs.conftest import ZEPPELIN_NOTE, notebook_bytes, notebook_upload
-from tests.jobs.helpers import committed, make_job
+from tests.jobs.factories import SparkJobFactory
+from tests.jobs.helpers import committed
 from tests.jobs.pages import FORMAT, edit_post
 
 pytestmark = pytest.mark.django_db
@@ -135,7 +137,7 @@ def test_the_identifier_must_match_the_pattern(user: Any, release: Any, identifi
 
 
 def test_a_taken_identifier_is_refused_with_a_clear_message(user: Any, user2: Any, release: Any) -> None:
-    make_job(user2, identifier="weekly-report")
+    SparkJobFactory(created_by=user2, identifier="weekly-report")
     form = new_form(user, release)
     assert form.errors["identifier"] == [MESSAGES["identifier_taken"]]
 
@@ -242,7 +244,7 @@ def test_an_identifier_of_100_characters_is_accepted(user: Any, release: Any, ad
 
 
 def test_an_inactive_emr_release_is_refused_on_the_new_form(user: Any, release: Any) -> None:
-    retired = EMRRelease.objects.create(version="5.30.0", is_active=False)
+    retired = EMRReleaseFactory(version="5.30.0", is_active=False)
     assert "emr_release" in new_form(user, release, emr_release=retired.pk).errors
 
 
@@ -333,7 +335,8 @@ def test_a_refused_upload_saves_nothing_and_says_why(user: Any, release: Any) ->
         form.save()
     assert not SparkJob.objects.exists()
     assert form.non_field_errors() == [
-        "The notebook could not be stored: Access Denied. Nothing was saved; please try again."
+        "The notebook could not be stored: AWS refused (Access Denied). Nothing was saved. "
+        "Please try again, and tell the ATMO team if it keeps failing."
     ]
 
 
@@ -361,7 +364,9 @@ def test_a_refused_upload_can_be_resubmitted_from_the_cache_without_the_file(
 
 @pytest.fixture
 def job(user: Any, release: Any) -> SparkJob:
-    return make_job(user, emr_release=release, start_date=timezone.now() - timedelta(days=3, seconds=17))
+    return SparkJobFactory(
+        created_by=user, emr_release=release, start_date=timezone.now() - timedelta(days=3, seconds=17)
+    )
 
 
 def test_the_identifier_cannot_be_changed(user: Any, job: SparkJob) -> None:

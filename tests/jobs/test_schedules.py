@@ -16,7 +16,9 @@ from atmo.celery import celery
 from atmo.jobs.models import SparkJob
 from atmo.jobs.schedules import SparkJobSchedule, SparkJobScheduleEntry
 from atmo.jobs.tasks import run_job
-from tests.jobs.helpers import committed, job_values, make_job, make_run, save_committed
+from tests.clusters.factories import EMRReleaseFactory
+from tests.jobs.factories import SparkJobFactory, SparkJobRunFactory
+from tests.jobs.helpers import committed, save_committed
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +31,7 @@ def due_now(job: SparkJob) -> bool:
 
 
 def test_a_new_job_gets_one_entry_that_runs_run_job_with_its_id(user: Any) -> None:
-    job = make_job(user)
+    job = SparkJobFactory(created_by=user)
     entry = job.schedule.get()
     assert entry.name == f"atmo.jobs.tasks.run_job:{job.pk}"
     assert entry.task == "atmo.jobs.tasks.run_job"
@@ -39,7 +41,7 @@ def test_a_new_job_gets_one_entry_that_runs_run_job_with_its_id(user: Any) -> No
 
 def test_the_first_run_is_due_at_the_start_date_and_not_before(user: Any) -> None:
     start = timezone.now() + timedelta(days=10)
-    job = make_job(user, start_date=start)
+    job = SparkJobFactory(created_by=user, start_date=start)
     assert not due_now(job)
     assert job.schedule.next_run_at() == start
     # redbeat's own due time (the sorted-set score) is the start date, not weeks later.
@@ -56,12 +58,12 @@ def celery_redis() -> Any:
 
 
 def test_a_job_whose_start_date_has_come_is_due(user: Any) -> None:
-    job = make_job(user, start_date=timezone.now() - timedelta(minutes=1))
+    job = SparkJobFactory(created_by=user, start_date=timezone.now() - timedelta(minutes=1))
     assert due_now(job)
 
 
 def test_editing_a_job_keeps_its_last_run_and_adds_no_run(user: Any) -> None:
-    job = make_job(user, start_date=timezone.now() - timedelta(days=3))
+    job = SparkJobFactory(created_by=user, start_date=timezone.now() - timedelta(days=3))
     last_run = timezone.now() - timedelta(hours=2)
     job.schedule.reschedule(last_run_at=last_run)
     assert not due_now(job)
@@ -77,7 +79,7 @@ def test_editing_a_job_keeps_its_last_run_and_adds_no_run(user: Any) -> None:
 
 
 def test_changing_the_interval_counts_from_the_last_run(user: Any) -> None:
-    job = make_job(user, start_date=timezone.now() - timedelta(days=30))
+    job = SparkJobFactory(created_by=user, start_date=timezone.now() - timedelta(days=30))
     last_run = timezone.now() - timedelta(hours=30)
     job.schedule.reschedule(last_run_at=last_run)
     job.interval_in_hours = SparkJob.INTERVAL_WEEKLY
@@ -87,7 +89,7 @@ def test_changing_the_interval_counts_from_the_last_run(user: Any) -> None:
 
 
 def test_moving_the_start_date_later_restarts_the_schedule_there(user: Any) -> None:
-    job = make_job(user, start_date=timezone.now() + timedelta(days=1))
+    job = SparkJobFactory(created_by=user, start_date=timezone.now() + timedelta(days=1))
     later = timezone.now() + timedelta(days=5)
     job.start_date = later
     save_committed(job)
@@ -96,7 +98,7 @@ def test_moving_the_start_date_later_restarts_the_schedule_there(user: Any) -> N
 
 
 def test_disabling_removes_the_entry_and_enabling_restores_it(user: Any) -> None:
-    job = make_job(user)
+    job = SparkJobFactory(created_by=user)
     job.is_enabled = False
     save_committed(job)
     assert job.schedule.get() is None
@@ -106,7 +108,7 @@ def test_disabling_removes_the_entry_and_enabling_restores_it(user: Any) -> None
 
 
 def test_expiring_removes_the_entry(user: Any) -> None:
-    job = make_job(user, end_date=timezone.now() + timedelta(days=1))
+    job = SparkJobFactory(created_by=user, end_date=timezone.now() + timedelta(days=1))
     with committed():
         assert job.expire() is True
     assert job.schedule.get() is None
@@ -114,14 +116,16 @@ def test_expiring_removes_the_entry(user: Any) -> None:
 
 
 def test_a_job_past_its_end_date_is_not_scheduled(user: Any) -> None:
-    job = make_job(
-        user, start_date=timezone.now() - timedelta(days=5), end_date=timezone.now() - timedelta(days=1)
+    job = SparkJobFactory(
+        created_by=user,
+        start_date=timezone.now() - timedelta(days=5),
+        end_date=timezone.now() - timedelta(days=1),
     )
     assert job.schedule.get() is None
 
 
 def test_deleting_the_job_removes_the_entry(user: Any, aws: Any) -> None:
-    job = make_job(user)
+    job = SparkJobFactory(created_by=user)
     key = job.schedule.key
     aws.s3.add_response("delete_object", {}, {"Bucket": "atmo-code", "Key": job.notebook_s3_key})
     with committed():
@@ -162,15 +166,15 @@ def beat_tick() -> list[int]:
 
 
 def test_beat_sends_a_due_job_once_and_leaves_a_future_one(user: Any) -> None:
-    due = make_job(user, identifier="due", start_date=timezone.now() - timedelta(minutes=1))
-    make_job(user, identifier="future", start_date=timezone.now() + timedelta(hours=1))
+    due = SparkJobFactory(created_by=user, identifier="due", start_date=timezone.now() - timedelta(minutes=1))
+    SparkJobFactory(created_by=user, identifier="future", start_date=timezone.now() + timedelta(hours=1))
     assert beat_tick() == [due.pk]
     assert beat_tick() == []  # the interval now counts from that send
     assert due.schedule.next_run_at() > timezone.now() + timedelta(hours=23)
 
 
 def test_beat_sends_nothing_after_an_edit(user: Any) -> None:
-    job = make_job(user, start_date=timezone.now() - timedelta(minutes=1))
+    job = SparkJobFactory(created_by=user, start_date=timezone.now() - timedelta(minutes=1))
     assert beat_tick() == [job.pk]
     job.description = "Counts other things."
     save_committed(job)
@@ -179,9 +183,9 @@ def test_beat_sends_nothing_after_an_edit(user: Any) -> None:
 
 def ran_two_hours_ago(user: Any, **fields: Any) -> SparkJob:
     """A daily job that started three days ago and last ran two hours ago."""
-    job = make_job(user, start_date=timezone.now() - timedelta(days=3), **fields)
+    job = SparkJobFactory(created_by=user, start_date=timezone.now() - timedelta(days=3), **fields)
     ran_at = timezone.now() - timedelta(hours=2)
-    make_run(job, status="TERMINATED", scheduled_at=ran_at)
+    SparkJobRunFactory(spark_job=job, status="TERMINATED", scheduled_at=ran_at)
     job.schedule.reschedule(last_run_at=ran_at)
     return job
 
@@ -212,8 +216,10 @@ def test_bringing_an_expired_job_back_counts_from_its_last_run(user: Any) -> Non
 
 def test_a_run_before_the_start_date_does_not_make_the_job_due_early(user: Any) -> None:
     start = timezone.now() + timedelta(days=2)
-    job = make_job(user, start_date=start)
-    make_run(job, status="TERMINATED", scheduled_at=timezone.now() - timedelta(days=1))  # "Run now"
+    job = SparkJobFactory(created_by=user, start_date=start)
+    SparkJobRunFactory(
+        spark_job=job, status="TERMINATED", scheduled_at=timezone.now() - timedelta(days=1)
+    )  # "Run now"
     job.is_enabled = False
     save_committed(job)
     job.is_enabled = True
@@ -225,8 +231,9 @@ def test_a_run_before_the_start_date_does_not_make_the_job_due_early(user: Any) 
 def test_the_entry_is_written_only_once_the_job_is_committed(
     user: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
+    job = SparkJobFactory.build(created_by=user, emr_release=EMRReleaseFactory())
     with django_capture_on_commit_callbacks() as callbacks:
-        job = SparkJob.objects.create(**job_values(user))
+        job.save()
         # Beat firing now would find no entry, so run_job cannot drop it as an orphan.
         assert job.schedule.get() is None
     assert len(callbacks) == 1
@@ -235,14 +242,15 @@ def test_the_entry_is_written_only_once_the_job_is_committed(
 
 
 def test_a_job_whose_transaction_rolls_back_leaves_no_entry(user: Any) -> None:
+    job = SparkJobFactory.build(created_by=user, emr_release=EMRReleaseFactory())
     with committed(), contextlib.suppress(RuntimeError), transaction.atomic():
-        job = SparkJob.objects.create(**job_values(user))
+        job.save()
         raise RuntimeError("the request failed after saving")
     assert not celery_redis().exists(SparkJobSchedule(job).key)
 
 
 def test_the_entry_of_a_deleted_job_goes_once_the_delete_is_committed(user: Any, aws: Any) -> None:
-    job = make_job(user)
+    job = SparkJobFactory(created_by=user)
     schedule = job.schedule
     aws.s3.add_response("delete_object", {}, {"Bucket": "atmo-code", "Key": job.notebook_s3_key})
     with committed():

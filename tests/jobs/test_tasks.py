@@ -20,7 +20,8 @@ from atmo.jobs.models import SparkJob, SparkJobRun, SparkJobRunAlert
 from atmo.provisioners import AWSUnreachable
 from tests.aws import AWSStubs, unreachable
 from tests.clusters.helpers import emr_cluster
-from tests.jobs.helpers import committed, make_job, make_run, stub_find_run_cluster
+from tests.jobs.factories import SparkJobFactory, SparkJobRunFactory
+from tests.jobs.helpers import committed, stub_find_run_cluster
 
 pytestmark = pytest.mark.django_db
 
@@ -38,13 +39,13 @@ def stub_describe(aws: AWSStubs, state: str, **kwargs: Any) -> None:
 
 class TestRunJob:
     def test_a_due_job_is_started(self, user: Any, aws: AWSStubs) -> None:
-        job = make_job(user)
+        job = SparkJobFactory(created_by=user)
         stub_run_job_flow(aws)
         assert tasks.run_job(job.pk) == "started"
         assert job.runs.get().jobflow_id == "j-NEW"
 
     def test_a_missing_job_fails_without_retry_and_drops_its_entry(self, user: Any, aws: AWSStubs) -> None:
-        job = make_job(user)
+        job = SparkJobFactory(created_by=user)
         schedule = job.schedule
         SparkJob.objects.filter(pk=job.pk).delete()  # behind the model's back, as a crash would
         with pytest.raises(SparkJobNotFound):
@@ -53,13 +54,13 @@ class TestRunJob:
         assert SparkJobNotFound in tasks.run_job.throws
 
     def test_a_disabled_job_is_not_run(self, user: Any, aws: AWSStubs) -> None:
-        job = make_job(user, is_enabled=False)
+        job = SparkJobFactory(created_by=user, is_enabled=False)
         with pytest.raises(SparkJobNotEnabled):
             tasks.run_job(job.pk)
         assert not job.runs.exists()
 
     def test_a_job_not_yet_due_is_left_alone_not_expired(self, user: Any, aws: AWSStubs) -> None:
-        job = make_job(user, start_date=timezone.now() + timedelta(days=2))
+        job = SparkJobFactory(created_by=user, start_date=timezone.now() + timedelta(days=2))
         assert tasks.run_job(job.pk) == "not-due"
         job.refresh_from_db()
         assert job.expired_date is None
@@ -70,7 +71,7 @@ class TestRunJob:
         self, user: Any, aws: AWSStubs
     ) -> None:
         past = timezone.now() - timedelta(hours=1)
-        job = make_job(user, start_date=past - timedelta(days=3), end_date=past)
+        job = SparkJobFactory(created_by=user, start_date=past - timedelta(days=3), end_date=past)
         assert tasks.run_job(job.pk) == "expired"
         assert tasks.run_job(job.pk) == "expired"
         job.refresh_from_db()
@@ -79,8 +80,8 @@ class TestRunJob:
         assert mail.outbox[0].subject == "[ATMO] Spark job daily-report expired"
 
     def test_a_run_still_going_is_retried_in_ten_minutes(self, user: Any, aws: AWSStubs) -> None:
-        job = make_job(user)
-        make_run(job, status="RUNNING")
+        job = SparkJobFactory(created_by=user)
+        SparkJobRunFactory(spark_job=job, status="RUNNING")
         stub_describe(aws, "RUNNING")
         with mock.patch.object(tasks.run_job, "retry", side_effect=Retry()) as retry, pytest.raises(Retry):
             tasks.run_job(job.pk)
@@ -89,8 +90,8 @@ class TestRunJob:
     def test_a_run_past_its_timeout_is_stopped_and_its_owner_told_once(
         self, user: Any, aws: AWSStubs
     ) -> None:
-        job = make_job(user, job_timeout=1)
-        make_run(job, status="RUNNING", scheduled_at=timezone.now() - timedelta(hours=2))
+        job = SparkJobFactory(created_by=user, job_timeout=1)
+        SparkJobRunFactory(spark_job=job, status="RUNNING", scheduled_at=timezone.now() - timedelta(hours=2))
         stub_describe(aws, "RUNNING")
         aws.emr.add_response("terminate_job_flows", {}, {"JobFlowIds": ["j-RUN"]})
         assert tasks.run_job(job.pk) == "timed-out"
@@ -99,15 +100,15 @@ class TestRunJob:
         assert "timeout of 1 hour" in mail.outbox[0].body
 
     def test_a_finished_run_is_synced_before_deciding(self, user: Any, aws: AWSStubs) -> None:
-        job = make_job(user)
-        make_run(job, status="RUNNING")
+        job = SparkJobFactory(created_by=user)
+        SparkJobRunFactory(spark_job=job, status="RUNNING")
         stub_describe(aws, "TERMINATED", ended=timezone.now())
         stub_run_job_flow(aws)
         assert tasks.run_job(job.pk) == "started"
         assert job.runs.count() == 2
 
     def test_throttling_is_retried_with_jittered_backoff(self, user: Any, aws: AWSStubs) -> None:
-        job = make_job(user)
+        job = SparkJobFactory(created_by=user)
         aws.add_spark_configuration()
         aws.emr.add_client_error("run_job_flow", "ThrottlingException", "Rate exceeded", 400)
         with mock.patch.object(tasks.run_job, "retry", side_effect=Retry()) as retry, pytest.raises(Retry):
@@ -116,18 +117,18 @@ class TestRunJob:
         assert not job.runs.exists()
 
     def test_emr_refusing_a_run_marks_it_failed_and_alerts_the_owner(self, user: Any, aws: AWSStubs) -> None:
-        job = make_job(user)
+        job = SparkJobFactory(created_by=user)
         aws.add_spark_configuration()
         aws.emr.add_client_error("run_job_flow", "AccessDeniedException", "Not authorized to run.", 403)
         assert tasks.run_job(job.pk) == "failed"
         assert tasks.send_run_alert_mails() == ["daily-report"]
-        assert "Not authorized to run." in mail.outbox[0].body
+        assert "AWS refused (Not authorized to run)." in mail.outbox[0].body
 
     @pytest.mark.django_db(transaction=True)
     def test_two_run_job_calls_at_once_provision_one_cluster(self, user: Any, aws: AWSStubs) -> None:
         if connection.vendor != "postgresql":
             pytest.skip("needs a database with row locks and concurrent connections (PostgreSQL)")
-        job = make_job(user)
+        job = SparkJobFactory(created_by=user)
         stub_run_job_flow(aws)  # one RunJobFlow answer: a second call would fail the stubber
         barrier = threading.Barrier(2)
         outcomes: list[str] = []
@@ -146,15 +147,15 @@ class TestRunJob:
         # one; with it, the second waits at the lock, the first gives up waiting for
         # it after a second, records its run, and the second then sees that run.
         meeting = threading.Barrier(2, timeout=1)
-        real_get_latest_run = SparkJob.get_latest_run
+        real_latest_run = SparkJob.latest_run
 
-        def get_latest_run_together(job: SparkJob) -> SparkJobRun | None:
+        def latest_run_together(job: SparkJob) -> SparkJobRun | None:
             with contextlib.suppress(threading.BrokenBarrierError):
                 meeting.wait()
-            return real_get_latest_run(job)
+            return real_latest_run(job)
 
         threads = [threading.Thread(target=worker) for _ in range(2)]
-        with mock.patch.object(SparkJob, "get_latest_run", get_latest_run_together):
+        with mock.patch.object(SparkJob, "latest_run", latest_run_together):
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -165,9 +166,9 @@ class TestRunJob:
 
 class TestUpdateJobsStatuses:
     def test_runs_are_synced_from_one_listing_per_page(self, user: Any, aws: AWSStubs) -> None:
-        jobs = [make_job(user, identifier=f"job-{n}") for n in range(60)]
+        jobs = [SparkJobFactory(created_by=user, identifier=f"job-{n}") for n in range(60)]
         for n, job in enumerate(jobs):
-            make_run(job, jobflow_id=f"j-{n}", status="RUNNING")
+            SparkJobRunFactory(spark_job=job, jobflow_id=f"j-{n}", status="RUNNING")
         listing = [emr_cluster(f"j-{n}", "TERMINATED", ended=timezone.now()) for n in range(60)]
         aws.emr.add_response(
             "list_clusters", {"Clusters": listing[:50], "Marker": "m"}, {"CreatedAfter": ANY}
@@ -179,11 +180,11 @@ class TestUpdateJobsStatuses:
         assert SparkJobRun.objects.filter(status="TERMINATED").count() == 60
 
     def test_no_runs_under_way_means_no_aws_call(self, user: Any, aws: AWSStubs) -> None:
-        make_run(make_job(user), status="TERMINATED")
+        SparkJobRunFactory(spark_job=SparkJobFactory(created_by=user), status="TERMINATED")
         assert tasks.update_jobs_statuses() == []
 
     def test_a_run_missing_from_emr_for_long_is_failed(self, user: Any, aws: AWSStubs) -> None:
-        run = make_run(make_job(user), status="RUNNING")
+        run = SparkJobRunFactory(spark_job=SparkJobFactory(created_by=user), status="RUNNING")
         SparkJobRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(hours=1))
         aws.emr.add_response("list_clusters", {"Clusters": []}, {"CreatedAfter": ANY})
         tasks.update_jobs_statuses()
@@ -191,8 +192,8 @@ class TestUpdateJobsStatuses:
         assert run.is_failed
 
     def test_timed_out_runs_are_stopped_between_scheduled_runs(self, user: Any, aws: AWSStubs) -> None:
-        job = make_job(user, job_timeout=1)
-        make_run(job, status="RUNNING", scheduled_at=timezone.now() - timedelta(hours=3))
+        job = SparkJobFactory(created_by=user, job_timeout=1)
+        SparkJobRunFactory(spark_job=job, status="RUNNING", scheduled_at=timezone.now() - timedelta(hours=3))
         aws.emr.add_response(
             "list_clusters", {"Clusters": [emr_cluster("j-RUN", "RUNNING")]}, {"CreatedAfter": ANY}
         )
@@ -203,7 +204,7 @@ class TestUpdateJobsStatuses:
 
 class TestMails:
     def failed_run(self, user: Any, code: str = "STEP_FAILURE") -> SparkJobRun:
-        run = make_run(make_job(user), status="TERMINATED_WITH_ERRORS")
+        run = SparkJobRunFactory(spark_job=SparkJobFactory(created_by=user), status="TERMINATED_WITH_ERRORS")
         run.alert(code, "Step 2 failed.")
         return run
 
@@ -222,7 +223,7 @@ class TestMails:
 
     def test_expire_jobs_expires_lapsed_jobs_and_mails_once(self, user: Any) -> None:
         past = timezone.now() - timedelta(hours=1)
-        job = make_job(user, start_date=past - timedelta(days=1), end_date=past)
+        job = SparkJobFactory(created_by=user, start_date=past - timedelta(days=1), end_date=past)
         assert tasks.expire_jobs() == [["daily-report", job.pk]]
         assert tasks.expire_jobs() == []
         assert len(mail.outbox) == 1
@@ -232,9 +233,12 @@ class TestTimeouts:
     def timed_out_job(
         self, user: Any, identifier: str = "daily-report", jobflow_id: str = "j-RUN"
     ) -> SparkJob:
-        job = make_job(user, identifier=identifier, job_timeout=1)
-        make_run(
-            job, jobflow_id=jobflow_id, status="RUNNING", scheduled_at=timezone.now() - timedelta(hours=2)
+        job = SparkJobFactory(created_by=user, identifier=identifier, job_timeout=1)
+        SparkJobRunFactory(
+            spark_job=job,
+            jobflow_id=jobflow_id,
+            status="RUNNING",
+            scheduled_at=timezone.now() - timedelta(hours=2),
         )
         return job
 
@@ -328,7 +332,7 @@ class TestRetries:
     def test_aws_out_of_reach_is_retried_with_the_backoff(
         self, user: Any, aws: AWSStubs, service: str, method: str
     ) -> None:
-        job = make_job(user)
+        job = SparkJobFactory(created_by=user)
         if service == "emr":
             aws.add_spark_configuration()
         with (
@@ -346,7 +350,7 @@ class TestRetries:
     def test_the_last_retry_fails_the_run_honestly_and_the_owner_is_told_once(
         self, user: Any, aws: AWSStubs, throttled: bool
     ) -> None:
-        job = make_job(user)
+        job = SparkJobFactory(created_by=user)
         aws.add_spark_configuration()
         if throttled:
             aws.emr.add_client_error("run_job_flow", "ThrottlingException", "Rate exceeded", 400)
@@ -358,9 +362,7 @@ class TestRetries:
         run = job.runs.get()
         assert run.is_failed
         message = run.alerts.get().reason_message
-        assert message.startswith(
-            "The run did not start: AWS stayed out of reach or too busy through every retry"
-        )
+        assert message.startswith("The run could not be started however often we tried: AWS ")
         assert "Rate exceeded" in message if throttled else "Could not connect" in message
         assert message.endswith("The next scheduled run will try again.")
         assert tasks.send_run_alert_mails() == ["daily-report"]
@@ -368,7 +370,7 @@ class TestRetries:
         assert len(mail.outbox) == 1
 
     def test_the_retry_before_the_last_still_retries(self, user: Any, aws: AWSStubs) -> None:
-        job = make_job(user)
+        job = SparkJobFactory(created_by=user)
         aws.add_spark_configuration()
         aws.emr.add_client_error("run_job_flow", "ThrottlingException", "Rate exceeded", 400)
         # Eagerly, Celery runs the retry at once: it is the last one, and EMR answers.
@@ -380,7 +382,7 @@ class TestRetries:
 
 class TestFirstRun:
     def test_a_first_run_counts_the_schedule_from_the_start_date(self, user: Any, aws: AWSStubs) -> None:
-        job = make_job(user, start_date=timezone.now() - timedelta(minutes=3))
+        job = SparkJobFactory(created_by=user, start_date=timezone.now() - timedelta(minutes=3))
         stub_run_job_flow(aws)
         with committed():
             assert tasks.run_job(job.pk, first_run=True) == "started"
@@ -388,7 +390,7 @@ class TestFirstRun:
         assert job.schedule.next_run_at() == job.start_date + timedelta(hours=24)
 
     def test_any_other_run_leaves_the_schedule_to_beat(self, user: Any, aws: AWSStubs) -> None:
-        job = make_job(user, start_date=timezone.now() - timedelta(minutes=3))
+        job = SparkJobFactory(created_by=user, start_date=timezone.now() - timedelta(minutes=3))
         before = job.schedule.get().last_run_at
         stub_run_job_flow(aws)
         with committed():
@@ -398,7 +400,7 @@ class TestFirstRun:
     def test_a_first_run_more_than_an_interval_late_does_not_make_the_next_one_due(
         self, user: Any, aws: AWSStubs
     ) -> None:
-        job = make_job(user, start_date=timezone.now() - timedelta(days=2))
+        job = SparkJobFactory(created_by=user, start_date=timezone.now() - timedelta(days=2))
         before = job.schedule.get().last_run_at
         stub_run_job_flow(aws)
         with committed():
@@ -411,7 +413,7 @@ class TestExpiryMails:
         self, user: Any, settings: Any
     ) -> None:
         past = timezone.now() - timedelta(hours=1)
-        job = make_job(user, start_date=past - timedelta(days=1), end_date=past)
+        job = SparkJobFactory(created_by=user, start_date=past - timedelta(days=1), end_date=past)
         settings.EMAIL_BACKEND = "tests.jobs.helpers.BrokenEmailBackend"
         with committed():
             assert tasks.expire_jobs() == []
@@ -427,7 +429,7 @@ class TestExpiryMails:
     def test_a_run_alert_that_cannot_be_sent_is_sent_by_the_next_sweep(
         self, user: Any, settings: Any
     ) -> None:
-        run = make_run(make_job(user), status="TERMINATED_WITH_ERRORS")
+        run = SparkJobRunFactory(spark_job=SparkJobFactory(created_by=user), status="TERMINATED_WITH_ERRORS")
         run.alert("STEP_FAILURE", "Step 2 failed.")
         settings.EMAIL_BACKEND = "tests.jobs.helpers.BrokenEmailBackend"
         assert tasks.send_run_alert_mails() == []
@@ -441,8 +443,8 @@ class TestStaleRequests:
     def test_the_status_sync_adopts_the_cluster_of_a_run_that_lost_its_worker(
         self, user: Any, aws: AWSStubs
     ) -> None:
-        job = make_job(user)
-        run = make_run(job, jobflow_id=None, status=Cluster.REQUESTED)
+        job = SparkJobFactory(created_by=user)
+        run = SparkJobRunFactory(spark_job=job, requested=True)
         SparkJobRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(hours=1))
         stub_find_run_cluster(aws, run, "j-LOST")
         aws.emr.add_response(

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 
 from atmo.keys.models import SSHKey
+from tests.users.factories import UserFactory
 
 CURVES = {
     "ecdsa-sha2-nistp256": ec.SECP256R1,
@@ -83,10 +84,11 @@ def security_key_line() -> str:
 
 
 class SSHKeyFactory(factory.django.DjangoModelFactory):
-    """``SSHKeyFactory(created_by=user)``; an Ed25519 key (fast to make) by default."""
+    """A new Ed25519 key (fast to make) of a new user, unless ``created_by`` says whose."""
 
     class Meta:
         model = SSHKey
 
     title = factory.Sequence(lambda n: f"key {n}")
     key = factory.LazyFunction(public_key)
+    created_by = factory.SubFactory(UserFactory)

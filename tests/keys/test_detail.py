@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.clusters.factories import ClusterFactory
+
 
 def test_it_shows_fingerprints_the_key_and_a_raw_link(client_for: Any, user: Any, ssh_key: Any) -> None:
     response = client_for(user).get(f"/keys/{ssh_key.pk}/")
@@ -18,12 +20,10 @@ def test_it_shows_fingerprints_the_key_and_a_raw_link(client_for: Any, user: Any
     assert ssh_key.created_at.strftime("%Y-%m-%d %H:%M") in body
 
 
-def test_it_counts_only_the_active_clusters_using_the_key(
-    client_for: Any, user: Any, ssh_key: Any, make_cluster: Any
-) -> None:
-    make_cluster(ssh_key, "WAITING")
-    make_cluster(ssh_key, "RUNNING")
-    make_cluster(ssh_key, "TERMINATED")
+def test_it_counts_only_the_active_clusters_using_the_key(client_for: Any, user: Any, ssh_key: Any) -> None:
+    ClusterFactory(created_by=user, ssh_key=ssh_key, most_recent_status="WAITING")
+    ClusterFactory(created_by=user, ssh_key=ssh_key, most_recent_status="RUNNING")
+    ClusterFactory(created_by=user, ssh_key=ssh_key, most_recent_status="TERMINATED")
 
     response = client_for(user).get(f"/keys/{ssh_key.pk}/")
 

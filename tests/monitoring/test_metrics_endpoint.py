@@ -16,7 +16,7 @@ from atmo.monitoring import liveness
 from atmo.monitoring.models import Sweep
 from atmo.tasks import cleanup_permissions
 from tests.clusters.factories import ClusterFactory
-from tests.jobs.helpers import make_job, make_run
+from tests.jobs.factories import SparkJobFactory, SparkJobRunFactory
 
 TOKEN = "a-long-random-token"
 
@@ -89,8 +89,8 @@ def test_every_family_is_exposed(client: Any) -> None:
 def test_clusters_and_runs_are_counted_by_state(client: Any, user: Any) -> None:
     ClusterFactory.create_batch(2)
     ClusterFactory(most_recent_status=Cluster.STATUS_TERMINATED)
-    job = make_job(user)
-    make_run(job, status="RUNNING")
+    job = SparkJobFactory(created_by=user)
+    SparkJobRunFactory(spark_job=job, status="RUNNING")
     families = scrape(client)
     assert value(families, "atmo_clusters", state="WAITING") == 2
     assert value(families, "atmo_clusters", state="TERMINATED") == 1
@@ -100,8 +100,8 @@ def test_clusters_and_runs_are_counted_by_state(client: Any, user: Any) -> None:
 
 @pytest.mark.django_db
 def test_a_run_past_its_timeout_is_counted(client: Any, user: Any) -> None:
-    job = make_job(user, job_timeout=1)
-    make_run(job, status="RUNNING", scheduled_at=timezone.now() - timedelta(hours=2))
+    job = SparkJobFactory(created_by=user, job_timeout=1)
+    SparkJobRunFactory(spark_job=job, status="RUNNING", scheduled_at=timezone.now() - timedelta(hours=2))
     assert value(scrape(client), "atmo_job_runs_past_timeout") == 1
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from atmo import provisioners
 from atmo.monitoring import incidents, liveness
 from atmo.monitoring.models import Sweep
-from tests.jobs.helpers import make_job, make_run
+from tests.jobs.factories import SparkJobFactory, SparkJobRunFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -92,8 +92,13 @@ def test_recent_aws_errors_are_grouped_by_code_with_advice_on_throttling(operato
 
 
 def test_runs_past_their_timeout_are_listed(operator_client: Any, user: Any) -> None:
-    job = make_job(user, identifier="nightly", job_timeout=1)
-    make_run(job, jobflow_id="j-STUCK", status="RUNNING", scheduled_at=timezone.now() - timedelta(hours=3))
+    job = SparkJobFactory(created_by=user, identifier="nightly", job_timeout=1)
+    SparkJobRunFactory(
+        spark_job=job,
+        jobflow_id="j-STUCK",
+        status="RUNNING",
+        scheduled_at=timezone.now() - timedelta(hours=3),
+    )
     runs = section(page(operator_client), "runs")
     assert "1 still active after their job&#x27;s timeout." in runs
     assert "j-STUCK" in runs

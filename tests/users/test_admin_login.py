@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from atmo.checks import WARNING_BREAK_GLASS, check_break_glass_login
 from atmo.users.views import NOT_STAFF_MESSAGE
-from tests.clusters.factories import UserFactory
+from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

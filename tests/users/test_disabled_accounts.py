@@ -16,7 +16,9 @@ from django.urls import reverse
 from atmo.clusters.models import Cluster
 from atmo.users.backends import ACCOUNT_DISABLED_MESSAGE, AtmoOIDCAuthenticationBackend
 from atmo.users.sessions import ENDED_BY_DISABLING, end_sessions
-from tests.clusters.factories import ClusterFactory, EMRReleaseFactory, SSHKeyFactory, UserFactory
+from tests.clusters.factories import ClusterFactory, EMRReleaseFactory
+from tests.keys.factories import SSHKeyFactory
+from tests.users.factories import UserFactory
 from tests.users.test_login import sign_in
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from atmo.clusters.tasks import update_clusters
-from atmo.provisioners import AWSError
+from atmo.provisioners import AWSError, describe_aws_failure
 
 
 class Command(BaseCommand):
@@ -21,5 +21,5 @@ class Command(BaseCommand):
             # .run() calls the task's body without Celery: no retry, errors surface here.
             updated = update_clusters.run()
         except AWSError as exc:
-            raise CommandError(f"AWS refused to list the clusters: {exc.message}") from exc
+            raise CommandError(str(describe_aws_failure(exc, "The clusters could not be listed"))) from exc
         self.stdout.write(f"{len(updated)} active cluster(s) updated.")

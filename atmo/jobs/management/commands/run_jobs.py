@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from atmo.jobs.models import SparkJob
 from atmo.jobs.tasks import run_job
-from atmo.provisioners import AWSError
+from atmo.provisioners import AWSError, describe_aws_failure
 
 
 class Command(BaseCommand):
@@ -44,4 +44,4 @@ class Command(BaseCommand):
         except Retry:
             return "busy (a run is under way)"
         except AWSError as exc:
-            return f"not started, AWS said: {exc.message}"
+            return str(describe_aws_failure(exc, "not started"))

@@ -1,0 +1,40 @@
+"""The QuerySet every job flow model's QuerySet extends (see :class:`atmo.models.JobFlowModel`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+
+
+class JobFlowQuerySet(models.QuerySet[Any]):
+    """Filters job flows by the state EMR last reported; the model names the state column."""
+
+    def _in_states(self, states: frozenset[str] | set[str]) -> JobFlowQuerySet:
+        return self.filter(**{f"{self.model.STATE_FIELD}__in": states})
+
+    def active(self) -> JobFlowQuerySet:
+        """Requested, starting, running or terminating."""
+        return self._in_states(self.model.ACTIVE)
+
+    def final(self) -> JobFlowQuerySet:
+        """Over, well or badly."""
+        return self._in_states(self.model.FINAL)
+
+    def terminated(self) -> JobFlowQuerySet:
+        """Ended normally (TERMINATED)."""
+        return self._in_states({self.model.State.TERMINATED})
+
+    def failed(self) -> JobFlowQuerySet:
+        """Ended with errors, or never started (TERMINATED_WITH_ERRORS)."""
+        return self._in_states({self.model.State.TERMINATED_WITH_ERRORS})
+
+    def provisioned(self) -> JobFlowQuerySet:
+        """Job flows EMR knows about (they have a job flow id)."""
+        return self.exclude(jobflow_id__isnull=True).exclude(jobflow_id="")
+
+    def requested(self) -> JobFlowQuerySet:
+        """Requests EMR has not seen yet: still REQUESTED, without a job flow id."""
+        unprovisioned = Q(jobflow_id__isnull=True) | Q(jobflow_id="")
+        return self.filter(unprovisioned, **{self.model.STATE_FIELD: self.model.State.REQUESTED})

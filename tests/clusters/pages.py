@@ -1,0 +1,40 @@
+"""What the cluster page tests post, read back and expect from EMR."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.messages import get_messages
+
+from atmo.clusters.models import Cluster
+
+
+def describe_response(cluster: Cluster, state: str) -> dict[str, Any]:
+    return {
+        "Cluster": {
+            "Id": cluster.jobflow_id,
+            "Name": cluster.identifier,
+            "Status": {
+                "State": state,
+                "StateChangeReason": {"Code": "USER_REQUEST", "Message": "Terminated by user request"},
+                "Timeline": {"CreationDateTime": cluster.started_at, "ReadyDateTime": cluster.ready_at},
+            },
+            "MasterPublicDnsName": cluster.master_address,
+        }
+    }
+
+
+def messages_of(response: Any) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def new_cluster_post(key: Any, release: Any, **overrides: Any) -> dict[str, Any]:
+    values = {
+        "identifier": "new-curie",
+        "size": 2,
+        "lifetime": 6,
+        "ssh_key": key.pk,
+        "emr_release": release.pk,
+    }
+    values.update(overrides)
+    return {f"new-{name}": value for name, value in values.items()}

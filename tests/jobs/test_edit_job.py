@@ -1,0 +1,76 @@
+"""Editing a job: its settings and notebook change, its schedule keeps its last run."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from atmo.jobs.models import SparkJob
+from tests.aws import AWSStubs
+from tests.jobs.conftest import (
+    notebook_upload,
+    stub_upload,
+)
+from tests.jobs.pages import edit_post, url
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_edit_page_shows_the_job_with_a_fixed_identifier(
+    client_for: Any, owner: Any, spark_job: SparkJob
+) -> None:
+    response = client_for(owner).get(url("edit", spark_job))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'value="daily-report"' in page
+    assert "disabled" in str(response.context["form"]["identifier"])
+    assert "Current notebook: <strong>report.ipynb</strong>" in page
+
+
+def test_replacing_the_notebook_removes_the_old_one_and_keeps_the_schedule(
+    client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs
+) -> None:
+    last_run_at = timezone.now() - timedelta(hours=3)
+    spark_job.schedule.reschedule(last_run_at=last_run_at)
+    stub_upload(aws, "jobs/daily-report/renamed.ipynb")
+    aws.s3.add_response(
+        "delete_object",
+        {},
+        {"Bucket": settings.AWS_CONFIG["CODE_BUCKET"], "Key": "jobs/daily-report/report.ipynb"},
+    )
+    response = client_for(owner).post(
+        url("edit", spark_job),
+        {
+            **edit_post(spark_job, size=5, identifier="hijack"),
+            "edit-notebook": notebook_upload("renamed.ipynb"),
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == url("detail", spark_job)
+    spark_job.refresh_from_db()
+    assert (spark_job.identifier, spark_job.size) == ("daily-report", 5)
+    assert spark_job.notebook_s3_key == "jobs/daily-report/renamed.ipynb"
+    # No extra run: the schedule still counts from the last one.
+    assert spark_job.schedule.get().last_run_at == last_run_at
+    assert not spark_job.runs.exists()
+
+
+def test_s3_refusing_a_new_notebook_leaves_the_job_unchanged(
+    client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs
+) -> None:
+    aws.s3.add_client_error("put_object", "SlowDown", "Please reduce your request rate.", 503)
+    response = client_for(owner).post(
+        url("edit", spark_job),
+        {**edit_post(spark_job, size=9), "edit-notebook": notebook_upload("new.ipynb")},
+    )
+    assert response.status_code == 200
+    assert (
+        "The notebook could not be stored: AWS is busy and asked us to slow down "
+        "(Please reduce your request rate). Nothing was saved. Please try again in a minute."
+    ) in response.content.decode()
+    spark_job.refresh_from_db()
+    assert (spark_job.size, spark_job.notebook_s3_key) == (2, "jobs/daily-report/report.ipynb")

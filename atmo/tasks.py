@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from importlib import import_module
 
+from django.conf import settings
 from guardian.utils import clean_orphan_obj_perms
 
 from atmo.celery import celery
@@ -17,3 +19,10 @@ def cleanup_permissions() -> int:
     removed = clean_orphan_obj_perms()
     logger.info("orphan object permissions removed", extra={"removed": removed})
     return removed
+
+
+@celery.task
+def clear_expired_sessions() -> None:
+    """Delete the sessions past their expiry from the database (Django's ``clearsessions``)."""
+    engine = import_module(settings.SESSION_ENGINE)
+    engine.SessionStore.clear_expired()

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 COMPOSE ?= docker compose
 
 .PHONY: help install run test test-fast docs screenshots lint format migrations-check ci \
-        requirements static clean chromium measure build build-dev up down stop migrate shell redis-cli logs
+        requirements static clean chromium measure chaos build build-dev up down stop migrate shell redis-cli logs
 
 help: ## Show the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -78,6 +78,9 @@ chromium:
 
 measure: install ## Print SQL queries per page and AWS calls per status sync with 5 and with 200 objects
 	$(BIN)/python bin/measure_scaling.py
+
+chaos: install ## Daily jobs over 40 simulated days under faults (~25 min); prints the counts (CHAOS_ARGS=--help)
+	$(BIN)/python bin/chaos.py $(CHAOS_ARGS)
 
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check .

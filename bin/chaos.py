@@ -289,6 +289,9 @@ def run(
     line = result.line(
         days=days, faults=len(scenario.applied), runs=len(runs), mails=len(stack.mail.subjects)
     )
+    # Kept for a closer look: the faults in order and the mails the server accepted.
+    (stack.state / "faults.txt").write_text("\n".join(scenario.applied) + "\n")
+    (stack.state / "mails.txt").write_text("\n".join(stack.mail.subjects) + "\n")
     return result, line
 
 

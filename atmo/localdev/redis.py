@@ -68,7 +68,7 @@ class EmbeddedRedis:
             stderr=subprocess.DEVNULL,
         )
         atexit.register(_stop, self.process)
-        _wait_until_listening(self.port, self.process)
+        wait_until_listening(self.port, self.process)
         return self.url
 
     def stop(self, crash: bool = False) -> None:
@@ -88,17 +88,20 @@ def start_embedded_redis(data_dir: Path | None = None, port: int | None = None, 
     return EmbeddedRedis(data_dir, port, persist).start()
 
 
-def _wait_until_listening(port: int, process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+def wait_until_listening(
+    port: int, process: subprocess.Popen[bytes] | None = None, timeout: float = 10.0
+) -> None:
+    """Return once something accepts connections on the loopback ``port``; fail if ``process`` exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"embedded redis-server exited with code {process.returncode}")
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with code {process.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError(f"embedded redis-server did not listen on port {port} within {timeout}s")
+    raise RuntimeError(f"nothing listens on port {port} after {timeout}s")
 
 
 def _stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:

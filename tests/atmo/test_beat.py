@@ -63,25 +63,18 @@ def test_a_tick_leaves_entries_that_are_there_alone(scheduler: ReseedingRedBeatS
     assert static_entries(scheduler) == before
 
 
-def test_the_static_entries_come_back_after_a_flush(scheduler: ReseedingRedBeatScheduler) -> None:
-    scheduler.tick()
-    get_redis(scheduler.app).flushdb()
-    assert static_entries(scheduler) == {}
-
-    scheduler.tick()
-
-    assert set(static_entries(scheduler)) == set(STATIC_SCHEDULE)
-    assert scheduler.lock is not None and scheduler.lock.owned()
-
-
-def test_the_static_entries_and_the_lock_come_back_after_a_restart(
-    scheduler: ReseedingRedBeatScheduler, own_redis: EmbeddedRedis
+@pytest.mark.parametrize("loss", ["flush", "restart"])
+def test_the_static_entries_and_the_lock_come_back_after_redis_lost_them(
+    scheduler: ReseedingRedBeatScheduler, own_redis: EmbeddedRedis, loss: str
 ) -> None:
     scheduler.tick()
-    own_redis.restart()  # keeps nothing: entries and lock are gone
+    if loss == "flush":
+        get_redis(scheduler.app).flushdb()
+    else:
+        own_redis.restart()  # keeps nothing
     assert static_entries(scheduler) == {}
 
-    scheduler.tick()  # the lock is taken back first
+    scheduler.tick()  # takes the lock back first (it went with the data)
     scheduler.tick()
 
     assert set(static_entries(scheduler)) == set(STATIC_SCHEDULE)

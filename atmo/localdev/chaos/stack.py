@@ -7,7 +7,6 @@ import email
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from aiosmtpd.controller import Controller
 
 from atmo.localdev.aws.config import DUMMY_CREDENTIALS
 from atmo.localdev.faults import AnswerDroppingProxy, SlowProxy
-from atmo.localdev.redis import EmbeddedRedis, free_port
+from atmo.localdev.redis import EmbeddedRedis, free_port, wait_until_listening
 
 logger = logging.getLogger(__name__)
 
@@ -29,17 +28,6 @@ ROOT = Path(__file__).resolve().parents[3]
 RESTART_DELAY = 1.0
 #: How long each message to and from PostgreSQL is held back while the database is slow.
 SLOW_DATABASE_DELAY = 0.05
-
-
-def wait_for_port(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on port {port} after {timeout}s")
 
 
 @dataclass
@@ -195,7 +183,7 @@ class Stack:
         self.state.mkdir(parents=True, exist_ok=True)
         self.redis.start()
         self.aws.start()
-        wait_for_port(self.aws_port)
+        wait_until_listening(self.aws_port, self.aws.popen, timeout=30)
         self.aws_proxy.start()
         self.database_proxy.start()
         self.mail.start()
@@ -266,7 +254,7 @@ class Stack:
         self.orphan_clusters += self.count_orphans(tracked)
         self.aws.kill()
         self.aws.start()
-        wait_for_port(self.aws_port)
+        wait_until_listening(self.aws_port, self.aws.popen, timeout=30)
 
     def lose_next_run_job_flow_answer(self) -> None:
         self.aws_proxy.drop_answers("RunJobFlow")

@@ -43,7 +43,11 @@ FAULTS = (
     "restart-aws",
     "slow-database",
     "lose-run-job-flow-answer",
+    "flush-redis",
 )
+#: The faults of issue 13's fault-injection run. ``flush-redis`` is left out: today
+#: nothing writes a job's redbeat entry again, so one flush unschedules every job.
+DEFAULT_FAULTS = FAULTS[:-1]
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,8 @@ class Scenario:
             stack.kill_lock_holder()
         elif fault == "restart-redis":
             stack.restart_redis()
+        elif fault == "flush-redis":
+            stack.flush_redis()
         elif fault == "restart-aws":
             stack.restart_aws(counts.tracked_clusters())
             upload_notebooks(stack)
@@ -196,7 +202,10 @@ class Scenario:
 )
 @click.option("--fault-every", default=1.25, show_default=True, help="Simulated days between two faults.")
 @click.option(
-    "--faults", default=",".join(FAULTS), show_default=True, help="Comma-separated faults to inject."
+    "--faults",
+    default=",".join(DEFAULT_FAULTS),
+    show_default=True,
+    help=f"Comma-separated faults to inject, of: {', '.join(FAULTS)}.",
 )
 @click.option("--seed", default=13, show_default=True, help="Seed of the order of the faults.")
 @click.option("--database-url", default=default_database_url, help="The harness's own PostgreSQL database.")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import boto3
+import redis
 from aiosmtpd.controller import Controller
 
 from atmo.localdev.aws.config import DUMMY_CREDENTIALS
@@ -248,6 +249,10 @@ class Stack:
 
     def restart_redis(self) -> None:
         self.redis.restart(crash=True)
+
+    def flush_redis(self) -> None:
+        """Empty Redis: broker messages, redbeat entries and lock, cache."""
+        redis.Redis.from_url(self.redis.url).flushall()
 
     def restart_aws(self, tracked: set[str]) -> None:
         """Crash the emulator and start it again on the same port (it forgets every cluster)."""

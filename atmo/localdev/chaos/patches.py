@@ -22,6 +22,8 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
+#: Real time a RunJobFlow may take, lookups after a lost answer included.
+AWS_CALL_BOUND = timedelta(seconds=15)
 #: The points a worker can be killed at.
 KILL_POINTS = ("before-request", "after-request", "while-mailing")
 
@@ -38,8 +40,11 @@ def compress_time(hour: float) -> None:
 
     # SparkJob.has_timed_out: timedelta(hours=job_timeout).
     models.timedelta = scaled_timedelta  # type: ignore[attr-defined]
-    models.STALE_REQUEST_AFTER = timedelta(minutes=15) * scale
-    listing.MISSING_GRACE = timedelta(minutes=10) * scale
+    # These two wait for AWS calls under way, which take real seconds whatever the
+    # scale: shorter than a RunJobFlow (with its lookups after a lost answer), a
+    # request still in flight would be taken for one its worker lost.
+    models.STALE_REQUEST_AFTER = max(timedelta(minutes=15) * scale, AWS_CALL_BOUND)
+    listing.MISSING_GRACE = max(timedelta(minutes=10) * scale, AWS_CALL_BOUND)
     tasks.STILL_RUNNING_RETRY_SECONDS = 600 * scale
     schedules.SparkJobSchedule.run_every = property(  # type: ignore[assignment,method-assign]
         lambda self: timedelta(hours=self.spark_job.interval_in_hours) * scale

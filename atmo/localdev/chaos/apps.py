@@ -16,5 +16,5 @@ class ChaosConfig(AppConfig):
         from atmo.localdev.chaos import patches
 
         patches.compress_time(settings.ATMO_CHAOS_HOUR_SECONDS)
-        if settings.ATMO_CHAOS_DIR:
+        if settings.ATMO_CHAOS_DIR and settings.ATMO_CHAOS_ROLE == "worker":
             patches.install_kill_points(Path(settings.ATMO_CHAOS_DIR))

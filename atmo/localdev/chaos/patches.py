@@ -52,9 +52,7 @@ def compress_time(hour: float) -> None:
 
 
 def install_kill_points(directory: Path) -> None:
-    """Wrap the places a worker can be killed at (only in worker processes)."""
-    if os.environ.get("ATMO_CHAOS_ROLE") != "worker":
-        return
+    """Wrap the places a worker can be killed at (in worker processes only)."""
     from atmo import mail
     from atmo.jobs.provisioners import SparkJobProvisioner
 

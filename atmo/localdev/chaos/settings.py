@@ -17,6 +17,8 @@ from atmo.settings import CELERY_BEAT_SCHEDULE, CELERY_BROKER_TRANSPORT_OPTIONS,
 ATMO_CHAOS_HOUR_SECONDS = envfloat("ATMO_CHAOS_HOUR_SECONDS", 1.5)
 #: Where the harness arms its kill points (see :mod:`atmo.localdev.chaos.patches`).
 ATMO_CHAOS_DIR = envstr("ATMO_CHAOS_DIR")
+#: ``worker``, ``beat`` or empty (the harness itself): only workers have kill points.
+ATMO_CHAOS_ROLE = envstr("ATMO_CHAOS_ROLE")
 
 INSTALLED_APPS = [*INSTALLED_APPS, "atmo.localdev.chaos.apps.ChaosConfig"]
 

@@ -8,7 +8,8 @@ BIN := $(VENV)/bin
 COMPOSE ?= docker compose
 
 .PHONY: help install run test test-fast docs screenshots lint format migrations-check ci \
-        requirements static clean chromium measure measure-monitoring scrape build build-dev up down stop migrate shell redis-cli logs
+        requirements static clean chromium measure measure-monitoring scrape chaos build build-dev up down stop \
+        migrate shell redis-cli logs
 
 help: ## Show the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -84,6 +85,9 @@ measure-monitoring: install ## Print the heartbeat's latency (gunicorn, live wor
 
 scrape: install ## Scrape the running site's /metrics for a minute (next to `make run`) and print what moved
 	$(BIN)/python bin/scrape_metrics.py $(SCRAPE_ARGS)
+
+chaos: install ## Daily jobs over 40 simulated days under faults (~25 min); prints the counts (CHAOS_ARGS=--help)
+	$(BIN)/python bin/chaos.py $(CHAOS_ARGS)
 
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check .

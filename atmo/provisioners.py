@@ -20,15 +20,17 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from constance import config as live
 from django.conf import settings
 from django.utils import timezone
@@ -212,14 +214,16 @@ AWS_CONNECT_TIMEOUT = 5
 AWS_READ_TIMEOUT = 20
 
 
-def client(service: str) -> Any:
+def client(service: str, single_attempt: bool = False) -> Any:
     """A boto3 client in the configured region, with short timeouts.
 
     botocore's own retries are kept few ("standard" mode): longer waits belong to
     Celery's jittered backoff, which does not hold a worker while waiting.
+    ``single_attempt`` turns them off, for requests that must never be sent twice
+    blindly (RunJobFlow: see :meth:`Provisioner.start_job_flow`).
     """
     config = Config(
-        retries={"max_attempts": 3, "mode": "standard"},
+        retries={"total_max_attempts": 1 if single_attempt else 3, "mode": "standard"},
         connect_timeout=AWS_CONNECT_TIMEOUT,
         read_timeout=AWS_READ_TIMEOUT,
     )
@@ -228,6 +232,29 @@ def client(service: str) -> Any:
         config = config.merge(Config(signature_version="s3v4"))
     made = boto3.client(service, region_name=settings.AWS_CONFIG["AWS_REGION"], config=config)
     return aws_metrics.instrument(made)  # counts calls and errors by operation (atmo_aws_* metrics)
+
+
+def outcome_unknown(exc: BaseException) -> bool:
+    """Whether AWS may have done what a request asked although no answer came back.
+
+    The connection broke or timed out once the request was on its way (botocore's
+    ``HTTPClientError``: a read timeout, a connection closed before the answer),
+    or AWS answered with a server error (5xx), after which it may or may not have
+    acted. A request that never left (no connection, botocore's
+    ``ConnectionError``) or that AWS refused (4xx, throttling included) did nothing.
+    """
+    if isinstance(exc, HTTPClientError):
+        return True
+    if isinstance(exc, ClientError):
+        return exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
+    return False
+
+
+#: After an unknown outcome, look for the job flow this many seconds after each
+#: previous look: EMR's listing may take a moment to show a new job flow.
+LOST_ANSWER_LOOKUP_DELAYS = (0.0, 2.0, 5.0)
+#: Look for a job flow from this long before we asked for it, in case AWS's clock is behind ours.
+JOB_FLOW_CLOCK_SKEW = timedelta(minutes=5)
 
 
 def parse_spark_emr_configuration(body: bytes) -> list[dict[str, Any]]:
@@ -264,6 +291,11 @@ class Provisioner:
         )
         self.emr = client("emr")
         self.s3 = client("s3")
+
+    @cached_property
+    def emr_single_attempt(self) -> Any:
+        """An EMR client that never resends a request on its own (for RunJobFlow)."""
+        return client("emr", single_attempt=True)
 
     @property
     def environment(self) -> str:
@@ -353,25 +385,38 @@ class Provisioner:
             "HadoopJarStep": {"Jar": self.jar_uri, "Args": [self.zeppelin_uri]},
         }
 
-    def start_job_flow(self, params: dict[str, Any], identifier: str) -> str:
-        """RunJobFlow; returns the job flow id.
+    def start_job_flow(self, params: dict[str, Any], identifier: str, tag: dict[str, str] | None) -> str:
+        """RunJobFlow, with ``tag`` naming the row it is for; returns the job flow id.
 
-        Raises :class:`AWSUnreachable` when AWS cannot be reached (worth another try),
-        :class:`AWSError` with AWS's reason when it refuses.
+        RunJobFlow is not idempotent, so it is sent once, never retried by botocore:
+        when its answer is lost (see :func:`outcome_unknown`), the job flow is looked
+        for by its name and ``tag`` (:meth:`find_tagged_job_flow`) and adopted when
+        found; without a tag it cannot be told apart, and the call fails.
+
+        Raises :class:`AWSUnreachable` when AWS cannot be reached or the answer was
+        lost and no such job flow shows up (worth another try), :class:`AWSError`
+        with AWS's reason when it refuses.
         """
+        if tag is not None:
+            params = {**params, "Tags": [*params["Tags"], tag]}
+        asked_at = timezone.now()
+        context = {"kind": self.name_component, "identifier": identifier, "tag": tag}
         try:
             with aws_errors():
-                jobflow_id = self.emr.run_job_flow(**params)["JobFlowId"]
+                try:
+                    jobflow_id = self.emr_single_attempt.run_job_flow(**params)["JobFlowId"]
+                except (BotoCoreError, ClientError) as exc:
+                    if tag is None or not outcome_unknown(exc):
+                        raise
+                    logger.warning("EMR's answer to RunJobFlow was lost", extra=context)
+                    jobflow_id = self.find_after_lost_answer(params["Name"], tag, asked_at, exc)
         except AWSError as error:
             logger.warning(
                 "EMR refused a job flow" if error.code else "EMR could not be reached",
-                extra={"kind": self.name_component, "identifier": identifier, "code": error.code},
+                extra={**context, "code": error.code},
             )
             raise
-        logger.info(
-            "job flow requested",
-            extra={"kind": self.name_component, "identifier": identifier, "jobflow_id": jobflow_id},
-        )
+        logger.info("job flow requested", extra={**context, "jobflow_id": jobflow_id})
         return jobflow_id
 
     def info(self, jobflow_id: str) -> JobFlowInfo:
@@ -426,3 +471,33 @@ class Provisioner:
             state_change_reason_message=reason.get("Message"),
             public_dns=public_dns or None,
         )
+
+    def find_after_lost_answer(
+        self, name: str, tag: dict[str, str], asked_at: datetime, cause: Exception
+    ) -> str:
+        """The job flow a RunJobFlow with a lost answer started; :class:`AWSUnreachable` if none shows up."""
+        for delay in LOST_ANSWER_LOOKUP_DELAYS:
+            time.sleep(delay)
+            jobflow_id = self.find_tagged_job_flow(name, tag, asked_at - JOB_FLOW_CLOCK_SKEW)
+            if jobflow_id is not None:
+                logger.info("job flow of a lost answer adopted", extra={"tag": tag, "jobflow_id": jobflow_id})
+                return jobflow_id
+        raise AWSUnreachable(
+            f"EMR's answer was lost and no job flow tagged {tag['Key']}={tag['Value']} appeared: {cause}"
+        ) from cause
+
+    def find_tagged_job_flow(self, name: str, tag: dict[str, str], created_after: datetime) -> str | None:
+        """The id of the job flow called ``name`` carrying ``tag``, created since ``created_after``.
+
+        ListClusters narrows the search by creation time and name; DescribeCluster
+        tells the tags of each job flow of that name. Raises :class:`AWSError`.
+        """
+        with aws_errors():
+            for page in self.emr.get_paginator("list_clusters").paginate(CreatedAfter=created_after):
+                for summary in page.get("Clusters", []):
+                    if summary.get("Name") != name:
+                        continue
+                    cluster = self.emr.describe_cluster(ClusterId=summary["Id"])["Cluster"]
+                    if tag in cluster.get("Tags", []):
+                        return summary["Id"]
+        return None

@@ -173,7 +173,9 @@ CACHES = {
         "KEY_PREFIX": "atmo",
     }
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+# Sessions are written to PostgreSQL and read through the cache: a flushed or
+# restarted Redis costs one query per session, not everybody's login.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = envint("DJANGO_SESSION_COOKIE_AGE", 60 * 60 * 24 * 7)
 
 # --- Authentication ----------------------------------------------------------
@@ -455,7 +457,8 @@ CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_WORKER_DISABLE_RATE_LIMITS = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+# redbeat, writing the static entries below again when Redis lost them (atmo.beat).
+CELERY_BEAT_SCHEDULER = "atmo.beat.ReseedingRedBeatScheduler"
 # redbeat only notices entries saved by the web process when beat wakes up.
 CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 CELERY_REDBEAT_REDIS_URL = REDIS_URL
@@ -516,6 +519,10 @@ CELERY_BEAT_SCHEDULE = {
     "clean_orphan_obj_perms": {
         "task": "atmo.tasks.cleanup_permissions",
         "schedule": crontab(hour=3, minute=30),
+    },
+    "clear_expired_sessions": {
+        "task": "atmo.tasks.clear_expired_sessions",
+        "schedule": crontab(hour=3, minute=45),
     },
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from importlib import import_module
 
 from celery.contrib.django.task import DjangoTask
 from django.conf import settings
@@ -57,3 +58,10 @@ def cleanup_permissions() -> int:
     removed = clean_orphan_obj_perms()
     logger.info("orphan object permissions removed", extra={"removed": removed})
     return removed
+
+
+@celery.task
+def clear_expired_sessions() -> None:
+    """Delete the sessions past their expiry from the database (Django's ``clearsessions``)."""
+    engine = import_module(settings.SESSION_ENGINE)
+    engine.SessionStore.clear_expired()

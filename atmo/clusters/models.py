@@ -333,6 +333,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
                 emr_release=self.emr_release_id,
                 size=self.size,
                 public_key=self.ssh_key.key,
+                cluster_id=self.pk,
             )
         except AWSError as exc:
             if is_transient(exc):

@@ -7,6 +7,7 @@ interactive cluster needs.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from constance import config as live
@@ -17,6 +18,15 @@ from atmo.provisioners import JobFlowInfo, JobFlowNotFound, Provisioner
 #: :class:`~atmo.provisioners.JobFlowNotFound`, from when only clusters had them.
 ClusterInfo = JobFlowInfo
 ClusterNotFound = JobFlowNotFound
+
+#: The tag that names the :class:`~atmo.clusters.models.Cluster` row a job flow was
+#: started for (see :meth:`ClusterProvisioner.find_cluster`).
+CLUSTER_TAG = "AtmoCluster"
+
+
+def cluster_tag(cluster_id: int | None) -> dict[str, str] | None:
+    """The :data:`CLUSTER_TAG` tag of the row ``cluster_id``; None without a row."""
+    return None if cluster_id is None else {"Key": CLUSTER_TAG, "Value": str(cluster_id)}
 
 
 class ClusterProvisioner(Provisioner):
@@ -39,8 +49,14 @@ class ClusterProvisioner(Provisioner):
         emr_release: str,
         size: int,
         public_key: str,
+        cluster_id: int | None = None,
     ) -> str:
-        """Ask EMR for a cluster; returns its job flow id. Raises :class:`~atmo.provisioners.AWSError`."""
+        """Ask EMR for a cluster; returns its job flow id. Raises :class:`~atmo.provisioners.AWSError`.
+
+        ``cluster_id`` (the :class:`~atmo.clusters.models.Cluster` row) goes into the
+        :data:`CLUSTER_TAG` tag, so that the job flow is found and adopted when EMR's
+        answer is lost (see :meth:`~atmo.provisioners.Provisioner.start_job_flow`).
+        """
         params = self.job_flow_params(user_username, user_email, identifier, emr_release, size)
         params["BootstrapActions"] = [
             {
@@ -59,4 +75,14 @@ class ClusterProvisioner(Provisioner):
             }
         ]
         params["Steps"] = [self.zeppelin_step()]
-        return self.start_job_flow(params, identifier)
+        return self.start_job_flow(params, identifier, cluster_tag(cluster_id))
+
+    def find_cluster(
+        self, user_username: str, identifier: str, cluster_id: int, created_after: datetime
+    ) -> str | None:
+        """The id of the job flow started for the row ``cluster_id`` since ``created_after``, if any.
+
+        Raises :class:`~atmo.provisioners.AWSError`.
+        """
+        name = self.job_flow_name(user_username, identifier)
+        return self.find_tagged_job_flow(name, {"Key": CLUSTER_TAG, "Value": str(cluster_id)}, created_after)

@@ -92,12 +92,11 @@ class SparkJobProvisioner(Provisioner):
 
         ``run_id`` (the :class:`~atmo.jobs.models.SparkJobRun` the cluster is for) goes
         into the :data:`RUN_TAG` tag, so that the cluster can be found again when the
-        worker stops before saving the id. Raises :class:`AWSUnreachable` when AWS
-        cannot be reached, :class:`AWSError` when it refuses.
+        worker stops before saving the id, or when EMR's answer is lost (see
+        :meth:`~atmo.provisioners.Provisioner.start_job_flow`). Raises
+        :class:`AWSUnreachable` when AWS cannot be reached, :class:`AWSError` when it refuses.
         """
         params = self.job_flow_params(user_username, user_email, identifier, emr_release, size)
-        if run_id is not None:
-            params["Tags"].append({"Key": RUN_TAG, "Value": str(run_id)})
         params["BootstrapActions"] = [
             {
                 "Name": "setup-telemetry-spark-job",
@@ -127,27 +126,18 @@ class SparkJobProvisioner(Provisioner):
                 },
             },
         ]
-        return self.start_job_flow(params, identifier)
+        tag = None if run_id is None else {"Key": RUN_TAG, "Value": str(run_id)}
+        return self.start_job_flow(params, identifier, tag)
 
     def find_run_cluster(
         self, user_username: str, identifier: str, run_id: int, created_after: datetime
     ) -> str | None:
         """The id of the job flow started for run ``run_id`` since ``created_after``, if any.
 
-        ListClusters narrows the search to this job's job flows by name; their
-        DescribeCluster tags tell which run each was for. Raises :class:`AWSError`.
+        Raises :class:`AWSError`.
         """
         name = self.job_flow_name(user_username, identifier)
-        tag = {"Key": RUN_TAG, "Value": str(run_id)}
-        with aws_errors():
-            for page in self.emr.get_paginator("list_clusters").paginate(CreatedAfter=created_after):
-                for summary in page.get("Clusters", []):
-                    if summary.get("Name") != name:
-                        continue
-                    cluster = self.emr.describe_cluster(ClusterId=summary["Id"])["Cluster"]
-                    if tag in cluster.get("Tags", []):
-                        return summary["Id"]
-        return None
+        return self.find_tagged_job_flow(name, {"Key": RUN_TAG, "Value": str(run_id)}, created_after)
 
     def results(self, identifier: str, is_public: bool) -> dict[str, list[str]]:
         """The job's result keys grouped by their second path part: ``data``, ``logs``…"""

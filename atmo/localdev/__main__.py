@@ -105,7 +105,7 @@ def main() -> int:
     if not env.get("REDIS_URL"):
         from atmo.localdev.redis import start_embedded_redis
 
-        env["REDIS_URL"] = start_embedded_redis(data_dir=LOCAL_DIR / "redis")
+        env["REDIS_URL"] = start_embedded_redis(data_dir=LOCAL_DIR / "redis", persist=True)
     empty_metrics_dir(Path(env["PROMETHEUS_MULTIPROC_DIR"]))
     prepare(env)
     print(banner(env, time.monotonic() - started), flush=True)

@@ -36,7 +36,7 @@ def test_expo_doubles_until_the_cap() -> None:
 
 def test_the_app_reads_celery_settings_from_django() -> None:
     assert isinstance(celery, AtmoCelery)
-    assert celery.conf.beat_scheduler == "redbeat.RedBeatScheduler"
+    assert celery.conf.beat_scheduler == "atmo.beat.ReseedingRedBeatScheduler"
     assert celery.conf.beat_max_loop_interval == 5
     assert celery.conf.task_track_started is True
     assert (celery.conf.task_soft_time_limit, celery.conf.task_time_limit) == (300, 600)
@@ -70,6 +70,8 @@ SPEC_SCHEDULE = {
         {"soft_time_limit": 870, "expires": 600},
     ),
     "clean_orphan_obj_perms": ("atmo.tasks.cleanup_permissions", 86400, {}),
+    # Not in the spec, whose sessions lived in the cache: database sessions need a sweep.
+    "clear_expired_sessions": ("atmo.tasks.clear_expired_sessions", 86400, {}),
 }
 
 

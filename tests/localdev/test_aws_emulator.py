@@ -432,6 +432,26 @@ def test_a_failing_step_ends_the_cluster_with_errors_and_cancels_the_rest(
     assert [step.state for step in cluster.steps] == ["FAILED", "CANCELLED"]
 
 
+def test_a_hanging_notebook_runs_until_its_cluster_is_terminated(
+    backend: ElasticMapReduceBackend, lifecycle: EMRLifecycle
+) -> None:
+    steps = [
+        model_step("setup-zeppelin", ZEPPELIN_ARGS),
+        model_step("run", job_args("x", "s3://c/hang.ipynb")),
+    ]
+    cluster = new_cluster(backend, keep_alive=False, steps=steps)
+    lifecycle.tick(at(0))
+    lifecycle.tick(at(3600))
+    assert cluster.state == "RUNNING"
+    assert [step.state for step in cluster.steps] == ["COMPLETED", "RUNNING"]
+
+    backend.terminate_job_flows([cluster.id])
+    lifecycle.tick(at(3601))
+    lifecycle.tick(at(3700))
+    assert cluster.state == "TERMINATED"
+    assert [step.state for step in cluster.steps] == ["COMPLETED", "CANCELLED"]
+
+
 def test_a_failing_step_with_continue_lets_the_next_steps_run(
     backend: ElasticMapReduceBackend, lifecycle: EMRLifecycle
 ) -> None:

@@ -40,6 +40,8 @@ Local conventions
       file name contains "fail"; with ActionOnFailure TERMINATE_CLUSTER (or
       TERMINATE_JOB_FLOW) the cluster then ends TERMINATED_WITH_ERRORS,
       reason STEP_FAILURE.
+    * A step whose notebook file name contains "hang" never finishes: it runs
+      until its cluster is terminated (a job's timeout, say).
 
 Known differences from real AWS
     * Nothing runs: no EC2 instance, Spark, Jupyter or Zeppelin. Master DNS
@@ -81,6 +83,7 @@ from atmo.localdev.aws.job_steps import (
     parse_job_step_args,
     publish_job_results,
     step_should_fail,
+    step_should_hang,
 )
 from atmo.localdev.aws.lifecycle import EMRLifecycle, iter_emr_clusters
 from atmo.localdev.aws.seed import SPARK_EMR_SEED, allow_public_reads, create_buckets, seed_spark_emr_bucket
@@ -109,5 +112,6 @@ __all__ = [
     "set_cluster_state",
     "set_step_state",
     "step_should_fail",
+    "step_should_hang",
     "uninstall_emr_patches",
 ]

@@ -48,6 +48,15 @@ def step_should_fail(args: Sequence[str]) -> bool:
     return any("fail" in PurePosixPath(path).name.lower() for path in paths)
 
 
+def step_should_hang(args: Sequence[str]) -> bool:
+    """The local convention for steps that never finish: "hang" in the notebook file name.
+
+    Such a step runs until its cluster is terminated, as a notebook stuck in a loop
+    would: what a job's timeout is for.
+    """
+    return "hang" in PurePosixPath(_options(args).get("--notebook", "")).name.lower()
+
+
 def publish_job_results(s3: Any, args: Sequence[str], finished_at: datetime, *, succeeded: bool) -> list[str]:
     """Leave in S3 what the production batch script leaves for a finished job step.
 

@@ -22,7 +22,7 @@ from atmo.localdev.aws.emr_patches import (
     set_cluster_state,
     set_step_state,
 )
-from atmo.localdev.aws.job_steps import step_should_fail
+from atmo.localdev.aws.job_steps import step_should_fail, step_should_hang
 
 logger = logging.getLogger("atmo.localdev.aws")
 
@@ -169,7 +169,7 @@ class EMRLifecycle:
         running = _first_step(cluster, "RUNNING")
         if running is not None:
             due = (running.start_date_time or track.since) + _seconds(self.timings.step)
-            if due > now:
+            if due > now or step_should_hang(running.args):
                 return None
             _finish_step(cluster, running, due)
             finished.append((running, due))

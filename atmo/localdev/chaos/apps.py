@@ -1,0 +1,20 @@
+"""The app that puts chaos mode in place once Django is ready (see :mod:`atmo.localdev.chaos.patches`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.apps import AppConfig
+from django.conf import settings
+
+
+class ChaosConfig(AppConfig):
+    name = "atmo.localdev.chaos"
+    label = "chaos"
+
+    def ready(self) -> None:
+        from atmo.localdev.chaos import patches
+
+        patches.compress_time(settings.ATMO_CHAOS_HOUR_SECONDS)
+        if settings.ATMO_CHAOS_DIR and settings.ATMO_CHAOS_ROLE == "worker":
+            patches.install_kill_points(Path(settings.ATMO_CHAOS_DIR))

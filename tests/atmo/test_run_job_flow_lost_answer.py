@@ -21,8 +21,8 @@ from atmo.localdev.aws.config import DUMMY_CREDENTIALS
 from atmo.localdev.aws.server import LocalAWS
 from atmo.localdev.faults import AnswerDroppingProxy
 from tests.browser.local_stack import reset_moto, settings_buckets
-from tests.clusters.helpers import make_cluster, make_key
-from tests.jobs.helpers import make_job
+from tests.clusters.factories import ClusterFactory
+from tests.jobs.factories import SparkJobFactory
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_botocores_own_retries_would_start_a_second_cluster(
 def test_a_cluster_whose_answer_was_lost_is_started_once_and_adopted(
     local_aws: LocalAWS, lossy_aws: AnswerDroppingProxy, user: Any
 ) -> None:
-    cluster = make_cluster(user, ssh_key=make_key(user))
+    cluster = ClusterFactory(created_by=user, requested=True)
 
     cluster.provision()
 
@@ -83,7 +83,7 @@ def test_a_cluster_whose_answer_was_lost_is_started_once_and_adopted(
 def test_a_job_run_whose_answer_was_lost_is_started_once_and_adopted(
     local_aws: LocalAWS, lossy_aws: AnswerDroppingProxy, user: Any
 ) -> None:
-    job = make_job(user)
+    job = SparkJobFactory(created_by=user)
 
     run = job.run()
 

@@ -165,8 +165,10 @@ def test_disabling_in_the_admin_empties_the_accounts_sessions_at_once(
     )
 
 
-def test_end_sessions_with_a_session_engine_that_cannot_be_searched_ends_none(analyst: Any) -> None:
-    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cache"
+def test_end_sessions_with_a_session_engine_that_cannot_be_searched_ends_none(
+    settings: Any, analyst: Any
+) -> None:
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
     assert end_sessions(analyst) == 0
 
 

@@ -285,7 +285,7 @@ def job_flow_state_field(help_text: str) -> models.CharField:
         default="",
         blank=True,
         db_index=True,
-        choices=JobFlowState.choices,
+        choices=JobFlowState,
         help_text=help_text,
     )
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import TypedDict
 
 import dj_database_url
 from celery.schedules import crontab
@@ -335,9 +336,29 @@ EMAIL_SUBJECT_PREFIX = "[ATMO] "
 # --- AWS -------------------------------------------------------------------------
 
 AWS_DEFAULT_REGION = envstr("AWS_DEFAULT_REGION", "us-west-2")
+
+
+class AWSConfig(TypedDict):
+    """The shape of ``AWS_CONFIG`` (Django reads only upper-case names, not this class)."""
+
+    AWS_REGION: str
+    EC2_KEY_NAME: str
+    MASTER_INSTANCE_TYPE: str
+    WORKER_INSTANCE_TYPE: str
+    INSTANCE_APP_TAG: str
+    ACCOUNTING_APP_TAG: str
+    ACCOUNTING_TYPE_TAG: str
+    MAX_CLUSTER_SIZE: int
+    MAX_CLUSTER_LIFETIME: int
+    CODE_BUCKET: str
+    PUBLIC_DATA_BUCKET: str
+    PRIVATE_DATA_BUCKET: str
+    LOG_BUCKET: str
+
+
 #: What the provisioners need to know about the AWS account: instance types, tags,
 #: limits and bucket names (see the configuration table for the variables).
-AWS_CONFIG = {
+AWS_CONFIG: AWSConfig = {
     "AWS_REGION": AWS_DEFAULT_REGION,
     "EC2_KEY_NAME": envstr("AWS_EC2_KEY_NAME", "atmo"),
     # Master and workers must share a type: the bootstrap script tunes Spark from it.

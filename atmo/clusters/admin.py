@@ -79,7 +79,7 @@ def deactivate(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Que
     clusters: viewing them is not enough to stop anyone's work.
     """
     outcomes: Counter[Deactivation] = Counter()
-    for cluster in queryset.active():  # type: ignore[attr-defined]
+    for cluster in queryset.active():
         try:
             outcomes[cluster.deactivate()] += 1
         except AWSError as exc:

@@ -459,7 +459,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 600
 #: The longest wait before a retry, in seconds (:meth:`atmo.celery.AtmoCelery.backoff`
 #: never exceeds it).
-ATMO_RETRY_BACKOFF_CAP = 60 * 60
+ATMO_RETRY_BACKOFF_CAP: float = 60 * 60
 CELERY_BROKER_URL = REDIS_URL
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "fanout_prefix": True,
@@ -481,7 +481,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # redbeat, writing the static entries below again when Redis lost them (atmo.beat).
 CELERY_BEAT_SCHEDULER = "atmo.beat.ReseedingRedBeatScheduler"
 # redbeat only notices entries saved by the web process when beat wakes up.
-CELERY_BEAT_MAX_LOOP_INTERVAL = 5
+CELERY_BEAT_MAX_LOOP_INTERVAL: float = 5
 CELERY_REDBEAT_REDIS_URL = REDIS_URL
 CELERY_REDBEAT_REDIS_OPTIONS: dict[str, object] = {}
 CELERY_REDBEAT_LOCK_TIMEOUT = 25

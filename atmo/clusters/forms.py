@@ -40,7 +40,7 @@ BADGE_CLASSES = {"experimental": "text-bg-info", "deprecated": "text-bg-warning"
 
 def max_cluster_lifetime() -> int:
     """The longest lifetime, in hours, a new cluster may ask for."""
-    return int(settings.AWS_CONFIG["MAX_CLUSTER_LIFETIME"])
+    return settings.AWS_CONFIG["MAX_CLUSTER_LIFETIME"]
 
 
 def _ssh_key_help() -> SafeString:

@@ -132,7 +132,7 @@ class SparkJobAdmin(CheckedGuardedModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SparkJob]:
         """The jobs, each with its latest run's status (one subquery, not one query per row)."""
-        return super().get_queryset(request).with_latest_run_summary()  # type: ignore[attr-defined]
+        return super().get_queryset(request).with_latest_run_summary()
 
     @admin.display(description="Last run", ordering="latest_run_status", empty_value="never run")
     def latest_run_status(self, obj: SparkJob) -> str | None:

@@ -21,7 +21,7 @@ from atmo.tasks import RETRIES_OF_A_SCHEDULED_RUN, AWSTask
 logger = logging.getLogger(__name__)
 
 #: How long to wait before trying again when the previous run is still going.
-STILL_RUNNING_RETRY_SECONDS = 600
+STILL_RUNNING_RETRY_SECONDS: float = 600
 
 
 def expire_and_notify(spark_job: SparkJob) -> bool:

@@ -16,7 +16,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -219,7 +226,7 @@ def notebook_preview(provisioner: SparkJobProvisioner, spark_job: SparkJob) -> t
 
 @login_required
 @require_GET  # a HEAD would fetch the object from S3 only to throw it away
-def download_spark_job(request: HttpRequest, id: int) -> HttpResponse:
+def download_spark_job(request: HttpRequest, id: int) -> HttpResponseBase:
     """The notebook as a file, streamed from S3 without decoding it."""
     spark_job = get_job_for(request, id, "view")
     try:

@@ -81,7 +81,7 @@ class SparkJobRunInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = RUN_FIELDS
+    fields = tuple(RUN_FIELDS)
     readonly_fields = RUN_FIELDS
     ordering = ["-created_at"]
 
@@ -184,8 +184,8 @@ class SparkJobRunAdmin(ModelAdmin):
     search_fields = ["jobflow_id", "spark_job__identifier", "status"]
     list_select_related = ["spark_job"]
     date_hierarchy = "scheduled_at"
-    fields = ["spark_job", *RUN_FIELDS, "timeout_mail_sent_at", *AUDIT_FIELDS]
-    readonly_fields = fields
+    readonly_fields = ["spark_job", *RUN_FIELDS, "timeout_mail_sent_at", *AUDIT_FIELDS]
+    fields = tuple(readonly_fields)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Never: runs are made by the scheduler and "Run now" only."""

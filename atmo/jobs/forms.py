@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -201,7 +201,7 @@ class BaseSparkJobForm(CachedFileModelFormMixin, CreatedByModelFormMixin):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["size"].limit_to(max_cluster_size())
+        cast(ClusterSizeField, self.fields["size"]).limit_to(max_cluster_size())
         self.fields["notebook"].help_text = (
             "A Jupyter notebook (.ipynb) or a Zeppelin note exported as .json, of at most "
             f"{filesizeformat(settings.ATMO_MAX_NOTEBOOK_BYTES)}."

@@ -148,7 +148,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
     metric_prefix = "cluster"
     # A cluster EMR forgot was most likely stopped outside ATMO: it ended, it did not fail.
     GONE_STATE = JobFlowModel.State.TERMINATED
-    GONE_MESSAGE = "AWS no longer knows this cluster; it has been terminated."
+    GONE_MESSAGE = "Terminated: no longer known to EMR (it was deleted outside ATMO, or AWS lost it)."
 
     # The documented names of the job flow states and reasons, from before they
     # had a home of their own (JobFlowModel.State and JobFlowModel.Reason).

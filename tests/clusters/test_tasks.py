@@ -383,7 +383,7 @@ def test_deactivate_clusters_says_what_came_of_each_cluster(user: Any, aws: AWSS
     assert {cluster.pk for cluster in Cluster.objects.active()} == {running.pk}
     request.refresh_from_db()
     vanished.refresh_from_db()
-    assert request.status_message == "Terminated before AWS started it."
+    assert request.status_message == "Terminated because its lifetime was over. AWS had not started it yet."
     assert vanished.status_message == Cluster.GONE_MESSAGE
 
 

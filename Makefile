@@ -38,7 +38,12 @@ static/vendor/.installed: node_modules/.installed bin/copy-vendor.mjs
 	npm run --silent vendor
 	@touch $@
 
-install: $(VENV)/.installed static/vendor/.installed ## Create .venv, install Python and npm dependencies, copy front-end files into static/vendor
+# The Jupyter kernel the notebook runner (emr/atmo_runner) runs notebooks with, in the virtualenv.
+KERNEL_SPEC := $(VENV)/share/jupyter/kernels/atmo-pyspark/kernel.json
+$(KERNEL_SPEC): $(VENV)/.installed emr/atmo_runner/kernel.py
+	PYTHONPATH=emr $(BIN)/python -m atmo_runner.kernel --prefix $(VENV) >/dev/null
+
+install: $(VENV)/.installed $(KERNEL_SPEC) static/vendor/.installed ## Create .venv, install Python and npm dependencies (and the runner's Jupyter kernel), copy front-end files into static/vendor
 
 static: static/vendor/.installed ## Copy the front-end packages into static/vendor
 
@@ -46,12 +51,14 @@ static: static/vendor/.installed ## Copy the front-end packages into static/vend
 # and the other way round. 7.6.2 works with the pip 26 that $(BIN)/python gets.
 PIP_TOOLS_VERSION ?= 7.6.2
 
-requirements: $(BIN)/python ## Re-compile requirements/*.txt (pinned, with hashes) from the .in files
+requirements: $(BIN)/python ## Re-compile requirements/*.txt and emr/requirements.txt (pinned, with hashes) from the .in files
 	$(BIN)/python -m pip install --quiet "pip-tools==$(PIP_TOOLS_VERSION)"
 	for name in base local tests docs; do \
 	  $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	    --no-emit-index-url --no-emit-find-links -o requirements/$$name.txt requirements/$$name.in || exit 1; \
 	done
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	  --no-emit-find-links -c requirements/local.txt -o emr/requirements.txt emr/requirements.in
 
 # --- Local verbs ------------------------------------------------------------------
 

@@ -19,6 +19,16 @@ PRIVATE_LINK_SECONDS = 10 * 60
 RUN_TAG = "SparkJobRun"
 
 
+def results_bucket(is_public: bool) -> str:
+    """The bucket a job's results go to: public or private, as the job says."""
+    return settings.AWS_CONFIG["PUBLIC_DATA_BUCKET" if is_public else "PRIVATE_DATA_BUCKET"]
+
+
+def run_output_prefix(identifier: str, run_id: int | None) -> str:
+    """The folder of one run's outputs in the results bucket: ``<job>/runs/<run id>/``."""
+    return f"{identifier}/runs/{run_id}/"
+
+
 class NotebookNotFound(AWSError):
     """The notebook object is not (or no longer) in the code bucket."""
 
@@ -47,7 +57,7 @@ class SparkJobProvisioner(Provisioner):
 
     def data_bucket(self, is_public: bool) -> str:
         """The bucket a job's results go to: public or private, as the job says."""
-        return self.config["PUBLIC_DATA_BUCKET" if is_public else "PRIVATE_DATA_BUCKET"]
+        return results_bucket(is_public)
 
     def add(self, identifier: str, notebook_file: Any) -> str:
         """Upload the notebook to ``jobs/<identifier>/<file name>``; returns the key."""

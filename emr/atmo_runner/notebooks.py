@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,12 @@ MARKDOWN_INTERPRETERS = frozenset({"md", "markdown"})
 DEFAULT_INTERPRETER = "pyspark"
 
 _INTERPRETER_LINE = re.compile(r"\A\s*%([A-Za-z0-9_.]+)[^\n]*(?:\n|\Z)")
+
+
+#: The messages of the problems the portal's upload form also names (``atmo.jobs.forms.MESSAGES``).
+NOT_JSON = "The notebook is not valid JSON, so it cannot be run. Is it the right file?"
+NOT_JUPYTER = 'This .ipynb file is JSON but not a Jupyter notebook: it has neither "cells" nor "nbformat".'
+NOT_ZEPPELIN = 'This .json file is not a Zeppelin note: it has no list of "paragraphs".'
 
 
 class NotebookProblem(ValueError):
@@ -70,8 +77,7 @@ def zeppelin_paragraphs(document: Any) -> list[Paragraph]:
     """The paragraphs of a Zeppelin note; :class:`NotebookProblem` when it does not have a note's shape."""
     paragraphs = document.get("paragraphs") if isinstance(document, dict) else None
     if not isinstance(paragraphs, list):
-        message = 'This .json file is not a Zeppelin note: it has no list of "paragraphs".'
-        raise NotebookProblem(message, "shape")
+        raise NotebookProblem(NOT_ZEPPELIN, "not_zeppelin")
     result = []
     for index, raw in enumerate(paragraphs):
         if not isinstance(raw, dict):
@@ -115,13 +121,12 @@ def check_jupyter(content: str | bytes) -> NotebookNode:
     """The notebook (as nbformat 4) if it is valid, in Python, with code; else :class:`NotebookProblem`."""
     document = _json(content)
     if not isinstance(document, dict) or not ("cells" in document or "nbformat" in document):
-        raise NotebookProblem(
-            'This .ipynb file is JSON but not a Jupyter notebook: it has neither "cells" nor "nbformat".',
-            "not_jupyter",
-        )
+        raise NotebookProblem(NOT_JUPYTER, "not_jupyter")
     try:
-        notebook = nbformat.reads(json.dumps(document), as_version=4)
-        nbformat.validate(notebook)
+        with warnings.catch_warnings():  # cells without ids (nbformat 4.4 and older) get ids, quietly
+            warnings.simplefilter("ignore")
+            notebook = nbformat.reads(json.dumps(document), as_version=4)
+            nbformat.validate(notebook)
     except Exception as exc:  # nbformat raises ValidationError, KeyError, TypeError… on odd shapes
         detail = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         raise NotebookProblem(
@@ -158,8 +163,7 @@ def _json(content: str | bytes) -> Any:
     try:
         return json.loads(content)
     except (ValueError, RecursionError):  # bad JSON, bad encoding, absurd nesting
-        message = "The notebook is not valid JSON, so it cannot be run. Is it the right file?"
-        raise NotebookProblem(message, "not_json") from None
+        raise NotebookProblem(NOT_JSON, "not_json") from None
 
 
 #: Where the runner keeps, in each cell's metadata, the cell's place in the notebook as uploaded.

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 COMPOSE ?= docker compose
 
 .PHONY: help install run test test-fast docs screenshots lint format migrations-check ci \
-        requirements static clean chromium measure measure-monitoring scrape chaos build build-dev up down stop \
+        requirements static clean chromium publish-emr measure measure-monitoring scrape chaos build build-dev up down stop \
         migrate shell redis-cli logs
 
 help: ## Show the verbs
@@ -59,6 +59,8 @@ requirements: $(BIN)/python ## Re-compile requirements/*.txt and emr/requirement
 	done
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 	  --no-emit-find-links -c requirements/local.txt -o emr/requirements.txt emr/requirements.in
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	  --no-emit-find-links -c emr/requirements.txt -o emr/jupyterlab.txt emr/jupyterlab.in
 
 # --- Local verbs ------------------------------------------------------------------
 
@@ -96,9 +98,14 @@ scrape: install ## Scrape the running site's /metrics for a minute (next to `mak
 chaos: install ## Daily jobs over 40 simulated days under faults (~25 min); prints the counts (CHAOS_ARGS=--help)
 	$(BIN)/python bin/chaos.py $(CHAOS_ARGS)
 
-lint: install ## ruff lint and format check
+lint: install ## ruff lint and format check; shellcheck of the cluster scripts (emr/)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@command -v shellcheck >/dev/null || { echo "make lint: no shellcheck (apt-get install -y shellcheck)" >&2; exit 1; }
+	shellcheck -x emr/*.sh
+
+publish-emr: install ## Publish emr/ (bootstrap action, steps, notebook runner) to the Spark EMR bucket; PUBLISH_ARGS=--dry-run
+	$(BIN)/python manage.py publish_emr_code $(PUBLISH_ARGS)
 
 format: install ## Format the code with ruff
 	$(BIN)/ruff check --fix .

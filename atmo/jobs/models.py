@@ -392,6 +392,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
                 is_public=self.is_public,
                 job_timeout=self.job_timeout,
                 run_id=run.pk,
+                parameters=run.notebook_parameters(),
             )
         except AWSError as exc:
             if not is_transient(exc):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import partial
 from typing import Any
@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from atmo.clusters.models import EMRReleaseModel
 from atmo.jobs.exceptions import SparkJobNotFound
-from atmo.jobs.provisioners import SparkJobProvisioner
+from atmo.jobs.provisioners import SparkJobProvisioner, results_bucket, run_output_prefix
 from atmo.jobs.queries import SparkJobQuerySet, SparkJobRunQuerySet
 from atmo.jobs.schedules import SparkJobSchedule
 from atmo.lib.emr import seconds_between
@@ -392,6 +392,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
                 is_public=self.is_public,
                 job_timeout=self.job_timeout,
                 run_id=run.pk,
+                parameters=run.notebook_parameters(),
             )
         except AWSError as exc:
             if not is_transient(exc):
@@ -572,6 +573,26 @@ class SparkJobRun(JobFlowModel):
     def spark_job_identifier(self) -> str:
         """The identifier of the run's job."""
         return self.spark_job.identifier
+
+    @property
+    def output_prefix(self) -> str:
+        """Where the run's outputs go in the job's results bucket: ``<job>/runs/<run id>/``."""
+        return run_output_prefix(self.spark_job.identifier, self.pk)
+
+    def notebook_parameters(self) -> dict[str, Any]:
+        """The parameters the notebook gets: run_date, job_identifier, run_id and output_location.
+
+        ``run_date`` is the date of the run's schedule slot, or, for a run asked for
+        by hand, the day it was asked for (UTC, ``YYYY-MM-DD``).
+        """
+        job = self.spark_job
+        when = getattr(self, "slot", None) or self.created_at or timezone.now()
+        return {
+            "run_date": when.astimezone(UTC).date().isoformat(),
+            "job_identifier": job.identifier,
+            "run_id": self.pk,
+            "output_location": f"s3://{results_bucket(job.is_public)}/{self.output_prefix}",
+        }
 
     def record_cluster(self, jobflow_id: str) -> bool:
         """Note the cluster EMR started for the run, now STARTING; False when the row is gone."""

@@ -45,7 +45,7 @@ def compress_time(hour: float) -> None:
     # request still in flight would be taken for one its worker lost.
     models.STALE_REQUEST_AFTER = max(timedelta(minutes=15) * scale, AWS_CALL_BOUND)
     listing.MISSING_GRACE = max(timedelta(minutes=10) * scale, AWS_CALL_BOUND)
-    tasks.STILL_RUNNING_RETRY_SECONDS = 600 * scale
+    tasks.REDISPATCH_SECONDS = max(1, round(tasks.REDISPATCH_SECONDS * scale))
     schedules.SparkJobSchedule.run_every = property(  # type: ignore[assignment,method-assign]
         lambda self: timedelta(hours=self.spark_job.interval_in_hours) * scale
     )

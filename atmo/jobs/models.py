@@ -369,9 +369,9 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
 
     # --- Verbs ---------------------------------------------------------------
 
-    def claim_run(self, slot: datetime | None = None) -> SparkJobRun | None:
-        """Reserve the run of ``slot`` (None: a manual run), or None when another run is under way
-        or ``slot`` already has its run.
+    def claim_run(self, slot: datetime | None = None, attempt: int = 1) -> SparkJobRun | None:
+        """Reserve ``attempt`` at the run of ``slot`` (None: a manual run), or None when another run
+        is under way or that attempt was made already.
 
         The job's row lock serialises concurrent callers (two schedulers, a retry
         and "Run now"); the run row, committed before any AWS call, keeps every
@@ -385,27 +385,32 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
                 latest = job.latest_run()
                 if latest is not None:
                     latest.give_up_if_stale()
-                if not job.is_runnable or (slot is not None and job.runs.filter(slot=slot).exists()):
+                taken = slot is not None and job.runs.filter(slot=slot, attempt=attempt).exists()
+                if not job.is_runnable or taken:
                     return None
                 return job.runs.create(
                     status=JobFlowModel.State.REQUESTED,
                     scheduled_at=timezone.now(),
                     slot=slot,
+                    attempt=attempt,
                     emr_release_version=job.emr_release_id,
                     size=job.size,
                 )
         except IntegrityError:
             return None
 
-    def run(self, final_attempt: bool = False, slot: datetime | None = None) -> SparkJobRun | None:
-        """Start the run of ``slot`` (None: a manual run) unless one is under way; returns the new run.
+    def run(
+        self, final_attempt: bool = False, slot: datetime | None = None, attempt: int = 1
+    ) -> SparkJobRun | None:
+        """Start ``attempt`` at the run of ``slot`` (None: a manual run) unless a run is under way;
+        returns the new run.
 
         A run EMR refuses is kept as failed, with AWS's reason as an alert for the
         owner. When AWS throttles or cannot be reached, the run is dropped and the
         error propagates so the caller can try again later; on the ``final_attempt``
         (a task out of retries) the run is failed instead, saying so.
         """
-        run = self.claim_run(slot)
+        run = self.claim_run(slot, attempt)
         if run is None:
             return None
         try:

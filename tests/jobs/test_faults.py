@@ -70,6 +70,8 @@ def test_claiming_a_slot_that_has_its_run_claims_nothing(user: Any) -> None:
     SparkJobRunFactory(spark_job=job, status="TERMINATED", slot=job.start_date)
     assert job.claim_run(job.start_date) is None
     assert job.claim_run(job.start_date + DAY) is not None
+    job.runs.update(status="TERMINATED")
+    assert job.claim_run(job.start_date, attempt=2) is not None  # a retry of the slot is another attempt
 
 
 # --- A message due before the end date, delivered after it --------------------------------------

@@ -524,6 +524,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=ATMO_CLUSTER_SYNC_SECONDS),
         "options": sync_options(ATMO_CLUSTER_SYNC_SECONDS, expires_share=0.6),
     },
+    # The schedule of every Spark job: its slots are in PostgreSQL, this sends those that came.
+    "dispatch_jobs": {
+        "task": "atmo.jobs.tasks.dispatch_jobs",
+        "schedule": timedelta(seconds=30),
+        "options": {"soft_time_limit": 25, "expires": 25},
+    },
     "expire_jobs": {
         "task": "atmo.jobs.tasks.expire_jobs",
         "schedule": crontab(minute="*"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
@@ -23,6 +22,8 @@ from atmo.jobs.permissions import maintainers_view_every_job
 from atmo.jobs.queries import LatestRunSummary, SparkJobQuerySet
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from django_stubs_ext import WithAnnotations
 
     SummarizedJob = WithAnnotations[SparkJob, LatestRunSummary]
@@ -32,8 +33,7 @@ if TYPE_CHECKING:
 class DashboardJobFields(LatestRunSummary):
     """A dashboard row's job: its latest run's summary, and when it runs next."""
 
-    next_run_estimate: datetime | None
-    next_run_is_due: bool
+    next_run: datetime | None
 
 
 @method_decorator(modified_date, name="dispatch")
@@ -65,7 +65,7 @@ class DashboardView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         """The clusters and jobs of the chosen filters (unknown ones fall back to the
-        defaults), each job's estimated next run, and the newest ``modified_date``."""
+        defaults), each job's next run, and the newest ``modified_date``."""
         context = super().get_context_data(**kwargs)
         shown = self.request.GET.get("clusters", self.default_cluster_filter)
         if shown not in self.clusters_filters:
@@ -78,9 +78,7 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         spark_jobs = cast("list[DashboardJob]", list(self.get_spark_jobs(jobs_shown)))
         now = timezone.now()
         for spark_job in spark_jobs:
-            upcoming = estimated_next_run(spark_job)
-            spark_job.next_run_estimate = upcoming
-            spark_job.next_run_is_due = upcoming is not None and upcoming <= now
+            spark_job.next_run = spark_job.schedule.next_slot(now)
         context.update(
             clusters_filters=self.clusters_filters,
             clusters_shown=shown,
@@ -88,6 +86,7 @@ class DashboardView(LoginRequiredMixin, TemplateView):
             jobs_filters=self.jobs_filters,
             jobs_shown=jobs_shown,
             spark_jobs=spark_jobs,
+            now=now,
             is_sparkjob_maintainer=self.sees_every_job,
             all_job_filter=jobs_shown == "all",
             # The page's script polls for this; a change re-renders the tables.
@@ -125,7 +124,10 @@ class DashboardView(LoginRequiredMixin, TemplateView):
                 ),
             )
         return (
-            spark_jobs.select_related("created_by").with_latest_run_summary().order_by("-start_date", "-pk")
+            spark_jobs.select_related("created_by")
+            .with_latest_slot()
+            .with_latest_run_summary()
+            .order_by("-start_date", "-pk")
         )
 
     def get_clusters(self, shown: str) -> QuerySet[Cluster]:
@@ -147,25 +149,6 @@ class DashboardView(LoginRequiredMixin, TemplateView):
             .select_related("emr_release")
             .order_by("-created_at")
         )
-
-
-def estimated_next_run(spark_job: SummarizedJob) -> datetime | None:
-    """When the job should run next, from its row and its latest run's summary.
-
-    One interval after the latest run, or the start date: the schedule's exact
-    time (in Redis) is only asked for on the job's own page. None when the job
-    will not run again. The job needs
-    :meth:`~atmo.jobs.queries.SparkJobQuerySet.with_latest_run_summary`.
-    """
-    if not spark_job.is_enabled or spark_job.expired_date is not None:
-        return None
-    last = spark_job.latest_run_scheduled_at
-    upcoming = spark_job.start_date
-    if last is not None:
-        upcoming = max(upcoming, last + timedelta(hours=spark_job.interval_in_hours))
-    if spark_job.end_date is not None and upcoming > spark_job.end_date:
-        return None
-    return upcoming
 
 
 # The documented error views are Django's own. 403.html gets the reason as

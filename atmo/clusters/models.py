@@ -225,6 +225,11 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
     expiration_mail_sent = models.BooleanField(
         default=False, help_text="Whether the expiration mail for the current expiry was sent."
     )
+    expiration_mail_claimed_at = models.DateTimeField(
+        blank=True,
+        null=True,
+        help_text="When a worker began sending the expiration mail (not confirmed yet).",
+    )
 
     objects = ClusterQuerySet.as_manager()
 
@@ -385,6 +390,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
             expires_at=F("expires_at") + timedelta(hours=hours),
             lifetime_extension_count=F("lifetime_extension_count") + 1,
             expiration_mail_sent=False,
+            expiration_mail_claimed_at=None,
             modified_at=timezone.now(),
         )
         self.refresh_from_db()

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Self, TypedDict, cast
 
 from django.db import models
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import Max, OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
 from atmo.models import JobFlowModel
@@ -49,6 +49,21 @@ class SparkJobQuerySet(models.QuerySet["SparkJob"]):
     def lapsed(self) -> Self:
         """Jobs past their end date that have not been expired yet."""
         return self.filter(end_date__lte=timezone.now(), expired_date__isnull=True)
+
+    def expiry_mail_pending(self) -> Self:
+        """Expired jobs whose owner was not mailed yet."""
+        return self.filter(expired_date__isnull=False, expired_mail_sent_at__isnull=True)
+
+    def scheduled(self) -> Self:
+        """Enabled jobs not expired: those that may have a next slot."""
+        return self.filter(is_enabled=True, expired_date__isnull=True)
+
+    def with_latest_slot(self) -> Self:
+        """Jobs annotated with the latest slot a run was made for, as ``latest_slot_at``.
+
+        What ``SparkJob.schedule.next_slot()`` needs, for many jobs in one query.
+        """
+        return self.annotate(latest_slot_at=Max("runs__slot"))
 
     def _runs_newest_first(self) -> SparkJobRunQuerySet:
         from atmo.jobs.models import SparkJobRun  # the models module imports this one

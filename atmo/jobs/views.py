@@ -171,7 +171,8 @@ def detail_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     # The page's script polls with HEAD for the header only: no S3 or Redis calls then.
     if request.method == "GET":
         context.update(detail_from_aws(spark_job))
-        context["next_run_at"] = spark_job.schedule.next_run_at() if spark_job.is_enabled else None
+        context["next_run_at"] = spark_job.schedule.next_slot()
+        context["now"] = timezone.now()
     return TemplateResponse(request, "jobs/detail.html", context)
 
 
@@ -258,19 +259,14 @@ def stream_body(body: Any) -> Iterator[bytes]:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def run_spark_job(request: HttpRequest, id: int) -> HttpResponse:
-    """Confirm, then start a run now; the next scheduled run counts from this one."""
+    """Confirm, then start a run now, out of schedule (the job's slots stay as they are)."""
     spark_job = get_job_for(request, id, "change")
     if request.method != "POST":
         refusal = spark_job.run_now_refusal()
         if refusal is not None:
             messages.error(request, RUN_NOW_REFUSALS[refusal])
             return redirect(spark_job)
-        now = timezone.now()
-        context = {
-            "spark_job": spark_job,
-            "now": now,
-            "next_run_after": now + timedelta(hours=spark_job.interval_in_hours),
-        }
+        context = {"spark_job": spark_job, "now": timezone.now(), "next_run": spark_job.schedule.next_slot()}
         return render(request, "jobs/confirm_run.html", context)
     try:
         result = spark_job.run_now()

@@ -20,6 +20,7 @@ from atmo.clusters.models import Cluster
 from tests.aws import AWSStubs, unreachable
 from tests.clusters.factories import ClusterFactory
 from tests.clusters.helpers import before_first_query, emr_cluster
+from tests.faults import killed_while_mailing, lease_passed
 
 pytestmark = pytest.mark.django_db
 
@@ -438,7 +439,7 @@ def test_a_worker_running_meanwhile_does_not_send_a_second_mail(user: Any) -> No
 def test_an_extension_between_reading_and_claiming_keeps_the_mail_for_the_new_expiry(user: Any) -> None:
     """The owner extends after the task read the row but before it claimed the mail."""
     cluster = expiring(user, minutes=30)
-    claim = 'UPDATE "clusters_cluster" SET "expiration_mail_sent"'
+    claim = 'UPDATE "clusters_cluster" SET "expiration_mail_claimed_at"'
 
     with before_first_query(claim, lambda: Cluster.objects.get(pk=cluster.pk).extend(2)):
         assert tasks.send_expiration_mails() == []
@@ -509,4 +510,15 @@ def test_two_workers_at_once_send_one_mail(user: Any) -> None:
     for thread in threads:
         thread.join()
     assert sorted(len(r) for r in results) == [0, 1]
+    assert len(mail.outbox) == 1
+
+
+def test_an_expiration_mail_whose_worker_died_while_sending_is_sent_once_its_lease_is_over(user: Any) -> None:
+    cluster = expiring(user)
+    with killed_while_mailing():
+        tasks.send_expiration_mails()
+    assert tasks.send_expiration_mails() == []  # the claim is fresh: its worker might still be sending
+    lease_passed(Cluster.objects.all(), "expiration_mail_claimed_at")
+    assert tasks.send_expiration_mails() == [cluster.pk]
+    assert tasks.send_expiration_mails() == []
     assert len(mail.outbox) == 1

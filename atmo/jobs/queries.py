@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import models
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from atmo.models import JobFlowModel
@@ -68,3 +70,31 @@ class SparkJobRunQuerySet(JobFlowQuerySet):
     def timeout_mail_pending(self) -> SparkJobRunQuerySet:
         """Runs ATMO stopped for their timeout whose owner has not been mailed yet."""
         return self.filter(timed_out_at__isnull=False, timeout_mail_sent_at__isnull=True)
+
+    def retried(self) -> SparkJobRunQuerySet:
+        """Runs that a later attempt followed (see ``SparkJob.retry``)."""
+        later = self.model.objects.filter(
+            retry_of=Coalesce(OuterRef("retry_of"), OuterRef("pk")), attempt__gt=OuterRef("attempt")
+        )
+        return self.filter(Exists(later))
+
+    def not_retried(self) -> SparkJobRunQuerySet:
+        """Runs that no later attempt followed (yet)."""
+        return self.exclude(pk__in=self.model.objects.retried().values("pk"))
+
+    def retry_candidates(self, ended_before: datetime) -> SparkJobRunQuerySet:
+        """Runs that ended badly before ``ended_before``, are their enabled job's latest, with retries left.
+
+        Whether a timed-out run is retried is for ``SparkJobRun.can_be_retried`` to say.
+        """
+        newer = self.model.objects.filter(
+            spark_job=OuterRef("spark_job"), created_at__gt=OuterRef("created_at")
+        )
+        ended_badly = Q(status=JobFlowModel.State.TERMINATED_WITH_ERRORS) | Q(timed_out_at__isnull=False)
+        return self.filter(
+            ended_badly,
+            finished_at__lt=ended_before,
+            attempt__lte=F("spark_job__retries"),
+            spark_job__is_enabled=True,
+            spark_job__expired_date__isnull=True,
+        ).exclude(Exists(newer))

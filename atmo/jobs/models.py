@@ -37,6 +37,8 @@ STALE_REQUEST_AFTER = timedelta(minutes=15)
 CLOCK_SKEW = timedelta(minutes=5)
 #: A job retries a failed run at most this many times.
 MAX_RETRIES = 3
+#: The run page and the failure mail quote this many lines of the failing cell.
+FAILURE_EXCERPT_LINES = 10
 
 
 class RunNow(StrEnum):
@@ -723,6 +725,13 @@ class SparkJobRun(JobFlowModel):
         return [name for name in files if isinstance(name, str)] if isinstance(files, list) else []
 
     @property
+    def failure_excerpt(self) -> str:
+        """The first :data:`FAILURE_EXCERPT_LINES` lines of the failing cell ("" without a failure)."""
+        lines = str((self.failure or {}).get("cell_source") or "").splitlines()
+        excerpt = "\n".join(lines[:FAILURE_EXCERPT_LINES])
+        return f"{excerpt}\n…" if len(lines) > FAILURE_EXCERPT_LINES else excerpt
+
+    @property
     def notebook_duration(self) -> timedelta | None:
         """How long the notebook ran, as the runner measured it."""
         seconds = (self.outcome or {}).get("duration_seconds")
@@ -779,6 +788,24 @@ class SparkJobRun(JobFlowModel):
         if self.ready_at and self.finished_at:
             return self.finished_at - self.ready_at
         return None
+
+    @property
+    def wait_time(self) -> timedelta | None:
+        """From the run being asked for to its cluster being ready; None until it is."""
+        return self.ready_at - self.created_at if self.ready_at else None
+
+    @property
+    def total_time(self) -> timedelta | None:
+        """From the run being asked for to its end; None until it ended."""
+        return self.finished_at - self.created_at if self.finished_at else None
+
+    @property
+    def elapsed(self) -> timedelta:
+        """How long the run ran: as the runner measured it, else from its cluster being ready on."""
+        if self.notebook_duration is not None:
+            return self.notebook_duration
+        start = self.ready_at or self.started_at or self.scheduled_at or self.created_at
+        return (self.finished_at or timezone.now()) - start
 
     def synced(self, previous: dict[str, Any], info: JobFlowInfo) -> None:
         """Keep the outcome of a run that ended; alert the owner of a failed one (once per reason).

@@ -79,3 +79,9 @@ def duration(value: timedelta | None) -> str:
 def json_value(value: Any) -> str:
     """A parameter's value as a notebook would write it in JSON: ``"DE"``, ``25``, ``true``."""
     return json.dumps(value, ensure_ascii=False)
+
+
+@register.filter
+def indent_lines(text: str, width: int = 4) -> str:
+    """Every line of ``text`` indented by ``width`` spaces, to quote code in a plain-text mail."""
+    return "\n".join(f"{' ' * width}{line}" if line else line for line in str(text).splitlines())

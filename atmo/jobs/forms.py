@@ -23,6 +23,7 @@ from atmo.clusters.forms import IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, EMRRelea
 from atmo.clusters.models import max_cluster_size
 from atmo.forms import AutoClassFormMixin, CachedFileField, CachedFileModelFormMixin, CreatedByModelFormMixin
 from atmo.jobs.models import SparkJob
+from atmo.lib import parameters as job_parameters
 from atmo.lib.notebooks import JUPYTER, has_notebook_structure, notebook_kind
 from atmo.provisioners import AWSError, describe_aws_failure
 
@@ -348,3 +349,53 @@ class SparkJobAvailableForm(forms.Form):
     """The ``?identifier=`` of the availability check (:func:`atmo.jobs.views.check_identifier_available`)."""
 
     identifier = forms.CharField(required=True, max_length=100)
+
+
+#: The input each parameter type gets: browsers check numbers and dates before the form is sent.
+PARAMETER_WIDGETS: dict[str, Any] = {
+    "text": lambda: forms.TextInput(),
+    "integer": lambda: forms.NumberInput(attrs={"step": "1"}),
+    "number": lambda: forms.NumberInput(attrs={"step": "any"}),
+    "boolean": lambda: forms.Select(choices=[("true", "true"), ("false", "false")]),
+    "date": lambda: forms.DateInput(attrs={"type": "date"}),
+}
+
+
+class ParameterField(forms.CharField):
+    """One notebook parameter, as typed; cleans to its typed value (see :mod:`atmo.lib.parameters`)."""
+
+    def __init__(self, type_name: str, **kwargs: Any) -> None:
+        self.type_name = type_name
+        kwargs.setdefault("widget", PARAMETER_WIDGETS[type_name]())
+        # An empty text is a value; an empty number or date is not, which parse_value says.
+        super().__init__(required=False, strip=type_name != "text", **kwargs)
+
+    def clean(self, value: Any) -> Any:
+        value = super().clean(value)
+        try:
+            return job_parameters.parse_value(self.type_name, value)
+        except job_parameters.ParameterError as exc:
+            raise ValidationError(f"{str(exc)[0].upper()}{str(exc)[1:]}.", code="invalid") from None
+
+
+class RunNowForm(AutoClassFormMixin, forms.Form):
+    """The confirmation of "Run now": a field per job parameter, its default filled in, for this run only."""
+
+    def __init__(self, spark_job: SparkJob, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "run")
+        super().__init__(*args, **kwargs)
+        self.spark_job = spark_job
+        for definition in spark_job.parameters:
+            type_name = definition["type"]
+            self.fields[definition["name"]] = ParameterField(
+                type_name,
+                label=definition["name"],
+                initial=job_parameters.format_value(type_name, definition["default"]),
+                help_text=f"{job_parameters.TYPES.get(type_name, type_name)}; default "
+                f"{job_parameters.format_value(type_name, definition['default']) or '(empty)'}",
+            )
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The values this run gets: the defaults, with what was changed (once the form is valid)."""
+        return self.spark_job.parameter_values(self.cleaned_data)

@@ -34,7 +34,7 @@ from guardian.shortcuts import get_perms
 from atmo.clusters.models import EMRRelease
 from atmo.decorators import modified_date
 from atmo.jobs.exceptions import SparkJobNotFound
-from atmo.jobs.forms import MESSAGES, EditSparkJobForm, NewSparkJobForm, SparkJobAvailableForm
+from atmo.jobs.forms import MESSAGES, EditSparkJobForm, NewSparkJobForm, RunNowForm, SparkJobAvailableForm
 from atmo.jobs.models import Deletion, RunNow, SparkJob, SparkJobRun
 from atmo.jobs.permissions import get_job_for
 from atmo.jobs.provisioners import NotebookNotFound, OutputNotFound, SparkJobProvisioner
@@ -256,27 +256,32 @@ def stream_body(body: Any) -> Iterator[bytes]:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def run_spark_job(request: HttpRequest, id: int) -> HttpResponse:
-    """Confirm, then start a run now; the next scheduled run counts from this one."""
+    """Confirm (changing the parameters for this run only), then start a run now.
+
+    The next scheduled run counts from this one.
+    """
     spark_job = get_job_for(request, id, "change")
-    if request.method != "POST":
-        refusal = spark_job.run_now_refusal()
-        if refusal is not None:
+    form = RunNowForm(spark_job, data=request.POST if request.method == "POST" else None)
+    if request.method != "POST" or not form.is_valid():
+        if request.method != "POST" and (refusal := spark_job.run_now_refusal()) is not None:
             messages.error(request, RUN_NOW_REFUSALS[refusal])
             return redirect(spark_job)
         now = timezone.now()
         context = {
             "spark_job": spark_job,
+            "form": form,
             "now": now,
             "next_run_after": now + timedelta(hours=spark_job.interval_in_hours),
         }
         return render(request, "jobs/confirm_run.html", context)
     try:
-        result = spark_job.run_now()
+        result = spark_job.run_now(requested_by=request.user, parameters=form.parameters)
     except SparkJobNotFound as exc:
         raise Http404("The job was deleted meanwhile.") from exc
     if result.outcome == RunNow.STARTED and result.run is not None:
         started = format_html("Run of <strong>{}</strong> started ({}).", spark_job, result.run.jobflow_id)
         messages.success(request, started)
+        return redirect(result.run)
     elif result.error is not None:
         messages.error(request, str(describe_aws_failure(result.error, "The run could not be started")))
     else:

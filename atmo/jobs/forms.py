@@ -22,7 +22,7 @@ from django.utils.text import get_valid_filename
 from atmo.clusters.forms import IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, EMRReleaseChoiceField
 from atmo.clusters.models import max_cluster_size
 from atmo.forms import AutoClassFormMixin, CachedFileField, CachedFileModelFormMixin, CreatedByModelFormMixin
-from atmo.jobs.models import SparkJob
+from atmo.jobs.models import MAX_RETRIES, SparkJob
 from atmo.lib import parameters as job_parameters
 from atmo.lib.notebooks import JUPYTER, has_notebook_structure, notebook_kind
 from atmo.provisioners import AWSError, describe_aws_failure
@@ -110,6 +110,9 @@ class UTCDateTimeField(forms.DateTimeField):
         )
 
 
+RETRY_CHOICES = [(0, "Don't retry"), (1, "Once"), (2, "Twice"), (MAX_RETRIES, f"{MAX_RETRIES} times")]
+
+
 class BaseSparkJobForm(AutoClassFormMixin, CachedFileModelFormMixin, CreatedByModelFormMixin):
     """The fields a job's owner sets; saving uploads the notebook, then saves the job."""
 
@@ -179,6 +182,22 @@ class BaseSparkJobForm(AutoClassFormMixin, CachedFileModelFormMixin, CreatedByMo
         label="Start date (UTC)", error_messages={"required": MESSAGES["start_required"]}
     )
     end_date = UTCDateTimeField(label="End date (UTC)", required=False)
+    retries = forms.TypedChoiceField(
+        label="Retries",
+        coerce=int,
+        choices=RETRY_CHOICES,
+        initial=0,
+        required=False,
+        empty_value=0,
+        help_text="A failed run is tried again this many times, "
+        f"{settings.ATMO_JOB_RETRY_DELAY_SECONDS // 60 or 1} minute(s) after it failed, each attempt a run "
+        "of its own. You get one email, about the last attempt.",
+    )
+    retry_timeouts = forms.BooleanField(
+        label="Retry runs that timed out too",
+        required=False,
+        help_text="Off: a run stopped at the timeout is not tried again (it would likely time out again).",
+    )
 
     field_order = [
         "identifier",
@@ -190,6 +209,8 @@ class BaseSparkJobForm(AutoClassFormMixin, CachedFileModelFormMixin, CreatedByMo
         "job_timeout",
         "start_date",
         "end_date",
+        "retries",
+        "retry_timeouts",
     ]
 
     class Meta:
@@ -203,6 +224,8 @@ class BaseSparkJobForm(AutoClassFormMixin, CachedFileModelFormMixin, CreatedByMo
             "job_timeout",
             "start_date",
             "end_date",
+            "retries",
+            "retry_timeouts",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -71,8 +71,11 @@ def edit_post(job: SparkJob, token: str = "", **overrides: Any) -> dict[str, Any
         "job_timeout": job.job_timeout,
         "start_date": job.start_date.strftime(FORMAT),
         "end_date": job.end_date.strftime(FORMAT) if job.end_date else "",
+        "retries": job.retries,
         "notebook-cache": token,
     }
+    if job.retry_timeouts:
+        values["retry_timeouts"] = "on"
     values.update(overrides)
     return {f"edit-{name}": value for name, value in values.items()}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from datetime import datetime, timedelta
@@ -123,6 +124,84 @@ class IdentifierAvailabilityInput(forms.TextInput):
         super().__init__({**(attrs or {}), "data-availability-url": url})
 
 
+#: Empty rows the parameter table offers below the job's parameters, to add some without a script.
+BLANK_PARAMETER_ROWS = 3
+
+
+def posted_list(data: Any, key: str) -> list[str]:
+    """Every value posted under ``key`` (a QueryDict's list; a plain dict's value or list)."""
+    if hasattr(data, "getlist"):
+        return [str(value) for value in data.getlist(key)]
+    value = data.get(key)
+    if value is None:
+        return []
+    return [str(item) for item in value] if isinstance(value, list | tuple) else [str(value)]
+
+
+class ParametersWidget(forms.Widget):
+    """The job's parameters as a table: a row per parameter (name, type, default), and blank rows to add more.
+
+    Each column's inputs share one name (``<name>-name``, ``<name>-type``,
+    ``<name>-default``), so the rows come back in page order. A row whose name and
+    default are both empty is left out: that is how a parameter is removed.
+    """
+
+    template_name = "jobs/widgets/parameters.html"
+
+    def format_value(self, value: Any) -> list[dict[str, str]]:
+        rows = [
+            {"name": str(row.get("name", "")), "type": str(row.get("type", "")), "default": self.shown(row)}
+            for row in (value if isinstance(value, list) else [])
+            if isinstance(row, dict)
+        ]
+        return rows + [{"name": "", "type": "text", "default": ""}] * BLANK_PARAMETER_ROWS
+
+    @staticmethod
+    def shown(row: dict[str, Any]) -> str:
+        """A row's default as typed: a stored (typed) default formatted, a posted one as it came."""
+        default = row.get("default")
+        if isinstance(default, str) or row.get("type") not in job_parameters.TYPES:
+            return "" if default is None else str(default)
+        return job_parameters.format_value(row["type"], default)
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        context["widget"]["types"] = job_parameters.TYPES.items()
+        return context
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> list[dict[str, str]]:
+        columns = [posted_list(data, f"{name}-{part}") for part in ("name", "type", "default")]
+        rows = [
+            {"name": row_name.strip(), "type": type_name, "default": default}
+            for row_name, type_name, default in itertools.zip_longest(*columns, fillvalue="")
+        ]
+        return [row for row in rows if row["name"] or row["default"].strip()]
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return False  # no rows is a value: the job has no parameters
+
+    def id_for_label(self, id_: str) -> str:
+        return f"{id_}-0-name" if id_ else id_
+
+
+class ParametersField(forms.Field):
+    """The job's notebook parameters, checked as :func:`atmo.lib.parameters.clean_definitions` does."""
+
+    widget = ParametersWidget
+
+    def to_python(self, value: Any) -> list[dict[str, Any]]:
+        try:
+            return job_parameters.clean_definitions(value or [])
+        except job_parameters.ParameterError as exc:
+            raise ValidationError(str(exc), code="invalid") from None
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return self.to_python(data) != (initial or [])
+        except ValidationError:
+            return True
+
+
 RETRY_CHOICES = [(0, "Don't retry"), (1, "Once"), (2, "Twice"), (MAX_RETRIES, f"{MAX_RETRIES} times")]
 
 
@@ -177,6 +256,14 @@ class BaseSparkJobForm(CachedFileModelFormMixin, CreatedByModelFormMixin):
         label="Start date (UTC)", error_messages={"required": MESSAGES["start_required"]}
     )
     end_date = UTCDateTimeField(label="End date (UTC)", required=False)
+    parameters = ParametersField(
+        label="Parameters",
+        required=False,
+        help_text="Values the notebook gets in its cell tagged <code>parameters</code>, each run; "
+        "Run now lets you change them for one run. Names are Python names; every run also gets "
+        "<code>run_date</code>, <code>job_identifier</code>, <code>run_id</code> and "
+        "<code>output_location</code>. Clear a row's name and default to remove it.",
+    )
     retries = forms.TypedChoiceField(
         label="Retries",
         coerce=int,
@@ -204,6 +291,7 @@ class BaseSparkJobForm(CachedFileModelFormMixin, CreatedByModelFormMixin):
         "job_timeout",
         "start_date",
         "end_date",
+        "parameters",
         "retries",
         "retry_timeouts",
     ]
@@ -219,6 +307,7 @@ class BaseSparkJobForm(CachedFileModelFormMixin, CreatedByModelFormMixin):
             "job_timeout",
             "start_date",
             "end_date",
+            "parameters",
             "retries",
             "retry_timeouts",
         ]

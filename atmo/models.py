@@ -171,7 +171,7 @@ class PermissionMigrator:
             self.object_permission_model = apps.get_model("guardian", "GroupObjectPermission")
 
     def _rows(self) -> Iterator[dict[str, Any]]:
-        for obj in self.model.objects.all():
+        for obj in self.model._default_manager.all():
             row: dict[str, Any] = {
                 "permission": self.permission,
                 "content_type": self.content_type,
@@ -285,7 +285,7 @@ def job_flow_state_field(help_text: str) -> models.CharField:
         default="",
         blank=True,
         db_index=True,
-        choices=JobFlowState.choices,
+        choices=JobFlowState,
         help_text=help_text,
     )
 
@@ -397,8 +397,11 @@ class JobFlowModel(EditedAtModel):
     def info(self) -> JobFlowInfo:
         """What EMR says about the job flow now (DescribeCluster).
 
-        Raises :class:`~atmo.provisioners.JobFlowNotFound` when EMR no longer knows it.
+        Raises :class:`~atmo.provisioners.JobFlowNotFound` when EMR no longer knows
+        it, or was never asked for it (the row has no job flow id).
         """
+        if not self.jobflow_id:
+            raise JobFlowNotFound(f"{self} has no job flow id: EMR was never asked for it")
         return self.provisioner.info(self.jobflow_id)
 
     def sync(self, info: JobFlowInfo | None = None) -> bool:

@@ -79,6 +79,8 @@ def deactivate(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Que
     clusters: viewing them is not enough to stop anyone's work.
     """
     outcomes: Counter[Deactivation] = Counter()
+    # The admin hands actions its model's own queryset (a ClusterQuerySet); the
+    # stubs type an action's queryset as a plain QuerySet.
     for cluster in queryset.active():  # type: ignore[attr-defined]
         try:
             outcomes[cluster.deactivate()] += 1

@@ -412,7 +412,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
         # An UPDATE with the condition, not save(): on PostgreSQL it waits for the
         # provisioning task's row lock, then re-checks the condition against the
         # row that task committed, so a job flow id stored meanwhile is seen.
-        if not Cluster.objects.requested().filter(pk=self.pk).update(**changes):  # type: ignore[attr-defined]
+        if not Cluster.objects.requested().filter(pk=self.pk).update(**changes):
             return False
         for field, value in changes.items():
             setattr(self, field, value)
@@ -444,4 +444,4 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
 
 def max_cluster_size() -> int:
     """The largest cluster an ordinary user may launch (``AWS_CONFIG["MAX_CLUSTER_SIZE"]``)."""
-    return int(settings.AWS_CONFIG["MAX_CLUSTER_SIZE"])
+    return settings.AWS_CONFIG["MAX_CLUSTER_SIZE"]

@@ -81,7 +81,7 @@ class SparkJobRunInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = RUN_FIELDS
+    fields = tuple(RUN_FIELDS)
     readonly_fields = RUN_FIELDS
     ordering = ["-created_at"]
 
@@ -132,7 +132,7 @@ class SparkJobAdmin(CheckedGuardedModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SparkJob]:
         """The jobs, each with its latest run's status (one subquery, not one query per row)."""
-        return super().get_queryset(request).with_latest_run_summary()  # type: ignore[attr-defined]
+        return super().get_queryset(request).with_latest_run_summary()
 
     @admin.display(description="Last run", ordering="latest_run_status", empty_value="never run")
     def latest_run_status(self, obj: SparkJob) -> str | None:
@@ -184,8 +184,8 @@ class SparkJobRunAdmin(ModelAdmin):
     search_fields = ["jobflow_id", "spark_job__identifier", "status"]
     list_select_related = ["spark_job"]
     date_hierarchy = "scheduled_at"
-    fields = ["spark_job", *RUN_FIELDS, "timeout_mail_sent_at", *AUDIT_FIELDS]
-    readonly_fields = fields
+    readonly_fields = ["spark_job", *RUN_FIELDS, "timeout_mail_sent_at", *AUDIT_FIELDS]
+    fields = tuple(readonly_fields)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Never: runs are made by the scheduler and "Run now" only."""

@@ -6,7 +6,7 @@ import itertools
 import json
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -270,7 +270,7 @@ class BaseSparkJobForm(CachedFileModelFormMixin, CreatedByModelFormMixin):
         choices=RETRY_CHOICES,
         initial=0,
         required=False,
-        empty_value=0,
+        empty_value=0,  # type: ignore[arg-type]  # django-stubs has it a str; coerce makes the rest ints
         help_text="A failed run is tried again this many times, "
         f"{settings.ATMO_JOB_RETRY_DELAY_SECONDS // 60 or 1} minute(s) after it failed, each attempt a run "
         "of its own. You get one email, about the last attempt.",
@@ -314,7 +314,7 @@ class BaseSparkJobForm(CachedFileModelFormMixin, CreatedByModelFormMixin):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["size"].limit_to(max_cluster_size())
+        cast(ClusterSizeField, self.fields["size"]).limit_to(max_cluster_size())
         self.fields["notebook"].help_text = (
             "A Jupyter notebook (.ipynb) or a Zeppelin note exported as .json, of at most "
             f"{filesizeformat(settings.ATMO_MAX_NOTEBOOK_BYTES)}."

@@ -486,7 +486,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
             return RunNowResult(RunNow.REFUSED, run)
         # The interval counts from this run. Outside the job's dates (a run before
         # its start) the schedule is left alone; an expired job has no entry at all.
-        if self.is_due:
+        if self.is_due and run.scheduled_at is not None:
             self.schedule.reschedule(last_run_at=run.scheduled_at)
         return RunNowResult(RunNow.STARTED, run)
 

@@ -23,7 +23,7 @@ from atmo.tasks import RETRIES_OF_A_SCHEDULED_RUN, AWSTask
 logger = logging.getLogger(__name__)
 
 #: How long to wait before trying again when the previous run is still going.
-STILL_RUNNING_RETRY_SECONDS = 600
+STILL_RUNNING_RETRY_SECONDS: float = 600
 #: The retry sweep starts at most this many attempts each time.
 RETRY_BATCH = 50
 
@@ -251,7 +251,8 @@ def send_run_alert_mails() -> list[str]:
     return sent
 
 
-@celery.task(base=AWSTask)
+# Not an AWSTask: an attempt AWS cannot start now is left to the next sweep, not retried here.
+@celery.task
 def retry_failed_runs() -> list[list[Any]]:
     """Start the next attempt of each run that ended badly ``ATMO_JOB_RETRY_DELAY_SECONDS`` ago or more.
 

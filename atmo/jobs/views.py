@@ -19,7 +19,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -224,7 +231,7 @@ def notebook_preview(provisioner: SparkJobProvisioner, spark_job: SparkJob) -> t
 
 @login_required
 @require_GET  # a HEAD would fetch the object from S3 only to throw it away
-def download_spark_job(request: HttpRequest, id: int) -> HttpResponse:
+def download_spark_job(request: HttpRequest, id: int) -> HttpResponseBase:
     """The notebook as a file, streamed from S3 without decoding it."""
     spark_job = get_job_for(request, id, "view")
     try:
@@ -460,8 +467,8 @@ RENDERED_CSP = {
 @login_required
 @require_GET
 @xframe_options_sameorigin
-@csp(RENDERED_CSP)
-def rendered_spark_job_run(request: HttpRequest, id: int, run_id: int) -> HttpResponse:
+@csp(RENDERED_CSP)  # type: ignore[arg-type]  # django-csp types its decorators for views without URL arguments
+def rendered_spark_job_run(request: HttpRequest, id: int, run_id: int) -> HttpResponseBase:
     """The run's rendered notebook, for the run page's frame: sandboxed, never same-origin with the portal."""
     run = get_run_for(request, id, run_id)
     try:

@@ -147,6 +147,7 @@ def read_runs() -> list[Run]:
     from atmo.jobs.models import SparkJobRun
 
     rows = SparkJobRun.objects.select_related("spark_job").exclude(scheduled_at=None)
+    # The filter leaves no run without scheduled_at; the condition tells the type checker.
     return [
         Run(
             job=row.spark_job.identifier,
@@ -155,6 +156,7 @@ def read_runs() -> list[Run]:
             active=row.status in Cluster.ACTIVE_STATUS_LIST,
         )
         for row in rows
+        if row.scheduled_at is not None
     ]
 
 
@@ -181,6 +183,6 @@ def tracked_clusters() -> set[str]:
     from atmo.clusters.models import Cluster
     from atmo.jobs.models import SparkJobRun
 
-    runs = SparkJobRun.objects.exclude(jobflow_id=None).values_list("jobflow_id", flat=True)
-    clusters = Cluster.objects.exclude(jobflow_id=None).values_list("jobflow_id", flat=True)
-    return {*runs, *clusters}
+    runs = SparkJobRun.objects.provisioned().values_list("jobflow_id", flat=True)
+    clusters = Cluster.objects.provisioned().values_list("jobflow_id", flat=True)
+    return {jobflow_id for jobflow_id in (*runs, *clusters) if jobflow_id}

@@ -30,8 +30,8 @@ KILL_POINTS = ("before-request", "after-request", "while-mailing")
 
 def compress_time(hour: float) -> None:
     """Make one hour of schedules, timeouts and retry waits last ``hour`` real seconds."""
-    from atmo.clusters import listing
     from atmo.jobs import models, schedules, tasks
+    from atmo.models import JobFlowModel
 
     scale = hour / 3600
 
@@ -39,12 +39,13 @@ def compress_time(hour: float) -> None:
         return timedelta(*args, **kwargs) * scale
 
     # SparkJob.has_timed_out: timedelta(hours=job_timeout).
-    models.timedelta = scaled_timedelta  # type: ignore[attr-defined]
+    # A function where the module has the class: what the patch is for.
+    models.timedelta = scaled_timedelta  # type: ignore[misc,assignment]
     # These two wait for AWS calls under way, which take real seconds whatever the
     # scale: shorter than a RunJobFlow (with its lookups after a lost answer), a
     # request still in flight would be taken for one its worker lost.
     models.STALE_REQUEST_AFTER = max(timedelta(minutes=15) * scale, AWS_CALL_BOUND)
-    listing.MISSING_GRACE = max(timedelta(minutes=10) * scale, AWS_CALL_BOUND)
+    JobFlowModel.MISSING_GRACE = max(timedelta(minutes=10) * scale, AWS_CALL_BOUND)
     tasks.STILL_RUNNING_RETRY_SECONDS = 600 * scale
     schedules.SparkJobSchedule.run_every = property(  # type: ignore[assignment,method-assign]
         lambda self: timedelta(hours=self.spark_job.interval_in_hours) * scale

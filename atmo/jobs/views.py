@@ -288,7 +288,6 @@ def run_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     if result.outcome == RunNow.STARTED and result.run is not None:
         started = format_html("Run of <strong>{}</strong> started ({}).", spark_job, result.run.jobflow_id)
         messages.success(request, started)
-        return redirect(result.run)
     elif result.error is not None:
         messages.error(request, str(describe_aws_failure(result.error, "The run could not be started")))
     else:

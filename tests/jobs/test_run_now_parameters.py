@@ -52,7 +52,7 @@ def test_a_run_gets_the_overrides_and_the_job_keeps_its_defaults(
     }
     response = client_for(owner).post(url("run", job), post)
     run = job.runs.get()
-    assert response.status_code == 302 and response["Location"] == run.get_absolute_url()
+    assert response.status_code == 302 and response["Location"] == url("detail", job)
     assert run.parameters == {
         "country": "FR",
         "limit": 25,

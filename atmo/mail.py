@@ -1,4 +1,4 @@
-"""Emails as subject/text/html template triples."""
+"""Emails as subject/text/html template triples; only the HTML part is HTML-escaped."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 
 from atmo.monitoring.mail import counted
 
@@ -23,8 +24,8 @@ def send_templated_mail(
 ) -> None:
     """Render ``<prefix>_subject.txt``, ``<prefix>.txt`` and ``<prefix>.html`` and send them."""
     context = {"settings": settings, **context}
-    subject = render_to_string(f"{template_prefix}_subject.txt", context).strip()
-    text = render_to_string(f"{template_prefix}.txt", context)
+    subject = render_plain_text(f"{template_prefix}_subject.txt", context).strip()
+    text = render_plain_text(f"{template_prefix}.txt", context)
     html = render_to_string(f"{template_prefix}.html", context)
     message = EmailMultiAlternatives(
         subject=f"{settings.EMAIL_SUBJECT_PREFIX}{' '.join(subject.split())}",
@@ -36,6 +37,12 @@ def send_templated_mail(
     message.attach_alternative(html, "text/html")
     with counted(template_prefix):
         message.send()
+
+
+def render_plain_text(template_name: str, context: dict[str, Any]) -> str:
+    """A subject or plain-text body: rendered without HTML escaping, which only belongs in HTML."""
+    template = get_template(template_name).template  # type: ignore[attr-defined]
+    return template.render(Context(context, autoescape=False))
 
 
 def send_claimed_mail(

@@ -8,13 +8,11 @@ from typing import TYPE_CHECKING, Any, cast
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseServerError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.template import loader
-from django.template.exceptions import TemplateDoesNotExist
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.views.decorators.csrf import requires_csrf_token
+from django.views import defaults
 from django.views.generic import TemplateView
 from guardian.shortcuts import get_objects_for_user
 
@@ -170,48 +168,8 @@ def estimated_next_run(spark_job: SummarizedJob) -> datetime | None:
     return upcoming
 
 
-def _render_error(
-    request: HttpRequest,
-    template_name: str,
-    default_name: str,
-    status: int,
-    fallback: str,
-    context: dict[str, Any] | None = None,
-) -> HttpResponse:
-    try:
-        template = loader.get_template(template_name)
-    except TemplateDoesNotExist:
-        # A custom template that is missing is a programming error; the default one
-        # missing must still not turn an error page into a crash.
-        if template_name != default_name:
-            raise
-        return HttpResponse(fallback, status=status, content_type="text/html")
-    return HttpResponse(template.render(context or {}, request), status=status)
-
-
-@requires_csrf_token
-def permission_denied(
-    request: HttpRequest, exception: Exception, template_name: str = "403.html"
-) -> HttpResponse:
-    """403 handler; shows the reason carried by the ``PermissionDenied``."""
-    response = _render_error(
-        request,
-        template_name,
-        "403.html",
-        HttpResponseForbidden.status_code,
-        "<h1>403 Forbidden</h1>",
-        {"exception": str(exception)},
-    )
-    return response
-
-
-@requires_csrf_token
-def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpResponse:
-    """500 handler; renders with the request so the page keeps the site's look."""
-    return _render_error(
-        request,
-        template_name,
-        "500.html",
-        HttpResponseServerError.status_code,
-        "<h1>Server Error (500)</h1>",
-    )
+# The documented error views are Django's own. 403.html gets the reason as
+# "exception"; 500.html is rendered with neither context nor request, so it
+# stands alone: no base template, no live settings from Redis, no database.
+permission_denied = defaults.permission_denied
+server_error = defaults.server_error

@@ -85,9 +85,11 @@ def deactivate_clusters() -> list[list[Any]]:
     next sweep, a minute later, tries again.
     """
     deactivated = []
-    for cluster in Cluster.objects.active().not_terminating().expiring_before(timezone.now()):
+    overdue = Cluster.objects.active().not_terminating().expiring_before(timezone.now())
+    # The longest overdue first, in a stable order.
+    for cluster in overdue.order_by("expires_at", "pk"):
         try:
-            outcome = cluster.deactivate()
+            outcome = cluster.deactivate(Cluster.TERMINATED_AT_EXPIRY)
         except AWSError as exc:
             logger.warning(
                 "expired cluster not terminated", extra={"cluster_id": cluster.pk, "code": exc.code}

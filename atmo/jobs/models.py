@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import partial
 from typing import Any
@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from atmo.clusters.models import EMRReleaseModel
 from atmo.jobs.exceptions import SparkJobNotFound
-from atmo.jobs.provisioners import SparkJobProvisioner
+from atmo.jobs.provisioners import SparkJobProvisioner, results_bucket, run_output_prefix
 from atmo.jobs.queries import SparkJobQuerySet, SparkJobRunQuerySet
 from atmo.jobs.schedules import SparkJobSchedule
 from atmo.lib import parameters as job_parameters
@@ -426,6 +426,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
                 is_public=self.is_public,
                 job_timeout=self.job_timeout,
                 run_id=run.pk,
+                parameters=run.notebook_parameters(),
             )
         except AWSError as exc:
             if not is_transient(exc):
@@ -662,12 +663,12 @@ class SparkJobRun(JobFlowModel):
     @property
     def output_prefix(self) -> str:
         """Where the run's outputs live in the job's results bucket: ``<job>/runs/<run id>/``."""
-        return f"{self.spark_job.identifier}/runs/{self.pk}/"
+        return run_output_prefix(self.spark_job.identifier, self.pk)
 
     @property
     def results_bucket(self) -> str:
         """The job's results bucket (public or private, as the job says)."""
-        return self.spark_job.provisioner.data_bucket(self.spark_job.is_public)
+        return results_bucket(self.spark_job.is_public)
 
     @property
     def output_location(self) -> str:
@@ -677,7 +678,7 @@ class SparkJobRun(JobFlowModel):
     @property
     def run_date(self) -> datetime:
         """The date the run is for: its scheduled slot, or when it was asked for."""
-        return getattr(self, "slot", None) or self.created_at
+        return getattr(self, "slot", None) or self.created_at or timezone.now()
 
     def notebook_parameters(self) -> dict[str, Any]:
         """The values papermill injects: the job's parameters as this run got them, and ATMO's own.
@@ -687,7 +688,7 @@ class SparkJobRun(JobFlowModel):
         """
         return {
             **self.parameters,
-            "run_date": self.run_date.date().isoformat(),
+            "run_date": self.run_date.astimezone(UTC).date().isoformat(),
             "job_identifier": self.spark_job.identifier,
             "run_id": self.pk,
             "output_location": self.output_location,
@@ -723,6 +724,12 @@ class SparkJobRun(JobFlowModel):
         """The files the notebook wrote under ``output_location``, relative to it."""
         files = (self.outcome or {}).get("files")
         return [name for name in files if isinstance(name, str)] if isinstance(files, list) else []
+
+    @property
+    def failing_part(self) -> str:
+        """What failed, for a sentence: "cell 3", or "the notebook" when the runner named no cell."""
+        index = (self.failure or {}).get("cell_index")
+        return f"cell {index}" if isinstance(index, int) else "the notebook"
 
     @property
     def failure_excerpt(self) -> str:

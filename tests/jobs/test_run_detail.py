@@ -231,3 +231,14 @@ def test_the_run_history_links_each_run_and_marks_manual_ones(
     assert f'href="{run_url(scheduled)}" data-testid="run-link">#{scheduled.pk}</a></td>' in page
     assert page.count('data-testid="run-manual"') == 1
     assert "Cell 3 raised <code>ZeroDivisionError</code>: division by zero" in page
+
+
+def test_a_failure_outside_any_cell_names_the_notebook(
+    client_for: Any, owner: Any, failed_run: SparkJobRun, aws: AWSStubs
+) -> None:
+    failure = {**FAILED_OUTCOME["failure"], "cell_index": None, "cell_source": ""}
+    failed_run.outcome = {**FAILED_OUTCOME, "failure": failure}
+    failed_run.save()
+    stub_step(aws)
+    page = client_for(owner).get(run_url(failed_run)).content.decode()
+    assert 'The notebook failed: <code data-testid="failure-exception">ZeroDivisionError</code>' in page

@@ -187,6 +187,14 @@ class TestUpdateJobsStatuses:
         run = SparkJobRunFactory(spark_job=SparkJobFactory(created_by=user), status="RUNNING")
         SparkJobRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(hours=1))
         aws.emr.add_response("list_clusters", {"Clusters": []}, {"CreatedAfter": ANY})
+        # Missing from the listing is not enough: EMR is asked, and does not know it.
+        aws.emr.add_client_error(
+            "describe_cluster",
+            "InvalidRequestException",
+            f"Cluster id '{run.jobflow_id}' is not valid.",
+            400,
+            expected_params={"ClusterId": run.jobflow_id},
+        )
         tasks.update_jobs_statuses()
         run.refresh_from_db()
         assert run.is_failed

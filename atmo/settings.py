@@ -494,6 +494,9 @@ ATMO_CLUSTER_SYNC_SECONDS = envint("ATMO_CLUSTER_SYNC_SECONDS", 5 if ENVIRONMENT
 #: How often the states of job runs are copied from EMR: every 15 minutes (a run
 #: takes as long as its notebook; its history needs no faster updates).
 ATMO_JOB_SYNC_SECONDS = envint("ATMO_JOB_SYNC_SECONDS", 5 if ENVIRONMENT == "dev" else 900)
+#: How long after a run failed a job with retries tries it again (the emulator's
+#: compressed timings locally; ten minutes against AWS, time for a passing outage to pass).
+ATMO_JOB_RETRY_DELAY_SECONDS = envint("ATMO_JOB_RETRY_DELAY_SECONDS", 10 if ENVIRONMENT == "dev" else 600)
 
 
 def sync_options(seconds: int, expires_share: float) -> dict[str, int]:
@@ -542,6 +545,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "update_jobs_statuses": {
         "task": "atmo.jobs.tasks.update_jobs_statuses",
+        "schedule": timedelta(seconds=ATMO_JOB_SYNC_SECONDS),
+        "options": sync_options(ATMO_JOB_SYNC_SECONDS, expires_share=2 / 3),
+    },
+    "retry_failed_runs": {
+        "task": "atmo.jobs.tasks.retry_failed_runs",
         "schedule": timedelta(seconds=ATMO_JOB_SYNC_SECONDS),
         "options": sync_options(ATMO_JOB_SYNC_SECONDS, expires_share=2 / 3),
     },

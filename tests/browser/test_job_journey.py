@@ -248,11 +248,12 @@ def test_an_analyst_schedules_runs_edits_and_deletes_a_spark_job(
     row = run_row(page, jobflow_id)
     expect(row.get_by_test_id("run-status")).to_have_text("Finished", timeout=RUN_TIMEOUT_MS)
     cells = row.get_by_role("cell")
-    for column in (1, 2, 3, 4):  # scheduled, started, ready, finished
+    expect(cells.nth(0)).to_have_text(re.compile(r"^#\d+ manual$"))  # started with Run now
+    for column in (2, 3, 4, 5):  # scheduled, started, ready, finished
         expect(cells.nth(column)).to_have_text(MOMENT)
-    expect(cells.nth(5)).to_have_text(DURATION)
-    expect(cells.nth(6)).to_have_text(jobflow_id)
-    expect(cells.nth(7)).to_have_text("1")
+    expect(cells.nth(6)).to_have_text(DURATION)
+    expect(cells.nth(7)).to_have_text(jobflow_id)
+    expect(cells.nth(8)).to_have_text("1")
     expect(page.locator("h1").get_by_test_id("run-status")).to_have_text("Finished")
     expect(header_button(page, "Run now")).not_to_have_attribute("aria-disabled", "true")
     expect(page.get_by_text("A run is under way")).to_have_count(0)

@@ -402,5 +402,8 @@ def test_a_failing_run_shows_why_and_mails_the_owner_once(
     message = mailoutbox[0]
     assert message.to == [EMAIL]
     assert message.subject == f"[ATMO] Running Spark job {identifier} failed"
-    assert f"Reason: {reason} (error code STEP_FAILURE)" in message.body
+    # The notebook really ran: the mail quotes its failing cell and links to the run's page.
+    assert "raised ZeroDivisionError: division by zero" in message.body
+    assert "1 / 0" in message.body
+    assert re.search(r"/jobs/\d+/runs/\d+/\n", message.body)
     assert local_stack.beat.errors == []

@@ -81,7 +81,7 @@ def test_a_valid_form_uploads_the_notebook_then_saves_the_job(
     assert job.created_by == user
     assert job.emr_release == release
     assert job.interval_in_hours == SparkJob.INTERVAL_WEEKLY
-    assert job.schedule.get() is not None
+    assert job.schedule.next_slot() == job.start_date
 
 
 def test_a_new_job_gives_object_permissions_to_its_owner_only(

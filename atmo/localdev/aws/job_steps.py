@@ -120,31 +120,29 @@ class BatchStepRunner:
 
     def stop(self, step: Step | _StepRef) -> None:
         """Kill what is left of the step's processes and forget it."""
+        self._stop(step.id)
+
+    def stop_all(self) -> None:
         with self._lock:
-            process = self._processes.pop(step.id, None)
+            step_ids = list(self._processes)
+        for step_id in step_ids:
+            self._stop(step_id)
+
+    def _stop(self, step_id: str) -> None:
+        with self._lock:
+            process = self._processes.pop(step_id, None)
         if process is None:
             return
         if process.popen is not None and process.popen.poll() is None:
-            logger.info("%s: stopping the batch step", step.id, extra={"step_id": step.id})
+            logger.info("%s: stopping the batch step", step_id, extra={"step_id": step_id})
             _end_group(process.popen)
         if process.log is not None:
             process.log.close()
         if process.popen is not None and process.popen.returncode:
             # The run's own log is in S3 (log.txt); this is the script's, for when it failed early.
             tail = (process.work_dir / "step.log").read_text(errors="replace").splitlines()[-20:]
-            logger.info("%s: the batch step's last output:\n%s", step.id, "\n".join(tail))
+            logger.info("%s: the batch step's last output:\n%s", step_id, "\n".join(tail))
         shutil.rmtree(process.work_dir, ignore_errors=True)
-
-    def stop_all(self) -> None:
-        with self._lock:
-            step_ids = list(self._processes)
-        for step_id in step_ids:
-            self.stop(_StepRef(step_id))
-
-
-@dataclass(frozen=True)
-class _StepRef:
-    id: str
 
 
 def _end_group(popen: subprocess.Popen[bytes]) -> None:

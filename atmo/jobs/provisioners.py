@@ -215,31 +215,6 @@ class SparkJobProvisioner(Provisioner):
             ExpiresIn=PRIVATE_LINK_SECONDS,
         )
 
-    def read_outcome(self, bucket: str, prefix: str) -> dict[str, Any] | None:
-        """A run's ``outcome.json`` under ``prefix`` (see docs/cluster-code.rst); None while there is none.
-
-        Raises :class:`AWSError` when S3 refuses otherwise, or when the file is not a JSON object.
-        """
-        key = f"{prefix}outcome.json"
-        try:
-            with aws_errors(missing_notebook):
-                body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        except NotebookNotFound:
-            return None
-        try:
-            outcome = json.loads(body)
-        except ValueError as exc:
-            raise AWSError(f"The run's outcome in s3://{bucket}/{key} is not valid JSON ({exc}).") from exc
-        if not isinstance(outcome, dict):
-            raise AWSError(f"The run's outcome in s3://{bucket}/{key} is not a JSON object.")
-        return outcome
-
-    def output_url(self, bucket: str, key: str, expires: int = PRIVATE_LINK_SECONDS) -> str:
-        """A link to one of a run's outputs that works for ``expires`` seconds (a presigned GET)."""
-        return self.s3.generate_presigned_url(
-            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires
-        )
-
     def read_result(self, key: str, is_public: bool) -> bytes:
         """A result object's content (e.g. Zeppelin's markdown), from the job's own bucket."""
         with aws_errors():

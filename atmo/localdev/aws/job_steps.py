@@ -118,7 +118,7 @@ class BatchStepRunner:
             logger.info("%s: batch step exited with status %s", step.id, status, extra={"step_id": step.id})
         return status
 
-    def stop(self, step: Step | _StepRef) -> None:
+    def stop(self, step: Step) -> None:
         """Kill what is left of the step's processes and forget it."""
         self._stop(step.id)
 

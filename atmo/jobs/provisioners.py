@@ -187,7 +187,10 @@ class SparkJobProvisioner(Provisioner):
         return self.find_tagged_job_flow(name, {"Key": RUN_TAG, "Value": str(run_id)}, created_after)
 
     def results(self, identifier: str, is_public: bool) -> dict[str, list[str]]:
-        """The job's result keys grouped by their second path part: ``data``, ``logs``…"""
+        """The job's result keys grouped by their second path part: ``data``, ``logs``…
+
+        A run's outputs (``<job>/runs/<run id>/…``) count as ``data``, their ``log.txt`` as ``logs``.
+        """
         bucket = self.data_bucket(is_public)
         groups: dict[str, list[str]] = OrderedDict()
         with aws_errors():
@@ -195,7 +198,10 @@ class SparkJobProvisioner(Provisioner):
             for page in pages:
                 for item in page.get("Contents", []):
                     parts = item["Key"].split("/")
-                    if len(parts) > 2 and parts[1]:
+                    if len(parts) > 3 and parts[1] == "runs":
+                        group = "logs" if parts[-1] == "log.txt" else "data"
+                        groups.setdefault(group, []).append(item["Key"])
+                    elif len(parts) > 2 and parts[1]:
                         groups.setdefault(parts[1], []).append(item["Key"])
         return groups
 

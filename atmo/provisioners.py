@@ -303,7 +303,6 @@ class Provisioner:
 
     @property
     def environment(self) -> str:
-        """``dev``, ``test``, ``stage`` or ``prod``: tags and names job flows."""
         return settings.ENVIRONMENT
 
     def spark_emr_configuration(self) -> list[dict[str, Any]]:
@@ -325,7 +324,6 @@ class Provisioner:
             raise
 
     def job_flow_name(self, user_username: str, identifier: str) -> str:
-        """The ``Name`` of a job flow: environment, kind, owner and identifier, for the AWS console."""
         return f"atmo-{self.environment}-{self.name_component}-{user_username}-{identifier}"
 
     def job_flow_params(
@@ -382,7 +380,6 @@ class Provisioner:
         }
 
     def zeppelin_step(self) -> dict[str, Any]:
-        """The step that installs Zeppelin on every cluster ATMO starts."""
         return {
             "Name": "setup-zeppelin",
             "ActionOnFailure": "TERMINATE_JOB_FLOW",
@@ -452,7 +449,6 @@ class Provisioner:
 
     @classmethod
     def format_info(cls, cluster: dict[str, Any]) -> JobFlowInfo:
-        """A DescribeCluster ``Cluster`` as :class:`JobFlowInfo`."""
         return cls._format(cluster, public_dns=cluster.get("MasterPublicDnsName"))
 
     @classmethod

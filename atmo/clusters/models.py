@@ -56,7 +56,6 @@ class Deactivation(StrEnum):
 
     @property
     def summary(self) -> str:
-        """What happened, in a few words for operators (admin messages, command output)."""
         return DEACTIVATION_SUMMARIES[self]
 
 
@@ -262,12 +261,10 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
 
     @property
     def is_terminated(self) -> bool:
-        """Ended normally (TERMINATED)."""
         return self.most_recent_status == self.State.TERMINATED
 
     @property
     def is_terminating(self) -> bool:
-        """Shutting down at EMR (TERMINATING)."""
         return self.most_recent_status == self.State.TERMINATING
 
     @property
@@ -282,12 +279,10 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
 
     @property
     def instance_count(self) -> int:
-        """Machines EMR runs: size 1 is a lone master, size N a master and N workers."""
         return instance_count(self.size)
 
     @property
     def provisioner(self) -> ClusterProvisioner:
-        """A fresh EMR seam for this cluster's AWS calls."""
         return ClusterProvisioner()
 
     @property
@@ -376,11 +371,9 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
             Metric.record("cluster-ready", data=self.metric_data())
 
     def metric_data(self) -> dict[str, Any]:
-        """The identifier, size and job flow id."""
         return {"identifier": self.identifier, **super().metric_data()}
 
     def note_ending(self, reason_code: str, message: str) -> list[str]:
-        """Keep the reason as the status message the user reads."""
         self.status_message = message
         return ["status_message"]
 
@@ -466,7 +459,6 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
 
     @classmethod
     def deadline_for_expiration_mails(cls) -> datetime:
-        """Clusters expiring before this moment get their warning mail now."""
         return timezone.now() + timedelta(hours=1)
 
 

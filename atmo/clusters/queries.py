@@ -39,7 +39,6 @@ class EMRReleaseQuerySet(models.QuerySet["EMRRelease"]):
         return super().update(**kwargs)
 
     def active(self) -> Self:
-        """Releases users may pick."""
         return self.filter(is_active=True)
 
     def stable(self) -> Self:
@@ -67,5 +66,4 @@ class ClusterQuerySet(JobFlowQuerySet["Cluster"]):
         return self.exclude(most_recent_status=self.model.State.TERMINATING)
 
     def expiring_before(self, deadline: datetime) -> Self:
-        """Clusters whose lifetime ends at ``deadline`` or earlier."""
         return self.filter(expires_at__lte=deadline)

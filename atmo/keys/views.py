@@ -20,7 +20,6 @@ from atmo.keys.models import SSHKey
 @login_required
 @require_safe
 def list_keys(request: HttpRequest) -> HttpResponse:
-    """The user's own keys, newest first."""
     ssh_keys = SSHKey.objects.filter(created_by_id=request.user.pk).order_by("-created_at", "-pk")
     return render(request, "keys/list.html", {"ssh_keys": ssh_keys})
 

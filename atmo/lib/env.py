@@ -47,7 +47,6 @@ def envraw(name: str) -> str | None:
 
 
 def envstr(name: str, default: str = "") -> str:
-    """The variable's text, or ``default`` when it is unset or blank."""
     raw = envraw(name)
     return default if raw is None else raw
 

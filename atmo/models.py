@@ -73,7 +73,6 @@ class CreatedByModel(models.Model):
                 self.assign_permission(self.created_by, perm)
 
     def assign_permission(self, user: Any, perm: str) -> None:
-        """Grant ``user`` the object permission ``<perm>_<model>`` on this row."""
         assign_perm(f"{perm}_{self._meta.model_name}", user, self)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
@@ -384,7 +383,6 @@ class JobFlowModel(EditedAtModel):
 
     @property
     def is_starting(self) -> bool:
-        """EMR was asked for the job flow and has not answered (yet)."""
         return self.state == self.State.REQUESTED and not self.jobflow_id
 
     @property

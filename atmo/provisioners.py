@@ -67,7 +67,6 @@ class AWSError(Exception):
 
     @property
     def is_throttling(self) -> bool:
-        """Whether AWS asked us to slow down (a later retry will likely succeed)."""
         return self.code in THROTTLING_CODES
 
     @classmethod
@@ -99,7 +98,6 @@ TRANSIENT_AWS_ERRORS = (AWSThrottled, AWSUnreachable)
 
 
 def is_transient(exc: AWSError) -> bool:
-    """Whether trying the call again later may well succeed: AWS throttled it or was out of reach."""
     return exc.is_throttling or isinstance(exc, AWSUnreachable)
 
 

@@ -114,7 +114,6 @@ class EMRRelease(EditedAtModel):
 
     @property
     def is_stable(self) -> bool:
-        """Neither experimental nor deprecated (whether active or not)."""
         return not (self.is_experimental or self.is_deprecated)
 
     @property
@@ -269,12 +268,10 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
 
     @property
     def is_ready(self) -> bool:
-        """Ready for the user: EMR waits for work (its setup steps are done)."""
         return self.most_recent_status == self.State.WAITING
 
     @property
     def is_expiring_soon(self) -> bool:
-        """Within an hour of its expiry (or past it)."""
         return self.expires_at is not None and self.expires_at <= timezone.now() + timedelta(hours=1)
 
     @property
@@ -463,5 +460,4 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
 
 
 def max_cluster_size() -> int:
-    """The largest cluster an ordinary user may launch (``AWS_CONFIG["MAX_CLUSTER_SIZE"]``)."""
     return settings.AWS_CONFIG["MAX_CLUSTER_SIZE"]

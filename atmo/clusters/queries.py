@@ -42,15 +42,12 @@ class EMRReleaseQuerySet(models.QuerySet["EMRRelease"]):
         return self.filter(is_active=True)
 
     def stable(self) -> Self:
-        """Active releases that are neither experimental nor deprecated."""
         return self.filter(is_active=True, is_experimental=False, is_deprecated=False)
 
     def experimental(self) -> Self:
-        """Active releases shown with an "experimental" badge."""
         return self.filter(is_active=True, is_experimental=True)
 
     def deprecated(self) -> Self:
-        """Active releases shown with a "deprecated" badge."""
         return self.filter(is_active=True, is_deprecated=True)
 
     def natural_sort_by_version(self) -> Self:

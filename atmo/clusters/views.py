@@ -89,7 +89,6 @@ def new_cluster(request: HttpRequest) -> HttpResponse:
 @require_safe
 @modified_date
 def detail_cluster(request: HttpRequest, id: int) -> HttpResponse:
-    """The cluster's state, timeline and access commands; its script polls it with HEAD."""
     cluster = get_cluster_for(request, id, "view")
     context = {"cluster": cluster, "changeable": is_changeable(cluster), "modified_date": cluster.modified_at}
     return TemplateResponse(request, "clusters/detail.html", context)
@@ -98,7 +97,6 @@ def detail_cluster(request: HttpRequest, id: int) -> HttpResponse:
 @login_required
 @require_http_methods(FORM_METHODS)
 def extend_cluster(request: HttpRequest, id: int) -> HttpResponse:
-    """The form to push the expiry back; only while the cluster is active."""
     cluster = get_cluster_for(request, id, "change")
     if not is_changeable(cluster):
         messages.error(request, "This cluster is not active anymore, so its lifetime can't be extended.")

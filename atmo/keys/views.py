@@ -72,7 +72,6 @@ def _add_key(request: HttpRequest) -> HttpResponse:
 
 
 def get_key_for(request: HttpRequest, key_id: int, action: str) -> SSHKey:
-    """The key, if the user may ``action`` it: 404 when it does not exist, 403 when not theirs."""
     return get_object_for(request, SSHKey.objects.all(), model_permission(SSHKey, action), pk=key_id)
 
 

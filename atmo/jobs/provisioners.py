@@ -35,7 +35,6 @@ RUN_TAG = "SparkJobRun"
 
 
 def results_bucket(is_public: bool) -> str:
-    """The bucket a job's results go to: public or private, as the job says."""
     return settings.AWS_CONFIG["PUBLIC_DATA_BUCKET" if is_public else "PRIVATE_DATA_BUCKET"]
 
 
@@ -78,11 +77,9 @@ class SparkJobProvisioner(Provisioner):
 
     @property
     def code_bucket(self) -> str:
-        """The bucket of the uploaded notebooks."""
         return self.config["CODE_BUCKET"]
 
     def data_bucket(self, is_public: bool) -> str:
-        """The bucket a job's results go to: public or private, as the job says."""
         return results_bucket(is_public)
 
     def add(self, identifier: str, notebook_file: Any) -> str:
@@ -216,7 +213,6 @@ class SparkJobProvisioner(Provisioner):
         )
 
     def read_result(self, key: str, is_public: bool) -> bytes:
-        """A result object's content (e.g. Zeppelin's markdown), from the job's own bucket."""
         with aws_errors():
             return self.s3.get_object(Bucket=self.data_bucket(is_public), Key=key)["Body"].read()
 

@@ -437,6 +437,17 @@ CONSTANCE_CONFIG = {
         "IAM instance profile of the cluster nodes (EMR JobFlowRole).",
         str,
     ),
+    "CLUSTER_IDLE_TIMEOUT_HOURS": (
+        2,
+        "Hours a cluster may sit idle (no step running) before EMR stops it; what the launch form offers.",
+        int,
+    ),
+    "CLUSTER_IDLE_TIMEOUT_MIN_HOURS": (1, "The shortest idle timeout a user may choose, in hours.", int),
+    "CLUSTER_IDLE_TIMEOUT_MAX_HOURS": (
+        24,
+        "The longest idle timeout a user may choose, in hours (EMR allows at most 168).",
+        int,
+    ),
 }
 CONSTANCE_CONFIG_FIELDSETS = {
     "Announcements": (
@@ -452,6 +463,11 @@ CONSTANCE_CONFIG_FIELDSETS = {
         "AWS_EFS_DNS",
         "AWS_SPARK_EMR_BUCKET",
         "AWS_SPARK_INSTANCE_PROFILE",
+    ),
+    "Costs": (
+        "CLUSTER_IDLE_TIMEOUT_HOURS",
+        "CLUSTER_IDLE_TIMEOUT_MIN_HOURS",
+        "CLUSTER_IDLE_TIMEOUT_MAX_HOURS",
     ),
 }
 

@@ -145,3 +145,21 @@ def _claim_expiration_mail(cluster: Cluster) -> bool:
         pk=cluster.pk, expiration_mail_sent=False, expires_at=cluster.expires_at
     ).update(expiration_mail_sent=True)
     return bool(claimed)
+
+
+@celery.task(bind=True, max_retries=5, default_retry_delay=5 * 60)
+def send_idle_stop_mail(self: Any, cluster_id: int) -> bool:
+    """Tell the owner that EMR stopped their cluster for being idle; once, whichever worker runs it.
+
+    A mail that cannot be sent gives its claim back and is tried again later.
+    """
+    cluster = Cluster.objects.select_related("created_by").filter(pk=cluster_id).first()
+    if cluster is None or cluster.idle_stopped_at is None or not cluster.claim_idle_stop_mail():
+        return False
+    release = partial(Cluster.objects.filter(pk=cluster.pk).update, idle_mail_sent_at=None)
+    error = send_claimed_mail(
+        "clusters/emails/idle_stopped", {"cluster": cluster}, cluster.created_by.email, release
+    )
+    if error is not None:
+        raise self.retry(exc=error)
+    return True

@@ -55,6 +55,9 @@ class Timings:
     bootstrapping: float = 5.0  # BOOTSTRAPPING -> RUNNING/WAITING, so ready ~8 s after creation
     step: float = 3.0  # one step RUNNING -> COMPLETED
     terminating: float = 3.0  # TERMINATING -> TERMINATED
+    # One hour of EMR time on the compressed clock: idle timeouts (AutoTerminationPolicy)
+    # and normalized instance hours count in these.
+    hour: float = 60.0
 
     def scaled(self, speed: float) -> Timings:
         """These timings multiplied by ``speed`` (> 0; 0.1 is ten times faster)."""

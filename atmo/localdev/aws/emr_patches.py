@@ -18,6 +18,7 @@ from typing import Any
 import moto
 from moto.emr.exceptions import ValidationException
 from moto.emr.models import Cluster, ElasticMapReduceBackend, Step
+from moto.emr.responses import ElasticMapReduceResponse
 
 from atmo.localdev.aws.config import PINNED_MOTO_VERSION
 
@@ -53,7 +54,12 @@ _INSTANCE_GROUP_STATES = {
 # Our extra per-cluster data, stored on moto's own Cluster objects so that the
 # patched properties can serve it.
 REASON_CODE_ATTR = "localdev_reason_code"
+REASON_MESSAGE_ATTR = "localdev_reason_message"
 MASTER_DNS_ATTR = "localdev_master_dns"
+#: Seconds of idleness after which the cluster ends (RunJobFlow's AutoTerminationPolicy), if any.
+IDLE_TIMEOUT_ATTR = "localdev_idle_timeout"
+#: What a cluster ended by its auto-termination policy says (its code is ALL_STEPS_COMPLETED).
+IDLE_REASON_MESSAGE = "Cluster was terminated by its auto-termination policy after being idle."
 
 # Serialises the lifecycle thread with the request threads that change EMR
 # state (TerminateJobFlows, AddJobFlowSteps, new instance groups); moto itself
@@ -110,6 +116,20 @@ def _terminate_job_flows(self: ElasticMapReduceBackend, job_flow_ids: list[str])
     return clusters
 
 
+def _run_job_flow_with_idle_timeout(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap moto's RunJobFlow handler, which ignores AutoTerminationPolicy, to keep its idle timeout."""
+
+    def run_job_flow(self: ElasticMapReduceResponse) -> Any:
+        result = original(self)
+        idle_timeout = self._get_int_param("AutoTerminationPolicy.IdleTimeout")
+        if idle_timeout:
+            cluster = self.backend.clusters[result.result["JobFlowId"]]
+            setattr(cluster, IDLE_TIMEOUT_ATTR, idle_timeout)
+        return result
+
+    return run_job_flow
+
+
 def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
     """``method`` run under the EMR lock."""
 
@@ -134,6 +154,11 @@ def _replacements() -> list[tuple[type, str, Any]]:
         (Cluster, "master_public_dns_name", property(_master_public_dns_name)),
         (Cluster, "status", _status_with_reason_code(Cluster.__dict__["status"])),
         (ElasticMapReduceBackend, "terminate_job_flows", _terminate_job_flows),
+        (
+            ElasticMapReduceResponse,
+            "run_job_flow",
+            _run_job_flow_with_idle_timeout(ElasticMapReduceResponse.__dict__["run_job_flow"]),
+        ),
     ]
 
 
@@ -185,12 +210,20 @@ def patched_emr() -> Iterator[None]:
         uninstall_emr_patches()
 
 
-def set_cluster_state(cluster: Cluster, state: str, *, reason_code: str | None = None) -> None:
-    """Move a cluster (and its instance groups) to ``state``, logging the change."""
+def set_cluster_state(
+    cluster: Cluster, state: str, *, reason_code: str | None = None, reason_message: str | None = None
+) -> None:
+    """Move a cluster (and its instance groups) to ``state``, logging the change.
+
+    ``reason_message`` replaces the usual words for ``reason_code``.
+    """
     old = cluster.state
     # Reason first, state last: request threads read these objects without the lock.
     setattr(cluster, REASON_CODE_ATTR, reason_code)
-    cluster.last_state_change_reason = _REASON_MESSAGES.get(reason_code or "") or _STATE_MESSAGES.get(state)
+    setattr(cluster, REASON_MESSAGE_ATTR, reason_message)
+    cluster.last_state_change_reason = (
+        reason_message or _REASON_MESSAGES.get(reason_code or "") or _STATE_MESSAGES.get(state)
+    )
     for group in cluster.instance_groups:
         group.state = _INSTANCE_GROUP_STATES[state]
     cluster.state = state

@@ -12,12 +12,16 @@ from datetime import datetime, timedelta
 from moto.core.utils import utcnow
 from moto.emr.models import Cluster, Step, emr_backends
 
+from atmo.lib.emr import normalization_factor, started_hours
 from atmo.localdev.aws.config import Timings
 from atmo.localdev.aws.emr_patches import (
     EMR_LOCK,
     ERROR_REASON_CODES,
+    IDLE_REASON_MESSAGE,
+    IDLE_TIMEOUT_ATTR,
     MASTER_DNS_ATTR,
     REASON_CODE_ATTR,
+    REASON_MESSAGE_ATTR,
     TERMINATE_ON_FAILURE,
     set_cluster_state,
     set_step_state,
@@ -52,6 +56,8 @@ class _Track:
 
     state: str | None
     since: datetime
+    #: When the lifecycle first saw the cluster: its instances count from then.
+    adopted: datetime
 
 
 class EMRLifecycle:
@@ -115,8 +121,22 @@ class EMRLifecycle:
         for _ in range(self.MAX_TRANSITIONS_PER_TICK):
             at = self._transition(cluster, track, now, finished)
             if at is None:
-                return
+                break
             track.state, track.since = cluster.state, at
+        cluster.normalized_instance_hours = self._normalized_instance_hours(cluster, track.adopted, now)
+
+    def _normalized_instance_hours(self, cluster: Cluster, started: datetime, now: datetime) -> int:
+        """Every started (compressed) hour of every instance, times its type's normalization factor."""
+        ended = cluster.end_datetime or now
+        hours = started_hours((ended - started).total_seconds() * 3600 / self.timings.hour)
+        total = 0.0
+        for group in cluster.instance_groups:
+            try:
+                factor = normalization_factor(group.instance_type)
+            except ValueError:
+                factor = 1.0  # a made-up type in a test still counts its instances
+            total += group.num_instances * factor
+        return round(hours * total)
 
     def _adopt(self, cluster: Cluster, now: datetime) -> _Track:
         """Start tracking a cluster; a new one is reset to how a real one starts."""
@@ -126,7 +146,7 @@ class EMRLifecycle:
                 step.start_date_time = None
             for group in cluster.instance_groups:
                 group.state, group.ready_date_time = "PROVISIONING", None
-        return _Track(state=cluster.state, since=now)
+        return _Track(state=cluster.state, since=now, adopted=now)
 
     def _transition(
         self, cluster: Cluster, track: _Track, now: datetime, finished: list[tuple[Step, datetime]]
@@ -183,9 +203,22 @@ class EMRLifecycle:
                 set_cluster_state(cluster, "RUNNING")
             return started
         if cluster.state == "WAITING" and cluster.keep_job_flow_alive_when_no_steps:
-            return None
+            return self._stop_if_idle_too_long(cluster, track, now)
         _become_idle(cluster)
         return track.since
+
+    def _stop_if_idle_too_long(self, cluster: Cluster, track: _Track, now: datetime) -> datetime | None:
+        """Honour the auto-termination policy: WAITING (no step) for its idle timeout ends the cluster."""
+        idle_timeout = getattr(cluster, IDLE_TIMEOUT_ATTR, None)
+        if not idle_timeout:
+            return None
+        due = track.since + _seconds(idle_timeout / 3600 * self.timings.hour)
+        if due > now:
+            return None
+        set_cluster_state(
+            cluster, "TERMINATING", reason_code="ALL_STEPS_COMPLETED", reason_message=IDLE_REASON_MESSAGE
+        )
+        return due
 
     def _notify(self, step: Step, finished_at: datetime) -> None:
         if self._on_step_finished is None:
@@ -218,12 +251,13 @@ def _finish_step(cluster: Cluster, step: Step, at: datetime) -> None:
 
 def _finish_termination(cluster: Cluster, at: datetime) -> None:
     code = getattr(cluster, REASON_CODE_ATTR, None)
+    message = getattr(cluster, REASON_MESSAGE_ATTR, None)
     _cancel_unfinished_steps(cluster, at)
     cluster.end_datetime = at
     for group in cluster.instance_groups:
         group.end_date_time = at
     final = "TERMINATED_WITH_ERRORS" if code in ERROR_REASON_CODES else "TERMINATED"
-    set_cluster_state(cluster, final, reason_code=code)
+    set_cluster_state(cluster, final, reason_code=code, reason_message=message)
 
 
 def _cancel_unfinished_steps(cluster: Cluster, at: datetime) -> None:

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "atmo.users",
     "atmo.stats",
     "atmo.monitoring",
+    "atmo.costs",
     # Third party
     "guardian",
     "constance",

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 COMPOSE ?= docker compose
 
 .PHONY: help install run test test-fast docs screenshots lint format migrations-check ci \
-        requirements static clean chromium typecheck precommit measure measure-monitoring scrape chaos build build-dev up down stop \
+        requirements static clean chromium typecheck precommit measure measure-cost measure-monitoring scrape chaos build build-dev up down stop \
         migrate shell redis-cli logs
 
 help: ## Show the verbs
@@ -79,6 +79,9 @@ chromium:
 
 measure: install ## Print SQL queries per page and AWS calls per status sync with 5 and with 200 objects
 	$(BIN)/python bin/measure_scaling.py
+
+measure-cost: install ## Print what a week of the seeded local usage costs, with and without idle shutdown
+	$(BIN)/python bin/measure_cost_week.py
 
 measure-monitoring: install ## Print the heartbeat's latency (gunicorn, live worker) and one metrics scrape's cost at 1,000 clusters
 	$(BIN)/python bin/measure_monitoring.py

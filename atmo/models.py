@@ -358,6 +358,18 @@ class JobFlowModel(EditedAtModel):
     finished_at = models.DateTimeField(
         blank=True, null=True, help_text="Date/time when the cluster was terminated or failed on AWS EMR."
     )
+    normalized_instance_hours = models.PositiveIntegerField(
+        blank=True,
+        null=True,
+        help_text="EMR's normalized instance hours so far, as the status sync last read them.",
+    )
+    cost = models.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        blank=True,
+        null=True,
+        help_text="USD: the normalized instance hours at the price table's prices (atmo.costs).",
+    )
     #: The number of worker nodes (each subclass declares the column).
     size: int | None
 
@@ -433,11 +445,15 @@ class JobFlowModel(EditedAtModel):
 
     def fields_from(self, info: JobFlowInfo) -> dict[str, Any]:
         """The row's fields as ``info`` has them (None for what it does not know)."""
+        from atmo.costs.models import cost_of  # the costs app builds on this module
+
         return {
             self.STATE_FIELD: info.state,
             "started_at": info.creation_datetime,
             "ready_at": info.ready_datetime,
             "finished_at": info.end_datetime,
+            "normalized_instance_hours": info.normalized_instance_hours,
+            "cost": cost_of(info.normalized_instance_hours, self.size),
         }
 
     def synced(self, previous: dict[str, Any], info: JobFlowInfo) -> None:

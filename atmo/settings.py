@@ -443,6 +443,12 @@ CONSTANCE_CONFIG = {
         "Hours a cluster may sit idle (no step running) before EMR stops it; what the launch form offers.",
         int,
     ),
+    "BUDGET_HARD_STOP": (
+        False,
+        "When a budget is used up, also stop the scheduled runs of its users' jobs (not only new clusters "
+        "and manual runs).",
+        bool,
+    ),
     "CLUSTER_IDLE_TIMEOUT_MIN_HOURS": (1, "The shortest idle timeout a user may choose, in hours.", int),
     "CLUSTER_IDLE_TIMEOUT_MAX_HOURS": (
         24,
@@ -469,6 +475,7 @@ CONSTANCE_CONFIG_FIELDSETS = {
         "CLUSTER_IDLE_TIMEOUT_HOURS",
         "CLUSTER_IDLE_TIMEOUT_MIN_HOURS",
         "CLUSTER_IDLE_TIMEOUT_MAX_HOURS",
+        "BUDGET_HARD_STOP",
     ),
 }
 
@@ -550,6 +557,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "atmo.jobs.tasks.send_run_alert_mails",
         "schedule": crontab(minute="*"),
         "options": {"expires": 40},
+    },
+    "check_budgets": {
+        "task": "atmo.costs.tasks.check_budgets",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
     },
     "update_jobs_statuses": {
         "task": "atmo.jobs.tasks.update_jobs_statuses",

@@ -21,6 +21,7 @@ from atmo.clusters.models import (
     idle_timeout_bounds,
     max_cluster_size,
 )
+from atmo.costs.budgets import refusal_for
 from atmo.forms import CreatedByModelFormMixin
 from atmo.keys.models import SSHKey
 
@@ -192,6 +193,15 @@ class NewClusterForm(CreatedByModelFormMixin):
         self._limit_lifetime()
         self._limit_idle_timeout()
         self._offer_own_keys()
+        #: Why the user may not launch now: a used-up budget (shown above the form too).
+        self.budget_refusal = refusal_for(self.created_by)
+
+    def clean(self) -> dict[str, Any]:
+        """Refuse the whole launch while a budget of the user is used up."""
+        cleaned = super().clean()
+        if self.budget_refusal:
+            raise forms.ValidationError(self.budget_refusal, code="budget")
+        return cleaned
 
     def _limit_idle_timeout(self) -> None:
         low, high = idle_timeout_bounds()  # live settings: read per form

@@ -147,11 +147,12 @@ def _claim_expiration_mail(cluster: Cluster) -> bool:
     return bool(claimed)
 
 
-@celery.task(bind=True, max_retries=5, default_retry_delay=5 * 60)
-def send_idle_stop_mail(self: Any, cluster_id: int) -> bool:
+@celery.task
+def send_idle_stop_mail(cluster_id: int) -> bool:
     """Tell the owner that EMR stopped their cluster for being idle; once, whichever worker runs it.
 
-    A mail that cannot be sent gives its claim back and is tried again later.
+    A mail that cannot be sent gives its claim back and the task fails with the
+    error (the worker logs it); running the task again sends it.
     """
     cluster = Cluster.objects.select_related("created_by").filter(pk=cluster_id).first()
     if cluster is None or cluster.idle_stopped_at is None or not cluster.claim_idle_stop_mail():
@@ -161,5 +162,5 @@ def send_idle_stop_mail(self: Any, cluster_id: int) -> bool:
         "clusters/emails/idle_stopped", {"cluster": cluster}, cluster.created_by.email, release
     )
     if error is not None:
-        raise self.retry(exc=error)
+        raise error
     return True

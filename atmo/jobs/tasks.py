@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from atmo.celery import celery
+from atmo.costs.budgets import scheduled_runs_stopped
 from atmo.jobs.exceptions import SparkJobNotEnabled, SparkJobNotFound
 from atmo.jobs.models import SparkJob, SparkJobRun, SparkJobRunAlert
 from atmo.jobs.schedules import SparkJobSchedule
@@ -125,13 +126,19 @@ def run_job(self: SparkJobRunTask, pk: int, first_run: bool = False) -> str:
     """Start the job's next run when it is due and nothing else of it runs.
 
     Returns what happened: ``started``, ``failed`` (AWS refused, or stayed out of
-    reach through every retry; the owner is alerted), ``not-due``, ``expired``,
+    reach through every retry; the owner is alerted), ``over-budget`` (a used-up
+    budget under the live setting BUDGET_HARD_STOP), ``not-due``, ``expired``,
     ``timed-out`` or ``busy``. ``first_run``: see :meth:`SparkJobRunTask.provision_run`.
     """
     spark_job = self.get_spark_job(pk)
     self.sync_run(spark_job)
     self.check_enabled(spark_job)
     if spark_job.is_runnable:
+        if spark_job.is_due and scheduled_runs_stopped(spark_job.created_by):
+            logger.info(
+                "scheduled run skipped: budget used up, hard stop", extra={"spark_job_id": spark_job.pk}
+            )
+            return "over-budget"
         if spark_job.is_due:
             run = self.provision_run(spark_job, first_run=first_run)
             if run is None:

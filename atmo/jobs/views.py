@@ -34,6 +34,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from guardian.shortcuts import get_perms
 
 from atmo.clusters.models import EMRRelease
+from atmo.costs.budgets import refusal_for
 from atmo.decorators import modified_date
 from atmo.jobs.exceptions import SparkJobNotFound
 from atmo.jobs.forms import MESSAGES, EditSparkJobForm, NewSparkJobForm, SparkJobAvailableForm
@@ -260,6 +261,10 @@ def stream_body(body: Any) -> Iterator[bytes]:
 def run_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     """Confirm, then start a run now; the next scheduled run counts from this one."""
     spark_job = get_job_for(request, id, "change")
+    over_budget = refusal_for(spark_job.created_by)  # the job's owner pays for its runs
+    if over_budget is not None:
+        messages.error(request, over_budget)
+        return redirect(spark_job)
     if request.method != "POST":
         refusal = spark_job.run_now_refusal()
         if refusal is not None:

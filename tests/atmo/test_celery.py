@@ -72,6 +72,8 @@ SPEC_SCHEDULE = {
     "clean_orphan_obj_perms": ("atmo.tasks.cleanup_permissions", 86400, {}),
     # Not in the spec, whose sessions lived in the cache: database sessions need a sweep.
     "clear_expired_sessions": ("atmo.tasks.clear_expired_sessions", 86400, {}),
+    # Not in the spec either: the budget mails of issue 11.
+    "check_budgets": ("atmo.costs.tasks.check_budgets", 300, {"expires": 240}),
 }
 
 

@@ -9,6 +9,7 @@ from django import forms, template
 from django.conf import settings
 
 from atmo.costs.models import InstancePrice
+from atmo.costs.spend import month_start, month_to_date
 from atmo.lib.costs import Rates, dollars
 
 register = template.Library()
@@ -63,3 +64,9 @@ def cost_estimate(form: forms.BaseForm, hours_field: str, interval_field: str = 
         month_hours=MONTH_HOURS,
     )
     return context
+
+
+@register.inclusion_tag("costs/_month_spend.html")
+def month_spend(user: Any) -> dict[str, Any]:
+    """What ``user`` spent this month, for the dashboard."""
+    return {"spent": dollars(month_to_date(user)), "month": month_start()}

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 COMPOSE ?= docker compose
 
 .PHONY: help install run test test-fast docs screenshots lint format migrations-check ci \
-        requirements static clean chromium typecheck precommit measure measure-cost measure-monitoring scrape chaos build build-dev up down stop \
+        requirements static clean chromium typecheck precommit publish-emr measure measure-cost measure-monitoring scrape chaos build build-dev up down stop \
         migrate shell redis-cli logs
 
 help: ## Show the verbs
@@ -38,7 +38,12 @@ static/vendor/.installed: node_modules/.installed bin/copy-vendor.mjs
 	npm run --silent vendor
 	@touch $@
 
-install: $(VENV)/.installed static/vendor/.installed ## Create .venv, install Python and npm dependencies, copy front-end files into static/vendor
+# The Jupyter kernel the notebook runner (emr/atmo_runner) runs notebooks with, in the virtualenv.
+KERNEL_SPEC := $(VENV)/share/jupyter/kernels/atmo-pyspark/kernel.json
+$(KERNEL_SPEC): $(VENV)/.installed emr/atmo_runner/kernel.py
+	PYTHONPATH=emr $(BIN)/python -m atmo_runner.kernel --prefix $(VENV) >/dev/null
+
+install: $(VENV)/.installed $(KERNEL_SPEC) static/vendor/.installed ## Create .venv, install Python and npm dependencies (and the runner's Jupyter kernel), copy front-end files into static/vendor
 
 static: static/vendor/.installed ## Copy the front-end packages into static/vendor
 
@@ -46,12 +51,16 @@ static: static/vendor/.installed ## Copy the front-end packages into static/vend
 # and the other way round. 7.6.2 works with the pip 26 that $(BIN)/python gets.
 PIP_TOOLS_VERSION ?= 7.6.2
 
-requirements: $(BIN)/python ## Re-compile requirements/*.txt (pinned, with hashes) from the .in files
+requirements: $(BIN)/python ## Re-compile requirements/*.txt and emr/requirements.txt (pinned, with hashes) from the .in files
 	$(BIN)/python -m pip install --quiet "pip-tools==$(PIP_TOOLS_VERSION)"
 	for name in base local tests docs; do \
 	  $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	    --no-emit-index-url --no-emit-find-links -o requirements/$$name.txt requirements/$$name.in || exit 1; \
 	done
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	  --no-emit-find-links -c requirements/local.txt -o emr/requirements.txt emr/requirements.in
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	  --no-emit-find-links -c emr/requirements.txt -o emr/jupyterlab.txt emr/jupyterlab.in
 
 # --- Local verbs ------------------------------------------------------------------
 
@@ -92,9 +101,14 @@ scrape: install ## Scrape the running site's /metrics for a minute (next to `mak
 chaos: install ## Daily jobs over 40 simulated days under faults (~25 min); prints the counts (CHAOS_ARGS=--help)
 	$(BIN)/python bin/chaos.py $(CHAOS_ARGS)
 
-lint: install ## ruff lint and format check
+lint: install ## ruff lint and format check; shellcheck of the cluster scripts (emr/)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@command -v shellcheck >/dev/null || { echo "make lint: no shellcheck (apt-get install -y shellcheck)" >&2; exit 1; }
+	shellcheck -x emr/*.sh
+
+publish-emr: install ## Publish emr/ (bootstrap action, steps, notebook runner) to the Spark EMR bucket; PUBLISH_ARGS=--dry-run
+	$(BIN)/python manage.py publish_emr_code $(PUBLISH_ARGS)
 
 format: install ## Format the code with ruff
 	$(BIN)/ruff check --fix .

@@ -518,6 +518,9 @@ ATMO_CLUSTER_SYNC_SECONDS = envint("ATMO_CLUSTER_SYNC_SECONDS", 5 if ENVIRONMENT
 #: How often the states of job runs are copied from EMR: every 15 minutes (a run
 #: takes as long as its notebook; its history needs no faster updates).
 ATMO_JOB_SYNC_SECONDS = envint("ATMO_JOB_SYNC_SECONDS", 5 if ENVIRONMENT == "dev" else 900)
+#: How long after a run failed a job with retries tries it again (the emulator's
+#: compressed timings locally; ten minutes against AWS, time for a passing outage to pass).
+ATMO_JOB_RETRY_DELAY_SECONDS = envint("ATMO_JOB_RETRY_DELAY_SECONDS", 10 if ENVIRONMENT == "dev" else 600)
 
 
 def sync_options(seconds: int, expires_share: float) -> dict[str, int]:
@@ -548,6 +551,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=ATMO_CLUSTER_SYNC_SECONDS),
         "options": sync_options(ATMO_CLUSTER_SYNC_SECONDS, expires_share=0.6),
     },
+    # The schedule of every Spark job: its slots are in PostgreSQL, this sends those that came.
+    "dispatch_jobs": {
+        "task": "atmo.jobs.tasks.dispatch_jobs",
+        "schedule": timedelta(seconds=30),
+        "options": {"soft_time_limit": 25, "expires": 25},
+    },
     "expire_jobs": {
         "task": "atmo.jobs.tasks.expire_jobs",
         "schedule": crontab(minute="*"),
@@ -565,6 +574,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "update_jobs_statuses": {
         "task": "atmo.jobs.tasks.update_jobs_statuses",
+        "schedule": timedelta(seconds=ATMO_JOB_SYNC_SECONDS),
+        "options": sync_options(ATMO_JOB_SYNC_SECONDS, expires_share=2 / 3),
+    },
+    "retry_failed_runs": {
+        "task": "atmo.jobs.tasks.retry_failed_runs",
         "schedule": timedelta(seconds=ATMO_JOB_SYNC_SECONDS),
         "options": sync_options(ATMO_JOB_SYNC_SECONDS, expires_share=2 / 3),
     },

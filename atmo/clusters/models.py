@@ -17,6 +17,7 @@ from atmo.clusters.provisioners import ClusterProvisioner
 from atmo.clusters.queries import ClusterQuerySet, EMRReleaseQuerySet
 from atmo.lib.emr import instance_count
 from atmo.lib.versions import version_sort_key
+from atmo.mail import MailClaim
 from atmo.models import (
     CreatedByModel,
     EditedAtModel,
@@ -153,7 +154,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
     metric_prefix = "cluster"
     # A cluster EMR forgot was most likely stopped outside ATMO: it ended, it did not fail.
     GONE_STATE = JobFlowModel.State.TERMINATED
-    GONE_MESSAGE = "AWS no longer knows this cluster; it has been terminated."
+    GONE_MESSAGE = "Terminated: no longer known to EMR (it was deleted outside ATMO, or AWS lost it)."
 
     # The documented names of the job flow states and reasons, from before they
     # had a home of their own (JobFlowModel.State and JobFlowModel.Reason).
@@ -186,6 +187,12 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
     DEFAULT_SIZE = 1
     DEFAULT_LIFETIME = 8
 
+    #: Why ATMO asked EMR to terminate a cluster. EMR itself only ever says
+    #: "Terminated by user request", whoever asked.
+    TERMINATED_BY_OWNER = "Terminated by its owner."
+    TERMINATED_AT_EXPIRY = "Terminated because its lifetime was over."
+    TERMINATED_BY_OPERATOR = "Terminated by the operator {operator}."
+
     identifier = models.CharField(
         max_length=100, help_text="Cluster name, used to non-uniquely identify individual clusters."
     )
@@ -212,11 +219,22 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
     status_message = models.TextField(
         default="", blank=True, help_text="Why the cluster is in its state, as AWS (or ATMO) explained it."
     )
+    termination_reason = models.CharField(
+        max_length=255,
+        default="",
+        blank=True,
+        help_text="Why ATMO asked EMR to terminate the cluster: its owner, its expiry or an operator.",
+    )
     master_address = models.CharField(
         max_length=255, default="", blank=True, help_text="Public address of the master node."
     )
     expiration_mail_sent = models.BooleanField(
         default=False, help_text="Whether the expiration mail for the current expiry was sent."
+    )
+    expiration_mail_claimed_at = models.DateTimeField(
+        blank=True,
+        null=True,
+        help_text="When a worker began sending the expiration mail (not confirmed yet).",
     )
     idle_timeout = models.PositiveSmallIntegerField(
         null=True,
@@ -229,6 +247,9 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
     )
     idle_mail_sent_at = models.DateTimeField(
         null=True, blank=True, help_text="When the owner was mailed that the idle cluster was stopped."
+    )
+    idle_mail_claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker began sending the idle-stop mail (not confirmed yet)."
     )
 
     objects = ClusterQuerySet.as_manager()
@@ -366,14 +387,19 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
             return None
 
     def fields_from(self, info: JobFlowInfo) -> dict[str, Any]:
-        """EMR's view, with the master's address and EMR's word on the state (ours for an idle stop)."""
-        fields = {
-            **super().fields_from(info),
-            "master_address": info.public_dns,
-            "status_message": info.state_change_reason_message,
-        }
+        """EMR's view, with the master's address and the reason for the state.
+
+        The reason is EMR's own message (a bootstrap or step failure, no capacity…),
+        except for a termination ATMO asked for: then it is ATMO's reason, which
+        says who asked, where EMR only says "by user request"; and except for an
+        idle stop, which says after how many idle hours.
+        """
+        message = info.state_change_reason_message
+        if self.termination_reason and info.state_change_reason_code == self.Reason.USER_REQUEST:
+            message = self.termination_reason
+        fields = {**super().fields_from(info), "master_address": info.public_dns, "status_message": message}
         if self.stopped_for_idleness(info):
-            fields["status_message"] = self.idle_stop_message
+            fields["status_message"] = fields["termination_reason"] = self.idle_stop_message
             fields["idle_stopped_at"] = self.idle_stopped_at or info.end_datetime or timezone.now()
         return fields
 
@@ -398,12 +424,14 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
 
             send_idle_stop_mail.delay_on_commit(self.pk)
 
-    def claim_idle_stop_mail(self) -> bool:
-        """Mark the idle-stop mail as sent unless another worker did; True for the one to send it."""
-        claimed = Cluster.objects.filter(pk=self.pk, idle_mail_sent_at__isnull=True).update(
-            idle_mail_sent_at=timezone.now()
+    def idle_stop_mail_claim(self) -> MailClaim:
+        """The claim on the mail that tells the owner of an idle stop (see :class:`~atmo.mail.MailClaim`)."""
+        return MailClaim(
+            Cluster.objects.filter(pk=self.pk),
+            pending={"idle_stopped_at__isnull": False, "idle_mail_sent_at__isnull": True},
+            sent={"idle_mail_sent_at": timezone.now()},
+            lease="idle_mail_claimed_at",
         )
-        return bool(claimed)
 
     def metric_data(self) -> dict[str, Any]:
         """The identifier, size and job flow id."""
@@ -420,6 +448,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
             expires_at=F("expires_at") + timedelta(hours=hours),
             lifetime_extension_count=F("lifetime_extension_count") + 1,
             expiration_mail_sent=False,
+            expiration_mail_claimed_at=None,
             modified_at=timezone.now(),
         )
         self.refresh_from_db()
@@ -428,16 +457,18 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
             data={"identifier": self.identifier, "size": self.size, "jobflow_id": self.jobflow_id},
         )
 
-    def deactivate(self) -> Deactivation:
+    def deactivate(self, reason: str = TERMINATED_BY_OWNER) -> Deactivation:
         """Terminate the cluster at EMR, or withdraw a request EMR has not seen; says which.
 
-        Safe against the provisioning task running at the same moment: a request
-        is withdrawn only if it still has no job flow id when the row is
-        updated, and otherwise the cluster EMR started is terminated. Raises
-        :class:`AWSError` when EMR refuses the termination; nothing changed then.
+        ``reason`` (one of the ``TERMINATED_*``) is kept, and shown instead of
+        EMR's "by user request". Safe against the provisioning task running at the
+        same moment: a request is withdrawn only if it still has no job flow id
+        when the row is updated, and otherwise the cluster EMR started is
+        terminated. Raises :class:`AWSError` when EMR refuses the termination;
+        nothing changed then.
         """
         if not self.jobflow_id:
-            if self._withdraw_request():
+            if self._withdraw_request(reason):
                 return Deactivation.WITHDRAWN
             # Provisioning got there first, or the request failed meanwhile.
             self.refresh_from_db()
@@ -448,15 +479,19 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
         except JobFlowNotFound:
             self.mark_gone()
             return Deactivation.GONE
+        # Stored once EMR accepted: a refused termination must not name a reason.
+        self.termination_reason = reason
+        self.save(update_fields=["termination_reason"])
         self._record_termination()
         return Deactivation.TERMINATING
 
-    def _withdraw_request(self) -> bool:
+    def _withdraw_request(self, reason: str) -> bool:
         """Mark a request EMR has not seen as terminated; False if provisioning claimed it."""
         now = timezone.now()
         changes = {
             "most_recent_status": self.State.TERMINATED,
-            "status_message": "Terminated before AWS started it.",
+            "termination_reason": reason,
+            "status_message": f"{reason} AWS had not started it yet.",
             "finished_at": now,
             "modified_at": now,
         }
@@ -484,7 +519,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
                 extra={"cluster_id": self.pk, "jobflow_id": self.jobflow_id, "code": exc.code},
             )
             self.most_recent_status = self.State.TERMINATING
-            self.status_message = "Termination requested; waiting for AWS to confirm it."
+            self.status_message = f"{self.termination_reason} Waiting for AWS to confirm it."
             self.save(update_fields=["most_recent_status", "status_message"])
 
     @classmethod

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from functools import partial
 from typing import Any
 
 from django.utils import timezone
 
 from atmo.celery import celery
 from atmo.clusters.models import Cluster
-from atmo.mail import send_claimed_mail
+from atmo.mail import MailClaim, send_claimed_mail
 from atmo.provisioners import TRANSIENT_AWS_ERRORS, AWSError, JobFlowNotFound, describe_aws_failure
 from atmo.tasks import RETRIES_WHILE_SOMEONE_WAITS, AWSTask
 
@@ -85,9 +84,11 @@ def deactivate_clusters() -> list[list[Any]]:
     next sweep, a minute later, tries again.
     """
     deactivated = []
-    for cluster in Cluster.objects.active().not_terminating().expiring_before(timezone.now()):
+    overdue = Cluster.objects.active().not_terminating().expiring_before(timezone.now())
+    # The longest overdue first, in a stable order.
+    for cluster in overdue.order_by("expires_at", "pk"):
         try:
-            outcome = cluster.deactivate()
+            outcome = cluster.deactivate(Cluster.TERMINATED_AT_EXPIRY)
         except AWSError as exc:
             logger.warning(
                 "expired cluster not terminated", extra={"cluster_id": cluster.pk, "code": exc.code}
@@ -118,11 +119,11 @@ def send_expiration_mails() -> list[int]:
     first_error: Exception | None = None
     candidates = Cluster.objects.active().expiring_before(deadline).filter(expiration_mail_sent=False)
     for cluster in candidates.select_related("created_by").order_by("expires_at", "pk"):
-        if not _claim_expiration_mail(cluster):
+        claim = expiration_mail_claim(cluster)
+        if not claim.take():
             continue
-        release = partial(Cluster.objects.filter(pk=cluster.pk).update, expiration_mail_sent=False)
         error = send_claimed_mail(
-            "clusters/emails/expiring", {"cluster": cluster}, cluster.created_by.email, release
+            "clusters/emails/expiring", {"cluster": cluster}, cluster.created_by.email, claim
         )
         if error is None:
             sent.append(cluster.pk)
@@ -136,15 +137,16 @@ def send_expiration_mails() -> list[int]:
     return sent
 
 
-def _claim_expiration_mail(cluster: Cluster) -> bool:
-    """Mark the cluster's mail as sent, unless another worker did or the expiry moved."""
-    # Of two workers running the task at once, one wins. The claim also requires
-    # the expiry we read: an extension since then moved it, and that new time
-    # gets its own mail when it comes close.
-    claimed = Cluster.objects.filter(
-        pk=cluster.pk, expiration_mail_sent=False, expires_at=cluster.expires_at
-    ).update(expiration_mail_sent=True)
-    return bool(claimed)
+def expiration_mail_claim(cluster: Cluster) -> MailClaim:
+    """The claim on the cluster's expiration mail for the expiry time read (see :class:`MailClaim`)."""
+    # The claim requires the expiry we read: an extension since then moved it, and
+    # that new time gets its own mail when it comes close.
+    return MailClaim(
+        Cluster.objects.filter(pk=cluster.pk),
+        pending={"expiration_mail_sent": False, "expires_at": cluster.expires_at},
+        sent={"expiration_mail_sent": True},
+        lease="expiration_mail_claimed_at",
+    )
 
 
 @celery.task
@@ -155,11 +157,13 @@ def send_idle_stop_mail(cluster_id: int) -> bool:
     error (the worker logs it); running the task again sends it.
     """
     cluster = Cluster.objects.select_related("created_by").filter(pk=cluster_id).first()
-    if cluster is None or cluster.idle_stopped_at is None or not cluster.claim_idle_stop_mail():
+    if cluster is None:
         return False
-    release = partial(Cluster.objects.filter(pk=cluster.pk).update, idle_mail_sent_at=None)
+    claim = cluster.idle_stop_mail_claim()
+    if not claim.take():
+        return False
     error = send_claimed_mail(
-        "clusters/emails/idle_stopped", {"cluster": cluster}, cluster.created_by.email, release
+        "clusters/emails/idle_stopped", {"cluster": cluster}, cluster.created_by.email, claim
     )
     if error is not None:
         raise error

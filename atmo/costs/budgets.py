@@ -15,7 +15,7 @@ from django.db.models import Q
 from atmo.costs.models import Budget, BudgetAlert
 from atmo.costs.spend import month_start
 from atmo.lib.costs import dollars
-from atmo.mail import send_claimed_mail
+from atmo.mail import send_templated_mail
 
 logger = logging.getLogger(__name__)
 
@@ -116,11 +116,14 @@ def alert(state: BudgetState) -> int | None:
     threshold = max(claim.threshold for claim in claimed)
     recipients = state.budget.recipients()
     context = {"state": state, "budget": state.budget, "threshold": threshold}
-    for to in recipients:
-        error = send_claimed_mail("costs/emails/budget", context, to, release=lambda: None)
-        if error is not None:
-            BudgetAlert.objects.filter(pk__in=[claim.pk for claim in claimed]).delete()
-            return None
+    try:
+        for to in recipients:
+            send_templated_mail("costs/emails/budget", context, to=[to])
+    except Exception:
+        # Given back: the next sweep claims and sends it again.
+        BudgetAlert.objects.filter(pk__in=[claim.pk for claim in claimed]).delete()
+        logger.exception("budget mail not sent, to be tried again", extra={"budget_id": state.budget.pk})
+        return None
     return threshold
 
 

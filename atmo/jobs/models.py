@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from functools import partial
 from typing import Any
 
-from django.db import models, transaction
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.db import IntegrityError, models, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from atmo.clusters.models import EMRReleaseModel
 from atmo.jobs.exceptions import SparkJobNotFound
-from atmo.jobs.provisioners import SparkJobProvisioner
+from atmo.jobs.provisioners import SparkJobProvisioner, results_bucket, run_output_prefix
 from atmo.jobs.queries import SparkJobQuerySet, SparkJobRunQuerySet
 from atmo.jobs.schedules import SparkJobSchedule
+from atmo.lib import parameters as job_parameters
 from atmo.lib.emr import seconds_between
 from atmo.models import CreatedByModel, EditedAtModel, JobFlowModel, URLActionModel, job_flow_state_field
 from atmo.provisioners import AWSError, JobFlowInfo, JobFlowNotFound, describe_aws_failure, is_transient
@@ -26,17 +29,24 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_STATUS = ""
 
+#: The fields whose change starts the schedule over from the time of the change.
+SCHEDULE_FIELDS = ("start_date", "interval_in_hours", "is_enabled", "expired_date")
+
 #: A run still waiting for its cluster after this long lost its worker on the way.
 STALE_REQUEST_AFTER = timedelta(minutes=15)
 #: Look for the cluster of a stale run from this long before the run's row, in case
 #: AWS's clock is behind ours.
 CLOCK_SKEW = timedelta(minutes=5)
+#: A job retries a failed run at most this many times.
+MAX_RETRIES = 3
+#: The run page and the failure mail quote this many lines of the failing cell.
+FAILURE_EXCERPT_LINES = 10
 
 
 class RunNow(StrEnum):
     """What :meth:`SparkJob.run_now` did, for the caller to put into words."""
 
-    #: EMR accepted the run; the schedule counts its interval from it.
+    #: EMR accepted the run (a manual run: the schedule's slots stay as they are).
     STARTED = "started"
     #: EMR refused: the run is kept, failed, with AWS's reason as its alert.
     REFUSED = "refused"
@@ -134,6 +144,33 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         blank=True, null=True, db_index=True, help_text="Date/time that the job was expired."
     )
     is_enabled = models.BooleanField(default=True, help_text="Whether the job should run or not.")
+    expired_mail_sent_at = models.DateTimeField(
+        blank=True, null=True, help_text="When the owner was mailed that the job expired."
+    )
+    expired_mail_claimed_at = models.DateTimeField(
+        blank=True, null=True, help_text="When a worker began sending the expired mail (not confirmed yet)."
+    )
+    schedule_from = models.DateTimeField(
+        blank=True,
+        null=True,
+        help_text=(
+            "Slots before this time are not run: when the interval or start date last changed, "
+            "or the job was enabled again. Null: from the start date."
+        ),
+    )
+    parameters = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='The notebook\'s parameters: a list of {"name", "type", "default"}.',
+    )
+    retries = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(MAX_RETRIES)],
+        help_text=f"How many times a failed run is tried again (0 to {MAX_RETRIES}).",
+    )
+    retry_timeouts = models.BooleanField(
+        default=False, help_text="Whether a run that timed out is tried again too."
+    )
 
     objects = SparkJobQuerySet.as_manager()
 
@@ -166,31 +203,28 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         return f"<SparkJob identifier={self.identifier!r} size={self.size} is_enabled={self.is_enabled}>"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """Save, then bring the redbeat entry in line (see :meth:`sync_schedule`)."""
-        previous_start = None
+        """Save; a new grid, or a job scheduled again, owes no slot already past (``schedule_from``)."""
+        now = timezone.now()
+        previous = None
         if self.pk and not self._state.adding:
-            previous_start = (
-                type(self).objects.filter(pk=self.pk).values_list("start_date", flat=True).first()
-            )
+            previous = type(self).objects.filter(pk=self.pk).values(*SCHEDULE_FIELDS).first()
         # Moving the end date into the future brings an expired job back.
-        if self.expired_date and self.end_date and self.end_date > timezone.now():
+        if self.expired_date and self.end_date and self.end_date > now:
             self.expired_date = None
+        if previous is not None and self.schedule_restarts(previous):
+            self.schedule_from = now
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "schedule_from"}
         super().save(*args, **kwargs)
-        self.sync_schedule(restart=previous_start is not None and previous_start != self.start_date)
 
-    def sync_schedule(self, restart: bool = False) -> None:
-        """Keep one redbeat entry while the job can still run, none otherwise.
-
-        ``restart`` (the start date moved) counts the schedule from the new start
-        date; any other change keeps the time of the last run. The entry is written
-        once the transaction commits: beat could otherwise start ``run_job`` before
-        the row is visible, and that task drops the entry of a job it cannot find.
-        """
-        schedule = self.schedule
-        if self.is_enabled and self.expired_date is None and self.has_future_end_date(timezone.now()):
-            transaction.on_commit(partial(schedule.add, restart=restart))
-        else:
-            transaction.on_commit(schedule.delete)
+    def schedule_restarts(self, previous: dict[str, Any]) -> bool:
+        """The grid changed, or the job can run again after it was disabled or expired."""
+        return (
+            previous["start_date"] != self.start_date
+            or previous["interval_in_hours"] != self.interval_in_hours
+            or (self.is_enabled and not previous["is_enabled"])
+            or (self.expired_date is None and previous["expired_date"] is not None)
+        )
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         """Stop a running cluster, remove the notebook and the schedule, then the row.
@@ -202,7 +236,6 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         that looks abandoned, and :class:`~atmo.provisioners.AWSError` when the
         cluster of the run under way cannot be stopped; either way nothing is deleted.
         """
-        schedule = self.schedule  # names the entry by pk, which the delete clears
         with transaction.atomic():
             latest = self.lock().latest_run()
             if latest is not None:
@@ -218,7 +251,6 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
             except AWSError:
                 # The row goes anyway: a stray object in the code bucket harms no one.
                 logger.warning("notebook not removed", extra={"spark_job_id": self.pk})
-            transaction.on_commit(schedule.delete)
             return super().delete(*args, **kwargs)
 
     def delete_safely(self) -> JobDeletion:
@@ -252,7 +284,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
 
     @property
     def schedule(self) -> SparkJobSchedule:
-        """The job's redbeat entry (see :mod:`atmo.jobs.schedules`)."""
+        """The job's slots and the next one (see :mod:`atmo.jobs.schedules`)."""
         return SparkJobSchedule(self)
 
     # --- State ---------------------------------------------------------------
@@ -260,6 +292,16 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
     def has_future_end_date(self, now: datetime) -> bool:
         """The job has no end date, or it is ``now`` or later."""
         return self.end_date is None or self.end_date >= now
+
+    def latest_slot(self) -> datetime | None:
+        """The latest slot a run was made for, None before the first scheduled run.
+
+        Read from the database, unless the job was loaded with
+        :meth:`~atmo.jobs.queries.SparkJobQuerySet.with_latest_slot`.
+        """
+        if hasattr(self, "latest_slot_at"):
+            return self.latest_slot_at
+        return self.runs.aggregate(latest=models.Max("slot"))["latest"]
 
     def latest_run(self) -> SparkJobRun | None:
         """The newest run, None before the first.
@@ -348,37 +390,60 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
 
     # --- Verbs ---------------------------------------------------------------
 
-    def claim_run(self) -> SparkJobRun | None:
-        """Reserve the next run, or None when another run is under way.
+    def parameter_values(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The job's parameters with their defaults, or ``overrides`` where given (typed).
+
+        Raises :class:`~atmo.lib.parameters.ParameterError` for an override that is
+        not a value of its parameter's type.
+        """
+        return job_parameters.resolve(self.parameters, overrides or {})
+
+    def claim_run(self, slot: datetime | None = None, **run_fields: Any) -> SparkJobRun | None:
+        """Reserve a run of ``slot`` (None: a manual run), or None when another run is
+        under way or that attempt at the slot was made already.
 
         The job's row lock serialises concurrent callers (two schedulers, a retry
         and "Run now"); the run row, committed before any AWS call, keeps every
-        later caller out until that run ends.
+        later caller out until that run ends. The unique constraint on
+        (job, slot, attempt) backs the lock: whatever delivers a slot twice, it
+        gets one run. ``run_fields`` go onto the new run (``attempt``,
+        ``parameters``, ``requested_by``, ``retry_of``); the parameters default to
+        the job's defaults.
         """
-        with transaction.atomic():
-            job = self.lock()
-            latest = job.latest_run()
-            if latest is not None:
-                latest.give_up_if_stale()
-            if not job.is_runnable:
-                return None
-            run = job.runs.create(
-                status=JobFlowModel.State.REQUESTED,
-                scheduled_at=timezone.now(),
-                emr_release_version=job.emr_release_id,
-                size=job.size,
-            )
-        return run
+        attempt = run_fields.setdefault("attempt", 1)
+        try:
+            with transaction.atomic():
+                job = self.lock()
+                latest = job.latest_run()
+                if latest is not None:
+                    latest.give_up_if_stale()
+                taken = slot is not None and job.runs.filter(slot=slot, attempt=attempt).exists()
+                if not job.is_runnable or taken:
+                    return None
+                run_fields.setdefault("parameters", job.parameter_values())
+                return job.runs.create(
+                    status=JobFlowModel.State.REQUESTED,
+                    scheduled_at=timezone.now(),
+                    slot=slot,
+                    emr_release_version=job.emr_release_id,
+                    size=job.size,
+                    **run_fields,
+                )
+        except IntegrityError:
+            return None
 
-    def run(self, final_attempt: bool = False) -> SparkJobRun | None:
-        """Start a run now unless one is under way; returns the new run.
+    def run(
+        self, final_attempt: bool = False, slot: datetime | None = None, **run_fields: Any
+    ) -> SparkJobRun | None:
+        """Start a run of ``slot`` (None: a manual run) unless one is under way; returns the new run.
 
         A run EMR refuses is kept as failed, with AWS's reason as an alert for the
         owner. When AWS throttles or cannot be reached, the run is dropped and the
         error propagates so the caller can try again later; on the ``final_attempt``
-        (a task out of retries) the run is failed instead, saying so.
+        (a task out of retries) the run is failed instead, saying so. ``run_fields``:
+        see :meth:`claim_run`.
         """
-        run = self.claim_run()
+        run = self.claim_run(slot, **run_fields)
         if run is None:
             return None
         try:
@@ -392,6 +457,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
                 is_public=self.is_public,
                 job_timeout=self.job_timeout,
                 run_id=run.pk,
+                parameters=run.notebook_parameters(),
             )
         except AWSError as exc:
             if not is_transient(exc):
@@ -428,28 +494,44 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
                 logger.warning("run state not refreshed", extra={"spark_job_id": self.pk, "code": exc.code})
         return None if self.is_runnable else RunNow.BUSY
 
-    def run_now(self) -> RunNowResult:
-        """Start a run out of schedule, for the owner or an operator; the schedule counts from it.
+    def run_now(self, requested_by: Any = None, parameters: dict[str, Any] | None = None) -> RunNowResult:
+        """Start a run out of schedule, for the owner or an operator; the schedule's slots stay as they are.
 
-        Claims and starts the run as the scheduler does (:meth:`run`). Raises
+        Claims and starts the run as the scheduler does (:meth:`run`), for
+        ``requested_by`` (a user; the run is then a manual one) with the resolved
+        ``parameters`` (default: the job's defaults). Raises
         :class:`~atmo.jobs.exceptions.SparkJobNotFound` when the job was deleted meanwhile.
         """
         refusal = self.run_now_refusal()
         if refusal is not None:
             return RunNowResult(refusal)
+        run_fields: dict[str, Any] = {"requested_by": requested_by}
+        if parameters is not None:
+            run_fields["parameters"] = parameters
         try:
-            run = self.run()
+            run = self.run(**run_fields)
         except AWSError as exc:  # refusals are kept as failed runs: only transient errors land here
             return RunNowResult(RunNow.AWS_UNAVAILABLE, error=exc)
         if run is None:
             return RunNowResult(RunNow.BUSY)
         if run.is_failed:
             return RunNowResult(RunNow.REFUSED, run)
-        # The interval counts from this run. Outside the job's dates (a run before
-        # its start) the schedule is left alone; an expired job has no entry at all.
-        if self.is_due and run.scheduled_at is not None:
-            self.schedule.reschedule(last_run_at=run.scheduled_at)
         return RunNowResult(RunNow.STARTED, run)
+
+    def retry(self, failed: SparkJobRun) -> SparkJobRun | None:
+        """Start the next attempt of the run ``failed``, with its parameters; None when one is under way.
+
+        The attempt is a run of its own, linked to the first attempt
+        (``retry_of``). Raises :class:`~atmo.provisioners.AWSError` when AWS throttles
+        or cannot be reached (nothing is kept then; the next sweep tries again).
+        """
+        run_fields: dict[str, Any] = {
+            "retry_of_id": failed.retry_of_id or failed.pk,
+            "attempt": failed.attempt + 1,
+            "parameters": failed.parameters,
+            "requested_by_id": failed.requested_by_id,
+        }
+        return self.run(slot=failed.slot, **run_fields)
 
     def track(self, run: SparkJobRun, jobflow_id: str) -> None:
         """Record the cluster EMR started for ``run``.
@@ -503,7 +585,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         return True
 
     def expire(self) -> bool:
-        """Unschedule a job past its end date and mark it expired; returns whether it did.
+        """Mark a job past its end date expired, which ends its schedule; returns whether it did.
 
         Only the first caller wins (a filtered update), so the owner is told once.
         """
@@ -513,19 +595,9 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
             .objects.filter(pk=self.pk, expired_date__isnull=True)
             .update(expired_date=now, modified_at=now)
         )
-        transaction.on_commit(self.schedule.delete)
         if claimed:
             self.expired_date = now
         return bool(claimed)
-
-    def unexpire(self) -> None:
-        """Take back an :meth:`expire` whose mail could not be sent.
-
-        The next expiry sweep then expires the job again and retries the mail. The
-        schedule entry stays removed: the job is past its end date.
-        """
-        type(self).objects.filter(pk=self.pk, expired_date=self.expired_date).update(expired_date=None)
-        self.expired_date = None
 
 
 class SparkJobRun(JobFlowModel):
@@ -553,12 +625,52 @@ class SparkJobRun(JobFlowModel):
     timeout_mail_sent_at = models.DateTimeField(
         blank=True, null=True, help_text="When the owner was mailed that the run timed out."
     )
+    timeout_mail_claimed_at = models.DateTimeField(
+        blank=True, null=True, help_text="When a worker began sending the timed-out mail (not confirmed yet)."
+    )
+    slot = models.DateTimeField(
+        blank=True,
+        null=True,
+        help_text="The slot of the job's schedule this run is for; null for a manual run.",
+    )
+    attempt = models.PositiveSmallIntegerField(
+        default=1, help_text="1 for a run, 2 and up for the retries of a failed one."
+    )
+    retry_of = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        blank=True,
+        null=True,
+        related_name="retries",
+        help_text="The first attempt, when this run retries a failed one.",
+    )
+    parameters = models.JSONField(
+        default=dict, blank=True, help_text="The values of the job's parameters this run got."
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        blank=True,
+        null=True,
+        related_name="+",
+        help_text='Who asked for the run with "Run now"; empty for a scheduled run.',
+    )
+    outcome = models.JSONField(
+        blank=True, null=True, help_text="The run's outcome.json, as read when the run ended."
+    )
 
     objects = SparkJobRunQuerySet.as_manager()
 
     class Meta:
         get_latest_by = "created_at"
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["spark_job", "slot", "attempt"],
+                condition=models.Q(slot__isnull=False),
+                name="one_run_per_job_slot_attempt",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.jobflow_id or f"run {self.pk}"
@@ -572,6 +684,132 @@ class SparkJobRun(JobFlowModel):
     def spark_job_identifier(self) -> str:
         """The identifier of the run's job."""
         return self.spark_job.identifier
+
+    def get_absolute_url(self) -> str:
+        return reverse("jobs-run-detail", kwargs={"id": self.spark_job_id, "run_id": self.pk})
+
+    # --- Outputs -------------------------------------------------------------
+
+    @property
+    def output_prefix(self) -> str:
+        """Where the run's outputs live in the job's results bucket: ``<job>/runs/<run id>/``."""
+        return run_output_prefix(self.spark_job.identifier, self.pk)
+
+    @property
+    def results_bucket(self) -> str:
+        """The job's results bucket (public or private, as the job says)."""
+        return results_bucket(self.spark_job.is_public)
+
+    @property
+    def output_location(self) -> str:
+        """The S3 URI of :attr:`output_prefix`, where the notebook may write files of its own."""
+        return f"s3://{self.results_bucket}/{self.output_prefix}"
+
+    @property
+    def run_date(self) -> datetime:
+        """The date the run is for: its scheduled slot, or when it was asked for."""
+        return self.slot or self.created_at or timezone.now()
+
+    def notebook_parameters(self) -> dict[str, Any]:
+        """The values papermill injects: the job's parameters as this run got them, and ATMO's own.
+
+        ATMO's own are ``run_date`` (ISO date), ``job_identifier``, ``run_id`` and
+        ``output_location``; a job cannot declare parameters of those names.
+        """
+        return {
+            **self.parameters,
+            "run_date": self.run_date.astimezone(UTC).date().isoformat(),
+            "job_identifier": self.spark_job.identifier,
+            "run_id": self.pk,
+            "output_location": self.output_location,
+        }
+
+    def record_outcome(self) -> None:
+        """Read the run's ``outcome.json`` from S3 and keep it on the row (None when there is none).
+
+        Done once, when the run ends; an S3 error leaves the outcome unknown rather
+        than holding up the status sync.
+        """
+        try:
+            outcome = self.spark_job.provisioner.read_outcome(self.results_bucket, self.output_prefix)
+        except AWSError as exc:
+            logger.warning("run outcome not read", extra={"run_id": self.pk, "code": exc.code})
+            return
+        self.outcome = outcome
+        SparkJobRun.objects.filter(pk=self.pk).update(outcome=outcome)
+
+    @property
+    def outcome_status(self) -> str:
+        """``succeeded``, ``failed`` or ``timed_out`` as the runner said; "" when unknown."""
+        return str((self.outcome or {}).get("status") or "")
+
+    @property
+    def failure(self) -> dict[str, Any] | None:
+        """The failing cell and its error, from the outcome (None unless the notebook failed)."""
+        failure = (self.outcome or {}).get("failure")
+        return failure if isinstance(failure, dict) else None
+
+    @property
+    def output_files(self) -> list[str]:
+        """The files the notebook wrote under ``output_location``, relative to it."""
+        files = (self.outcome or {}).get("files")
+        return [name for name in files if isinstance(name, str)] if isinstance(files, list) else []
+
+    @property
+    def failing_part(self) -> str:
+        """What failed, for a sentence: "cell 3", or "the notebook" when the runner named no cell."""
+        index = (self.failure or {}).get("cell_index")
+        return f"cell {index}" if isinstance(index, int) else "the notebook"
+
+    @property
+    def failure_excerpt(self) -> str:
+        """The first :data:`FAILURE_EXCERPT_LINES` lines of the failing cell ("" without a failure)."""
+        lines = str((self.failure or {}).get("cell_source") or "").splitlines()
+        excerpt = "\n".join(lines[:FAILURE_EXCERPT_LINES])
+        return f"{excerpt}\n…" if len(lines) > FAILURE_EXCERPT_LINES else excerpt
+
+    @property
+    def notebook_duration(self) -> timedelta | None:
+        """How long the notebook ran, as the runner measured it."""
+        seconds = (self.outcome or {}).get("duration_seconds")
+        return timedelta(seconds=seconds) if isinstance(seconds, int | float) else None
+
+    # --- Kind and retries ----------------------------------------------------
+
+    @property
+    def is_manual(self) -> bool:
+        """Someone asked for the run with "Run now" (a retry of such a run is manual too)."""
+        return self.requested_by_id is not None
+
+    @property
+    def timed_out(self) -> bool:
+        """ATMO stopped the run for its timeout, or the runner did."""
+        return self.timed_out_at is not None or self.outcome_status == "timed_out"
+
+    @property
+    def ended_badly(self) -> bool:
+        """The run failed or timed out."""
+        return self.is_failed or self.timed_out
+
+    @property
+    def first_attempt_id(self) -> int:
+        """The id of the first attempt of this run (its own id unless it is a retry)."""
+        return self.retry_of_id or self.pk
+
+    def can_be_retried(self) -> bool:
+        """The run ended badly and its job allows another attempt (after a timeout only if it says so)."""
+        job = self.spark_job
+        if not self.ended_badly or self.attempt > job.retries:
+            return False
+        return job.retry_timeouts or not self.timed_out
+
+    def awaits_retry(self) -> bool:
+        """Another attempt follows or is yet to come: its owner hears of the last attempt only."""
+        if not self.can_be_retried():
+            return False
+        latest = self.spark_job.latest_run()
+        # A newer run that is not this run's retry (the next scheduled one) took its turn.
+        return latest is not None and latest.first_attempt_id == self.first_attempt_id
 
     def record_cluster(self, jobflow_id: str) -> bool:
         """Note the cluster EMR started for the run, now STARTING; False when the row is gone."""
@@ -588,8 +826,31 @@ class SparkJobRun(JobFlowModel):
             return self.finished_at - self.ready_at
         return None
 
+    @property
+    def wait_time(self) -> timedelta | None:
+        """From the run being asked for to its cluster being ready; None until it is."""
+        return self.ready_at - self.created_at if self.ready_at else None
+
+    @property
+    def total_time(self) -> timedelta | None:
+        """From the run being asked for to its end; None until it ended."""
+        return self.finished_at - self.created_at if self.finished_at else None
+
+    @property
+    def elapsed(self) -> timedelta:
+        """How long the run ran: as the runner measured it, else from its cluster being ready on."""
+        if self.notebook_duration is not None:
+            return self.notebook_duration
+        start = self.ready_at or self.started_at or self.scheduled_at or self.created_at
+        return (self.finished_at or timezone.now()) - start
+
     def synced(self, previous: dict[str, Any], info: JobFlowInfo) -> None:
-        """Alert the owner of a run that ended with errors (once per reason); time a finished run."""
+        """Keep the outcome of a run that ended; alert the owner of a failed one (once per reason).
+
+        Times a finished run too.
+        """
+        if "status" in previous and self.status in self.FINAL and self.outcome is None:
+            self.record_outcome()
         if "status" in previous and self.is_failed:
             self.alert(info.state_change_reason_code, info.state_change_reason_message)
         if previous.get("finished_at", False) is None and self.ready_at and self.finished_at:
@@ -648,6 +909,9 @@ class SparkJobRunAlert(EditedAtModel):
     )
     mail_sent_date = models.DateTimeField(
         blank=True, null=True, help_text="The datetime the alert email was sent."
+    )
+    mail_claimed_at = models.DateTimeField(
+        blank=True, null=True, help_text="When a worker began sending the alert email (not confirmed yet)."
     )
 
     class Meta:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import OrderedDict
 from datetime import datetime
@@ -9,14 +10,38 @@ from typing import IO, Any
 
 from django.conf import settings
 
+from atmo.cluster_code import BATCH_KEY
 from atmo.provisioners import AWSError, Provisioner, aws_errors
 
 logger = logging.getLogger(__name__)
 
 #: How long a private result's download link works.
 PRIVATE_LINK_SECONDS = 10 * 60
+#: The name of the step that runs the notebook (see :meth:`SparkJobProvisioner.run`).
+NOTEBOOK_STEP_NAME = "RunNotebookStep"
+#: What the notebook's own time limit leaves of the job's timeout, which ATMO counts from the
+#: run's request: the cluster's start (minutes on EMR) and the time to store the outputs. The
+#: runner stops the notebook first, so that the run ends TIMED OUT with its outputs kept.
+RUN_START_ALLOWANCE_SECONDS = 15 * 60
+
+
+def notebook_timeout_seconds(job_timeout_hours: int) -> int:
+    """How long the notebook itself may run within a job timeout of ``job_timeout_hours``."""
+    return max(60, job_timeout_hours * 3600 - RUN_START_ALLOWANCE_SECONDS)
+
+
 #: The tag that names the run a job flow was started for (see :meth:`SparkJobProvisioner.find_run_cluster`).
 RUN_TAG = "SparkJobRun"
+
+
+def results_bucket(is_public: bool) -> str:
+    """The bucket a job's results go to: public or private, as the job says."""
+    return settings.AWS_CONFIG["PUBLIC_DATA_BUCKET" if is_public else "PRIVATE_DATA_BUCKET"]
+
+
+def run_output_prefix(identifier: str, run_id: int | None) -> str:
+    """The folder of one run's outputs in the results bucket: ``<job>/runs/<run id>/``."""
+    return f"{identifier}/runs/{run_id}/"
 
 
 class NotebookNotFound(AWSError):
@@ -30,6 +55,17 @@ def missing_notebook(error: AWSError) -> AWSError:
     return error
 
 
+class OutputNotFound(AWSError):
+    """A run's output object is not (or not yet) in the results bucket."""
+
+
+def missing_output(error: AWSError) -> AWSError:
+    """S3's "no such key" as :class:`OutputNotFound`; any other refusal as it is."""
+    if error.code in ("NoSuchKey", "404"):
+        return OutputNotFound(error.message, code=error.code, operation=error.operation)
+    return error
+
+
 class SparkJobProvisioner(Provisioner):
     """Stores notebooks, starts job runs and lists their results."""
 
@@ -38,7 +74,7 @@ class SparkJobProvisioner(Provisioner):
 
     def __init__(self) -> None:
         super().__init__()
-        self.batch_uri = f"s3://{self.spark_emr_bucket}/steps/batch.sh"
+        self.batch_uri = f"s3://{self.spark_emr_bucket}/{BATCH_KEY}"
 
     @property
     def code_bucket(self) -> str:
@@ -47,7 +83,7 @@ class SparkJobProvisioner(Provisioner):
 
     def data_bucket(self, is_public: bool) -> str:
         """The bucket a job's results go to: public or private, as the job says."""
-        return self.config["PUBLIC_DATA_BUCKET" if is_public else "PRIVATE_DATA_BUCKET"]
+        return results_bucket(is_public)
 
     def add(self, identifier: str, notebook_file: Any) -> str:
         """Upload the notebook to ``jobs/<identifier>/<file name>``; returns the key."""
@@ -87,8 +123,13 @@ class SparkJobProvisioner(Provisioner):
         is_public: bool,
         job_timeout: int,
         run_id: int | None = None,
+        parameters: dict[str, Any] | None = None,
     ) -> str:
         """Start a cluster that runs the notebook once and terminates; returns its id.
+
+        The batch step (``emr/batch.sh``) runs the notebook with ``parameters``
+        injected, for at most :func:`notebook_timeout_seconds`, and leaves its outputs under
+        :func:`run_output_prefix` in the job's results bucket.
 
         ``run_id`` (the :class:`~atmo.jobs.models.SparkJobRun` the cluster is for) goes
         into the :data:`RUN_TAG` tag, so that the cluster can be found again when the
@@ -103,25 +144,31 @@ class SparkJobProvisioner(Provisioner):
                 "ScriptBootstrapAction": {
                     "Path": self.script_uri,
                     # The bootstrap script wants minutes.
-                    "Args": ["--timeout", str(job_timeout * 60)],
+                    "Args": ["--runner-uri", self.runner_uri, "--timeout", str(job_timeout * 60)],
                 },
             }
         ]
         params["Steps"] = [
             self.zeppelin_step(),
             {
-                "Name": "RunNotebookStep",
+                "Name": NOTEBOOK_STEP_NAME,
                 "ActionOnFailure": "TERMINATE_JOB_FLOW",
                 "HadoopJarStep": {
                     "Jar": self.jar_uri,
                     "Args": [
                         self.batch_uri,
-                        "--job-name",
+                        "--job-identifier",
                         identifier,
-                        "--notebook",
+                        "--run-id",
+                        str(run_id),
+                        "--notebook-uri",
                         f"s3://{self.code_bucket}/{notebook_key}",
-                        "--data-bucket",
-                        self.data_bucket(is_public),
+                        "--output-uri",
+                        f"s3://{self.data_bucket(is_public)}/{run_output_prefix(identifier, run_id)}",
+                        "--timeout-seconds",
+                        str(notebook_timeout_seconds(job_timeout)),
+                        "--parameters-json",
+                        json.dumps(parameters or {}, sort_keys=True),
                     ],
                 },
             },
@@ -166,3 +213,54 @@ class SparkJobProvisioner(Provisioner):
         """A result object's content (e.g. Zeppelin's markdown), from the job's own bucket."""
         with aws_errors():
             return self.s3.get_object(Bucket=self.data_bucket(is_public), Key=key)["Body"].read()
+
+    def read_outcome(self, bucket: str, prefix: str) -> dict[str, Any] | None:
+        """The run's ``outcome.json`` under ``prefix``; None when there is none or it is not a JSON object.
+
+        Raises :class:`AWSError` when S3 cannot be read.
+        """
+        key = f"{prefix}outcome.json"
+        try:
+            body = self.get_output(bucket, key)["Body"]
+        except OutputNotFound:
+            return None
+        try:
+            outcome = json.loads(body.read())
+        except ValueError:
+            logger.warning("run outcome is not JSON", extra={"key": key})
+            return None
+        finally:
+            body.close()
+        return outcome if isinstance(outcome, dict) else None
+
+    def get_output(self, bucket: str, key: str) -> dict[str, Any]:
+        """A run output's S3 object (``Body``, ``ContentLength``…).
+
+        Raises :class:`OutputNotFound` when it is not there, :class:`AWSError` otherwise.
+        """
+        with aws_errors(missing_output):
+            return self.s3.get_object(Bucket=bucket, Key=key)
+
+    def output_url(
+        self, bucket: str, key: str, expires: int = PRIVATE_LINK_SECONDS, download_name: str | None = None
+    ) -> str:
+        """A signed link to a run output that works for ``expires`` seconds.
+
+        With ``download_name`` the browser saves the object under that name instead of showing it.
+        """
+        params = {"Bucket": bucket, "Key": key}
+        if download_name is not None:
+            params["ResponseContentDisposition"] = f'attachment; filename="{download_name}"'
+        return self.s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
+
+    def step_state(self, jobflow_id: str) -> str | None:
+        """The EMR state of the notebook step of the job flow (PENDING, RUNNING, COMPLETED…), if listed.
+
+        Raises :class:`AWSError`.
+        """
+        with aws_errors():
+            steps = self.emr.list_steps(ClusterId=jobflow_id).get("Steps", [])
+        for step in steps:
+            if step.get("Name") == NOTEBOOK_STEP_NAME:
+                return step.get("Status", {}).get("State")
+        return None

@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Self, TypedDict, cast
 
 from django.db import models
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from atmo.models import JobFlowModel
@@ -50,6 +51,21 @@ class SparkJobQuerySet(models.QuerySet["SparkJob"]):
         """Jobs past their end date that have not been expired yet."""
         return self.filter(end_date__lte=timezone.now(), expired_date__isnull=True)
 
+    def expiry_mail_pending(self) -> Self:
+        """Expired jobs whose owner was not mailed yet."""
+        return self.filter(expired_date__isnull=False, expired_mail_sent_at__isnull=True)
+
+    def scheduled(self) -> Self:
+        """Enabled jobs not expired: those that may have a next slot."""
+        return self.filter(is_enabled=True, expired_date__isnull=True)
+
+    def with_latest_slot(self) -> Self:
+        """Jobs annotated with the latest slot a run was made for, as ``latest_slot_at``.
+
+        What ``SparkJob.schedule.next_slot()`` needs, for many jobs in one query.
+        """
+        return self.annotate(latest_slot_at=Max("runs__slot"))
+
     def _runs_newest_first(self) -> SparkJobRunQuerySet:
         from atmo.jobs.models import SparkJobRun  # the models module imports this one
 
@@ -88,3 +104,31 @@ class SparkJobRunQuerySet(JobFlowQuerySet["SparkJobRun"]):
     def timeout_mail_pending(self) -> Self:
         """Runs ATMO stopped for their timeout whose owner has not been mailed yet."""
         return self.filter(timed_out_at__isnull=False, timeout_mail_sent_at__isnull=True)
+
+    def retried(self) -> Self:
+        """Runs that a later attempt followed (see ``SparkJob.retry``)."""
+        later = self.model.objects.filter(
+            retry_of=Coalesce(OuterRef("retry_of"), OuterRef("pk")), attempt__gt=OuterRef("attempt")
+        )
+        return self.filter(Exists(later))
+
+    def not_retried(self) -> Self:
+        """Runs that no later attempt followed (yet)."""
+        return self.exclude(pk__in=self.model.objects.retried().values("pk"))
+
+    def retry_candidates(self, ended_before: datetime) -> Self:
+        """Runs that ended badly before ``ended_before``, are their enabled job's latest, with retries left.
+
+        Whether a timed-out run is retried is for ``SparkJobRun.can_be_retried`` to say.
+        """
+        newer = self.model.objects.filter(
+            spark_job=OuterRef("spark_job"), created_at__gt=OuterRef("created_at")
+        )
+        ended_badly = Q(status=JobFlowModel.State.TERMINATED_WITH_ERRORS) | Q(timed_out_at__isnull=False)
+        return self.filter(
+            ended_badly,
+            finished_at__lt=ended_before,
+            attempt__lte=F("spark_job__retries"),
+            spark_job__is_enabled=True,
+            spark_job__expired_date__isnull=True,
+        ).exclude(Exists(newer))

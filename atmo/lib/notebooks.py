@@ -103,7 +103,10 @@ def parse_preview(name: str, content: bytes) -> Preview:
         raise NotebookError(f"The notebook is not valid JSON ({exc}).") from exc
     if not has_notebook_structure(kind, document):
         raise NotebookError("The file does not have the structure of a notebook.")
-    cells = _jupyter_cells(document) if kind == JUPYTER else _zeppelin_cells(document)
+    try:
+        cells = _jupyter_cells(document) if kind == JUPYTER else _zeppelin_cells(document)
+    except (TypeError, AttributeError, ValueError) as exc:  # a list where a dict should be…
+        raise NotebookError("The notebook's cells do not have the structure of a notebook.") from exc
     language = ""
     if kind == JUPYTER:
         language_info = (document.get("metadata") or {}).get("language_info") or {}

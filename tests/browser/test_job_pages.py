@@ -13,7 +13,7 @@ from unittest import mock
 import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
-from playwright.sync_api import ConsoleMessage, Page, expect
+from playwright.sync_api import Page, expect
 
 from atmo.clusters.models import Cluster
 from atmo.jobs.models import SparkJob
@@ -86,19 +86,6 @@ def s3() -> Iterator[None]:
         yield
 
 
-@pytest.fixture
-def csp_violations(page: Page) -> list[str]:
-    """Console errors the page reports; a blocked inline script or style shows up here."""
-    errors: list[str] = []
-
-    def collect(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            errors.append(message.text)
-
-    page.on("console", collect)
-    return errors
-
-
 def log_in_as(page: Page, client: Any, live_server_url: str, user: Any) -> None:
     client.force_login(user)
     cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
@@ -166,3 +153,36 @@ def test_the_job_page_shows_runs_results_and_the_notebook_in_tabs(
     expect(preview.get_by_role("img")).to_be_visible()
     expect(page.locator("#notebook-pane")).to_have_css("opacity", "1")  # faded in
     assert csp_violations == []
+
+
+def test_the_dashboard_and_the_job_page_show_the_same_next_run(
+    page: Page, live_server: Any, client: Any, s3: None
+) -> None:
+    """Issue 13: after an edit from weekly to daily, the dashboard kept the old next run."""
+    owner = UserFactory()
+    EMRReleaseFactory(version="7.1.0", changelog_url="")
+    start = timezone.now() - timedelta(days=7, hours=-3)  # weekly, next at now + 3 h
+    job = SparkJobFactory(
+        created_by=owner,
+        identifier="weekly-counts",
+        interval_in_hours=SparkJob.INTERVAL_WEEKLY,
+        start_date=start,
+    )
+    SparkJobRunFactory(spark_job=job, status=Cluster.STATUS_TERMINATED, slot=start, scheduled_at=start)
+    job.interval_in_hours = SparkJob.INTERVAL_DAILY
+    job.save()
+    expected = job.schedule.next_slot()
+    assert expected == start + timedelta(days=7)  # the daily grid's first slot after the edit
+
+    log_in_as(page, client, live_server.url, owner)
+    page.goto(url(live_server.url, "dashboard"))
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name="weekly-counts"))
+    on_dashboard = row.get_by_test_id("next-run-at")
+    expect(on_dashboard).to_have_text(f"{expected:%Y-%m-%d %H:%M} UTC")
+
+    page.goto(url(live_server.url, "jobs-detail", job.pk))
+    on_job_page = page.get_by_test_id("next-run").get_by_test_id("next-run-at")
+    expect(on_job_page).to_have_text(f"{expected:%Y-%m-%d %H:%M} UTC")
+    assert on_job_page.get_attribute("datetime") == expected.isoformat()
+    page.goto(url(live_server.url, "dashboard"))
+    assert row.get_by_test_id("next-run-at").get_attribute("datetime") == expected.isoformat()

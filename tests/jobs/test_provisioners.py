@@ -74,7 +74,7 @@ def test_run_sends_the_notebook_step_and_the_timeout(aws: AWSStubs, is_public: b
                     "Name": "setup-telemetry-spark-job",
                     "ScriptBootstrapAction": {
                         "Path": "s3://atmo-spark-emr/bootstrap/telemetry.sh",
-                        "Args": ["--timeout", "180"],
+                        "Args": ["--runner-uri", "s3://atmo-spark-emr/runner/", "--timeout", "180"],
                     },
                 }
             ],
@@ -91,12 +91,18 @@ def test_run_sends_the_notebook_step_and_the_timeout(aws: AWSStubs, is_public: b
                         "Jar": JAR,
                         "Args": [
                             "s3://atmo-spark-emr/steps/batch.sh",
-                            "--job-name",
+                            "--job-identifier",
                             "daily-report",
-                            "--notebook",
+                            "--run-id",
+                            "12",
+                            "--notebook-uri",
                             "s3://atmo-code/jobs/daily-report/report.ipynb",
-                            "--data-bucket",
-                            bucket,
+                            "--output-uri",
+                            f"s3://{bucket}/daily-report/runs/12/",
+                            "--timeout-seconds",
+                            str(3 * 3600 - 15 * 60),  # the cluster's start and the upload come off
+                            "--parameters-json",
+                            '{"run_date": "2026-12-07", "run_id": 12}',
                         ],
                     },
                 },
@@ -112,6 +118,8 @@ def test_run_sends_the_notebook_step_and_the_timeout(aws: AWSStubs, is_public: b
         notebook_key="jobs/daily-report/report.ipynb",
         is_public=is_public,
         job_timeout=3,
+        run_id=12,
+        parameters={"run_id": 12, "run_date": "2026-12-07"},
     )
     assert jobflow_id == "j-RUN"
 
@@ -238,3 +246,23 @@ def test_find_run_cluster_looks_at_this_jobs_job_flows_only(aws: AWSStubs) -> No
             {"ClusterId": jobflow_id},
         )
     assert SparkJobProvisioner().find_run_cluster("alice", "daily-report", 7, since) == "j-THIS"
+
+
+def test_run_outputs_get_short_lived_links_that_download() -> None:
+    link = SparkJobProvisioner().output_url(
+        "atmo-private-data", "daily-report/runs/7/log.txt", download_name="log.txt"
+    )
+    assert "atmo-private-data" in link and "daily-report/runs/7/log.txt" in link
+    assert "X-Amz-Expires=600" in link
+    assert "response-content-disposition=attachment%3B%20filename%3D%22log.txt%22" in link
+
+
+def test_the_notebook_step_state_comes_from_the_step_listing(aws: AWSStubs) -> None:
+    steps = [
+        {"Id": "s-1", "Name": "setup-zeppelin", "Status": {"State": "COMPLETED"}},
+        {"Id": "s-2", "Name": "RunNotebookStep", "Status": {"State": "RUNNING"}},
+    ]
+    aws.emr.add_response("list_steps", {"Steps": steps}, {"ClusterId": "j-RUN"})
+    assert SparkJobProvisioner().step_state("j-RUN") == "RUNNING"
+    aws.emr.add_response("list_steps", {"Steps": steps[:1]}, {"ClusterId": "j-RUN"})
+    assert SparkJobProvisioner().step_state("j-RUN") is None

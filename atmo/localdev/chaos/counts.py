@@ -1,9 +1,8 @@
 """What the chaos harness counts: runs per slot, overlaps, stuck runs, mails per event.
 
 The slots a job owes are computed from its start date, interval and end date
-(``start + k × interval``), and each run is matched to the slot it was started
-in by its scheduled time, so the counting does not depend on how the schedule
-is stored. Once runs record their slot, :func:`slot_of` can read it instead.
+(``start + k × interval``); each run is matched to the slot it records (a run
+without one, a manual run, by the time it was started).
 Mails are matched to events by kind and job: an event with no mail is missed,
 a mail with no event a duplicate.
 """
@@ -36,6 +35,7 @@ class Run:
     scheduled_at: datetime
     finished_at: datetime | None
     active: bool
+    slot: datetime | None = None
 
 
 @dataclass
@@ -73,6 +73,8 @@ def slots(plan: Plan, until: datetime) -> list[datetime]:
 
 def slot_of(plan: Plan, run: Run) -> int:
     """The index of the slot a run was started for (-1: before the first one)."""
+    if run.slot is not None:
+        return round((run.slot - plan.start) / plan.interval)
     if run.scheduled_at < plan.start:
         return -1
     return int((run.scheduled_at - plan.start) / plan.interval)
@@ -154,6 +156,7 @@ def read_runs() -> list[Run]:
             scheduled_at=row.scheduled_at,
             finished_at=row.finished_at,
             active=row.status in Cluster.ACTIVE_STATUS_LIST,
+            slot=row.slot,
         )
         for row in rows
         if row.scheduled_at is not None

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from atmo.clusters.models import Cluster
 from atmo.costs.models import Budget
 from tests.browser.helpers import url
-from tests.browser.test_job_pages import csp_violations, log_in_as  # noqa: F401 (a fixture)
+from tests.browser.test_job_pages import log_in_as
 from tests.clusters.factories import ClusterFactory, EMRReleaseFactory
 from tests.costs.helpers import seed_prices
 from tests.keys.factories import SSHKeyFactory

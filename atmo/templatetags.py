@@ -27,7 +27,6 @@ def render_markdown(content: str) -> str:
 
 @register.filter
 def markdown(content: str) -> SafeString:
-    """Render Markdown safely (see :func:`render_markdown`)."""
     return mark_safe(render_markdown(content))  # noqa: S308 - escaped by mistune above
 
 

@@ -62,7 +62,6 @@ class Deactivation(StrEnum):
 
     @property
     def summary(self) -> str:
-        """What happened, in a few words for operators (admin messages, command output)."""
         return DEACTIVATION_SUMMARIES[self]
 
 
@@ -121,7 +120,6 @@ class EMRRelease(EditedAtModel):
 
     @property
     def is_stable(self) -> bool:
-        """Neither experimental nor deprecated (whether active or not)."""
         return not (self.is_experimental or self.is_deprecated)
 
     @property
@@ -283,22 +281,18 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
 
     @property
     def is_terminated(self) -> bool:
-        """Ended normally (TERMINATED)."""
         return self.most_recent_status == self.State.TERMINATED
 
     @property
     def is_terminating(self) -> bool:
-        """Shutting down at EMR (TERMINATING)."""
         return self.most_recent_status == self.State.TERMINATING
 
     @property
     def is_ready(self) -> bool:
-        """Ready for the user: EMR waits for work (its setup steps are done)."""
         return self.most_recent_status == self.State.WAITING
 
     @property
     def is_expiring_soon(self) -> bool:
-        """Within an hour of its expiry (or past it)."""
         return self.expires_at is not None and self.expires_at <= timezone.now() + timedelta(hours=1)
 
     @property
@@ -309,12 +303,10 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
 
     @property
     def instance_count(self) -> int:
-        """Machines EMR runs: size 1 is a lone master, size N a master and N workers."""
         return instance_count(self.size)
 
     @property
     def provisioner(self) -> ClusterProvisioner:
-        """A fresh EMR seam for this cluster's AWS calls."""
         return ClusterProvisioner()
 
     @property
@@ -434,11 +426,9 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
         )
 
     def metric_data(self) -> dict[str, Any]:
-        """The identifier, size and job flow id."""
         return {"identifier": self.identifier, **super().metric_data()}
 
     def note_ending(self, reason_code: str, message: str) -> list[str]:
-        """Keep the reason as the status message the user reads."""
         self.status_message = message
         return ["status_message"]
 
@@ -524,7 +514,6 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
 
     @classmethod
     def deadline_for_expiration_mails(cls) -> datetime:
-        """Clusters expiring before this moment get their warning mail now."""
         return timezone.now() + timedelta(hours=1)
 
 
@@ -542,5 +531,4 @@ def default_idle_timeout() -> int:
 
 
 def max_cluster_size() -> int:
-    """The largest cluster an ordinary user may launch (``AWS_CONFIG["MAX_CLUSTER_SIZE"]``)."""
     return settings.AWS_CONFIG["MAX_CLUSTER_SIZE"]

@@ -342,7 +342,6 @@ class BaseSparkJobForm(CachedFileModelFormMixin, CreatedByModelFormMixin):
         return upload
 
     def clean(self) -> dict[str, Any]:
-        """Require the end date, when there is one, to come after the start date."""
         cleaned = super().clean()
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end <= start:

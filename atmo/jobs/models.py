@@ -279,18 +279,15 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
 
     @property
     def provisioner(self) -> SparkJobProvisioner:
-        """A new S3/EMR provisioner for the job's notebook, runs and results."""
         return SparkJobProvisioner()
 
     @property
     def schedule(self) -> SparkJobSchedule:
-        """The job's slots and the next one (see :mod:`atmo.jobs.schedules`)."""
         return SparkJobSchedule(self)
 
     # --- State ---------------------------------------------------------------
 
     def has_future_end_date(self, now: datetime) -> bool:
-        """The job has no end date, or it is ``now`` or later."""
         return self.end_date is None or self.end_date >= now
 
     def latest_slot(self) -> datetime | None:
@@ -329,18 +326,15 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
 
     @property
     def has_finished(self) -> bool:
-        """The latest run has ended, well or badly."""
         return self._has_ended(self.latest_run())
 
     @property
     def is_runnable(self) -> bool:
-        """No run of this job is under way (it never ran, or its last run ended)."""
         run = self.latest_run()
         return self._never_ran(run) or self._has_ended(run)
 
     @property
     def is_due(self) -> bool:
-        """The start date has come and the end date has not passed."""
         now = timezone.now()
         return self.start_date <= now and self.has_future_end_date(now)
 
@@ -364,28 +358,23 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
 
     @property
     def is_public(self) -> bool:
-        """The results go to the public bucket."""
         return self.result_visibility == self.RESULT_PUBLIC
 
     @property
     def is_active(self) -> bool:
-        """The latest run is requested, starting, running or terminating."""
         run = self.latest_run()
         return run is not None and run.status in JobFlowModel.ACTIVE
 
     @property
     def is_expired(self) -> bool:
-        """The job passed its end date and was unscheduled."""
         return self.expired_date is not None
 
     @property
     def notebook_name(self) -> str:
-        """The notebook's file name, the last part of its S3 key."""
         return self.notebook_s3_key.rsplit("/", 1)[-1]
 
     @property
     def is_zeppelin(self) -> bool:
-        """The notebook is a Zeppelin note (``.json``), not a Jupyter one."""
         return self.notebook_name.endswith(".json")
 
     # --- Verbs ---------------------------------------------------------------
@@ -682,7 +671,6 @@ class SparkJobRun(JobFlowModel):
         )
 
     def spark_job_identifier(self) -> str:
-        """The identifier of the run's job."""
         return self.spark_job.identifier
 
     def get_absolute_url(self) -> str:
@@ -692,7 +680,6 @@ class SparkJobRun(JobFlowModel):
 
     @property
     def output_prefix(self) -> str:
-        """Where the run's outputs live in the job's results bucket: ``<job>/runs/<run id>/``."""
         return run_output_prefix(self.spark_job.identifier, self.pk)
 
     @property
@@ -821,7 +808,6 @@ class SparkJobRun(JobFlowModel):
 
     @property
     def run_time(self) -> timedelta | None:
-        """From the cluster being ready to its end; None until both are known."""
         if self.ready_at and self.finished_at:
             return self.finished_at - self.ready_at
         return None
@@ -858,7 +844,6 @@ class SparkJobRun(JobFlowModel):
             Metric.record("sparkjob-run-time", seconds, data=self.metric_data())
 
     def metric_data(self) -> dict[str, Any]:
-        """The job's identifier, the size and the job flow id."""
         return {"identifier": self.spark_job.identifier, **super().metric_data()}
 
     def note_ending(self, reason_code: str, message: str) -> list[str]:

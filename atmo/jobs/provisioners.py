@@ -35,7 +35,6 @@ RUN_TAG = "SparkJobRun"
 
 
 def results_bucket(is_public: bool) -> str:
-    """The bucket a job's results go to: public or private, as the job says."""
     return settings.AWS_CONFIG["PUBLIC_DATA_BUCKET" if is_public else "PRIVATE_DATA_BUCKET"]
 
 
@@ -78,11 +77,9 @@ class SparkJobProvisioner(Provisioner):
 
     @property
     def code_bucket(self) -> str:
-        """The bucket of the uploaded notebooks."""
         return self.config["CODE_BUCKET"]
 
     def data_bucket(self, is_public: bool) -> str:
-        """The bucket a job's results go to: public or private, as the job says."""
         return results_bucket(is_public)
 
     def add(self, identifier: str, notebook_file: Any) -> str:
@@ -187,7 +184,10 @@ class SparkJobProvisioner(Provisioner):
         return self.find_tagged_job_flow(name, {"Key": RUN_TAG, "Value": str(run_id)}, created_after)
 
     def results(self, identifier: str, is_public: bool) -> dict[str, list[str]]:
-        """The job's result keys grouped by their second path part: ``data``, ``logs``…"""
+        """The job's result keys grouped by their second path part: ``data``, ``logs``…
+
+        A run's outputs (``<job>/runs/<run id>/…``) count as ``data``, their ``log.txt`` as ``logs``.
+        """
         bucket = self.data_bucket(is_public)
         groups: dict[str, list[str]] = OrderedDict()
         with aws_errors():
@@ -195,7 +195,10 @@ class SparkJobProvisioner(Provisioner):
             for page in pages:
                 for item in page.get("Contents", []):
                     parts = item["Key"].split("/")
-                    if len(parts) > 2 and parts[1]:
+                    if len(parts) > 3 and parts[1] == "runs":
+                        group = "logs" if parts[-1] == "log.txt" else "data"
+                        groups.setdefault(group, []).append(item["Key"])
+                    elif len(parts) > 2 and parts[1]:
                         groups.setdefault(parts[1], []).append(item["Key"])
         return groups
 
@@ -210,7 +213,6 @@ class SparkJobProvisioner(Provisioner):
         )
 
     def read_result(self, key: str, is_public: bool) -> bytes:
-        """A result object's content (e.g. Zeppelin's markdown), from the job's own bucket."""
         with aws_errors():
             return self.s3.get_object(Bucket=self.data_bucket(is_public), Key=key)["Body"].read()
 

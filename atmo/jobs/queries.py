@@ -32,27 +32,21 @@ class SparkJobQuerySet(models.QuerySet["SparkJob"]):
     """Named filters of Spark jobs, by the state of their runs and dates."""
 
     def with_runs(self) -> Self:
-        """Jobs that have run at least once."""
         return self.filter(runs__isnull=False).distinct()
 
     def active(self) -> Self:
-        """Jobs with a run under way."""
         return self.filter(runs__status__in=JobFlowModel.ACTIVE).distinct()
 
     def terminated(self) -> Self:
-        """Jobs with a run that ended normally."""
         return self.filter(runs__status=JobFlowModel.State.TERMINATED).distinct()
 
     def failed(self) -> Self:
-        """Jobs with a run that ended with errors."""
         return self.filter(runs__status=JobFlowModel.State.TERMINATED_WITH_ERRORS).distinct()
 
     def lapsed(self) -> Self:
-        """Jobs past their end date that have not been expired yet."""
         return self.filter(end_date__lte=timezone.now(), expired_date__isnull=True)
 
     def expiry_mail_pending(self) -> Self:
-        """Expired jobs whose owner was not mailed yet."""
         return self.filter(expired_date__isnull=False, expired_mail_sent_at__isnull=True)
 
     def scheduled(self) -> Self:
@@ -102,7 +96,6 @@ class SparkJobRunQuerySet(JobFlowQuerySet["SparkJobRun"]):
     """Named filters of Spark job runs (their states: see :class:`~atmo.queries.JobFlowQuerySet`)."""
 
     def timeout_mail_pending(self) -> Self:
-        """Runs ATMO stopped for their timeout whose owner has not been mailed yet."""
         return self.filter(timed_out_at__isnull=False, timeout_mail_sent_at__isnull=True)
 
     def retried(self) -> Self:

@@ -69,7 +69,6 @@ NOTHING_DELETED = "Nothing was deleted."
 
 
 def new_job_initial() -> dict[str, Any]:
-    """The new-job form's defaults: one node, weekly, a day's timeout, the newest stable release."""
     start = (timezone.now() + NEW_JOB_START_DELAY).replace(second=0, microsecond=0)
     stable = EMRRelease.objects.stable().natural_sort_by_version().first()
     return {
@@ -99,7 +98,6 @@ def save_job_form(form: NewSparkJobForm | EditSparkJobForm) -> SparkJob | None:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def new_spark_job(request: HttpRequest) -> HttpResponse:
-    """Schedule a new job: upload its notebook, save it, open its page."""
     form = NewSparkJobForm(
         request.user,
         data=request.POST if request.method == "POST" else None,
@@ -122,7 +120,6 @@ def new_spark_job(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def edit_spark_job(request: HttpRequest, id: int) -> HttpResponse:
-    """Change a job's settings or notebook; the schedule keeps its last run (owner only)."""
     spark_job = get_job_for(request, id, "change")
     form = EditSparkJobForm(
         request.user,
@@ -141,7 +138,6 @@ def edit_spark_job(request: HttpRequest, id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def delete_spark_job(request: HttpRequest, id: int) -> HttpResponse:
-    """Confirm, then delete a job with its cluster, notebook, schedule and permissions (owner only)."""
     spark_job = get_job_for(request, id, "delete")
     if request.method != "POST":
         return render(request, "jobs/confirm_delete.html", {"spark_job": spark_job})
@@ -161,7 +157,6 @@ def delete_spark_job(request: HttpRequest, id: int) -> HttpResponse:
 @require_safe
 @modified_date
 def detail_spark_job(request: HttpRequest, id: int) -> HttpResponse:
-    """The job's schedule, runs, results and notebook preview (owner, maintainers)."""
     spark_job = get_job_for(request, id, "view", SparkJob.objects.with_latest_run())
     # One run more than shown tells whether there are more, without counting them.
     runs = list(spark_job.runs.select_related("requested_by").prefetch_related("alerts")[: RUNS_SHOWN + 1])
@@ -192,7 +187,6 @@ class ResultLink:
 
 
 def detail_from_aws(spark_job: SparkJob) -> dict[str, Any]:
-    """The job's results (with links) and the preview of its notebook, from S3."""
     provisioner = spark_job.provisioner
     context: dict[str, Any] = {"results": {"data": [], "logs": []}, "results_error": ""}
     try:
@@ -265,7 +259,6 @@ def stream_body(body: Any) -> Iterator[bytes]:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def run_spark_job(request: HttpRequest, id: int) -> HttpResponse:
-    """Confirm, then start a run now, out of schedule (the job's slots stay as they are)."""
     spark_job = get_job_for(request, id, "change")
     over_budget = refusal_for(spark_job.created_by)  # the job's owner pays for its runs
     if over_budget is not None:
@@ -300,7 +293,6 @@ def run_spark_job(request: HttpRequest, id: int) -> HttpResponse:
 @login_required
 @require_safe
 def detail_zeppelin_job(request: HttpRequest, id: int) -> HttpResponse:
-    """The Markdown a Zeppelin note's latest run wrote, from the job's own results bucket."""
     spark_job = get_job_for(request, id, "view")
     provisioner = spark_job.provisioner
     documents: list[MarkdownResult] = []

@@ -148,6 +148,21 @@ def test_results_are_grouped_by_their_second_path_part(aws: AWSStubs) -> None:
     }
 
 
+def test_a_runs_outputs_are_data_and_its_log_is_a_log(aws: AWSStubs) -> None:
+    keys = [
+        f"daily-report/runs/7/{name}" for name in ("log.txt", "notebook.ipynb", "outcome.json", "files/a.csv")
+    ]
+    aws.s3.add_response(
+        "list_objects_v2",
+        {"Contents": [{"Key": key} for key in keys], "IsTruncated": False},
+        {"Bucket": "atmo-private-data", "Prefix": "daily-report/"},
+    )
+    assert SparkJobProvisioner().results("daily-report", is_public=False) == {
+        "logs": ["daily-report/runs/7/log.txt"],
+        "data": keys[1:],
+    }
+
+
 def test_public_results_get_public_urls_and_private_ones_short_lived_links(settings: Any) -> None:
     provisioner = SparkJobProvisioner()
     settings.PUBLIC_DATA_URL = "https://data.example.org/"

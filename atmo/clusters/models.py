@@ -414,7 +414,8 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
         if previous.get("idle_stopped_at", False) is None:
             from atmo.clusters.tasks import send_idle_stop_mail  # the tasks module imports this one
 
-            send_idle_stop_mail.delay_on_commit(self.pk)
+            # celery-types lacks Celery 5.4's delay_on_commit on plain tasks.
+            send_idle_stop_mail.delay_on_commit(self.pk)  # type: ignore[attr-defined]
 
     def idle_stop_mail_claim(self) -> MailClaim:
         """The claim on the mail that tells the owner of an idle stop (see :class:`~atmo.mail.MailClaim`)."""

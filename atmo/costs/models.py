@@ -191,8 +191,10 @@ class Budget(EditedAtModel):
 
     def recipients(self) -> list[str]:
         """Who is mailed: the user, or the group's maintainers (its members without any)."""
-        if self.user_id:
+        if self.user is not None:
             return [self.user.email] if self.user.email else []
+        if self.group is None:  # the database's check makes a budget a user's or a group's
+            return []
         people = self.maintainers.all() if self.maintainers.exists() else self.group.user_set.all()
         return sorted({person.email for person in people if person.email})
 

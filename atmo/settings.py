@@ -80,7 +80,11 @@ INSTALLED_APPS = [
     "atmo.users",
     "atmo.stats",
     "atmo.monitoring",
+    "atmo.api",
     # Third party
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from our static files (no CDN)
     "guardian",
     "constance",
     "dockerflow.django",
@@ -414,6 +418,11 @@ CONSTANCE_CONFIG = {
         "IAM instance profile of the cluster nodes (EMR JobFlowRole).",
         str,
     ),
+    "API_RATE_LIMIT": (
+        120,
+        "API requests per minute per access token (per user for a browser session); 0 turns the limit off.",
+        int,
+    ),
 }
 CONSTANCE_CONFIG_FIELDSETS = {
     "Announcements": (
@@ -430,6 +439,44 @@ CONSTANCE_CONFIG_FIELDSETS = {
         "AWS_SPARK_EMR_BUCKET",
         "AWS_SPARK_INSTANCE_PROFILE",
     ),
+    "API": ("API_RATE_LIMIT",),
+}
+
+# --- REST API (Django REST framework, drf-spectacular) ----------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "atmo.api.authentication.AccessTokenAuthentication",
+        "atmo.api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["atmo.api.permissions.TokenScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["atmo.api.throttling.TokenRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "atmo.api.pagination.NewestFirstCursorPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "atmo.api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ATMO API",
+    "DESCRIPTION": (
+        "Launch clusters and schedule Spark jobs from scripts. Authenticate with a personal "
+        "access token (`Authorization: Bearer atmo_…`), made on the API tokens page. "
+        "Errors are RFC 9457 problem details (`application/problem+json`)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"JobFlowStateEnum": "atmo.models.JobFlowState"},
 }
 
 # --- Celery --------------------------------------------------------------------------

@@ -1,0 +1,83 @@
+"""The OpenAPI description of request bodies, read off the site's Django forms.
+
+The forms validate (:mod:`atmo.api.forms_bridge`); this module only describes
+their fields to drf-spectacular, so the document cannot drift from them.
+Limits set when a form is made for a user (the largest cluster size, say) are
+the form's to check and are left out of the document.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from django import forms
+from django.db import models
+from django.utils.functional import lazy
+from django.utils.html import strip_tags
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import serializers
+
+
+def describe_field(field: forms.Field) -> serializers.Field:
+    """A serializer field with the type, choices and bounds of a Django form field."""
+    options: dict[str, Any] = {
+        "required": bool(field.required or getattr(field, "real_required", False)),
+        # Lazy: some help texts reverse URLs, which cannot happen while the URLconf loads.
+        "help_text": lazy(lambda: strip_tags(str(field.help_text or "")), str)(),
+    }
+    if isinstance(field, forms.ModelChoiceField):
+        pk = field.queryset.model._meta.pk
+        kind = serializers.CharField if isinstance(pk, models.CharField) else serializers.IntegerField
+        return kind(**options)
+    if isinstance(field, forms.ChoiceField):
+        return serializers.ChoiceField(choices=[c for c in field.choices if c[0] != ""], **options)
+    if isinstance(field, forms.FileField):
+        return serializers.FileField(**options)
+    if isinstance(field, forms.IntegerField):
+        return serializers.IntegerField(min_value=field.min_value, max_value=field.max_value, **options)
+    if isinstance(field, forms.DateTimeField):
+        return serializers.DateTimeField(allow_null=not field.required, **options)
+    if isinstance(field, forms.DateField):
+        return serializers.DateField(**options)
+    if isinstance(field, forms.BooleanField):
+        return serializers.BooleanField(**{**options, "required": False})
+    if isinstance(field, forms.RegexField):
+        return serializers.RegexField(field.regex.pattern, max_length=field.max_length, **options)
+    return serializers.CharField(max_length=getattr(field, "max_length", None), **options)
+
+
+@cache
+def form_request(form_class: type[forms.BaseForm]) -> type[serializers.Serializer[Any]]:
+    """A serializer class describing ``form_class``'s fields (hidden plumbing left out)."""
+    fields = {
+        name: describe_field(field)
+        for name, field in form_class.base_fields.items()
+        if not field.widget.is_hidden
+    }
+    name = form_class.__name__.removesuffix("Form") + "Request"
+    return type(name, (serializers.Serializer,), {**fields, "__doc__": form_class.__doc__})
+
+
+class AccessTokenScheme(OpenApiAuthenticationExtension):
+    """Personal access tokens in the document: HTTP bearer authentication."""
+
+    target_class = "atmo.api.authentication.AccessTokenAuthentication"
+    name = "accessToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A personal access token (`atmo_…`) from the API tokens page.",
+        }
+
+
+class SessionScheme(OpenApiAuthenticationExtension):
+    """The browser's session cookie, for trying the API from its reference page."""
+
+    target_class = "atmo.api.authentication.SessionAuthentication"
+    name = "session"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "apiKey", "in": "cookie", "name": "sessionid"}

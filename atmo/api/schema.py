@@ -16,7 +16,14 @@ from django.db import models
 from django.utils.functional import lazy
 from django.utils.html import strip_tags
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadField(serializers.FileField):
+    """A file sent as multipart form data."""
 
 
 def describe_field(field: forms.Field) -> serializers.Field:
@@ -33,7 +40,7 @@ def describe_field(field: forms.Field) -> serializers.Field:
     if isinstance(field, forms.ChoiceField):
         return serializers.ChoiceField(choices=[c for c in field.choices if c[0] != ""], **options)
     if isinstance(field, forms.FileField):
-        return serializers.FileField(**options)
+        return UploadField(**options)
     if isinstance(field, forms.IntegerField):
         return serializers.IntegerField(min_value=field.min_value, max_value=field.max_value, **options)
     if isinstance(field, forms.DateTimeField):

@@ -22,8 +22,10 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Re-installs only when the hash-checked requirements change.
-$(VENV)/.installed: requirements/tests.txt | $(BIN)/python
+$(VENV)/.installed: requirements/tests.txt cli/pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/tests.txt
+	# The atmo CLI: its pinned dependencies are in requirements/tests.txt (hash-checked).
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation ./cli
 	@touch $@
 
 $(VENV)/.installed-docs: requirements/docs.txt $(VENV)/.installed

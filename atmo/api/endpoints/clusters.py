@@ -68,7 +68,7 @@ class ClusterViewSet(ObjectViewSet[Cluster]):
         # The worker must find the row: enqueue only once it is committed.
         provision_cluster.delay_on_commit(cluster.pk)
         data = self.get_serializer(cluster).data
-        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": str(data["url"])})
 
     def retrieve(self, request: Request, id: int) -> Response:
         """One cluster."""

@@ -97,7 +97,7 @@ class SparkJobViewSet(ObjectViewSet[SparkJob]):
         form = valid(bind(partial(NewSparkJobForm, request.user, initial=new_job_initial()), request))
         spark_job = saved(form)
         data = self.get_serializer(get_job(request, spark_job.pk, "view")).data
-        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": str(data["url"])})
 
     def retrieve(self, request: Request, id: int) -> Response:
         """One job, with its latest run."""
@@ -135,7 +135,7 @@ class SparkJobViewSet(ObjectViewSet[SparkJob]):
             raise exceptions.NotFound(f"There is no job with the id {id}.") from exc
         if result.outcome == RunNow.STARTED and result.run is not None:
             data = RunSerializer(result.run, context=self.get_serializer_context()).data
-            return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+            return Response(data, status=status.HTTP_201_CREATED, headers={"Location": str(data["url"])})
         if result.error is not None:
             raise aws_failure(result.error, "The run could not be started")
         if result.outcome == RunNow.REFUSED and result.run is not None:

@@ -47,7 +47,7 @@ class SSHKeyViewSet(ObjectViewSet[SSHKey]):
                 {"key": [MESSAGES["duplicate"] % {"title": form.cleaned_data["title"]}]}
             ) from None
         data = self.get_serializer(ssh_key).data
-        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": str(data["url"])})
 
     def retrieve(self, request: Request, id: int) -> Response:
         """One key."""

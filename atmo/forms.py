@@ -1,4 +1,4 @@
-"""Form helpers shared by the apps: Bootstrap classes, owners, re-usable uploads."""
+"""Form helpers shared by the apps: the site's form renderer, owners, re-usable uploads."""
 
 from __future__ import annotations
 
@@ -8,44 +8,54 @@ from typing import Any
 from django import forms
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+from django.forms.renderers import DjangoTemplates
 
 #: How long an upload is kept for re-submission after a form error.
 CACHED_FILE_TIMEOUT = 60 * 60
 
 
 class BootstrapBoundField(forms.BoundField):
-    """Adds Bootstrap's ``is-invalid`` to the widget of a field with errors.
+    """Gives each widget Bootstrap's class, plus ``is-invalid`` when the field has errors.
 
-    Bootstrap colours the field and shows its ``invalid-feedback`` sibling only
-    with that class; Django itself only sets ``aria-invalid``.
+    Bootstrap colours a field and shows its feedback only with these classes;
+    Django itself only sets ``aria-invalid``. Radio and checkbox widgets get the
+    class on each of their inputs (see ``atmo/forms/field.html``).
     """
 
     def build_widget_attrs(self, attrs: dict[str, Any], widget: Any = None) -> dict[str, Any]:
-        """Django's widget attributes, plus ``is-invalid`` when the field has errors."""
         attrs = super().build_widget_attrs(attrs, widget)
         widget = widget or self.field.widget
-        if self.errors and not widget.is_hidden:
-            # These attrs replace the widget's own "class", so both go in.
-            classes = attrs.get("class") or widget.attrs.get("class", "")
-            attrs["class"] = f"{classes} is-invalid".strip()
+        if widget.is_hidden:
+            return attrs
+        # These attrs replace the widget's own "class", so both go in.
+        classes = [bootstrap_class(widget), attrs.get("class") or widget.attrs.get("class", "")]
+        if self.errors:
+            classes.append("is-invalid")
+        attrs["class"] = " ".join(name for name in classes if name)
         return attrs
 
 
-class AutoClassFormMixin:
-    """Gives every widget Bootstrap's class (``form-control``, ``form-select``…)."""
+def bootstrap_class(widget: forms.Widget) -> str:
+    """Bootstrap's class for the inputs of ``widget``."""
+    if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple | forms.CheckboxInput):
+        return "form-check-input"
+    if isinstance(widget, forms.Select):
+        return "form-select"
+    return "form-control"
 
+
+class FormRenderer(DjangoTemplates):
+    """Every form of the site, Bootstrap style, from one form and one field template."""
+
+    form_template_name = "atmo/forms/form.html"
+    field_template_name = "atmo/forms/field.html"
     bound_field_class = BootstrapBoundField
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
-        for field in self.fields.values():  # type: ignore[attr-defined]
-            widget = field.widget
-            if isinstance(widget, forms.HiddenInput | forms.RadioSelect | forms.CheckboxInput):
-                continue
-            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
-            classes = widget.attrs.get("class", "")
-            if css not in classes.split():
-                widget.attrs["class"] = f"{classes} {css}".strip()
+
+class InlineRadioSelect(forms.RadioSelect):
+    """Radio buttons side by side: for a few short choices."""
+
+    inline = True
 
 
 class CreatedByModelFormMixin(forms.ModelForm):

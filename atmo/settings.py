@@ -142,6 +142,8 @@ TEMPLATES = [
         },
     }
 ]
+# Every form renders through atmo/templates/atmo/forms/{form,field}.html.
+FORM_RENDERER = "atmo.forms.FormRenderer"
 
 # --- Stores ----------------------------------------------------------------
 

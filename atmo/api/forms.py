@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from atmo.api.models import AccessToken
-from atmo.forms import AutoClassFormMixin
+from atmo.forms import InlineRadioSelect
 
 #: The longest a token may live: a leaked one stops working within a year at most.
 MAX_LIFETIME_DAYS = 366
@@ -27,7 +27,7 @@ def end_of_day(day: date) -> datetime:
     return datetime.combine(day, time.max, tzinfo=timezone.get_current_timezone())
 
 
-class AccessTokenForm(AutoClassFormMixin, forms.ModelForm):
+class AccessTokenForm(forms.ModelForm):
     """Name, scope and expiry date of a new token."""
 
     prefix = "token"
@@ -41,7 +41,7 @@ class AccessTokenForm(AutoClassFormMixin, forms.ModelForm):
     class Meta:
         model = AccessToken
         fields = ["name", "scope"]
-        widgets = {"scope": forms.RadioSelect(attrs={"class": "radioset"})}
+        widgets = {"scope": InlineRadioSelect}
         error_messages = {"name": {"required": MESSAGES["name_required"]}}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -7,13 +7,14 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.validators import MaxValueValidator
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.functional import lazy
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from atmo.clusters.models import EMR_RELEASE_HELP, Cluster, EMRRelease, max_cluster_size
-from atmo.forms import AutoClassFormMixin, CreatedByModelFormMixin
+from atmo.forms import CreatedByModelFormMixin
 from atmo.keys.models import SSHKey
 
 #: Up to this many keys are shown as radio buttons; more become a drop-down.
@@ -55,6 +56,67 @@ def _ssh_key_help() -> SafeString:
 ssh_key_help = lazy(_ssh_key_help, SafeString)
 
 
+class IdentifierField(forms.RegexField):
+    """A name of lowercase letters, digits and hyphens, as EMR and S3 paths take it."""
+
+    def __init__(
+        self, *, required_message: str, widget: type[forms.TextInput] = forms.TextInput, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("label", "Identifier")
+        super().__init__(
+            # The pattern also bounds the length, so an over-long name gets one
+            # message instead of a length error and a pattern error.
+            regex=rf"^{IDENTIFIER_PATTERN}$",
+            error_messages={"required": required_message, "invalid": IDENTIFIER_MESSAGE},
+            widget=widget(
+                attrs={
+                    "pattern": IDENTIFIER_PATTERN,
+                    "maxlength": 100,
+                    "title": IDENTIFIER_MESSAGE,
+                    "autocomplete": "off",
+                    "spellcheck": "false",
+                }
+            ),
+            **kwargs,
+        )
+
+
+class ClusterSizeField(forms.IntegerField):
+    """A number of nodes, at least one; :meth:`limit_to` sets the largest, once the user is known."""
+
+    def __init__(self, *, noun: str, verb: str, **kwargs: Any) -> None:
+        super().__init__(
+            min_value=MIN_CLUSTER_SIZE,
+            error_messages={
+                "min_value": f"A {noun} {verb} at least %(limit_value)s node.",
+                "max_value": f"A {noun} {verb} at most %(limit_value)s nodes.",
+            },
+            **kwargs,
+        )
+
+    def limit_to(self, limit: int, advice: str = "") -> None:
+        """Refuse more than ``limit`` nodes, in the browser too, and say so in the help text."""
+        self.max_value = limit
+        self.validators.append(MaxValueValidator(limit))
+        self.widget.attrs["max"] = limit
+        self.help_text = f"Number of nodes, between {MIN_CLUSTER_SIZE} and {limit}.{advice}"
+
+
+class ReleaseRadioSelect(forms.RadioSelect):
+    """EMR releases as radio buttons, each followed by its help text and changelog link."""
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        release = getattr(option["value"], "instance", None)
+        if release is not None and (release.help_text or release.changelog_link):
+            help_id = f"{option['attrs']['id']}_help"
+            option["attrs"]["aria-describedby"] = help_id
+            option["help"] = render_to_string(
+                "clusters/_release_help.html", {"release": release, "help_id": help_id}
+            )
+        return option
+
+
 class EMRReleaseChoiceField(forms.ModelChoiceField):
     """The active EMR releases, newest first, as radio buttons with their badges."""
 
@@ -66,48 +128,29 @@ class EMRReleaseChoiceField(forms.ModelChoiceField):
             queryset=EMRRelease.objects.active().natural_sort_by_version(),
             required=True,
             empty_label=None,
-            widget=forms.RadioSelect(attrs={"class": "radioset"}),
+            widget=ReleaseRadioSelect,
             **kwargs,
         )
 
     def label_from_instance(self, obj: EMRRelease) -> str:
-        """The version with its badge; the release's help shows under it (see ``_field.html``)."""
+        """The version with its badge; the release's help shows under it (see ``ReleaseRadioSelect``)."""
         badge = obj.badge
         if not badge:
             return obj.version
         return format_html('{} <span class="badge {}">{}</span>', obj.version, BADGE_CLASSES[badge], badge)
 
 
-class NewClusterForm(AutoClassFormMixin, CreatedByModelFormMixin):
+class NewClusterForm(CreatedByModelFormMixin):
     """A new cluster of the form's user; the view enqueues its provisioning."""
 
     prefix = "new"
 
-    identifier = forms.RegexField(
-        label="Identifier",
-        # The pattern also bounds the length, so an over-long name gets one
-        # message instead of a length error and a pattern error.
-        regex=rf"^{IDENTIFIER_PATTERN}$",
-        error_messages={"required": "Give the cluster a name.", "invalid": IDENTIFIER_MESSAGE},
-        widget=forms.TextInput(
-            attrs={
-                "pattern": IDENTIFIER_PATTERN,
-                "maxlength": 100,
-                "title": IDENTIFIER_MESSAGE,
-                "autocomplete": "off",
-            }
-        ),
+    identifier = IdentifierField(
+        required_message="Give the cluster a name.",
         help_text="A name for the cluster, shown here and in the AWS console. "
         "Lowercase letters, digits and hyphens; it need not be unique.",
     )
-    size = forms.IntegerField(
-        label="Size",
-        min_value=MIN_CLUSTER_SIZE,
-        error_messages={
-            "min_value": "A cluster has at least %(limit_value)s node.",
-            "max_value": "A cluster has at most %(limit_value)s nodes.",
-        },
-    )
+    size = ClusterSizeField(noun="cluster", verb="has", label="Size")
     lifetime = forms.IntegerField(
         label="Lifetime in hours",
         min_value=MIN_CLUSTER_LIFETIME,
@@ -136,19 +179,12 @@ class NewClusterForm(AutoClassFormMixin, CreatedByModelFormMixin):
 
     def _limit_size(self) -> None:
         field = self.fields["size"]
-        field.widget.attrs["min"] = MIN_CLUSTER_SIZE
         # Maintainers (a global permission, given to users or groups) run big
         # clusters for heavy analyses: no upper bound for them.
         if self.created_by.has_perm("clusters.maintain_cluster"):
             field.help_text = "Number of nodes; no maximum for cluster maintainers. Use it wisely."
             return
-        limit = max_cluster_size()
-        field.max_value = limit
-        field.validators.append(MaxValueValidator(limit))
-        field.widget.attrs["max"] = limit
-        field.help_text = (
-            f"Number of nodes, between {MIN_CLUSTER_SIZE} and {limit}; 1 is enough to try things out."
-        )
+        field.limit_to(max_cluster_size(), advice=" 1 is enough to try things out.")
 
     def _limit_lifetime(self) -> None:
         # Read here, not at import time, so a changed setting applies at once.
@@ -171,13 +207,13 @@ class NewClusterForm(AutoClassFormMixin, CreatedByModelFormMixin):
         choices = list(field.choices)
         if len(choices) <= MAX_RADIO_KEYS:
             # A few keys read best side by side; a long list stays a compact drop-down.
-            widget = forms.RadioSelect(attrs={"class": "radioset"})
+            widget = forms.RadioSelect()
             widget.is_required = field.required
             field.widget = widget
         field.widget.choices = choices
 
 
-class ExtendClusterForm(AutoClassFormMixin, forms.Form):
+class ExtendClusterForm(forms.Form):
     """How many hours to add to a cluster's expiry."""
 
     prefix = "extend"

@@ -11,7 +11,6 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.validators import MaxValueValidator
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse_lazy
@@ -19,9 +18,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import get_valid_filename
 
-from atmo.clusters.forms import IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, EMRReleaseChoiceField
+from atmo.clusters.forms import ClusterSizeField, EMRReleaseChoiceField, IdentifierField
 from atmo.clusters.models import max_cluster_size
-from atmo.forms import AutoClassFormMixin, CachedFileField, CachedFileModelFormMixin, CreatedByModelFormMixin
+from atmo.forms import CachedFileField, CachedFileModelFormMixin, CreatedByModelFormMixin, InlineRadioSelect
 from atmo.jobs.models import SparkJob
 from atmo.lib.notebooks import JUPYTER, has_notebook_structure, notebook_kind
 from atmo.provisioners import AWSError, describe_aws_failure
@@ -109,22 +108,25 @@ class UTCDateTimeField(forms.DateTimeField):
         )
 
 
-class BaseSparkJobForm(AutoClassFormMixin, CachedFileModelFormMixin, CreatedByModelFormMixin):
+class IdentifierAvailabilityInput(forms.TextInput):
+    """The identifier box, followed by the message the page's script shows when the name is taken.
+
+    The script (``jobs-form.js``) asks ``jobs-identifier-available`` as the user types;
+    the server checks again on submit.
+    """
+
+    template_name = "jobs/widgets/identifier_available.html"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        url = reverse_lazy("jobs-identifier-available")
+        super().__init__({**(attrs or {}), "data-availability-url": url})
+
+
+class BaseSparkJobForm(CachedFileModelFormMixin, CreatedByModelFormMixin):
     """The fields a job's owner sets; saving uploads the notebook, then saves the job."""
 
-    identifier = forms.RegexField(
-        label="Identifier",
-        regex=rf"^{IDENTIFIER_PATTERN}$",
-        error_messages={"required": MESSAGES["identifier_required"], "invalid": IDENTIFIER_MESSAGE},
-        widget=forms.TextInput(
-            attrs={
-                "pattern": IDENTIFIER_PATTERN,
-                "maxlength": 100,
-                "title": IDENTIFIER_MESSAGE,
-                "autocomplete": "off",
-                "spellcheck": "false",
-            }
-        ),
+    identifier = IdentifierField(
+        required_message=MESSAGES["identifier_required"],
         help_text="A unique name for the job, also used in the AWS console and the S3 paths of its "
         "results. Lowercase letters, digits and hyphens.",
     )
@@ -144,23 +146,16 @@ class BaseSparkJobForm(AutoClassFormMixin, CachedFileModelFormMixin, CreatedByMo
     result_visibility = forms.ChoiceField(
         label="Result visibility",
         choices=SparkJob.RESULT_VISIBILITY_CHOICES,
-        widget=forms.RadioSelect(attrs={"class": "radioset"}),
+        widget=InlineRadioSelect,
         help_text="Public results can be read by anyone with the link; private ones need AWS "
         "credentials or a short-lived link from this site.",
     )
-    size = forms.IntegerField(
-        label="Cluster size",
-        min_value=1,
-        error_messages={
-            "min_value": "A job runs on at least %(limit_value)s node.",
-            "max_value": "A job runs on at most %(limit_value)s nodes.",
-        },
-    )
+    size = ClusterSizeField(noun="job", verb="runs on", label="Cluster size")
     interval_in_hours = forms.TypedChoiceField(
         label="Run interval",
         coerce=int,
         choices=SparkJob.INTERVAL_CHOICES,
-        widget=forms.RadioSelect(attrs={"class": "radioset"}),
+        widget=InlineRadioSelect,
     )
     job_timeout = forms.IntegerField(
         label="Timeout in hours",
@@ -206,12 +201,7 @@ class BaseSparkJobForm(AutoClassFormMixin, CachedFileModelFormMixin, CreatedByMo
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        limit = max_cluster_size()
-        size = self.fields["size"]
-        size.max_value = limit
-        size.validators.append(MaxValueValidator(limit))
-        size.widget.attrs.update(min=1, max=limit)
-        size.help_text = f"Number of nodes, between 1 and {limit}."
+        self.fields["size"].limit_to(max_cluster_size())
         self.fields["notebook"].help_text = (
             "A Jupyter notebook (.ipynb) or a Zeppelin note exported as .json, of at most "
             f"{filesizeformat(settings.ATMO_MAX_NOTEBOOK_BYTES)}."
@@ -293,10 +283,8 @@ class NewSparkJobForm(BaseSparkJobForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # The page's script asks this URL whether the identifier is free as the user types.
-        self.fields["identifier"].widget.attrs["data-availability-url"] = reverse_lazy(
-            "jobs-identifier-available"
-        )
+        identifier = self.fields["identifier"]
+        identifier.widget = IdentifierAvailabilityInput(identifier.widget.attrs)
 
     def clean_start_date(self) -> datetime | None:
         """A new job starts now (give or take the time to submit) or later."""

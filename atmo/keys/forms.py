@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.serialization import load_ssh_public_key
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
-from atmo.forms import AutoClassFormMixin, CreatedByModelFormMixin
+from atmo.forms import CreatedByModelFormMixin
 from atmo.keys.models import SSHKey
 from atmo.keys.utils import calculate_fingerprint, key_blob
 
@@ -54,7 +54,7 @@ def key_comment(text: str) -> str:
     return parts[2].strip() if len(parts) == 3 else ""
 
 
-class SSHKeyForm(AutoClassFormMixin, CreatedByModelFormMixin):
+class SSHKeyForm(CreatedByModelFormMixin):
     """A public key, pasted into ``key`` or uploaded as ``key_file``.
 
     The textarea wins when both are given; the file only fills an empty

@@ -57,6 +57,15 @@ def test_it_asks_for_a_name(client_for: Any, user: Any) -> None:
     assert response.context["form"].errors["name"] == [MESSAGES["name_required"]]
 
 
+def test_it_shows_the_error_under_the_field_it_is_about(client_for: Any, user: Any) -> None:
+    response = client_for(user).post(reverse("tokens-list"), form_data(name=""))
+    page = response.content.decode()
+    assert 'id="id_token-name"' in page and 'aria-invalid="true"' in page
+    error = MESSAGES["name_required"]
+    assert f'<div class="invalid-feedback d-block" id="id_token-name_error">{error}</div>' in page
+    assert '<legend class="form-label fs-6 mb-1">Scope</legend>' in page
+
+
 def test_it_lists_only_the_users_own_tokens(client_for: Any, user: Any, user2: Any) -> None:
     issue(user, name="alice-token")
     issue(user2, name="bob-token")

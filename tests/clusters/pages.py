@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
 from typing import Any
 
 from django.contrib.messages import get_messages
@@ -38,3 +39,25 @@ def new_cluster_post(key: Any, release: Any, **overrides: Any) -> dict[str, Any]
     }
     values.update(overrides)
     return {f"new-{name}": value for name, value in values.items()}
+
+
+class _Inputs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "input":
+            self.found.append(dict(attrs))
+
+
+def inputs(body: str, name: str) -> list[dict[str, str | None]]:
+    """The attributes of each ``<input name=...>`` of the page, whatever their order."""
+    parser = _Inputs()
+    parser.feed(body)
+    return [attrs for attrs in parser.found if attrs.get("name") == name]
+
+
+def checked_values(body: str, name: str) -> list[str | None]:
+    """The values of the checked radio buttons (or boxes) called ``name``."""
+    return [attrs.get("value") for attrs in inputs(body, name) if "checked" in attrs]

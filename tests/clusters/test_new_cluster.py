@@ -12,7 +12,7 @@ from django.urls import reverse
 from atmo.clusters.models import Cluster
 from atmo.clusters.tasks import provision_cluster
 from tests.clusters.factories import ClusterFactory, EMRReleaseFactory
-from tests.clusters.pages import messages_of, new_cluster_post
+from tests.clusters.pages import checked_values, inputs, messages_of, new_cluster_post
 from tests.keys.factories import SSHKeyFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,7 @@ def test_new_cluster_form_is_prefilled(client_for: Any, owner: Any) -> None:
     assert form.initial["identifier"]
     body = response.content.decode()
     assert f'value="{form.initial["identifier"]}"' in body
-    assert 'id="id_new-ssh_key_0" checked' in body
+    assert checked_values(body, "new-ssh_key") == [str(newest.pk)]
     # Help texts with links render as links, not as escaped markup.
     assert '<a href="https://docs.aws.amazon.com/emr/' in body
     assert '<a href="/keys/new/">' in body
@@ -73,8 +73,11 @@ def test_new_cluster_form_shows_each_releases_help_and_changelog(client_for: Any
 
     body = client_for(owner).get(reverse("clusters-new")).content.decode()
 
+    (radio,) = [attrs for attrs in inputs(body, "new-emr_release") if attrs["value"] == "6.9.0"]
     help_id = "id_new-emr_release_1_help"  # 6.9.0 is the second choice
-    assert f'id="id_new-emr_release_1" required aria-describedby="{help_id}"' in body
+    assert radio["id"] == "id_new-emr_release_1"
+    assert "required" in radio
+    assert radio["aria-describedby"] == help_id
     assert f'<div class="form-text mt-0" id="{help_id}" data-testid="release-help">' in body
     assert "Kept for jobs that need Spark 3.3 &lt;only&gt;." in body
     assert (
@@ -168,8 +171,8 @@ def test_an_invalid_post_shows_what_was_posted_not_the_defaults(client_for: Any,
     assert 'value="Bad Name"' in body
     assert re.search(r'name="new-size" value="3"', body)
     assert re.search(r'name="new-lifetime" value="5"', body)
-    assert re.search(rf'value="{older_key.pk}" id="id_new-ssh_key_\d" checked', body)
-    assert re.search(r'value="6.9.0" id="id_new-emr_release_\d" checked', body)
+    assert checked_values(body, "new-ssh_key") == [str(older_key.pk)]
+    assert checked_values(body, "new-emr_release") == ["6.9.0"]
     assert body.count(" checked") == 2
 
 

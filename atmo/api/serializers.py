@@ -136,7 +136,8 @@ class RunSerializer(serializers.ModelSerializer[SparkJobRun]):
 class SparkJobSerializer(serializers.ModelSerializer[SparkJob]):
     emr_release = serializers.CharField(source="emr_release_id", read_only=True)
     owner = serializers.CharField(source="created_by.username", read_only=True)
-    latest_run = serializers.SerializerMethodField()
+    # A nested serializer, not a method field: its fields are built once per list, not once per job.
+    latest_run = RunSerializer(read_only=True, allow_null=True)
     url = serializers.HyperlinkedIdentityField(view_name="api-job-detail", lookup_url_kwarg="id")
     runs_url = serializers.HyperlinkedIdentityField(view_name="api-job-runs", lookup_url_kwarg="id")
     web_url = PageURLField()
@@ -165,11 +166,6 @@ class SparkJobSerializer(serializers.ModelSerializer[SparkJob]):
             "runs_url",
             "web_url",
         ]
-
-    @extend_schema_field(RunSerializer(allow_null=True))
-    def get_latest_run(self, spark_job: SparkJob) -> dict[str, Any] | None:
-        run = spark_job.latest_run()
-        return RunSerializer(run, context=self.context).data if run is not None else None
 
 
 class ResultFileSerializer(serializers.Serializer[Any]):

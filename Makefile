@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 COMPOSE ?= docker compose
 
 .PHONY: help install run test test-fast docs screenshots lint format migrations-check ci \
-        requirements static clean chromium measure measure-monitoring scrape chaos build build-dev up down stop \
+        requirements static clean chromium measure measure-monitoring measure-api scrape chaos build build-dev up down stop \
         migrate shell redis-cli logs
 
 help: ## Show the verbs
@@ -84,6 +84,9 @@ measure: install ## Print SQL queries per page and AWS calls per status sync wit
 
 measure-monitoring: install ## Print the heartbeat's latency (gunicorn, live worker) and one metrics scrape's cost at 1,000 clusters
 	$(BIN)/python bin/measure_monitoring.py
+
+measure-api: install ## Print the API's p95 for the job list at 100 jobs against the dashboard's (gunicorn, prod settings)
+	$(BIN)/python bin/measure_api.py
 
 scrape: install ## Scrape the running site's /metrics for a minute (next to `make run`) and print what moved
 	$(BIN)/python bin/scrape_metrics.py $(SCRAPE_ARGS)

@@ -478,6 +478,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {"JobFlowStateEnum": "atmo.models.JobFlowState"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "atmo.api.schema.add_problem_responses",
+    ],
 }
 
 # --- Celery --------------------------------------------------------------------------

@@ -4,39 +4,59 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from atmo.api.models import AccessToken
+from atmo.api.models import AccessToken, hash_token
+from atmo.users.backends import ACCOUNT_DISABLED_MESSAGE
 
 #: What a client is told when its token is refused, by reason.
 REFUSALS = {
     "invalid": "The access token is not valid.",
     "revoked": "The access token was revoked.",
     "expired": "The access token has expired.",
-    "disabled": "The account of this access token is disabled.",
 }
+KEYWORD = "Bearer"
+
+
+def bearer_secret(request: HttpRequest) -> str | None:
+    """The token of the ``Authorization: Bearer …`` header: None without one, "" if malformed."""
+    header = authentication.get_authorization_header(request).split()
+    if not header or header[0].lower() != KEYWORD.lower().encode():
+        return None
+    if len(header) != 2:
+        return ""
+    try:
+        return header[1].decode("ascii")
+    except UnicodeDecodeError:
+        return ""
+
+
+def is_disabled_token(request: HttpRequest) -> bool:
+    """Whether the request carries a token of a disabled account (one query, only with a token)."""
+    secret = bearer_secret(request)
+    return (
+        bool(secret)
+        and AccessToken.objects.filter(token_hash=hash_token(secret), user__is_active=False).exists()
+    )
 
 
 class AccessTokenAuthentication(authentication.BaseAuthentication):
     """``Authorization: Bearer atmo_…``: a personal access token (see :class:`AccessToken`).
 
     The user's own ``is_active`` is read on every request (the token and its user
-    come in one query), so disabling an account stops its tokens at once.
+    come in one query), so disabling an account stops its tokens at once. The
+    disabled-account middleware refuses such a request first; this check covers
+    an account disabled in between.
     """
 
-    keyword = "Bearer"
+    keyword = KEYWORD
 
     def authenticate(self, request: Request) -> tuple[Any, AccessToken] | None:
-        header = authentication.get_authorization_header(request).split()
-        if not header or header[0].lower() != self.keyword.lower().encode():
+        secret = bearer_secret(request)
+        if secret is None:
             return None
-        if len(header) != 2:
-            raise exceptions.AuthenticationFailed(REFUSALS["invalid"])
-        try:
-            secret = header[1].decode("ascii")
-        except UnicodeDecodeError as exc:
-            raise exceptions.AuthenticationFailed(REFUSALS["invalid"]) from exc
         token = AccessToken.find(secret)
         if token is None:
             raise exceptions.AuthenticationFailed(REFUSALS["invalid"])
@@ -45,7 +65,7 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
         if token.is_expired():
             raise exceptions.AuthenticationFailed(REFUSALS["expired"])
         if not token.user.is_active:
-            raise exceptions.AuthenticationFailed(REFUSALS["disabled"])
+            raise exceptions.PermissionDenied(ACCOUNT_DISABLED_MESSAGE)
         token.note_use()
         return token.user, token
 

@@ -22,6 +22,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 CONTENT_TYPE = "application/problem+json"
 VALIDATION_TYPE = "/api/v1/docs/#validation-error"
 NON_FIELD = "__all__"
+#: Every URL of the API is under it (see atmo.urls).
+API_PATH_PREFIX = "/api/"
 
 
 class FormInvalid(exceptions.ValidationError):
@@ -102,7 +104,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+def problem_response(status_code: int, detail: str) -> JsonResponse:
+    """A problem document as a plain Django answer, for what answers before DRF does."""
+    return JsonResponse(problem(status_code, detail), status=status_code, content_type=CONTENT_TYPE)
+
+
+def is_api_path(path: str) -> bool:
+    """Whether ``path`` is the API's: its answers are problem documents, never HTML pages."""
+    return path.startswith(API_PATH_PREFIX)
+
+
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """A problem for a URL under ``/api/`` that names no endpoint."""
-    body = problem(status.HTTP_404_NOT_FOUND, f"No API endpoint at {request.path}.")
-    return JsonResponse(body, status=404, content_type=CONTENT_TYPE)
+    return problem_response(status.HTTP_404_NOT_FOUND, f"No API endpoint at {request.path}.")

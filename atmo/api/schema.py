@@ -20,6 +20,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from atmo.api.problems import CONTENT_TYPE
+
 
 @extend_schema_field(OpenApiTypes.BINARY)
 class UploadField(serializers.FileField):
@@ -88,3 +90,92 @@ class SessionScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
+
+
+#: The problem documents every operation may answer, with when.
+PROBLEM_RESPONSES = {
+    "400": ("ValidationProblem", "The request is invalid: `errors` says what is wrong with each field."),
+    "401": ("Problem", "No access token, or one that is not valid, revoked or expired."),
+    "403": ("Problem", "A read-only token writing, or a disabled account."),
+    "404": ("Problem", "No such object, or another user's (the same words for both); or a stale cursor."),
+    "429": ("Problem", "Over the token's requests per minute: wait `Retry-After` seconds."),
+}
+PROBLEM_HEADERS = {
+    "401": {"WWW-Authenticate": {"schema": {"type": "string"}, "description": 'Bearer realm="api"'}},
+    "429": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds until the next window."}},
+}
+#: Query parameters of every list that are no filter: they cannot make a request invalid.
+PAGING_PARAMETERS = {"cursor", "page_size"}
+PROBLEM_SCHEMAS: dict[str, Any] = {
+    "Problem": {
+        "type": "object",
+        "description": "An RFC 9457 problem document (`application/problem+json`).",
+        "properties": {
+            "type": {"type": "string", "description": "`about:blank`, or a link to what the problem means."},
+            "title": {"type": "string", "description": "The status's phrase."},
+            "status": {"type": "integer"},
+            "detail": {"type": "string", "description": "What went wrong, in words to show a person."},
+            "retry_after": {"type": "integer", "description": "On a 429: seconds to wait."},
+        },
+        "required": ["type", "title", "status", "detail"],
+    },
+    "ValidationProblem": {
+        "allOf": [
+            {"$ref": "#/components/schemas/Problem"},
+            {
+                "type": "object",
+                "properties": {
+                    "errors": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "detail": {"type": "string"},
+                                "pointer": {
+                                    "type": "string",
+                                    "description": "A JSON pointer to the field (`#/size`), `#` for all.",
+                                },
+                            },
+                            "required": ["detail", "pointer"],
+                        },
+                    }
+                },
+                "required": ["errors"],
+            },
+        ]
+    },
+}
+
+
+def problem_codes(path: str, operation: dict[str, Any]) -> list[str]:
+    """The problem statuses ``operation`` can answer: 400 with a body or a filter, 404 with an object."""
+    codes = ["401", "403", "429"]
+    filters = {
+        parameter["name"] for parameter in operation.get("parameters", []) if parameter.get("in") == "query"
+    }
+    if "requestBody" in operation or filters - PAGING_PARAMETERS:
+        codes.append("400")
+    if "{" in path or "cursor" in filters:
+        codes.append("404")
+    return sorted(codes)
+
+
+def add_problem_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: every operation lists the problems it may answer."""
+    components = result.setdefault("components", {})
+    components.setdefault("schemas", {}).update(PROBLEM_SCHEMAS)
+    components["responses"] = {
+        code: {
+            "description": description,
+            "content": {CONTENT_TYPE: {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+            **({"headers": PROBLEM_HEADERS[code]} if code in PROBLEM_HEADERS else {}),
+        }
+        for code, (schema, description) in PROBLEM_RESPONSES.items()
+    }
+    for path, item in result["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            for code in problem_codes(path, operation):
+                operation["responses"].setdefault(code, {"$ref": f"#/components/responses/{code}"})
+    return result

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import jsonschema
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from openapi_spec_validator import validate
 
-from tests.api.conftest import assert_problem
+from tests.api.conftest import assert_problem, client_with
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +84,61 @@ def test_a_body_that_is_not_json_is_a_problem(api: Any) -> None:
     assert_problem(response, 400)
     response = api.post("/api/v1/ssh-keys/", "[1, 2]", content_type="application/json")
     assert_problem(response, 400)
+
+
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method != "parameters"
+    ]
+
+
+def test_every_operation_lists_the_problems_it_may_answer(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        responses = operation["responses"]
+        for code in ("401", "403", "429"):
+            assert responses[code] == {"$ref": f"#/components/responses/{code}"}, (method, path)
+        if "{id}" in path:
+            assert "404" in responses, (method, path)
+        if "requestBody" in operation:
+            assert "400" in responses, (method, path)
+    paths = document["paths"]
+    # A filter can be invalid, a cursor stale; a plain list, a delete or a show has no 400.
+    assert {"400", "404"} <= set(paths["/api/v1/jobs/"]["get"]["responses"])
+    assert not {"400", "404"} & set(paths["/api/v1/emr-releases/"]["get"]["responses"])
+    assert "400" not in paths["/api/v1/ssh-keys/{id}/"]["delete"]["responses"]
+    assert "400" not in paths["/api/v1/runs/{id}/"]["get"]["responses"]
+    problems = document["components"]["responses"]
+    assert problems["400"]["content"]["application/problem+json"]["schema"] == {
+        "$ref": "#/components/schemas/ValidationProblem"
+    }
+    assert "Retry-After" in problems["429"]["headers"]
+    assert "WWW-Authenticate" in problems["401"]["headers"]
+
+
+def problem_schema(document: dict[str, Any], code: int) -> dict[str, Any]:
+    """The documented schema of a ``code`` problem, resolvable on its own."""
+    schema = document["components"]["responses"][str(code)]["content"]["application/problem+json"]["schema"]
+    return {**schema, "components": document["components"]}
+
+
+def test_the_problems_answered_are_the_ones_documented(
+    document: dict[str, Any], user: Any, user2: Any, api_for: Any, live_setting: Any
+) -> None:
+    read_only = api_for(user, "read")
+    answers = [
+        (400, api_for(user).post("/api/v1/clusters/", {"size": 0}, format="json")),
+        (401, client_with(None).get("/api/v1/clusters/")),
+        (403, read_only.post("/api/v1/ssh-keys/", {}, format="json")),
+        (404, api_for(user2).get("/api/v1/jobs/1000000/")),
+        (404, read_only.get("/api/v1/jobs/?cursor=garbled")),
+    ]
+    live_setting(API_RATE_LIMIT=1)
+    limited = api_for(user)
+    limited.get("/api/v1/ssh-keys/")
+    answers.append((429, limited.get("/api/v1/ssh-keys/")))
+    for code, response in answers:
+        body = assert_problem(response, code)
+        jsonschema.validate(body, problem_schema(document, code))

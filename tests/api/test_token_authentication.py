@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from atmo.api.authentication import REFUSALS
 from atmo.api.models import LAST_USED_PRECISION, AccessToken, hash_token
+from atmo.users.backends import ACCOUNT_DISABLED_MESSAGE
 from tests.api.conftest import assert_problem, client_with, issue
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +74,7 @@ def test_a_disabled_accounts_tokens_stop_at_once(user: Any) -> None:
     assert client.get(URL).status_code == 200
     user.is_active = False
     user.save()
-    assert_problem(client.get(URL), 401, REFUSALS["disabled"])
+    assert_problem(client.get(URL), 403, ACCOUNT_DISABLED_MESSAGE)
 
 
 def test_a_read_only_token_reads_but_does_not_write(user: Any) -> None:
@@ -89,8 +90,9 @@ def test_it_records_the_last_use_at_most_once_a_minute(user: Any, django_assert_
     client.get(URL)
     first = AccessToken.find(secret).last_used_at
     assert first is not None
-    # Within the minute: the token is read, never written (token, list of keys).
-    with django_assert_num_queries(2):
+    # Within the minute: the token is read, never written (the disabled-account
+    # middleware's check, the token with its user, the list of keys).
+    with django_assert_num_queries(3):
         client.get(URL)
     assert AccessToken.find(secret).last_used_at == first
     AccessToken.objects.filter(token_hash=hash_token(secret)).update(

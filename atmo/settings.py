@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "atmo.stats",
     "atmo.monitoring",
     "atmo.api",
+    "atmo.notifications.apps.NotificationsAppConfig",
     # Third party
     "rest_framework",
     "drf_spectacular",
@@ -425,6 +426,12 @@ CONSTANCE_CONFIG = {
         "API requests per minute per access token (per user for a browser session); 0 turns the limit off.",
         int,
     ),
+    "WEBHOOK_ALLOWED_HOSTS": (
+        "",
+        "Host names (comma-separated) that webhooks may reach although they resolve to a private, "
+        "loopback or link-local address, e.g. an internal chat server.",
+        str,
+    ),
 }
 CONSTANCE_CONFIG_FIELDSETS = {
     "Announcements": (
@@ -442,6 +449,7 @@ CONSTANCE_CONFIG_FIELDSETS = {
         "AWS_SPARK_INSTANCE_PROFILE",
     ),
     "API": ("API_RATE_LIMIT",),
+    "Webhooks": ("WEBHOOK_ALLOWED_HOSTS",),
 }
 
 # --- REST API (Django REST framework, drf-spectacular) ----------------------------------
@@ -477,7 +485,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"JobFlowStateEnum": "atmo.models.JobFlowState"},
+    "ENUM_NAME_OVERRIDES": {
+        "JobFlowStateEnum": "atmo.models.JobFlowState",
+        "WebhookEventEnum": "atmo.notifications.Event",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "atmo.api.schema.add_problem_responses",
@@ -567,6 +578,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "atmo.jobs.tasks.update_jobs_statuses",
         "schedule": timedelta(seconds=ATMO_JOB_SYNC_SECONDS),
         "options": sync_options(ATMO_JOB_SYNC_SECONDS, expires_share=2 / 3),
+    },
+    "sweep_webhook_deliveries": {
+        "task": "atmo.notifications.tasks.sweep_webhook_deliveries",
+        "schedule": crontab(minute="*"),
+        "options": {"soft_time_limit": 30, "expires": 40},
     },
     "clean_orphan_obj_perms": {
         "task": "atmo.tasks.cleanup_permissions",

@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/v1/", include("atmo.api.urls")),
     path("api/", include([re_path(r"^.*$", not_found)])),
     path("tokens/", include("atmo.api.token_urls")),
+    path("webhooks/", include("atmo.notifications.urls")),
     path("clusters/", include("atmo.clusters.urls")),
     path("jobs/", include("atmo.jobs.urls")),
     path("keys/", include("atmo.keys.urls")),

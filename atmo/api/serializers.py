@@ -18,6 +18,8 @@ from atmo.clusters.models import Cluster, EMRRelease
 from atmo.jobs.models import SparkJob, SparkJobRun, SparkJobRunAlert
 from atmo.keys.models import SSHKey
 from atmo.models import JobFlowState
+from atmo.notifications import Event
+from atmo.notifications.models import WebhookDelivery, WebhookEndpoint
 
 
 @extend_schema_field(OpenApiTypes.URI)
@@ -184,3 +186,58 @@ class OutcomeSerializer(serializers.Serializer[Any]):
 
     outcome = serializers.CharField()
     detail = serializers.CharField()
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer[WebhookDelivery]):
+    """One delivery and the receiver's latest answer."""
+
+    outcome = serializers.ChoiceField(choices=["pending", "retrying", "delivered", "failed"], read_only=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event",
+            "summary",
+            "outcome",
+            "response_status",
+            "error",
+            "attempts",
+            "created_at",
+            "last_attempt_at",
+            "delivered_at",
+        ]
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer[WebhookEndpoint]):
+    job = serializers.IntegerField(source="spark_job_id", read_only=True, allow_null=True)
+    events = serializers.ListField(child=serializers.ChoiceField(choices=Event.choices), read_only=True)
+    url = serializers.HyperlinkedIdentityField(view_name="api-webhook-detail", lookup_url_kwarg="id")
+    deliveries_url = serializers.HyperlinkedIdentityField(
+        view_name="api-webhook-deliveries", lookup_url_kwarg="id"
+    )
+    web_url = PageURLField()
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = [
+            "id",
+            "name",
+            "target_url",
+            "format",
+            "events",
+            "job",
+            "created_at",
+            "url",
+            "deliveries_url",
+            "web_url",
+        ]
+
+
+class NewWebhookEndpointSerializer(WebhookEndpointSerializer):
+    """A new endpoint, with its signing secret: the only answer that has it."""
+
+    secret = serializers.CharField(read_only=True)
+
+    class Meta(WebhookEndpointSerializer.Meta):
+        fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]

@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 from atmo.api.endpoints.clusters import ClusterViewSet, EMRReleaseViewSet
 from atmo.api.endpoints.jobs import RunViewSet, SparkJobViewSet
 from atmo.api.endpoints.keys import SSHKeyViewSet
+from atmo.api.endpoints.webhooks import WebhookEndpointViewSet
 from atmo.api.problems import not_found
 
 router = SimpleRouter(use_regex_path=False)
@@ -15,6 +16,7 @@ router.register("emr-releases", EMRReleaseViewSet, basename="api-emr-release")
 router.register("ssh-keys", SSHKeyViewSet, basename="api-ssh-key")
 router.register("jobs", SparkJobViewSet, basename="api-job")
 router.register("runs", RunViewSet, basename="api-run")
+router.register("webhooks", WebhookEndpointViewSet, basename="api-webhook")
 
 urlpatterns = [
     *router.urls,

@@ -6,8 +6,10 @@ import logging
 from functools import partial
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
+from atmo import notifications
 from atmo.celery import celery
 from atmo.clusters.models import Cluster
 from atmo.mail import send_claimed_mail
@@ -141,7 +143,10 @@ def _claim_expiration_mail(cluster: Cluster) -> bool:
     # Of two workers running the task at once, one wins. The claim also requires
     # the expiry we read: an extension since then moved it, and that new time
     # gets its own mail when it comes close.
-    claimed = Cluster.objects.filter(
-        pk=cluster.pk, expiration_mail_sent=False, expires_at=cluster.expires_at
-    ).update(expiration_mail_sent=True)
+    with transaction.atomic():
+        claimed = Cluster.objects.filter(
+            pk=cluster.pk, expiration_mail_sent=False, expires_at=cluster.expires_at
+        ).update(expiration_mail_sent=True)
+        if claimed:
+            notifications.emit(notifications.Event.CLUSTER_EXPIRING, cluster)
     return bool(claimed)

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
+from atmo import notifications
 from atmo.clusters.models import EMRReleaseModel
 from atmo.jobs.exceptions import SparkJobNotFound
 from atmo.jobs.provisioners import SparkJobProvisioner
@@ -508,14 +509,16 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         Only the first caller wins (a filtered update), so the owner is told once.
         """
         now = timezone.now()
-        claimed = (
-            type(self)
-            .objects.filter(pk=self.pk, expired_date__isnull=True)
-            .update(expired_date=now, modified_at=now)
-        )
+        with transaction.atomic():
+            claimed = (
+                type(self)
+                .objects.filter(pk=self.pk, expired_date__isnull=True)
+                .update(expired_date=now, modified_at=now)
+            )
+            if claimed:
+                self.expired_date = now
+                notifications.emit(notifications.Event.JOB_EXPIRED, self)
         transaction.on_commit(self.schedule.delete)
-        if claimed:
-            self.expired_date = now
         return bool(claimed)
 
     def unexpire(self) -> None:
@@ -607,7 +610,12 @@ class SparkJobRun(JobFlowModel):
 
     def alert(self, reason_code: str | None, reason_message: str | None) -> SparkJobRunAlert:
         """The run's alert for this reason, made the first time (one per distinct reason)."""
-        alert, _ = self.alerts.get_or_create(reason_code=reason_code, reason_message=reason_message or "")
+        alert, created = self.alerts.get_or_create(
+            reason_code=reason_code, reason_message=reason_message or ""
+        )
+        if created and reason_code in self.FAILURE_REASONS:
+            # The alert row queues the failure mail; its callers hold the transaction of the run's end.
+            notifications.emit(notifications.Event.RUN_FAILED, alert)
         return alert
 
     def give_up_if_stale(self) -> None:

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 COMPOSE ?= docker compose
 
 .PHONY: help install run test test-fast docs screenshots lint format migrations-check ci \
-        requirements static clean chromium measure measure-monitoring measure-api scrape chaos build build-dev up down stop \
+        requirements static clean chromium typecheck precommit publish-emr measure measure-monitoring measure-api scrape chaos build build-dev up down stop \
         migrate shell redis-cli logs
 
 help: ## Show the verbs
@@ -40,7 +40,12 @@ static/vendor/.installed: node_modules/.installed bin/copy-vendor.mjs
 	npm run --silent vendor
 	@touch $@
 
-install: $(VENV)/.installed static/vendor/.installed ## Create .venv, install Python and npm dependencies, copy front-end files into static/vendor
+# The Jupyter kernel the notebook runner (emr/atmo_runner) runs notebooks with, in the virtualenv.
+KERNEL_SPEC := $(VENV)/share/jupyter/kernels/atmo-pyspark/kernel.json
+$(KERNEL_SPEC): $(VENV)/.installed emr/atmo_runner/kernel.py
+	PYTHONPATH=emr $(BIN)/python -m atmo_runner.kernel --prefix $(VENV) >/dev/null
+
+install: $(VENV)/.installed $(KERNEL_SPEC) static/vendor/.installed ## Create .venv, install Python and npm dependencies (and the runner's Jupyter kernel), copy front-end files into static/vendor
 
 static: static/vendor/.installed ## Copy the front-end packages into static/vendor
 
@@ -48,12 +53,16 @@ static: static/vendor/.installed ## Copy the front-end packages into static/vend
 # and the other way round. 7.6.2 works with the pip 26 that $(BIN)/python gets.
 PIP_TOOLS_VERSION ?= 7.6.2
 
-requirements: $(BIN)/python ## Re-compile requirements/*.txt (pinned, with hashes) from the .in files
+requirements: $(BIN)/python ## Re-compile requirements/*.txt and emr/requirements.txt (pinned, with hashes) from the .in files
 	$(BIN)/python -m pip install --quiet "pip-tools==$(PIP_TOOLS_VERSION)"
 	for name in base local tests docs; do \
 	  $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	    --no-emit-index-url --no-emit-find-links -o requirements/$$name.txt requirements/$$name.in || exit 1; \
 	done
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	  --no-emit-find-links -c requirements/local.txt -o emr/requirements.txt emr/requirements.in
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	  --no-emit-find-links -c emr/requirements.txt -o emr/jupyterlab.txt emr/jupyterlab.in
 
 # --- Local verbs ------------------------------------------------------------------
 
@@ -94,18 +103,32 @@ scrape: install ## Scrape the running site's /metrics for a minute (next to `mak
 chaos: install ## Daily jobs over 40 simulated days under faults (~25 min); prints the counts (CHAOS_ARGS=--help)
 	$(BIN)/python bin/chaos.py $(CHAOS_ARGS)
 
-lint: install ## ruff lint and format check
+lint: install ## ruff lint and format check; shellcheck of the cluster scripts (emr/)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@command -v shellcheck >/dev/null || { echo "make lint: no shellcheck (apt-get install -y shellcheck)" >&2; exit 1; }
+	shellcheck -x emr/*.sh
+
+publish-emr: install ## Publish emr/ (bootstrap action, steps, notebook runner) to the Spark EMR bucket; PUBLISH_ARGS=--dry-run
+	$(BIN)/python manage.py publish_emr_code $(PUBLISH_ARGS)
 
 format: install ## Format the code with ruff
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The Django plugin imports the test settings, which start an embedded Redis when
+# REDIS_URL is unset; mypy exits without running atexit hooks, so that server
+# would outlive it. mypy never connects: any URL will do.
+typecheck: install ## mypy with the Django plugin (configured in pyproject.toml)
+	REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}" $(BIN)/mypy
+
+precommit: install ## Run the pre-commit hooks (ruff, ruff format, django-upgrade, djhtml) on every file
+	$(BIN)/pre-commit run --all-files --show-diff-on-failure
+
 migrations-check: install ## Fail if a model change has no migration
 	ATMO_ENVIRONMENT=test $(BIN)/python manage.py makemigrations --check --dry-run --skip-checks
 
-ci: lint migrations-check docs test ## What CI runs
+ci: lint typecheck migrations-check docs test ## What CI runs
 
 clean: ## Remove the virtualenv, node_modules, collected static files and local data
 	rm -rf $(VENV) node_modules static/vendor staticfiles .local db.sqlite3

@@ -13,7 +13,7 @@ closes these holes once for all of them.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -87,13 +87,19 @@ class CheckedChangeList(ChangeList):
             raise IncorrectLookupParameters(exc) from exc
 
 
-class CheckedInputAdminMixin:
+if TYPE_CHECKING:
+    # What the mixin extends, for the type checker only: at run time it stays a plain
+    # mixin so that it can go first among any ModelAdmin's bases.
+    _AdminBase = admin.ModelAdmin[Any]
+else:
+    _AdminBase = object
+
+
+class CheckedInputAdminMixin(_AdminBase):
     """Answers an unusable change-list query string or action selection with a message.
 
     Goes first among an admin's bases (``class XAdmin(CheckedInputAdminMixin, admin.ModelAdmin)``).
     """
-
-    model: type[models.Model]
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         """:class:`CheckedChangeList`: filters are tried before the page is rendered."""
@@ -106,7 +112,7 @@ class CheckedInputAdminMixin:
         page when that flag comes back with the same filters.
         """
         try:
-            return super().get_changelist_instance(request)  # type: ignore[misc]
+            return super().get_changelist_instance(request)
         except IncorrectLookupParameters as exc:
             raise UnusableQueryString(first_line(exc) if exc.args else "") from exc
 
@@ -115,10 +121,10 @@ class CheckedInputAdminMixin:
     ) -> HttpResponse:
         """The change list, or back to it without any filter, saying which ones were not used."""
         try:
-            return super().changelist_view(request, extra_context)  # type: ignore[misc]
+            return super().changelist_view(request, extra_context)
         except UnusableQueryString as exc:
             reason = f" ({exc})" if str(exc) else ""
-            self.message_user(  # type: ignore[attr-defined]
+            self.message_user(
                 request,
                 f"The filters in the address could not be applied{reason}; "
                 f"showing every {self.model._meta.verbose_name} instead.",
@@ -126,7 +132,9 @@ class CheckedInputAdminMixin:
             )
             return HttpResponseRedirect(request.path)
 
-    def response_action(self, request: HttpRequest, queryset: models.QuerySet[Any]) -> HttpResponse | None:
+    def response_action(
+        self, request: HttpRequest, queryset: models.QuerySet[Any], *args: Any, **kwargs: Any
+    ) -> HttpResponse | None:
         """Run the chosen action, unless the selection holds no row it could act on.
 
         Returning None sends the user back to the change list, with the message.
@@ -136,25 +144,26 @@ class CheckedInputAdminMixin:
         name = self.model._meta.verbose_name_plural
         if not_ids:
             shown = ", ".join(repr(value) for value in not_ids[:3])
-            self.message_user(  # type: ignore[attr-defined]
+            self.message_user(
                 request,
                 f"The selection holds {shown}, which is not an id of {name}; nothing was changed.",
                 messages.ERROR,
             )
             return None
         if selected and not queryset.filter(pk__in=selected).exists():
-            self.message_user(  # type: ignore[attr-defined]
+            self.message_user(
                 request, f"None of the selected {name} exist any more; nothing was changed.", messages.WARNING
             )
             return None
-        return super().response_action(request, queryset)  # type: ignore[misc]
+        return super().response_action(request, queryset, *args, **kwargs)
 
 
-class ModelAdmin(CheckedInputAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class ModelAdmin(CheckedInputAdminMixin, admin.ModelAdmin):
     """The base of ATMO's plain admins."""
 
 
-class CheckedGuardedModelAdmin(CheckedInputAdminMixin, GuardedModelAdmin):
+# guardian declares change_form_template a plain attribute where django-stubs has a ClassVar.
+class CheckedGuardedModelAdmin(CheckedInputAdminMixin, GuardedModelAdmin):  # type: ignore[misc]
     """guardian's admin with object permissions, whose pages 404 on ids that cannot be ids."""
 
     def obj_perms_manage_view(self, request: HttpRequest, object_pk: str) -> HttpResponse:

@@ -5,7 +5,9 @@ and stops beat when Redis cannot be reached or the beat lock vanished with the
 data. :class:`ReseedingRedBeatScheduler` checks on every tick that the static
 entries are still there and writes them again when they are not, waits for Redis
 to come back instead of exiting, and takes the lock back (waiting for it, as at
-start-up) when another beat may have taken over meanwhile.
+start-up) when another beat may have taken over meanwhile. Spark jobs have no
+entry of their own: their slots are in PostgreSQL, and the static
+``dispatch_jobs`` entry sends those that came.
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ from redis.exceptions import LockError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
+
+#: The names of the one-entry-per-job schedule of earlier releases.
+JOB_ENTRY_PREFIX = "atmo.jobs.tasks.run_job:"
+
+
+def _text(key: str | bytes) -> str:
+    return key.decode() if isinstance(key, bytes) else key
 
 
 class ReseedingRedBeatScheduler(RedBeatScheduler):
@@ -41,6 +50,25 @@ class ReseedingRedBeatScheduler(RedBeatScheduler):
                 self.lock.acquire()
                 logger.info("beat: lock taken back")
             return 0.0
+
+    def setup_schedule(self) -> None:
+        super().setup_schedule()
+        self.remove_job_entries()
+
+    def remove_job_entries(self) -> int:
+        """Drop the per-job entries earlier releases kept; returns how many.
+
+        Jobs are sent by the dispatcher (:func:`atmo.jobs.tasks.dispatch_jobs`),
+        which reads their slots from the database.
+        """
+        client = get_redis(self.app)
+        schedule_key = self.app.redbeat_conf.schedule_key
+        prefix = self.Entry.generate_key(self.app, JOB_ENTRY_PREFIX)
+        keys = [key for key in client.zrange(schedule_key, 0, -1) if _text(key).startswith(prefix)]
+        if keys:
+            client.zrem(schedule_key, *keys)
+            client.delete(*keys)
+        return len(keys)
 
     def static_entry_keys(self) -> list[str]:
         """The Redis keys of the entries of ``CELERY_BEAT_SCHEDULE``."""

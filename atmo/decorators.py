@@ -7,11 +7,11 @@ from functools import wraps
 from typing import Any
 
 from django.db import models
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
 from atmo.access import get_object_for, model_permission
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 #: The response header that carries a page's last modification time.
 MODIFIED_DATE_HEADER = "X-ATMO-Modified-Date"
@@ -28,7 +28,7 @@ def permission_required(perm: str, klass: type[models.Model], **params: Any) -> 
 
     def decorator(view_func: View) -> View:
         @wraps(view_func)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             lookups = {key: value for key, value in kwargs.items() if key not in ignored}
             get_object_for(request, klass._default_manager.all(), perm, **lookups)
             return view_func(request, *args, **kwargs)
@@ -68,7 +68,7 @@ def modified_date(view_func: View) -> View:
     """
 
     @wraps(view_func)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = view_func(request, *args, **kwargs)
         context = getattr(response, "context_data", None) or {}
         value = context.get("modified_date")

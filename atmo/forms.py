@@ -28,7 +28,7 @@ class BootstrapBoundField(forms.BoundField):
         if widget.is_hidden:
             return attrs
         # These attrs replace the widget's own "class", so both go in.
-        classes = [bootstrap_class(widget), attrs.get("class") or widget.attrs.get("class", "")]
+        classes = [bootstrap_class(widget), str(attrs.get("class") or widget.attrs.get("class", ""))]
         if self.errors:
             classes.append("is-invalid")
         attrs["class"] = " ".join(name for name in classes if name)
@@ -70,7 +70,7 @@ class CreatedByModelFormMixin(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         """Refuse to edit an object that belongs to another user."""
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         instance = self.instance
         if instance.pk and instance.created_by_id != self.created_by.pk:
             raise forms.ValidationError("Access denied to the data of another user.")
@@ -166,7 +166,7 @@ class CachedFileModelFormMixin(forms.Form):
         A required cached-file field is checked only then: an upload kept from the
         previous submission satisfies it.
         """
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         for name, field in self.cached_file_fields.items():
             token = self._token(name)
             upload = cleaned.get(name)

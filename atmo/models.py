@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import namedtuple
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
@@ -20,8 +21,10 @@ from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import assign_perm
 
 from atmo.lib.emr import normalized_instance_hours, seconds_between
-from atmo.provisioners import JobFlowInfo, JobFlowNotFound, Provisioner
+from atmo.provisioners import AWSError, JobFlowInfo, JobFlowNotFound, Provisioner
 from atmo.stats.models import Metric
+
+logger = logging.getLogger(__name__)
 
 
 class EditedAtModel(models.Model):
@@ -168,7 +171,7 @@ class PermissionMigrator:
             self.object_permission_model = apps.get_model("guardian", "GroupObjectPermission")
 
     def _rows(self) -> Iterator[dict[str, Any]]:
-        for obj in self.model.objects.all():
+        for obj in self.model._default_manager.all():
             row: dict[str, Any] = {
                 "permission": self.permission,
                 "content_type": self.content_type,
@@ -282,7 +285,7 @@ def job_flow_state_field(help_text: str) -> models.CharField:
         default="",
         blank=True,
         db_index=True,
-        choices=JobFlowState.choices,
+        choices=JobFlowState,
         help_text=help_text,
     )
 
@@ -394,8 +397,11 @@ class JobFlowModel(EditedAtModel):
     def info(self) -> JobFlowInfo:
         """What EMR says about the job flow now (DescribeCluster).
 
-        Raises :class:`~atmo.provisioners.JobFlowNotFound` when EMR no longer knows it.
+        Raises :class:`~atmo.provisioners.JobFlowNotFound` when EMR no longer knows
+        it, or was never asked for it (the row has no job flow id).
         """
+        if not self.jobflow_id:
+            raise JobFlowNotFound(f"{self} has no job flow id: EMR was never asked for it")
         return self.provisioner.info(self.jobflow_id)
 
     def sync(self, info: JobFlowInfo | None = None) -> bool:
@@ -472,27 +478,46 @@ class JobFlowModel(EditedAtModel):
 
     @classmethod
     def sync_from_listing(cls, rows: Sequence[JobFlow]) -> list[JobFlow]:
-        """Sync each row from one EMR listing; returns the rows EMR listed.
+        """Sync each row from one EMR listing; returns the rows synced from EMR's view.
 
         ``rows`` must be ordered oldest first and have job flow ids. EMR lists
         every job flow since midnight of the oldest row's day, one ListClusters
-        call per 50 (its CreatedAfter filter is coarse anyway), and no
-        DescribeCluster per row. A row EMR does not list is marked gone once
-        :attr:`MISSING_GRACE` has passed since its request. Raises
-        :class:`~atmo.provisioners.AWSError` when EMR cannot be asked (nothing is
-        changed then).
+        call per 50 (its CreatedAfter filter is coarse anyway). A row missing from
+        the listing once :attr:`MISSING_GRACE` has passed since its request is
+        looked up directly (one DescribeCluster): it is marked gone only when EMR
+        says it does not know it, and synced from the answer otherwise. Raises
+        :class:`~atmo.provisioners.AWSError` when EMR cannot list (nothing is
+        changed then); a failed lookup leaves its row for the next sweep.
         """
         if not rows:
             return []
         created_after = rows[0].created_at.replace(hour=0, minute=0, second=0, microsecond=0)
         listing = {info.jobflow_id: info for info in cls.provisioner_class().list(created_after)}
         synced = []
+        missing_since = timezone.now() - cls.MISSING_GRACE
         for row in rows:
             info = listing.get(row.jobflow_id or "")
-            if info is None:
-                if row.created_at < timezone.now() - cls.MISSING_GRACE:
-                    row.mark_gone()
-                continue
-            row.sync(info)
-            synced.append(row)
+            if info is None and row.created_at < missing_since:
+                info = row.look_up_missing()
+            if info is not None:
+                row.sync(info)
+                synced.append(row)
         return synced
+
+    def look_up_missing(self) -> JobFlowInfo | None:
+        """Ask EMR about a job flow its listing left out; marks it gone if EMR does not know it.
+
+        Returns what EMR says when it still knows the job flow, None otherwise (or
+        when it could not be asked: the next sweep asks again).
+        """
+        context = {"model": self._meta.label, "pk": self.pk, "jobflow_id": self.jobflow_id}
+        try:
+            return self.info
+        except JobFlowNotFound:
+            logger.info("job flow no longer known to EMR", extra=context)
+            self.mark_gone()
+        except AWSError as exc:
+            logger.warning(
+                "job flow missing from the listing not looked up", extra={**context, "code": exc.code}
+            )
+        return None

@@ -5,9 +5,10 @@ Assumed on the AWS side (see the deployment docs):
 * the EMR roles ``EMR_DefaultRole`` (service) and the instance profile named by
   the live setting ``AWS_SPARK_INSTANCE_PROFILE`` (job flow role);
 * the S3 buckets of ``settings.AWS_CONFIG`` (code, public and private results,
-  logs) and the live setting ``AWS_SPARK_EMR_BUCKET`` holding
-  ``bootstrap/telemetry.sh``, ``steps/zeppelin/zeppelin.sh``, ``steps/batch.sh``
-  and ``configuration/configuration.json``
+  logs) and the live setting ``AWS_SPARK_EMR_BUCKET`` holding what
+  ``manage.py publish_emr_code`` puts there from ``emr/`` (``bootstrap/telemetry.sh``,
+  ``steps/zeppelin/zeppelin.sh``, ``steps/batch.sh``, ``runner/``; see
+  :mod:`atmo.cluster_code`) and ``configuration/configuration.json``
   (https://docs.aws.amazon.com/emr/latest/ReleaseGuide/emr-configure-apps.html);
 * release labels ``emr-<version>`` for the EMR releases in the admin
   (https://docs.aws.amazon.com/emr/latest/ReleaseGuide/emr-release-components.html).
@@ -35,6 +36,7 @@ from constance import config as live
 from django.conf import settings
 from django.utils import timezone
 
+from atmo.cluster_code import BOOTSTRAP_KEY, RUNNER_PREFIX, ZEPPELIN_KEY
 from atmo.monitoring import aws as aws_metrics
 
 logger = logging.getLogger(__name__)
@@ -284,8 +286,10 @@ class Provisioner:
         bucket = live.AWS_SPARK_EMR_BUCKET
         self.spark_emr_bucket = bucket
         self.spark_emr_configuration_key = "configuration/configuration.json"
-        self.script_uri = f"s3://{bucket}/bootstrap/telemetry.sh"
-        self.zeppelin_uri = f"s3://{bucket}/steps/zeppelin/zeppelin.sh"
+        # What `manage.py publish_emr_code` publishes (atmo.cluster_code).
+        self.script_uri = f"s3://{bucket}/{BOOTSTRAP_KEY}"
+        self.zeppelin_uri = f"s3://{bucket}/{ZEPPELIN_KEY}"
+        self.runner_uri = f"s3://{bucket}/{RUNNER_PREFIX}"
         self.jar_uri = (
             f"s3://{self.config['AWS_REGION']}.elasticmapreduce/libs/script-runner/script-runner.jar"
         )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import TypedDict
 
 import dj_database_url
 from celery.schedules import crontab
@@ -342,9 +343,29 @@ EMAIL_SUBJECT_PREFIX = "[ATMO] "
 # --- AWS -------------------------------------------------------------------------
 
 AWS_DEFAULT_REGION = envstr("AWS_DEFAULT_REGION", "us-west-2")
+
+
+class AWSConfig(TypedDict):
+    """The shape of ``AWS_CONFIG`` (Django reads only upper-case names, not this class)."""
+
+    AWS_REGION: str
+    EC2_KEY_NAME: str
+    MASTER_INSTANCE_TYPE: str
+    WORKER_INSTANCE_TYPE: str
+    INSTANCE_APP_TAG: str
+    ACCOUNTING_APP_TAG: str
+    ACCOUNTING_TYPE_TAG: str
+    MAX_CLUSTER_SIZE: int
+    MAX_CLUSTER_LIFETIME: int
+    CODE_BUCKET: str
+    PUBLIC_DATA_BUCKET: str
+    PRIVATE_DATA_BUCKET: str
+    LOG_BUCKET: str
+
+
 #: What the provisioners need to know about the AWS account: instance types, tags,
 #: limits and bucket names (see the configuration table for the variables).
-AWS_CONFIG = {
+AWS_CONFIG: AWSConfig = {
     "AWS_REGION": AWS_DEFAULT_REGION,
     "EC2_KEY_NAME": envstr("AWS_EC2_KEY_NAME", "atmo"),
     # Master and workers must share a type: the bootstrap script tunes Spark from it.
@@ -501,7 +522,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 600
 #: The longest wait before a retry, in seconds (:meth:`atmo.celery.AtmoCelery.backoff`
 #: never exceeds it).
-ATMO_RETRY_BACKOFF_CAP = 60 * 60
+ATMO_RETRY_BACKOFF_CAP: float = 60 * 60
 CELERY_BROKER_URL = REDIS_URL
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "fanout_prefix": True,
@@ -523,7 +544,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # redbeat, writing the static entries below again when Redis lost them (atmo.beat).
 CELERY_BEAT_SCHEDULER = "atmo.beat.ReseedingRedBeatScheduler"
 # redbeat only notices entries saved by the web process when beat wakes up.
-CELERY_BEAT_MAX_LOOP_INTERVAL = 5
+CELERY_BEAT_MAX_LOOP_INTERVAL: float = 5
 CELERY_REDBEAT_REDIS_URL = REDIS_URL
 CELERY_REDBEAT_REDIS_OPTIONS: dict[str, object] = {}
 CELERY_REDBEAT_LOCK_TIMEOUT = 25
@@ -563,6 +584,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "atmo.clusters.tasks.update_clusters",
         "schedule": timedelta(seconds=ATMO_CLUSTER_SYNC_SECONDS),
         "options": sync_options(ATMO_CLUSTER_SYNC_SECONDS, expires_share=0.6),
+    },
+    # The schedule of every Spark job: its slots are in PostgreSQL, this sends those that came.
+    "dispatch_jobs": {
+        "task": "atmo.jobs.tasks.dispatch_jobs",
+        "schedule": timedelta(seconds=30),
+        "options": {"soft_time_limit": 25, "expires": 25},
     },
     "expire_jobs": {
         "task": "atmo.jobs.tasks.expire_jobs",

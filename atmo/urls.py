@@ -14,7 +14,7 @@ from atmo.users.views import admin_login
 
 # The admin uses the same single sign-on: its password form only exists while
 # the break-glass setting is on (see atmo.users.views.admin_login).
-admin.site.login = admin_login  # type: ignore[assignment]
+admin.site.login = admin_login  # type: ignore[method-assign]
 admin.site.site_header = "ATMO administration"
 admin.site.site_title = "ATMO admin"
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseServerError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.template import loader
-from django.template.exceptions import TemplateDoesNotExist
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.views.decorators.csrf import requires_csrf_token
+from django.views import defaults
 from django.views.generic import TemplateView
 from guardian.shortcuts import get_objects_for_user
 
@@ -22,6 +19,21 @@ from atmo.clusters.models import Cluster
 from atmo.decorators import modified_date
 from atmo.jobs.models import SparkJob
 from atmo.jobs.permissions import maintainers_view_every_job
+from atmo.jobs.queries import LatestRunSummary, SparkJobQuerySet
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from django_stubs_ext import WithAnnotations
+
+    SummarizedJob = WithAnnotations[SparkJob, LatestRunSummary]
+    DashboardJob = WithAnnotations[SparkJob, "DashboardJobFields"]
+
+
+class DashboardJobFields(LatestRunSummary):
+    """A dashboard row's job: its latest run's summary, and when it runs next."""
+
+    next_run: datetime | None
 
 
 @method_decorator(modified_date, name="dispatch")
@@ -53,7 +65,7 @@ class DashboardView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         """The clusters and jobs of the chosen filters (unknown ones fall back to the
-        defaults), each job's estimated next run, and the newest ``modified_date``."""
+        defaults), each job's next run, and the newest ``modified_date``."""
         context = super().get_context_data(**kwargs)
         shown = self.request.GET.get("clusters", self.default_cluster_filter)
         if shown not in self.clusters_filters:
@@ -62,12 +74,11 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         jobs_shown = self.request.GET.get("jobs", self.default_jobs_filter)
         if jobs_shown not in self.jobs_filters:
             jobs_shown = self.default_jobs_filter
-        spark_jobs = list(self.get_spark_jobs(jobs_shown))
+        # Each job carries its estimated next run for the table.
+        spark_jobs = cast("list[DashboardJob]", list(self.get_spark_jobs(jobs_shown)))
         now = timezone.now()
         for spark_job in spark_jobs:
-            upcoming = estimated_next_run(spark_job)
-            spark_job.next_run_estimate = upcoming
-            spark_job.next_run_is_due = upcoming is not None and upcoming <= now
+            spark_job.next_run = spark_job.schedule.next_slot(now)
         context.update(
             clusters_filters=self.clusters_filters,
             clusters_shown=shown,
@@ -75,6 +86,7 @@ class DashboardView(LoginRequiredMixin, TemplateView):
             jobs_filters=self.jobs_filters,
             jobs_shown=jobs_shown,
             spark_jobs=spark_jobs,
+            now=now,
             is_sparkjob_maintainer=self.sees_every_job,
             all_job_filter=jobs_shown == "all",
             # The page's script polls for this; a change re-renders the tables.
@@ -89,25 +101,33 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         )
         return context
 
-    def get_spark_jobs(self, shown: str) -> QuerySet[SparkJob]:
+    def get_spark_jobs(self, shown: str) -> QuerySet[SummarizedJob]:
         """The user's own jobs, or for maintainers asking for "all" every job, by start date.
 
         Like clusters, "mine" counts only the user's direct object permission: a
         maintainer's group permission on every job must not fill "mine".
         """
-        if shown == "all":
-            spark_jobs = SparkJob.objects.all()
-        else:
-            spark_jobs = get_objects_for_user(
-                self.request.user,
-                "jobs.view_sparkjob",
-                klass=SparkJob,
-                use_groups=False,
-                with_superuser=False,
-                accept_global_perms=False,
+        spark_jobs = SparkJob.objects.all()
+        if shown != "all":
+            # Guardian filters the model's default manager, so this is a
+            # SparkJobQuerySet; its annotation says only QuerySet. (Handing it the
+            # annotated queryset instead costs a query per page of permissions.)
+            spark_jobs = cast(
+                SparkJobQuerySet,
+                get_objects_for_user(
+                    self.request.user,
+                    "jobs.view_sparkjob",
+                    klass=SparkJob,
+                    use_groups=False,
+                    with_superuser=False,
+                    accept_global_perms=False,
+                ),
             )
         return (
-            spark_jobs.select_related("created_by").with_latest_run_summary().order_by("-start_date", "-pk")
+            spark_jobs.select_related("created_by")
+            .with_latest_slot()
+            .with_latest_run_summary()
+            .order_by("-start_date", "-pk")
         )
 
     def get_clusters(self, shown: str) -> QuerySet[Cluster]:
@@ -131,67 +151,8 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         )
 
 
-def estimated_next_run(spark_job: SparkJob) -> datetime | None:
-    """When the job should run next, from its row and its latest run's summary.
-
-    One interval after the latest run, or the start date: the schedule's exact
-    time (in Redis) is only asked for on the job's own page. None when the job
-    will not run again. The job needs
-    :meth:`~atmo.jobs.queries.SparkJobQuerySet.with_latest_run_summary`.
-    """
-    if not spark_job.is_enabled or spark_job.expired_date is not None:
-        return None
-    last = getattr(spark_job, "latest_run_scheduled_at", None)
-    upcoming = spark_job.start_date
-    if last is not None:
-        upcoming = max(upcoming, last + timedelta(hours=spark_job.interval_in_hours))
-    if spark_job.end_date is not None and upcoming > spark_job.end_date:
-        return None
-    return upcoming
-
-
-def _render_error(
-    request: HttpRequest,
-    template_name: str,
-    default_name: str,
-    status: int,
-    fallback: str,
-    context: dict[str, Any] | None = None,
-) -> HttpResponse:
-    try:
-        template = loader.get_template(template_name)
-    except TemplateDoesNotExist:
-        # A custom template that is missing is a programming error; the default one
-        # missing must still not turn an error page into a crash.
-        if template_name != default_name:
-            raise
-        return HttpResponse(fallback, status=status, content_type="text/html")
-    return HttpResponse(template.render(context or {}, request), status=status)
-
-
-@requires_csrf_token
-def permission_denied(
-    request: HttpRequest, exception: Exception, template_name: str = "403.html"
-) -> HttpResponse:
-    """403 handler; shows the reason carried by the ``PermissionDenied``."""
-    response = _render_error(
-        request,
-        template_name,
-        "403.html",
-        HttpResponseForbidden.status_code,
-        "<h1>403 Forbidden</h1>",
-        {"exception": str(exception)},
-    )
-    return response
-
-
-@requires_csrf_token
-def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpResponse:
-    """500 handler; renders with the request so the page keeps the site's look."""
-    return _render_error(
-        request,
-        template_name,
-        "500.html",
-        HttpResponseServerError.status_code,
-        "<h1>Server Error (500)</h1>",
-    )
+# The documented error views are Django's own. 403.html gets the reason as
+# "exception"; 500.html is rendered with neither context nor request, so it
+# stands alone: no base template, no live settings from Redis, no database.
+permission_denied = defaults.permission_denied
+server_error = defaults.server_error

@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from atmo.localdev.chaos import counts  # noqa: E402
+from atmo.localdev.chaos.patches import MAIL_LEASE_SECONDS  # noqa: E402
 from atmo.localdev.chaos.stack import Stack  # noqa: E402
 
 #: Every fault the harness knows; ``--faults`` picks some.
@@ -45,9 +46,9 @@ FAULTS = (
     "lose-run-job-flow-answer",
     "flush-redis",
 )
-#: The faults of issue 13's fault-injection run. ``flush-redis`` is left out: today
-#: nothing writes a job's redbeat entry again, so one flush unschedules every job.
-DEFAULT_FAULTS = FAULTS[:-1]
+#: Every fault, ``flush-redis`` included: the schedule is in PostgreSQL, Redis holds
+#: only what can be lost (messages, which the dispatcher sends again, and the cache).
+DEFAULT_FAULTS = FAULTS
 
 
 @dataclass(frozen=True)
@@ -281,7 +282,8 @@ def run(
     until = timezone.now()
     scenario.finish()
     log("faults over; letting the last runs and mails settle")
-    settle = time.monotonic() + day.total_seconds() / 2 + 15
+    # Long enough for a mail whose worker was killed to be sent again once its lease is over.
+    settle = time.monotonic() + max(day.total_seconds() / 2, MAIL_LEASE_SECONDS) + 15
     while time.monotonic() < settle:
         stack.supervise()
         time.sleep(0.25)

@@ -8,8 +8,9 @@ and points boto3 at an in-process local AWS emulator (`atmo.localdev.aws.LocalAW
 For each page it prints the SQL queries of one GET with 5 and with 200 of the
 objects the page lists (clusters, keys, jobs, runs) and the median time of 5
 GETs; for the status syncs, the AWS calls by operation for 5 and 120 active
-clusters or runs. A figure that grows with the number of objects is a bug
-(the test suite holds the same rules: tests/*/test_*queries*).
+clusters or runs, and for the cluster sync when 2 of them were deleted outside
+ATMO. A figure that grows with the number of objects is a bug (the test suite
+holds the same rules: tests/*/test_*queries*).
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ from atmo.localdev.aws import DUMMY_CREDENTIALS, Buckets, LocalAWS  # noqa: E402
 
 SMALL, LARGE = 5, 200
 SYNC_SMALL, SYNC_LARGE = 5, 120
+#: Clusters of the status sync deleted outside ATMO: each costs one DescribeCluster.
+UNKNOWN_TO_EMR = 2
 TIMING_REPEATS = 5
 NOTEBOOK = b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}'
 
@@ -204,16 +207,22 @@ def sync_figures(world: World) -> list[tuple[str, Counter[str], Counter[str]]]:
             for number in range(count)
         ]
 
-    def cluster_sync(count: int) -> Counter[str]:
+    def cluster_sync(count: int, unknown: int = 0) -> Counter[str]:
+        """``unknown`` of the ``count`` clusters are no longer known to EMR (deleted outside ATMO)."""
         Cluster.objects.all().delete()
         fresh_emr()
-        for jobflow_id in start_emr_clusters(count, keep_alive=True):
+        known = start_emr_clusters(count - unknown, keep_alive=True)
+        for jobflow_id in [*known, *(f"j-DELETED{number}" for number in range(unknown))]:
             world_cluster = world.add_clusters(1)
             world_cluster.jobflow_id = jobflow_id
             world_cluster.most_recent_status = Cluster.STATUS_STARTING
             world_cluster.save()
+        # Older than the grace a new cluster gets before it must show up in the listing.
+        Cluster.objects.update(created_at=timezone.now() - 2 * Cluster.MISSING_GRACE)
         with aws_calls() as calls:
             update_clusters()
+        gone = Cluster.objects.filter(status_message=Cluster.GONE_MESSAGE, most_recent_status="TERMINATED")
+        assert gone.count() == unknown, f"{gone.count()} of {unknown} unknown clusters marked terminated"
         return calls
 
     def job_sync(count: int) -> Counter[str]:
@@ -229,6 +238,11 @@ def sync_figures(world: World) -> list[tuple[str, Counter[str], Counter[str]]]:
 
     return [
         ("update_clusters", cluster_sync(SYNC_SMALL), cluster_sync(SYNC_LARGE)),
+        (
+            f"... {UNKNOWN_TO_EMR} unknown to EMR",
+            cluster_sync(SYNC_SMALL, UNKNOWN_TO_EMR),
+            cluster_sync(SYNC_LARGE, UNKNOWN_TO_EMR),
+        ),
         ("update_jobs_statuses", job_sync(SYNC_SMALL), job_sync(SYNC_LARGE)),
     ]
 

@@ -23,7 +23,7 @@ class TokenStateFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[AccessToken]) -> QuerySet[AccessToken]:
         if self.value() == "usable":
-            return queryset.usable()  # type: ignore[attr-defined,no-any-return]
+            return queryset.usable()  # type: ignore[attr-defined]
         if self.value() == "revoked":
             return queryset.filter(revoked_at__isnull=False)
         return queryset
@@ -56,7 +56,7 @@ class AccessTokenAdmin(ModelAdmin):
         "last_used_at",
         "revoked_at",
     ]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
     actions = ["revoke"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -36,10 +36,9 @@ def bearer_secret(request: HttpRequest) -> str | None:
 def is_disabled_token(request: HttpRequest) -> bool:
     """Whether the request carries a token of a disabled account (one query, only with a token)."""
     secret = bearer_secret(request)
-    return (
-        bool(secret)
-        and AccessToken.objects.filter(token_hash=hash_token(secret), user__is_active=False).exists()
-    )
+    if not secret:
+        return False
+    return AccessToken.objects.filter(token_hash=hash_token(secret), user__is_active=False).exists()
 
 
 class AccessTokenAuthentication(authentication.BaseAuthentication):

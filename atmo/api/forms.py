@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -50,7 +50,9 @@ class AccessTokenForm(forms.ModelForm):
             "expires_on", timezone.now().date() + timedelta(days=DEFAULT_LIFETIME_DAYS)
         )
         super().__init__(*args, **kwargs)
-        self.fields["scope"].choices = AccessToken.Scope.choices  # no empty choice for radio buttons
+        cast(
+            forms.ChoiceField, self.fields["scope"]
+        ).choices = AccessToken.Scope.choices  # no empty choice for radio buttons
 
     def clean_expires_on(self) -> date:
         day: date = self.cleaned_data["expires_on"]

@@ -36,11 +36,12 @@ def describe_field(field: forms.Field) -> serializers.Field:
         "help_text": lazy(lambda: strip_tags(str(field.help_text or "")), str)(),
     }
     if isinstance(field, forms.ModelChoiceField):
-        pk = field.queryset.model._meta.pk
+        pk = field.queryset.model._meta.pk  # type: ignore[union-attr]
         kind = serializers.CharField if isinstance(pk, models.CharField) else serializers.IntegerField
         return kind(**options)
     if isinstance(field, forms.ChoiceField):
-        return serializers.ChoiceField(choices=[c for c in field.choices if c[0] != ""], **options)
+        choices = [choice for choice in field.choices if choice[0] != ""]  # type: ignore[union-attr,index]
+        return serializers.ChoiceField(choices=choices, **options)
     if isinstance(field, forms.FileField):
         return UploadField(**options)
     if isinstance(field, forms.IntegerField):
@@ -61,7 +62,7 @@ def form_request(form_class: type[forms.BaseForm]) -> type[serializers.Serialize
     """A serializer class describing ``form_class``'s fields (hidden plumbing left out)."""
     fields = {
         name: describe_field(field)
-        for name, field in form_class.base_fields.items()
+        for name, field in form_class.base_fields.items()  # type: ignore[attr-defined]
         if not field.widget.is_hidden
     }
     name = form_class.__name__.removesuffix("Form") + "Request"

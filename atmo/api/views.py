@@ -30,7 +30,7 @@ def list_tokens(request: HttpRequest) -> HttpResponse:
         form = AccessTokenForm()
     context = {
         "form": form,
-        "tokens": AccessToken.objects.filter(user=request.user),
+        "tokens": AccessToken.objects.filter(user=request.user.pk),
         "new_token": new_token,
         "secret": secret,
         "now": timezone.now(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from typing import Any
 
@@ -11,7 +12,10 @@ from django.http import HttpRequest
 
 from atmo.admin import CheckedGuardedModelAdmin, ModelAdmin
 from atmo.clusters.models import Cluster, Deactivation, EMRRelease
+from atmo.mail import send_templated_mail
 from atmo.provisioners import AWSError, describe_aws_failure
+
+logger = logging.getLogger(__name__)
 
 #: True for a release users see without a badge: neither experimental nor deprecated.
 STABLE = Case(
@@ -71,20 +75,41 @@ class EMRReleaseAdmin(ModelAdmin):
         return release.is_stable
 
 
+def mail_termination(cluster: Cluster) -> bool:
+    """Tell the owner that an operator terminated their cluster, and why; False if the mail failed."""
+    try:
+        send_templated_mail("clusters/emails/terminated", {"cluster": cluster}, to=[cluster.created_by.email])
+    except Exception:
+        # The cluster is terminated either way; the operator is told to reach the owner.
+        logger.exception("termination mail not sent", extra={"cluster_id": cluster.pk})
+        return False
+    return True
+
+
 @admin.action(description="Terminate the selected clusters", permissions=["change"])
 def deactivate(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Cluster]) -> None:
-    """Terminate each selected active cluster and say what came of it.
+    """Terminate each selected active cluster, mail its owner why, and say what came of it.
 
-    One AWS refusal does not stop the others. Staff need the change permission on
-    clusters: viewing them is not enough to stop anyone's work.
+    The reason names the operator. One AWS refusal does not stop the others.
+    Staff need the change permission on clusters: viewing them is not enough
+    to stop anyone's work.
     """
     outcomes: Counter[Deactivation] = Counter()
-    for cluster in queryset.active():  # type: ignore[attr-defined]
+    operator = request.user.get_full_name() or request.user.get_username()  # type: ignore[union-attr]
+    reason = Cluster.TERMINATED_BY_OPERATOR.format(operator=operator)
+    # The admin hands actions its model's own queryset (a ClusterQuerySet); the
+    # stubs type an action's queryset as a plain QuerySet.
+    for cluster in queryset.active().select_related("created_by"):  # type: ignore[attr-defined]
         try:
-            outcomes[cluster.deactivate()] += 1
+            outcome = cluster.deactivate(reason)
         except AWSError as exc:
             what = f"Cluster {cluster.identifier} ({cluster.jobflow_id}) could not be terminated"
             modeladmin.message_user(request, str(describe_aws_failure(exc, what)), messages.ERROR)
+            continue
+        outcomes[outcome] += 1
+        if outcome in (Deactivation.TERMINATING, Deactivation.WITHDRAWN) and not mail_termination(cluster):
+            unmailed = f"The owner of {cluster.identifier} could not be mailed; tell them."
+            modeladmin.message_user(request, unmailed, messages.WARNING)
     for outcome, count in outcomes.items():
         level = messages.SUCCESS if outcome == Deactivation.TERMINATING else messages.INFO
         summary = outcome.summary[0].upper() + outcome.summary[1:]
@@ -140,6 +165,7 @@ class ClusterAdmin(CheckedGuardedModelAdmin):
         "jobflow_id",
         "most_recent_status",
         "status_message",
+        "termination_reason",
         "master_address",
         "started_at",
         "ready_at",

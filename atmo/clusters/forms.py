@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -40,7 +40,7 @@ BADGE_CLASSES = {"experimental": "text-bg-info", "deprecated": "text-bg-warning"
 
 def max_cluster_lifetime() -> int:
     """The longest lifetime, in hours, a new cluster may ask for."""
-    return int(settings.AWS_CONFIG["MAX_CLUSTER_LIFETIME"])
+    return settings.AWS_CONFIG["MAX_CLUSTER_LIFETIME"]
 
 
 def _ssh_key_help() -> SafeString:
@@ -178,7 +178,7 @@ class NewClusterForm(CreatedByModelFormMixin):
         self._offer_own_keys()
 
     def _limit_size(self) -> None:
-        field = self.fields["size"]
+        field = cast(ClusterSizeField, self.fields["size"])
         # Maintainers (a global permission, given to users or groups) run big
         # clusters for heavy analyses: no upper bound for them.
         if self.created_by.has_perm("clusters.maintain_cluster"):
@@ -189,7 +189,7 @@ class NewClusterForm(CreatedByModelFormMixin):
     def _limit_lifetime(self) -> None:
         # Read here, not at import time, so a changed setting applies at once.
         limit = max_cluster_lifetime()
-        field = self.fields["lifetime"]
+        field = cast(forms.IntegerField, self.fields["lifetime"])
         field.max_value = limit
         field.validators.append(MaxValueValidator(limit))
         field.widget.attrs.update(min=MIN_CLUSTER_LIFETIME, max=limit)
@@ -199,12 +199,12 @@ class NewClusterForm(CreatedByModelFormMixin):
         )
 
     def _offer_own_keys(self) -> None:
-        field = self.fields["ssh_key"]
+        field = cast(forms.ModelChoiceField, self.fields["ssh_key"])
         field.queryset = SSHKey.objects.filter(created_by=self.created_by).order_by("-created_at", "-pk")
         # Read the keys once: the widgets would each run the query again, and a
         # drop-down once more to check its first option, so the page's query
         # count would depend on how many keys the user has.
-        choices = list(field.choices)
+        choices = list(field.iterator(field))
         if len(choices) <= MAX_RADIO_KEYS:
             # A few keys read best side by side; a long list stays a compact drop-down.
             widget = forms.RadioSelect()

@@ -148,7 +148,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
     metric_prefix = "cluster"
     # A cluster EMR forgot was most likely stopped outside ATMO: it ended, it did not fail.
     GONE_STATE = JobFlowModel.State.TERMINATED
-    GONE_MESSAGE = "AWS no longer knows this cluster; it has been terminated."
+    GONE_MESSAGE = "Terminated: no longer known to EMR (it was deleted outside ATMO, or AWS lost it)."
 
     # The documented names of the job flow states and reasons, from before they
     # had a home of their own (JobFlowModel.State and JobFlowModel.Reason).
@@ -181,6 +181,12 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
     DEFAULT_SIZE = 1
     DEFAULT_LIFETIME = 8
 
+    #: Why ATMO asked EMR to terminate a cluster. EMR itself only ever says
+    #: "Terminated by user request", whoever asked.
+    TERMINATED_BY_OWNER = "Terminated by its owner."
+    TERMINATED_AT_EXPIRY = "Terminated because its lifetime was over."
+    TERMINATED_BY_OPERATOR = "Terminated by the operator {operator}."
+
     identifier = models.CharField(
         max_length=100, help_text="Cluster name, used to non-uniquely identify individual clusters."
     )
@@ -207,11 +213,22 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
     status_message = models.TextField(
         default="", blank=True, help_text="Why the cluster is in its state, as AWS (or ATMO) explained it."
     )
+    termination_reason = models.CharField(
+        max_length=255,
+        default="",
+        blank=True,
+        help_text="Why ATMO asked EMR to terminate the cluster: its owner, its expiry or an operator.",
+    )
     master_address = models.CharField(
         max_length=255, default="", blank=True, help_text="Public address of the master node."
     )
     expiration_mail_sent = models.BooleanField(
         default=False, help_text="Whether the expiration mail for the current expiry was sent."
+    )
+    expiration_mail_claimed_at = models.DateTimeField(
+        blank=True,
+        null=True,
+        help_text="When a worker began sending the expiration mail (not confirmed yet).",
     )
 
     objects = ClusterQuerySet.as_manager()
@@ -342,12 +359,16 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
             return None
 
     def fields_from(self, info: JobFlowInfo) -> dict[str, Any]:
-        """EMR's view, with the master's address and EMR's word on the state."""
-        return {
-            **super().fields_from(info),
-            "master_address": info.public_dns,
-            "status_message": info.state_change_reason_message,
-        }
+        """EMR's view, with the master's address and the reason for the state.
+
+        The reason is EMR's own message (a bootstrap or step failure, no capacity…),
+        except for a termination ATMO asked for: then it is ATMO's reason, which
+        says who asked, where EMR only says "by user request".
+        """
+        message = info.state_change_reason_message
+        if self.termination_reason and info.state_change_reason_code == self.Reason.USER_REQUEST:
+            message = self.termination_reason
+        return {**super().fields_from(info), "master_address": info.public_dns, "status_message": message}
 
     def synced(self, previous: dict[str, Any], info: JobFlowInfo) -> None:
         """Count the cluster's first moment of being ready."""
@@ -369,6 +390,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
             expires_at=F("expires_at") + timedelta(hours=hours),
             lifetime_extension_count=F("lifetime_extension_count") + 1,
             expiration_mail_sent=False,
+            expiration_mail_claimed_at=None,
             modified_at=timezone.now(),
         )
         self.refresh_from_db()
@@ -377,16 +399,18 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
             data={"identifier": self.identifier, "size": self.size, "jobflow_id": self.jobflow_id},
         )
 
-    def deactivate(self) -> Deactivation:
+    def deactivate(self, reason: str = TERMINATED_BY_OWNER) -> Deactivation:
         """Terminate the cluster at EMR, or withdraw a request EMR has not seen; says which.
 
-        Safe against the provisioning task running at the same moment: a request
-        is withdrawn only if it still has no job flow id when the row is
-        updated, and otherwise the cluster EMR started is terminated. Raises
-        :class:`AWSError` when EMR refuses the termination; nothing changed then.
+        ``reason`` (one of the ``TERMINATED_*``) is kept, and shown instead of
+        EMR's "by user request". Safe against the provisioning task running at the
+        same moment: a request is withdrawn only if it still has no job flow id
+        when the row is updated, and otherwise the cluster EMR started is
+        terminated. Raises :class:`AWSError` when EMR refuses the termination;
+        nothing changed then.
         """
         if not self.jobflow_id:
-            if self._withdraw_request():
+            if self._withdraw_request(reason):
                 return Deactivation.WITHDRAWN
             # Provisioning got there first, or the request failed meanwhile.
             self.refresh_from_db()
@@ -397,22 +421,26 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
         except JobFlowNotFound:
             self.mark_gone()
             return Deactivation.GONE
+        # Stored once EMR accepted: a refused termination must not name a reason.
+        self.termination_reason = reason
+        self.save(update_fields=["termination_reason"])
         self._record_termination()
         return Deactivation.TERMINATING
 
-    def _withdraw_request(self) -> bool:
+    def _withdraw_request(self, reason: str) -> bool:
         """Mark a request EMR has not seen as terminated; False if provisioning claimed it."""
         now = timezone.now()
         changes = {
             "most_recent_status": self.State.TERMINATED,
-            "status_message": "Terminated before AWS started it.",
+            "termination_reason": reason,
+            "status_message": f"{reason} AWS had not started it yet.",
             "finished_at": now,
             "modified_at": now,
         }
         # An UPDATE with the condition, not save(): on PostgreSQL it waits for the
         # provisioning task's row lock, then re-checks the condition against the
         # row that task committed, so a job flow id stored meanwhile is seen.
-        if not Cluster.objects.requested().filter(pk=self.pk).update(**changes):  # type: ignore[attr-defined]
+        if not Cluster.objects.requested().filter(pk=self.pk).update(**changes):
             return False
         for field, value in changes.items():
             setattr(self, field, value)
@@ -433,7 +461,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
                 extra={"cluster_id": self.pk, "jobflow_id": self.jobflow_id, "code": exc.code},
             )
             self.most_recent_status = self.State.TERMINATING
-            self.status_message = "Termination requested; waiting for AWS to confirm it."
+            self.status_message = f"{self.termination_reason} Waiting for AWS to confirm it."
             self.save(update_fields=["most_recent_status", "status_message"])
 
     @classmethod
@@ -444,4 +472,4 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
 
 def max_cluster_size() -> int:
     """The largest cluster an ordinary user may launch (``AWS_CONFIG["MAX_CLUSTER_SIZE"]``)."""
-    return int(settings.AWS_CONFIG["MAX_CLUSTER_SIZE"])
+    return settings.AWS_CONFIG["MAX_CLUSTER_SIZE"]

@@ -64,6 +64,8 @@ class ClusterProvisioner(Provisioner):
                 "ScriptBootstrapAction": {
                     "Path": self.script_uri,
                     "Args": [
+                        "--runner-uri",
+                        self.runner_uri,
                         "--public-key",
                         public_key,
                         "--email",

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 
 from django.db import models
 
 from atmo.lib.versions import version_sort_key
 from atmo.queries import JobFlowQuerySet
 
+if TYPE_CHECKING:
+    # Named in the quoted QuerySet bases below, which ruff does not read.
+    from atmo.clusters.models import Cluster, EMRRelease  # noqa: F401
 
-class EMRReleaseQuerySet(models.QuerySet[Any]):
+
+class EMRReleaseQuerySet(models.QuerySet["EMRRelease"]):
     """Filters EMR releases by what users may pick, and keeps their sort key filled.
 
     ``save()`` fills ``sort_key`` from ``version``; ``bulk_create()`` and
@@ -34,34 +38,34 @@ class EMRReleaseQuerySet(models.QuerySet[Any]):
             kwargs.setdefault("sort_key", version_sort_key(kwargs["version"]))
         return super().update(**kwargs)
 
-    def active(self) -> EMRReleaseQuerySet:
+    def active(self) -> Self:
         """Releases users may pick."""
         return self.filter(is_active=True)
 
-    def stable(self) -> EMRReleaseQuerySet:
+    def stable(self) -> Self:
         """Active releases that are neither experimental nor deprecated."""
         return self.filter(is_active=True, is_experimental=False, is_deprecated=False)
 
-    def experimental(self) -> EMRReleaseQuerySet:
+    def experimental(self) -> Self:
         """Active releases shown with an "experimental" badge."""
         return self.filter(is_active=True, is_experimental=True)
 
-    def deprecated(self) -> EMRReleaseQuerySet:
+    def deprecated(self) -> Self:
         """Active releases shown with a "deprecated" badge."""
         return self.filter(is_active=True, is_deprecated=True)
 
-    def natural_sort_by_version(self) -> EMRReleaseQuerySet:
+    def natural_sort_by_version(self) -> Self:
         """Newest version first, comparing numbers as numbers (5.11.0 above 5.9.0)."""
         return self.order_by("-sort_key")
 
 
-class ClusterQuerySet(JobFlowQuerySet):
+class ClusterQuerySet(JobFlowQuerySet["Cluster"]):
     """Filters clusters by state (see :class:`~atmo.queries.JobFlowQuerySet`) and expiry."""
 
-    def not_terminating(self) -> ClusterQuerySet:
+    def not_terminating(self) -> Self:
         """Clusters EMR is not already shutting down (TERMINATING means it accepted a stop)."""
         return self.exclude(most_recent_status=self.model.State.TERMINATING)
 
-    def expiring_before(self, deadline: datetime) -> ClusterQuerySet:
+    def expiring_before(self, deadline: datetime) -> Self:
         """Clusters whose lifetime ends at ``deadline`` or earlier."""
         return self.filter(expires_at__lte=deadline)

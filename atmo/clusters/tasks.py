@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -12,7 +11,7 @@ from django.utils import timezone
 from atmo import notifications
 from atmo.celery import celery
 from atmo.clusters.models import Cluster
-from atmo.mail import send_claimed_mail
+from atmo.mail import MailClaim, send_claimed_mail
 from atmo.provisioners import TRANSIENT_AWS_ERRORS, AWSError, JobFlowNotFound, describe_aws_failure
 from atmo.tasks import RETRIES_WHILE_SOMEONE_WAITS, AWSTask
 
@@ -87,9 +86,11 @@ def deactivate_clusters() -> list[list[Any]]:
     next sweep, a minute later, tries again.
     """
     deactivated = []
-    for cluster in Cluster.objects.active().not_terminating().expiring_before(timezone.now()):
+    overdue = Cluster.objects.active().not_terminating().expiring_before(timezone.now())
+    # The longest overdue first, in a stable order.
+    for cluster in overdue.order_by("expires_at", "pk"):
         try:
-            outcome = cluster.deactivate()
+            outcome = cluster.deactivate(Cluster.TERMINATED_AT_EXPIRY)
         except AWSError as exc:
             logger.warning(
                 "expired cluster not terminated", extra={"cluster_id": cluster.pk, "code": exc.code}
@@ -120,11 +121,15 @@ def send_expiration_mails() -> list[int]:
     first_error: Exception | None = None
     candidates = Cluster.objects.active().expiring_before(deadline).filter(expiration_mail_sent=False)
     for cluster in candidates.select_related("created_by").order_by("expires_at", "pk"):
-        if not _claim_expiration_mail(cluster):
-            continue
-        release = partial(Cluster.objects.filter(pk=cluster.pk).update, expiration_mail_sent=False)
+        claim = expiration_mail_claim(cluster)
+        with transaction.atomic():
+            if not claim.take():
+                continue
+            # With the mail's claim; a claim taken over after a lost worker emits it again,
+            # which makes no second delivery.
+            notifications.emit(notifications.Event.CLUSTER_EXPIRING, cluster)
         error = send_claimed_mail(
-            "clusters/emails/expiring", {"cluster": cluster}, cluster.created_by.email, release
+            "clusters/emails/expiring", {"cluster": cluster}, cluster.created_by.email, claim
         )
         if error is None:
             sent.append(cluster.pk)
@@ -138,15 +143,13 @@ def send_expiration_mails() -> list[int]:
     return sent
 
 
-def _claim_expiration_mail(cluster: Cluster) -> bool:
-    """Mark the cluster's mail as sent, unless another worker did or the expiry moved."""
-    # Of two workers running the task at once, one wins. The claim also requires
-    # the expiry we read: an extension since then moved it, and that new time
-    # gets its own mail when it comes close.
-    with transaction.atomic():
-        claimed = Cluster.objects.filter(
-            pk=cluster.pk, expiration_mail_sent=False, expires_at=cluster.expires_at
-        ).update(expiration_mail_sent=True)
-        if claimed:
-            notifications.emit(notifications.Event.CLUSTER_EXPIRING, cluster)
-    return bool(claimed)
+def expiration_mail_claim(cluster: Cluster) -> MailClaim:
+    """The claim on the cluster's expiration mail for the expiry time read (see :class:`MailClaim`)."""
+    # The claim requires the expiry we read: an extension since then moved it, and
+    # that new time gets its own mail when it comes close.
+    return MailClaim(
+        Cluster.objects.filter(pk=cluster.pk),
+        pending={"expiration_mail_sent": False, "expires_at": cluster.expires_at},
+        sent={"expiration_mail_sent": True},
+        lease="expiration_mail_claimed_at",
+    )

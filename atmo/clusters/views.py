@@ -141,7 +141,7 @@ def terminate_cluster(request: HttpRequest, id: int) -> HttpResponse:
     if request.method != "POST":
         return render(request, "clusters/confirm_terminate.html", {"cluster": cluster})
     try:
-        outcome = cluster.deactivate()
+        outcome = cluster.deactivate(Cluster.TERMINATED_BY_OWNER)
     except AWSError as exc:
         failure = describe_aws_failure(exc, "The cluster could not be terminated", "Nothing was changed.")
         messages.error(request, str(failure))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import admin, messages
@@ -16,6 +17,8 @@ from atmo.provisioners import TRY_AGAIN_SOON, describe_aws_failure
 RUN_FIELDS = [
     "jobflow_id",
     "status",
+    "slot",
+    "attempt",
     "scheduled_at",
     "started_at",
     "ready_at",
@@ -81,7 +84,7 @@ class SparkJobRunInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = RUN_FIELDS
+    fields = tuple(RUN_FIELDS)
     readonly_fields = RUN_FIELDS
     ordering = ["-created_at"]
 
@@ -108,6 +111,7 @@ class SparkJobAdmin(CheckedGuardedModelAdmin):
         "is_enabled",
         "emr_release",
         "latest_run_status",
+        "next_run",
     ]
     list_filter = [
         "size",
@@ -125,19 +129,32 @@ class SparkJobAdmin(CheckedGuardedModelAdmin):
     raw_id_fields = ["created_by"]
     # The notebook key only changes with an upload (the site's edit form); the
     # owner's object permissions are granted at creation and would not follow.
-    readonly_fields = ["created_by", "notebook_s3_key", "expired_date", "created_at", "modified_at"]
+    readonly_fields = [
+        "created_by",
+        "notebook_s3_key",
+        "expired_date",
+        "schedule_from",
+        "next_run",
+        "created_at",
+        "modified_at",
+    ]
     date_hierarchy = "start_date"
     inlines = [SparkJobRunInline]
     actions = [run_now, disable]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SparkJob]:
         """The jobs, each with its latest run's status (one subquery, not one query per row)."""
-        return super().get_queryset(request).with_latest_run_summary()  # type: ignore[attr-defined]
+        return super().get_queryset(request).with_latest_slot().with_latest_run_summary()
 
     @admin.display(description="Last run", ordering="latest_run_status", empty_value="never run")
     def latest_run_status(self, obj: SparkJob) -> str | None:
         """The EMR status of the job's latest run (annotated by :meth:`get_queryset`)."""
         return getattr(obj, "latest_run_status", None) or None
+
+    @admin.display(description="Next run", empty_value="not scheduled")
+    def next_run(self, obj: SparkJob) -> datetime | None:
+        """The job's next slot (see :meth:`~atmo.jobs.schedules.SparkJobSchedule.next_slot`)."""
+        return obj.schedule.next_slot() if obj.pk else None
 
     def get_readonly_fields(self, request: HttpRequest, obj: SparkJob | None = None) -> list[str]:
         """The identifier too on an existing job: its S3 paths and job flow names depend on it."""
@@ -184,8 +201,8 @@ class SparkJobRunAdmin(ModelAdmin):
     search_fields = ["jobflow_id", "spark_job__identifier", "status"]
     list_select_related = ["spark_job"]
     date_hierarchy = "scheduled_at"
-    fields = ["spark_job", *RUN_FIELDS, "timeout_mail_sent_at", *AUDIT_FIELDS]
-    readonly_fields = fields
+    readonly_fields = ["spark_job", *RUN_FIELDS, "timeout_mail_sent_at", *AUDIT_FIELDS]
+    fields = tuple(readonly_fields)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Never: runs are made by the scheduler and "Run now" only."""

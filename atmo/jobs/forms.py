@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -22,8 +21,9 @@ from atmo.clusters.forms import ClusterSizeField, EMRReleaseChoiceField, Identif
 from atmo.clusters.models import max_cluster_size
 from atmo.forms import CachedFileField, CachedFileModelFormMixin, CreatedByModelFormMixin, InlineRadioSelect
 from atmo.jobs.models import SparkJob
-from atmo.lib.notebooks import JUPYTER, has_notebook_structure, notebook_kind
+from atmo.lib.notebooks import notebook_kind
 from atmo.provisioners import AWSError, describe_aws_failure
+from emr.atmo_runner.notebooks import NOT_JSON, NOT_JUPYTER, NOT_ZEPPELIN, NotebookProblem, check_notebook
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +44,10 @@ MESSAGES = {
         "The notebook is %(size)s, more than the %(limit)s allowed. Clearing its outputs "
         "(in Jupyter: Edit → Clear Outputs of All Cells) usually makes it much smaller."
     ),
-    "notebook_not_json": "The notebook is not valid JSON, so it cannot be run. Is it the right file?",
-    "notebook_not_jupyter": (
-        'This .ipynb file is JSON but not a Jupyter notebook: it has neither "cells" nor "nbformat".'
-    ),
-    "notebook_not_zeppelin": 'This .json file is not a Zeppelin note: it has no "paragraphs".',
+    # The runner checks a notebook with the same rules (and these words) before it runs it.
+    "notebook_not_json": NOT_JSON,
+    "notebook_not_jupyter": NOT_JUPYTER,
+    "notebook_not_zeppelin": NOT_ZEPPELIN,
     "date_invalid": "Enter a date and time in UTC as YYYY-MM-DD HH:MM.",
     "start_required": "Give the date and time of the first run, in UTC as YYYY-MM-DD HH:MM.",
     "start_in_past": "The start date is in the past; choose a time from now on (UTC).",
@@ -58,10 +57,13 @@ MESSAGES = {
 
 
 def validate_notebook(upload: UploadedFile) -> None:
-    """Refuse anything but a Jupyter or Zeppelin notebook of a reasonable size.
+    """Refuse anything but a Jupyter or Zeppelin notebook of a reasonable size that the runner can run.
 
     The size is the one Django counted while receiving the upload: an oversized
-    file is refused before a byte of it is read into memory.
+    file is refused before a byte of it is read into memory. The content is
+    checked as the runner checks it (:func:`emr.atmo_runner.notebooks.check_notebook`):
+    valid JSON, a valid notebook (nbformat), Python, with code; a Zeppelin note's
+    paragraphs in PySpark, Python, SQL or Markdown.
     """
     kind = notebook_kind(upload.name or "")
     if kind is None:
@@ -75,14 +77,11 @@ def validate_notebook(upload: UploadedFile) -> None:
         )
     upload.seek(0)
     try:
-        document = json.load(upload)
-    except (ValueError, RecursionError):  # bad JSON, bad encoding, absurd nesting
-        raise ValidationError(MESSAGES["notebook_not_json"], code="not_json") from None
+        check_notebook(kind, upload.read())
+    except NotebookProblem as problem:
+        raise ValidationError(problem.message, code=problem.code) from None
     finally:
         upload.seek(0)
-    if not has_notebook_structure(kind, document):
-        code = "not_jupyter" if kind == JUPYTER else "not_zeppelin"
-        raise ValidationError(MESSAGES[f"notebook_{code}"], code=code)
 
 
 def same_minute(first: datetime | None, second: datetime | None) -> bool:
@@ -201,7 +200,7 @@ class BaseSparkJobForm(CachedFileModelFormMixin, CreatedByModelFormMixin):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["size"].limit_to(max_cluster_size())
+        cast(ClusterSizeField, self.fields["size"]).limit_to(max_cluster_size())
         self.fields["notebook"].help_text = (
             "A Jupyter notebook (.ipynb) or a Zeppelin note exported as .json, of at most "
             f"{filesizeformat(settings.ATMO_MAX_NOTEBOOK_BYTES)}."

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from functools import partial
 from typing import Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from atmo import notifications
 from atmo.clusters.models import EMRReleaseModel
 from atmo.jobs.exceptions import SparkJobNotFound
-from atmo.jobs.provisioners import SparkJobProvisioner
+from atmo.jobs.provisioners import SparkJobProvisioner, results_bucket, run_output_prefix
 from atmo.jobs.queries import SparkJobQuerySet, SparkJobRunQuerySet
 from atmo.jobs.schedules import SparkJobSchedule
 from atmo.lib.emr import seconds_between
@@ -27,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_STATUS = ""
 
+#: The fields whose change starts the schedule over from the time of the change.
+SCHEDULE_FIELDS = ("start_date", "interval_in_hours", "is_enabled", "expired_date")
+
 #: A run still waiting for its cluster after this long lost its worker on the way.
 STALE_REQUEST_AFTER = timedelta(minutes=15)
 #: Look for the cluster of a stale run from this long before the run's row, in case
@@ -37,7 +39,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 class RunNow(StrEnum):
     """What :meth:`SparkJob.run_now` did, for the caller to put into words."""
 
-    #: EMR accepted the run; the schedule counts its interval from it.
+    #: EMR accepted the run (a manual run: the schedule's slots stay as they are).
     STARTED = "started"
     #: EMR refused: the run is kept, failed, with AWS's reason as its alert.
     REFUSED = "refused"
@@ -135,6 +137,20 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         blank=True, null=True, db_index=True, help_text="Date/time that the job was expired."
     )
     is_enabled = models.BooleanField(default=True, help_text="Whether the job should run or not.")
+    expired_mail_sent_at = models.DateTimeField(
+        blank=True, null=True, help_text="When the owner was mailed that the job expired."
+    )
+    expired_mail_claimed_at = models.DateTimeField(
+        blank=True, null=True, help_text="When a worker began sending the expired mail (not confirmed yet)."
+    )
+    schedule_from = models.DateTimeField(
+        blank=True,
+        null=True,
+        help_text=(
+            "Slots before this time are not run: when the interval or start date last changed, "
+            "or the job was enabled again. Null: from the start date."
+        ),
+    )
 
     objects = SparkJobQuerySet.as_manager()
 
@@ -167,31 +183,28 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         return f"<SparkJob identifier={self.identifier!r} size={self.size} is_enabled={self.is_enabled}>"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """Save, then bring the redbeat entry in line (see :meth:`sync_schedule`)."""
-        previous_start = None
+        """Save; a new grid, or a job scheduled again, owes no slot already past (``schedule_from``)."""
+        now = timezone.now()
+        previous = None
         if self.pk and not self._state.adding:
-            previous_start = (
-                type(self).objects.filter(pk=self.pk).values_list("start_date", flat=True).first()
-            )
+            previous = type(self).objects.filter(pk=self.pk).values(*SCHEDULE_FIELDS).first()
         # Moving the end date into the future brings an expired job back.
-        if self.expired_date and self.end_date and self.end_date > timezone.now():
+        if self.expired_date and self.end_date and self.end_date > now:
             self.expired_date = None
+        if previous is not None and self.schedule_restarts(previous):
+            self.schedule_from = now
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "schedule_from"}
         super().save(*args, **kwargs)
-        self.sync_schedule(restart=previous_start is not None and previous_start != self.start_date)
 
-    def sync_schedule(self, restart: bool = False) -> None:
-        """Keep one redbeat entry while the job can still run, none otherwise.
-
-        ``restart`` (the start date moved) counts the schedule from the new start
-        date; any other change keeps the time of the last run. The entry is written
-        once the transaction commits: beat could otherwise start ``run_job`` before
-        the row is visible, and that task drops the entry of a job it cannot find.
-        """
-        schedule = self.schedule
-        if self.is_enabled and self.expired_date is None and self.has_future_end_date(timezone.now()):
-            transaction.on_commit(partial(schedule.add, restart=restart))
-        else:
-            transaction.on_commit(schedule.delete)
+    def schedule_restarts(self, previous: dict[str, Any]) -> bool:
+        """The grid changed, or the job can run again after it was disabled or expired."""
+        return (
+            previous["start_date"] != self.start_date
+            or previous["interval_in_hours"] != self.interval_in_hours
+            or (self.is_enabled and not previous["is_enabled"])
+            or (self.expired_date is None and previous["expired_date"] is not None)
+        )
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         """Stop a running cluster, remove the notebook and the schedule, then the row.
@@ -203,7 +216,6 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         that looks abandoned, and :class:`~atmo.provisioners.AWSError` when the
         cluster of the run under way cannot be stopped; either way nothing is deleted.
         """
-        schedule = self.schedule  # names the entry by pk, which the delete clears
         with transaction.atomic():
             latest = self.lock().latest_run()
             if latest is not None:
@@ -219,7 +231,6 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
             except AWSError:
                 # The row goes anyway: a stray object in the code bucket harms no one.
                 logger.warning("notebook not removed", extra={"spark_job_id": self.pk})
-            transaction.on_commit(schedule.delete)
             return super().delete(*args, **kwargs)
 
     def delete_safely(self) -> JobDeletion:
@@ -253,7 +264,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
 
     @property
     def schedule(self) -> SparkJobSchedule:
-        """The job's redbeat entry (see :mod:`atmo.jobs.schedules`)."""
+        """The job's slots and the next one (see :mod:`atmo.jobs.schedules`)."""
         return SparkJobSchedule(self)
 
     # --- State ---------------------------------------------------------------
@@ -261,6 +272,16 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
     def has_future_end_date(self, now: datetime) -> bool:
         """The job has no end date, or it is ``now`` or later."""
         return self.end_date is None or self.end_date >= now
+
+    def latest_slot(self) -> datetime | None:
+        """The latest slot a run was made for, None before the first scheduled run.
+
+        Read from the database, unless the job was loaded with
+        :meth:`~atmo.jobs.queries.SparkJobQuerySet.with_latest_slot`.
+        """
+        if hasattr(self, "latest_slot_at"):
+            return self.latest_slot_at
+        return self.runs.aggregate(latest=models.Max("slot"))["latest"]
 
     def latest_run(self) -> SparkJobRun | None:
         """The newest run, None before the first.
@@ -349,37 +370,48 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
 
     # --- Verbs ---------------------------------------------------------------
 
-    def claim_run(self) -> SparkJobRun | None:
-        """Reserve the next run, or None when another run is under way.
+    def claim_run(self, slot: datetime | None = None, attempt: int = 1) -> SparkJobRun | None:
+        """Reserve ``attempt`` at the run of ``slot`` (None: a manual run), or None when another run
+        is under way or that attempt was made already.
 
         The job's row lock serialises concurrent callers (two schedulers, a retry
         and "Run now"); the run row, committed before any AWS call, keeps every
-        later caller out until that run ends.
+        later caller out until that run ends. The unique constraint on
+        (job, slot, attempt) backs the lock: whatever delivers a slot twice, it
+        gets one run.
         """
-        with transaction.atomic():
-            job = self.lock()
-            latest = job.latest_run()
-            if latest is not None:
-                latest.give_up_if_stale()
-            if not job.is_runnable:
-                return None
-            run = job.runs.create(
-                status=JobFlowModel.State.REQUESTED,
-                scheduled_at=timezone.now(),
-                emr_release_version=job.emr_release_id,
-                size=job.size,
-            )
-        return run
+        try:
+            with transaction.atomic():
+                job = self.lock()
+                latest = job.latest_run()
+                if latest is not None:
+                    latest.give_up_if_stale()
+                taken = slot is not None and job.runs.filter(slot=slot, attempt=attempt).exists()
+                if not job.is_runnable or taken:
+                    return None
+                return job.runs.create(
+                    status=JobFlowModel.State.REQUESTED,
+                    scheduled_at=timezone.now(),
+                    slot=slot,
+                    attempt=attempt,
+                    emr_release_version=job.emr_release_id,
+                    size=job.size,
+                )
+        except IntegrityError:
+            return None
 
-    def run(self, final_attempt: bool = False) -> SparkJobRun | None:
-        """Start a run now unless one is under way; returns the new run.
+    def run(
+        self, final_attempt: bool = False, slot: datetime | None = None, attempt: int = 1
+    ) -> SparkJobRun | None:
+        """Start ``attempt`` at the run of ``slot`` (None: a manual run) unless a run is under way;
+        returns the new run.
 
         A run EMR refuses is kept as failed, with AWS's reason as an alert for the
         owner. When AWS throttles or cannot be reached, the run is dropped and the
         error propagates so the caller can try again later; on the ``final_attempt``
         (a task out of retries) the run is failed instead, saying so.
         """
-        run = self.claim_run()
+        run = self.claim_run(slot, attempt)
         if run is None:
             return None
         try:
@@ -393,6 +425,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
                 is_public=self.is_public,
                 job_timeout=self.job_timeout,
                 run_id=run.pk,
+                parameters=run.notebook_parameters(),
             )
         except AWSError as exc:
             if not is_transient(exc):
@@ -430,7 +463,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         return None if self.is_runnable else RunNow.BUSY
 
     def run_now(self) -> RunNowResult:
-        """Start a run out of schedule, for the owner or an operator; the schedule counts from it.
+        """Start a run out of schedule, for the owner or an operator; the schedule's slots stay as they are.
 
         Claims and starts the run as the scheduler does (:meth:`run`). Raises
         :class:`~atmo.jobs.exceptions.SparkJobNotFound` when the job was deleted meanwhile.
@@ -446,10 +479,6 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
             return RunNowResult(RunNow.BUSY)
         if run.is_failed:
             return RunNowResult(RunNow.REFUSED, run)
-        # The interval counts from this run. Outside the job's dates (a run before
-        # its start) the schedule is left alone; an expired job has no entry at all.
-        if self.is_due:
-            self.schedule.reschedule(last_run_at=run.scheduled_at)
         return RunNowResult(RunNow.STARTED, run)
 
     def track(self, run: SparkJobRun, jobflow_id: str) -> None:
@@ -504,7 +533,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         return True
 
     def expire(self) -> bool:
-        """Unschedule a job past its end date and mark it expired; returns whether it did.
+        """Mark a job past its end date expired, which ends its schedule; returns whether it did.
 
         Only the first caller wins (a filtered update), so the owner is told once.
         """
@@ -518,17 +547,7 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
             if claimed:
                 self.expired_date = now
                 notifications.emit(notifications.Event.JOB_EXPIRED, self)
-        transaction.on_commit(self.schedule.delete)
         return bool(claimed)
-
-    def unexpire(self) -> None:
-        """Take back an :meth:`expire` whose mail could not be sent.
-
-        The next expiry sweep then expires the job again and retries the mail. The
-        schedule entry stays removed: the job is past its end date.
-        """
-        type(self).objects.filter(pk=self.pk, expired_date=self.expired_date).update(expired_date=None)
-        self.expired_date = None
 
 
 class SparkJobRun(JobFlowModel):
@@ -556,12 +575,30 @@ class SparkJobRun(JobFlowModel):
     timeout_mail_sent_at = models.DateTimeField(
         blank=True, null=True, help_text="When the owner was mailed that the run timed out."
     )
+    timeout_mail_claimed_at = models.DateTimeField(
+        blank=True, null=True, help_text="When a worker began sending the timed-out mail (not confirmed yet)."
+    )
+    slot = models.DateTimeField(
+        blank=True,
+        null=True,
+        help_text="The slot of the job's schedule this run is for; null for a manual run.",
+    )
+    attempt = models.PositiveSmallIntegerField(
+        default=1, help_text="Which attempt at its slot the run is (1: the first)."
+    )
 
     objects = SparkJobRunQuerySet.as_manager()
 
     class Meta:
         get_latest_by = "created_at"
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["spark_job", "slot", "attempt"],
+                condition=models.Q(slot__isnull=False),
+                name="one_run_per_job_slot_attempt",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.jobflow_id or f"run {self.pk}"
@@ -575,6 +612,26 @@ class SparkJobRun(JobFlowModel):
     def spark_job_identifier(self) -> str:
         """The identifier of the run's job."""
         return self.spark_job.identifier
+
+    @property
+    def output_prefix(self) -> str:
+        """Where the run's outputs go in the job's results bucket: ``<job>/runs/<run id>/``."""
+        return run_output_prefix(self.spark_job.identifier, self.pk)
+
+    def notebook_parameters(self) -> dict[str, Any]:
+        """The parameters the notebook gets: run_date, job_identifier, run_id and output_location.
+
+        ``run_date`` is the date of the run's schedule slot, or, for a run asked for
+        by hand, the day it was asked for (UTC, ``YYYY-MM-DD``).
+        """
+        job = self.spark_job
+        when = getattr(self, "slot", None) or self.created_at or timezone.now()
+        return {
+            "run_date": when.astimezone(UTC).date().isoformat(),
+            "job_identifier": job.identifier,
+            "run_id": self.pk,
+            "output_location": f"s3://{results_bucket(job.is_public)}/{self.output_prefix}",
+        }
 
     def record_cluster(self, jobflow_id: str) -> bool:
         """Note the cluster EMR started for the run, now STARTING; False when the row is gone."""
@@ -656,6 +713,9 @@ class SparkJobRunAlert(EditedAtModel):
     )
     mail_sent_date = models.DateTimeField(
         blank=True, null=True, help_text="The datetime the alert email was sent."
+    )
+    mail_claimed_at = models.DateTimeField(
+        blank=True, null=True, help_text="When a worker began sending the alert email (not confirmed yet)."
     )
 
     class Meta:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import OrderedDict
 from datetime import datetime
@@ -9,14 +10,36 @@ from typing import IO, Any
 
 from django.conf import settings
 
+from atmo.cluster_code import BATCH_KEY
 from atmo.provisioners import AWSError, Provisioner, aws_errors
 
 logger = logging.getLogger(__name__)
 
 #: How long a private result's download link works.
 PRIVATE_LINK_SECONDS = 10 * 60
+#: What the notebook's own time limit leaves of the job's timeout, which ATMO counts from the
+#: run's request: the cluster's start (minutes on EMR) and the time to store the outputs. The
+#: runner stops the notebook first, so that the run ends TIMED OUT with its outputs kept.
+RUN_START_ALLOWANCE_SECONDS = 15 * 60
+
+
+def notebook_timeout_seconds(job_timeout_hours: int) -> int:
+    """How long the notebook itself may run within a job timeout of ``job_timeout_hours``."""
+    return max(60, job_timeout_hours * 3600 - RUN_START_ALLOWANCE_SECONDS)
+
+
 #: The tag that names the run a job flow was started for (see :meth:`SparkJobProvisioner.find_run_cluster`).
 RUN_TAG = "SparkJobRun"
+
+
+def results_bucket(is_public: bool) -> str:
+    """The bucket a job's results go to: public or private, as the job says."""
+    return settings.AWS_CONFIG["PUBLIC_DATA_BUCKET" if is_public else "PRIVATE_DATA_BUCKET"]
+
+
+def run_output_prefix(identifier: str, run_id: int | None) -> str:
+    """The folder of one run's outputs in the results bucket: ``<job>/runs/<run id>/``."""
+    return f"{identifier}/runs/{run_id}/"
 
 
 class NotebookNotFound(AWSError):
@@ -38,7 +61,7 @@ class SparkJobProvisioner(Provisioner):
 
     def __init__(self) -> None:
         super().__init__()
-        self.batch_uri = f"s3://{self.spark_emr_bucket}/steps/batch.sh"
+        self.batch_uri = f"s3://{self.spark_emr_bucket}/{BATCH_KEY}"
 
     @property
     def code_bucket(self) -> str:
@@ -47,7 +70,7 @@ class SparkJobProvisioner(Provisioner):
 
     def data_bucket(self, is_public: bool) -> str:
         """The bucket a job's results go to: public or private, as the job says."""
-        return self.config["PUBLIC_DATA_BUCKET" if is_public else "PRIVATE_DATA_BUCKET"]
+        return results_bucket(is_public)
 
     def add(self, identifier: str, notebook_file: Any) -> str:
         """Upload the notebook to ``jobs/<identifier>/<file name>``; returns the key."""
@@ -87,8 +110,13 @@ class SparkJobProvisioner(Provisioner):
         is_public: bool,
         job_timeout: int,
         run_id: int | None = None,
+        parameters: dict[str, Any] | None = None,
     ) -> str:
         """Start a cluster that runs the notebook once and terminates; returns its id.
+
+        The batch step (``emr/batch.sh``) runs the notebook with ``parameters``
+        injected, for at most :func:`notebook_timeout_seconds`, and leaves its outputs under
+        :func:`run_output_prefix` in the job's results bucket.
 
         ``run_id`` (the :class:`~atmo.jobs.models.SparkJobRun` the cluster is for) goes
         into the :data:`RUN_TAG` tag, so that the cluster can be found again when the
@@ -103,7 +131,7 @@ class SparkJobProvisioner(Provisioner):
                 "ScriptBootstrapAction": {
                     "Path": self.script_uri,
                     # The bootstrap script wants minutes.
-                    "Args": ["--timeout", str(job_timeout * 60)],
+                    "Args": ["--runner-uri", self.runner_uri, "--timeout", str(job_timeout * 60)],
                 },
             }
         ]
@@ -116,12 +144,18 @@ class SparkJobProvisioner(Provisioner):
                     "Jar": self.jar_uri,
                     "Args": [
                         self.batch_uri,
-                        "--job-name",
+                        "--job-identifier",
                         identifier,
-                        "--notebook",
+                        "--run-id",
+                        str(run_id),
+                        "--notebook-uri",
                         f"s3://{self.code_bucket}/{notebook_key}",
-                        "--data-bucket",
-                        self.data_bucket(is_public),
+                        "--output-uri",
+                        f"s3://{self.data_bucket(is_public)}/{run_output_prefix(identifier, run_id)}",
+                        "--timeout-seconds",
+                        str(notebook_timeout_seconds(job_timeout)),
+                        "--parameters-json",
+                        json.dumps(parameters or {}, sort_keys=True),
                     ],
                 },
             },

@@ -2,44 +2,75 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Self, TypedDict, cast
 
 from django.db import models
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import Max, OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
 from atmo.models import JobFlowModel
 from atmo.queries import JobFlowQuerySet
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
-class SparkJobQuerySet(models.QuerySet[Any]):
+    # Named in the quoted QuerySet bases below, which ruff does not read.
+    from atmo.jobs.models import SparkJob, SparkJobRun  # noqa: F401
+
+
+class LatestRunSummary(TypedDict):
+    """What :meth:`SparkJobQuerySet.with_latest_run_summary` annotates; None for a job never run."""
+
+    latest_run_status: str | None
+    latest_run_scheduled_at: datetime | None
+    latest_run_modified_at: datetime | None
+
+
+class SparkJobQuerySet(models.QuerySet["SparkJob"]):
     """Named filters of Spark jobs, by the state of their runs and dates."""
 
-    def with_runs(self) -> SparkJobQuerySet:
+    def with_runs(self) -> Self:
         """Jobs that have run at least once."""
         return self.filter(runs__isnull=False).distinct()
 
-    def active(self) -> SparkJobQuerySet:
+    def active(self) -> Self:
         """Jobs with a run under way."""
         return self.filter(runs__status__in=JobFlowModel.ACTIVE).distinct()
 
-    def terminated(self) -> SparkJobQuerySet:
+    def terminated(self) -> Self:
         """Jobs with a run that ended normally."""
         return self.filter(runs__status=JobFlowModel.State.TERMINATED).distinct()
 
-    def failed(self) -> SparkJobQuerySet:
+    def failed(self) -> Self:
         """Jobs with a run that ended with errors."""
         return self.filter(runs__status=JobFlowModel.State.TERMINATED_WITH_ERRORS).distinct()
 
-    def lapsed(self) -> SparkJobQuerySet:
+    def lapsed(self) -> Self:
         """Jobs past their end date that have not been expired yet."""
         return self.filter(end_date__lte=timezone.now(), expired_date__isnull=True)
 
-    def _runs_newest_first(self) -> models.QuerySet[Any]:
-        run_model = self.model._meta.get_field("runs").related_model
-        return run_model.objects.order_by("-created_at", "-pk")
+    def expiry_mail_pending(self) -> Self:
+        """Expired jobs whose owner was not mailed yet."""
+        return self.filter(expired_date__isnull=False, expired_mail_sent_at__isnull=True)
 
-    def with_latest_run(self) -> SparkJobQuerySet:
+    def scheduled(self) -> Self:
+        """Enabled jobs not expired: those that may have a next slot."""
+        return self.filter(is_enabled=True, expired_date__isnull=True)
+
+    def with_latest_slot(self) -> Self:
+        """Jobs annotated with the latest slot a run was made for, as ``latest_slot_at``.
+
+        What ``SparkJob.schedule.next_slot()`` needs, for many jobs in one query.
+        """
+        return self.annotate(latest_slot_at=Max("runs__slot"))
+
+    def _runs_newest_first(self) -> SparkJobRunQuerySet:
+        from atmo.jobs.models import SparkJobRun  # the models module imports this one
+
+        return SparkJobRun.objects.order_by("-created_at", "-pk")
+
+    def with_latest_run(self) -> Self:
         """Jobs with their newest run (and its alerts) fetched for ``SparkJob.latest_run()``.
 
         One query for every job's newest run, whatever the number of jobs and runs.
@@ -47,7 +78,7 @@ class SparkJobQuerySet(models.QuerySet[Any]):
         newest = self._runs_newest_first().prefetch_related("alerts")[:1]
         return self.prefetch_related(Prefetch("runs", queryset=newest, to_attr="prefetched_latest_runs"))
 
-    def with_latest_run_summary(self) -> SparkJobQuerySet:
+    def with_latest_run_summary(self) -> models.QuerySet[WithAnnotations[SparkJob, LatestRunSummary]]:
         """Jobs annotated with their newest run's status, scheduled and modified times.
 
         As ``latest_run_status``, ``latest_run_scheduled_at`` and ``latest_run_modified_at``.
@@ -55,16 +86,20 @@ class SparkJobQuerySet(models.QuerySet[Any]):
         jobs and runs there are.
         """
         newest = self._runs_newest_first().filter(spark_job=OuterRef("pk"))
-        return self.annotate(
-            latest_run_status=Subquery(newest.values("status")[:1]),
-            latest_run_scheduled_at=Subquery(newest.values("scheduled_at")[:1]),
-            latest_run_modified_at=Subquery(newest.values("modified_at")[:1]),
+        # The plugin types annotations as Any; the cast says what the subqueries return.
+        return cast(
+            "models.QuerySet[WithAnnotations[SparkJob, LatestRunSummary]]",
+            self.annotate(
+                latest_run_status=Subquery(newest.values("status")[:1]),
+                latest_run_scheduled_at=Subquery(newest.values("scheduled_at")[:1]),
+                latest_run_modified_at=Subquery(newest.values("modified_at")[:1]),
+            ),
         )
 
 
-class SparkJobRunQuerySet(JobFlowQuerySet):
+class SparkJobRunQuerySet(JobFlowQuerySet["SparkJobRun"]):
     """Named filters of Spark job runs (their states: see :class:`~atmo.queries.JobFlowQuerySet`)."""
 
-    def timeout_mail_pending(self) -> SparkJobRunQuerySet:
+    def timeout_mail_pending(self) -> Self:
         """Runs ATMO stopped for their timeout whose owner has not been mailed yet."""
         return self.filter(timed_out_at__isnull=False, timeout_mail_sent_at__isnull=True)

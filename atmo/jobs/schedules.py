@@ -1,29 +1,31 @@
-"""Each enabled Spark job has one redbeat entry that fires ``run_job`` every N hours.
+"""A Spark job's schedule: its slots ``start_date + k × interval``, all of it in PostgreSQL.
 
-The entry's ``last_run_at`` carries the schedule. A new entry counts from the
-job's latest run, so re-enabling a job or bringing an expired one back does not
-repeat a run that just happened; a job that never ran gets ``start_date -
-interval``, so its first run is due exactly at the start date (no separate
-one-off task), and nothing is ever due before the start date. Edits keep the
-stored ``last_run_at``: saving a job never makes it due early. The job model
-writes and removes entries once its transaction commits.
+:meth:`SparkJobSchedule.next_slot` is the one answer to "when does the job run
+next": the dashboard, the job page, the admin and the dispatcher
+(:func:`atmo.jobs.tasks.dispatch_jobs`) all ask it. A slot is owed when it is
+
+* on the job's grid, at or after the start date and before the end date;
+* at or after ``schedule_from``, the time the grid last changed (an edit of the
+  interval or start date) or the job was enabled again: slots already past
+  then are not run, none after it is skipped;
+* later than the latest slot a run was made for (one run per slot, which a
+  unique constraint on the runs enforces);
+* the latest slot that has come: a slot missed while the scheduler was down is
+  made up for once, and only while it is less than one interval old, never as a
+  burst of every missed slot.
+
+A ``run_job`` message carries its slot. It is still owed when it arrives after
+the job's end date (:meth:`SparkJobSchedule.owes`): the scheduler saw it due in
+time, so the job's last run is not lost to a slow queue.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from celery.schedules import schedule as interval_schedule
 from django.utils import timezone
-from redbeat import RedBeatSchedulerEntry
-from redbeat.schedulers import ensure_conf
-
-from atmo.celery import celery
-
-
-class ScheduledRun(Protocol):
-    scheduled_at: datetime | None
 
 
 class ScheduledJob(Protocol):
@@ -32,127 +34,96 @@ class ScheduledJob(Protocol):
     pk: Any
     interval_in_hours: int
     start_date: datetime
+    end_date: datetime | None
+    schedule_from: datetime | None
+    is_enabled: bool
+    expired_date: datetime | None
 
-    def latest_run(self) -> ScheduledRun | None: ...
+    def latest_slot(self) -> datetime | None: ...
 
 
-class SparkJobScheduleEntry(RedBeatSchedulerEntry):
-    """A redbeat entry whose sorted-set score is the real due time.
+@dataclass(frozen=True)
+class Grid:
+    """The times ``start + k × interval`` for k = 0, 1, 2…"""
 
-    redbeat 2.4's ``due_at`` adds the remaining time to ``last_run_at`` instead of
-    to now, which is only right when ``last_run_at`` is now. For a first run
-    weeks ahead, beat would pick the entry up (and run it) weeks too late.
-    """
+    start: datetime
+    interval: timedelta
 
-    @property
-    def due_at(self) -> datetime | None:
-        """When beat should send the entry: now when overdue, None when it never will."""
-        now = self._default_now()
-        if self.last_run_at is None:
-            return now
-        remaining = self.schedule.remaining_estimate(self.last_run_at)
-        if remaining is None:
+    def floor(self, moment: datetime) -> datetime | None:
+        """The latest slot at or before ``moment``; None before the first."""
+        if moment < self.start:
             return None
-        return max(now, now + remaining)
+        return self.start + self.interval * ((moment - self.start) // self.interval)
+
+    def ceil(self, moment: datetime, strictly: bool = False) -> datetime:
+        """The first slot at or after ``moment`` (``strictly``: after it)."""
+        latest = self.floor(moment)
+        if latest is None:
+            return self.start
+        if latest == moment and not strictly:
+            return latest
+        return latest + self.interval
+
+    def __contains__(self, moment: datetime) -> bool:
+        return self.floor(moment) == moment
 
 
 class SparkJobSchedule:
-    """The redbeat entry of one Spark job."""
-
-    task = "atmo.jobs.tasks.run_job"
+    """The slots of one Spark job (see the module's docstring)."""
 
     def __init__(self, spark_job: ScheduledJob) -> None:
         self.spark_job = spark_job
-        #: The entry's name, ``atmo.jobs.tasks.run_job:<job pk>``; fixed here, as
-        #: deleting the job clears its pk before the entry goes (on commit).
-        self.name = f"{self.task}:{spark_job.pk}"
-
-    @property
-    def key(self) -> str:
-        """The entry's Redis key (redbeat's prefix and the name)."""
-        ensure_conf(celery)  # redbeat reads its key prefix from the app's config
-        return SparkJobScheduleEntry.generate_key(celery, self.name)
 
     @property
     def run_every(self) -> timedelta:
         """The job's interval."""
         return timedelta(hours=self.spark_job.interval_in_hours)
 
-    def create(self, last_run_at: datetime | None = None) -> SparkJobScheduleEntry:
-        """The entry, not saved."""
-        entry = SparkJobScheduleEntry(
-            name=self.name,
-            task=self.task,
-            schedule=interval_schedule(run_every=self.run_every, app=celery),
-            args=(self.spark_job.pk,),
-            kwargs={},
-            app=celery,
-        )
-        entry.last_run_at = last_run_at
-        return entry
+    @property
+    def grid(self) -> Grid:
+        return Grid(self.spark_job.start_date, self.run_every)
 
-    def get(self) -> SparkJobScheduleEntry | None:
-        """The saved entry, or None when the job is not scheduled."""
-        try:
-            return SparkJobScheduleEntry.from_key(self.key, app=celery)
-        except KeyError:
+    def first_owed(self) -> datetime:
+        """The first slot the job may still run: after its latest run's, not before ``schedule_from``."""
+        job, grid = self.spark_job, self.grid
+        first = grid.ceil(max(job.start_date, job.schedule_from or job.start_date))
+        latest = job.latest_slot()
+        if latest is not None:
+            first = max(first, grid.ceil(latest, strictly=True))
+        return first
+
+    def before_end(self, slot: datetime) -> bool:
+        end = self.spark_job.end_date
+        return end is None or slot < end
+
+    def next_slot(self, now: datetime | None = None) -> datetime | None:
+        """The slot the job runs next: at or before ``now`` when it is due, None when it never runs again.
+
+        None for a disabled or expired job, and once no slot before the end date is left.
+        """
+        job = self.spark_job
+        if not job.is_enabled or job.expired_date is not None:
             return None
+        now = timezone.now() if now is None else now
+        first = self.first_owed()
+        latest = self.grid.floor(now)  # less than one interval old, by definition
+        slot = latest if latest is not None and latest >= first else first
+        return slot if self.before_end(slot) else None
 
-    def add(self, restart: bool = False) -> SparkJobScheduleEntry:
-        """Create or update the entry; ``restart`` starts over from the start date.
+    def owes(self, slot: datetime, now: datetime | None = None) -> bool:
+        """Whether a run for ``slot`` (from a ``run_job`` message) should still start now.
 
-        Without ``restart`` the last run time already stored is kept, so an edit
-        never adds a run; a new entry counts from :meth:`initial_last_run_at`.
+        The slot must be on the grid, owed (see :meth:`first_owed`), come, before
+        the end date, and the latest such slot: a message delivered after a later
+        slot came is superseded by that slot's own. It may be late by any amount
+        when it is the job's last slot before its end date.
         """
-        existing = None if restart else self.get()
-        last_run_at = existing.last_run_at if existing is not None else None
-        if last_run_at is None:
-            last_run_at = self.initial_last_run_at(restart)
-        entry = self.create(last_run_at)
-        entry.save()
-        # save() only writes the run time of a new entry; this writes it always.
-        entry.reschedule(last_run_at=last_run_at)
-        return entry
-
-    def initial_last_run_at(self, restart: bool = False) -> datetime:
-        """Where a new entry counts the interval from.
-
-        From the latest run's scheduled time, so that a job re-enabled or brought
-        back after expiry is not due again at once; never from earlier than one
-        interval before the start date, so nothing is due before it. ``restart``
-        (the start date moved) ignores the runs: the schedule starts over there.
-        """
-        before_start = self.spark_job.start_date - self.run_every
-        run = None if restart else self.spark_job.latest_run()
-        if run is None or run.scheduled_at is None:
-            return before_start
-        return max(run.scheduled_at, before_start)
-
-    def count_from_start(self) -> None:
-        """Count the interval from the start date, as if the first run had started on the dot."""
-        self.reschedule(last_run_at=self.spark_job.start_date)
-
-    def reschedule(self, last_run_at: datetime) -> None:
-        """Count the schedule's interval from ``last_run_at`` (e.g. a manual run)."""
-        entry = self.get()
-        if entry is not None:
-            entry.reschedule(last_run_at=last_run_at)
-
-    def delete(self) -> bool:
-        """Remove the entry; returns whether there was one."""
-        entry = self.get()
-        if entry is None:
+        now = timezone.now() if now is None else now
+        if slot not in self.grid or slot < self.first_owed() or not self.before_end(slot):
             return False
-        entry.delete()
-        return True
-
-    def next_run_at(self) -> datetime | None:
-        """When beat will next start the job, or None when it is not scheduled."""
-        entry = self.get()
-        if entry is None or entry.last_run_at is None:
-            return None
-        # Overdue means beat starts it on its next tick.
-        return max(entry.last_run_at + self.run_every, timezone.now())
+        end = self.spark_job.end_date
+        cutoff = now if end is None else min(now, end - timedelta(microseconds=1))
+        return self.grid.floor(cutoff) == slot
 
     def __repr__(self) -> str:
-        return f"<SparkJobSchedule {self.name}>"
+        return f"<SparkJobSchedule of job {self.spark_job.pk}>"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from functools import partial
+from datetime import datetime
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,31 +14,39 @@ from atmo import notifications
 from atmo.celery import celery
 from atmo.jobs.exceptions import SparkJobNotEnabled, SparkJobNotFound
 from atmo.jobs.models import SparkJob, SparkJobRun, SparkJobRunAlert
-from atmo.jobs.schedules import SparkJobSchedule
-from atmo.mail import send_claimed_mail
+from atmo.mail import MailClaim, send_claimed_mail
 from atmo.models import JobFlowModel
 from atmo.provisioners import AWSError
 from atmo.tasks import RETRIES_OF_A_SCHEDULED_RUN, AWSTask
 
 logger = logging.getLogger(__name__)
 
-#: How long to wait before trying again when the previous run is still going.
-STILL_RUNNING_RETRY_SECONDS = 600
-
 
 def expire_and_notify(spark_job: SparkJob) -> bool:
-    """Expire a job past its end date and mail its owner; returns whether this call did.
+    """Expire a job past its end date and mail its owner; returns whether this call expired it.
 
-    Only the first caller expires it (see :meth:`SparkJob.expire`), so the mail goes
-    once. When it cannot be sent the expiry is taken back, and the next
-    :func:`expire_jobs` sweep tries again.
+    Only the first caller expires it (see :meth:`SparkJob.expire`); the mail is
+    claimed on its own (:func:`notify_expired`), so a mail that could not be sent,
+    or whose worker died, is sent by a later :func:`expire_jobs` sweep.
     """
-    if not spark_job.expire():
-        return False
-    error = send_claimed_mail(
-        "jobs/emails/expired", {"spark_job": spark_job}, spark_job.created_by.email, spark_job.unexpire
+    expired = spark_job.expire()
+    if expired:
+        notify_expired(spark_job)
+    return expired
+
+
+def notify_expired(spark_job: SparkJob) -> bool:
+    """Mail the owner that the job expired, once; returns whether this call did."""
+    claim = MailClaim(
+        SparkJob.objects.filter(pk=spark_job.pk),
+        pending={"expired_date__isnull": False, "expired_mail_sent_at__isnull": True},
+        sent={"expired_mail_sent_at": timezone.now()},
+        lease="expired_mail_claimed_at",
     )
-    return error is None
+    if not claim.take():
+        return False
+    context = {"spark_job": spark_job}
+    return send_claimed_mail("jobs/emails/expired", context, spark_job.created_by.email, claim) is None
 
 
 def notify_timed_out(run: SparkJobRun) -> bool:
@@ -45,17 +54,17 @@ def notify_timed_out(run: SparkJobRun) -> bool:
 
     :func:`send_run_alert_mails` sends the mails that could not be sent at once.
     """
-    claim = SparkJobRun.objects.filter(pk=run.pk)
-    if not claim.filter(timeout_mail_sent_at__isnull=True).update(timeout_mail_sent_at=timezone.now()):
+    claim = MailClaim(
+        SparkJobRun.objects.filter(pk=run.pk),
+        pending={"timed_out_at__isnull": False, "timeout_mail_sent_at__isnull": True},
+        sent={"timeout_mail_sent_at": timezone.now()},
+        lease="timeout_mail_claimed_at",
+    )
+    if not claim.take():
         return False
     spark_job = run.spark_job
-    error = send_claimed_mail(
-        "jobs/emails/timed_out",
-        {"spark_job": spark_job, "run": run},
-        spark_job.created_by.email,
-        partial(claim.update, timeout_mail_sent_at=None),
-    )
-    return error is None
+    context = {"spark_job": spark_job, "run": run}
+    return send_claimed_mail("jobs/emails/timed_out", context, spark_job.created_by.email, claim) is None
 
 
 def stop_timed_out_run(spark_job: SparkJob) -> bool:
@@ -91,8 +100,6 @@ class SparkJobRunTask(AWSTask):
         """The job with its owner and release; raises :class:`SparkJobNotFound` (no retry)."""
         job = SparkJob.objects.select_related("created_by", "emr_release").filter(pk=pk).first()
         if job is None:
-            # A job deleted while its entry was due: drop the orphan entry too.
-            SparkJobSchedule(SparkJob(pk=pk)).delete()
             raise SparkJobNotFound(f"Spark job {pk} does not exist")
         return job
 
@@ -101,22 +108,16 @@ class SparkJobRunTask(AWSTask):
         if not spark_job.is_enabled:
             raise SparkJobNotEnabled(f"Spark job {spark_job.identifier} is disabled")
 
-    def provision_run(self, spark_job: SparkJob, first_run: bool = False) -> SparkJobRun | None:
-        """Start the job's run; None when another run got there first.
+    def provision_run(
+        self, spark_job: SparkJob, first_run: bool = False, slot: datetime | None = None
+    ) -> SparkJobRun | None:
+        """Start the run of ``slot``; None when another run got there first, or the slot has its run.
 
         On the last retry a transient AWS error fails the run instead of raising.
-        ``first_run`` says this is the job's first scheduled run (the previous
-        release queued it at the start date): the schedule then counts from the
-        start date, not from whenever the run got going, so later runs keep to the
-        start date's time of day. A first run more than one interval late is not
-        moved back, which would make the next run due at once.
+        ``first_run`` is what earlier releases passed for a job's first run; the
+        slots keep every run on the start date's grid, so it changes nothing.
         """
-        run = spark_job.run(final_attempt=self.is_last_attempt)
-        if first_run and run is not None and not run.is_failed:
-            start = spark_job.start_date
-            if run.scheduled_at and start <= run.scheduled_at < start + spark_job.schedule.run_every:
-                transaction.on_commit(spark_job.schedule.count_from_start)
-        return run
+        return spark_job.run(final_attempt=self.is_last_attempt, slot=slot)
 
     # The documented steps that are the model's or this module's own verbs.
     sync_run = staticmethod(SparkJob.sync_latest_run)
@@ -125,42 +126,84 @@ class SparkJobRunTask(AWSTask):
 
 
 @celery.task(bind=True, base=SparkJobRunTask)
-def run_job(self: SparkJobRunTask, pk: int, first_run: bool = False) -> str:
-    """Start the job's next run when it is due and nothing else of it runs.
+def run_job(self: SparkJobRunTask, pk: int, first_run: bool = False, slot: str | None = None) -> str:
+    """Start the run of the job's ``slot`` (ISO 8601) when it is still owed and nothing else of it runs.
 
-    Returns what happened: ``started``, ``failed`` (AWS refused, or stayed out of
-    reach through every retry; the owner is alerted), ``not-due``, ``expired``,
-    ``timed-out`` or ``busy``. ``first_run``: see :meth:`SparkJobRunTask.provision_run`.
+    Without ``slot`` (a message of an earlier release, ``manage.py run_jobs``), the
+    slot due now, if any. Returns what happened: ``started``, ``failed`` (AWS
+    refused, or stayed out of reach through every retry; the owner is alerted),
+    ``not-due`` (the slot has its run, was superseded or is not owed, see
+    :meth:`~atmo.jobs.schedules.SparkJobSchedule.owes`), ``expired``,
+    ``timed-out`` or ``busy`` (the previous run is still going: the dispatcher
+    sends the slot again later). ``first_run``: see :meth:`SparkJobRunTask.provision_run`.
     """
     spark_job = self.get_spark_job(pk)
     self.sync_run(spark_job)
     self.check_enabled(spark_job)
-    if spark_job.is_runnable:
-        if spark_job.is_due:
-            run = self.provision_run(spark_job, first_run=first_run)
-            if run is None:
-                return "busy"
-            return "failed" if run.is_failed else "started"
-        if not spark_job.has_future_end_date(timezone.now()):
+    now = timezone.now()
+    due = spark_job.schedule.next_slot(now) if slot is None else datetime.fromisoformat(slot)
+    if due is None or not spark_job.schedule.owes(due, now):
+        ended = spark_job.end_date is not None and spark_job.end_date <= now
+        if ended and spark_job.schedule.next_slot(now) is None:
             self.unschedule_and_expire(spark_job)
             return "expired"
-        # Before the start date (e.g. it was moved later): nothing to do yet.
         return "not-due"
+    if spark_job.is_runnable:
+        run = self.provision_run(spark_job, first_run=first_run, slot=due)
+        if run is None:
+            return "busy"
+        return "failed" if run.is_failed else "started"
     if spark_job.has_timed_out:
         self.terminate_and_notify(spark_job)
         return "timed-out"
-    # The previous run is still going: look again later instead of skipping a period.
-    raise self.retry(countdown=STILL_RUNNING_RETRY_SECONDS)
+    return "busy"
+
+
+#: A slot sent to the workers is sent again after this long when it still has no run:
+#: its message was lost (a flushed broker) or its job was busy.
+REDISPATCH_SECONDS = 600
+
+
+@celery.task
+def dispatch_jobs() -> list[list[Any]]:
+    """Send ``run_job`` for every job whose next slot has come; returns ``[identifier, slot]`` pairs.
+
+    The schedule is the database's: this reads each job's next slot
+    (:meth:`~atmo.jobs.schedules.SparkJobSchedule.next_slot`), so a flushed Redis
+    loses no schedule. A slot is sent once per :data:`REDISPATCH_SECONDS` (a
+    cache key; losing it sends the slot again, which the run's unique constraint
+    makes harmless).
+    """
+    now = timezone.now()
+    sent = []
+    for spark_job in SparkJob.objects.scheduled().with_latest_slot():
+        slot = spark_job.schedule.next_slot(now)
+        if slot is None or slot > now:
+            continue
+        if not cache.add(f"atmo:dispatched:{spark_job.pk}:{slot.isoformat()}", 1, REDISPATCH_SECONDS):
+            continue
+        run_job.delay(spark_job.pk, slot=slot.isoformat())
+        sent.append([spark_job.identifier, slot.isoformat()])
+    return sent
 
 
 @celery.task
 def expire_jobs() -> list[list[Any]]:
-    """Expire the jobs past their end date (the owner is mailed once)."""
+    """Expire the jobs past their end date that owe no slot any more; returns ``[identifier, pk]`` pairs.
+
+    The owner is mailed once; the expiry mails still owed (not sent, or claimed by
+    a worker that died) are sent too.
+    """
     expired = []
-    for spark_job in SparkJob.objects.lapsed().select_related("created_by"):
+    now = timezone.now()
+    for spark_job in SparkJob.objects.lapsed().with_latest_slot().select_related("created_by"):
+        if spark_job.schedule.next_slot(now) is not None:
+            continue  # its last slot has come but not run yet
         if expire_and_notify(spark_job):
             logger.info("spark job expired", extra={"spark_job_id": spark_job.pk})
             expired.append([spark_job.identifier, spark_job.pk])
+    for spark_job in SparkJob.objects.expiry_mail_pending().select_related("created_by"):
+        notify_expired(spark_job)
     return expired
 
 
@@ -222,13 +265,17 @@ def send_run_alert_mails() -> list[str]:
         reason_code__in=JobFlowModel.FAILURE_REASONS, mail_sent_date__isnull=True
     ).select_related("run__spark_job__created_by")
     for alert in alerts:
-        claim = SparkJobRunAlert.objects.filter(pk=alert.pk)
-        if not claim.filter(mail_sent_date__isnull=True).update(mail_sent_date=timezone.now()):
+        claim = MailClaim(
+            SparkJobRunAlert.objects.filter(pk=alert.pk),
+            pending={"mail_sent_date__isnull": True},
+            sent={"mail_sent_date": timezone.now()},
+            lease="mail_claimed_at",
+        )
+        if not claim.take():
             continue
         spark_job = alert.run.spark_job
         context = {"spark_job": spark_job, "run": alert.run, "alert": alert}
-        release = partial(claim.update, mail_sent_date=None)
-        if send_claimed_mail("jobs/emails/run_failed", context, spark_job.created_by.email, release) is None:
+        if send_claimed_mail("jobs/emails/run_failed", context, spark_job.created_by.email, claim) is None:
             sent.append(spark_job.identifier)
     for run in SparkJobRun.objects.timeout_mail_pending().select_related("spark_job__created_by"):
         if notify_timed_out(run):

@@ -16,7 +16,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -170,7 +177,8 @@ def detail_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     # The page's script polls with HEAD for the header only: no S3 or Redis calls then.
     if request.method == "GET":
         context.update(detail_from_aws(spark_job))
-        context["next_run_at"] = spark_job.schedule.next_run_at() if spark_job.is_enabled else None
+        context["next_run_at"] = spark_job.schedule.next_slot()
+        context["now"] = timezone.now()
     return TemplateResponse(request, "jobs/detail.html", context)
 
 
@@ -231,7 +239,7 @@ def notebook_preview(provisioner: SparkJobProvisioner, spark_job: SparkJob) -> t
 
 @login_required
 @require_GET  # a HEAD would fetch the object from S3 only to throw it away
-def download_spark_job(request: HttpRequest, id: int) -> HttpResponse:
+def download_spark_job(request: HttpRequest, id: int) -> HttpResponseBase:
     """The notebook as a file, streamed from S3 without decoding it."""
     spark_job = get_job_for(request, id, "view")
     try:
@@ -263,19 +271,14 @@ def stream_body(body: Any) -> Iterator[bytes]:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def run_spark_job(request: HttpRequest, id: int) -> HttpResponse:
-    """Confirm, then start a run now; the next scheduled run counts from this one."""
+    """Confirm, then start a run now, out of schedule (the job's slots stay as they are)."""
     spark_job = get_job_for(request, id, "change")
     if request.method != "POST":
         refusal = spark_job.run_now_refusal()
         if refusal is not None:
             messages.error(request, RUN_NOW_REFUSALS[refusal])
             return redirect(spark_job)
-        now = timezone.now()
-        context = {
-            "spark_job": spark_job,
-            "now": now,
-            "next_run_after": now + timedelta(hours=spark_job.interval_in_hours),
-        }
+        context = {"spark_job": spark_job, "now": timezone.now(), "next_run": spark_job.schedule.next_slot()}
         return render(request, "jobs/confirm_run.html", context)
     try:
         result = spark_job.run_now()

@@ -33,7 +33,8 @@ class SSHKeyAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         """Refuse a key its owner already has: the database would refuse it with an error page."""
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         owner = cleaned.get("created_by") or getattr(self.instance, "created_by", None)
         if owner is not None and "key" in cleaned:
             try:

@@ -139,8 +139,7 @@ class SSHKeyForm(CreatedByModelFormMixin):
             # The file stands in for an empty textarea. It goes into the bound
             # data, so the key field validates it and a form sent back with an
             # error shows it in the textarea (no need to choose the file again).
-            self.data = self.data.copy()
-            self.data[key_name] = text
+            self.data = {**self.data, key_name: text}
         return upload
 
     def clean_key(self) -> str:
@@ -174,11 +173,10 @@ def refuse_duplicate(owner: Any, text: str, exclude_pk: int | None = None) -> No
     ``text`` must be a valid key (see :func:`validate_public_key`); ``exclude_pk``
     is the key being edited, which may keep its own fingerprint.
     """
-    existing = (
-        SSHKey.objects.filter(created_by=owner, fingerprint=calculate_fingerprint(text))
-        .exclude(pk=exclude_pk)
-        .first()
-    )
+    same_key = SSHKey.objects.filter(created_by=owner, fingerprint=calculate_fingerprint(text))
+    if exclude_pk is not None:
+        same_key = same_key.exclude(pk=exclude_pk)
+    existing = same_key.first()
     if existing is not None:
         raise forms.ValidationError(MESSAGES["duplicate"], code="duplicate", params={"title": existing.title})
 

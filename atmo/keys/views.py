@@ -21,7 +21,7 @@ from atmo.keys.models import SSHKey
 @require_safe
 def list_keys(request: HttpRequest) -> HttpResponse:
     """The user's own keys, newest first."""
-    ssh_keys = SSHKey.objects.filter(created_by=request.user).order_by("-created_at", "-pk")
+    ssh_keys = SSHKey.objects.filter(created_by_id=request.user.pk).order_by("-created_at", "-pk")
     return render(request, "keys/list.html", {"ssh_keys": ssh_keys})
 
 

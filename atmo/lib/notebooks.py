@@ -103,7 +103,10 @@ def parse_preview(name: str, content: bytes) -> Preview:
         raise NotebookError(f"The notebook is not valid JSON ({exc}).") from exc
     if not has_notebook_structure(kind, document):
         raise NotebookError("The file does not have the structure of a notebook.")
-    cells = _jupyter_cells(document) if kind == JUPYTER else _zeppelin_cells(document)
+    try:
+        cells = _jupyter_cells(document) if kind == JUPYTER else _zeppelin_cells(document)
+    except (TypeError, AttributeError, ValueError) as exc:  # a list where a dict should be…
+        raise NotebookError("The notebook's cells do not have the structure of a notebook.") from exc
     language = ""
     if kind == JUPYTER:
         language_info = (document.get("metadata") or {}).get("language_info") or {}
@@ -184,7 +187,9 @@ def _jupyter_cells(document: dict[str, Any]) -> list[Cell]:
         cell_type = raw.get("cell_type")
         source = _text(raw.get("source", raw.get("input")))
         if cell_type == "heading":  # nbformat 3
-            level = raw.get("level") if isinstance(raw.get("level"), int) else 1
+            level = raw.get("level")
+            if not isinstance(level, int):
+                level = 1
             cells.append(Cell(kind="markdown", source=f"{'#' * max(1, min(level, 6))} {source}"))
         elif cell_type == "code":
             outputs = [out for out in map(_jupyter_output, raw.get("outputs") or []) if out is not None]
@@ -208,7 +213,9 @@ def _zeppelin_cells(document: dict[str, Any]) -> list[Cell]:
         if not isinstance(raw, dict):
             continue
         text = _text(raw.get("text"))
-        title = raw.get("title") if isinstance(raw.get("title"), str) else ""
+        title = raw.get("title")
+        if not isinstance(title, str):
+            title = ""
         if text or title:
             cells.append(Cell(kind="code", source=text, title=title))
     return cells

@@ -94,7 +94,7 @@ def workers_section() -> Section:
             "Bring Redis back first: the workers take their tasks from it.",
             "Redis or the database down",
         )
-    names = sorted(name for reply in replies for name in reply)
+    names = sorted(name for reply in replies or [] for name in reply)
     if not names:
         return Section(
             title,

@@ -105,7 +105,8 @@ class SweepSchedule:
             start, delta, _now = self.schedule.remaining_delta(after)
             return start + delta
         if isinstance(self.schedule, interval_schedule):
-            return after + self.schedule.run_every
+            # celery-types leaves run_every out of its schedule class.
+            return after + self.schedule.run_every  # type: ignore[attr-defined]
         # Any other kind of schedule: Celery's estimate, which counts from now.
         return timezone.now() + self.schedule.remaining_estimate(after)
 

@@ -69,7 +69,7 @@ class Sweep(models.Model):
         ]
         if succeeded:
             fields.append("last_succeeded_at")
-        cls.objects.bulk_create([row], update_conflicts=True, unique_fields=["name"], update_fields=fields)
+        Sweep.objects.bulk_create([row], update_conflicts=True, unique_fields=["name"], update_fields=fields)
 
     def succeeded_since(self) -> datetime:
         """The time the overdue clock starts from: the last success, else when the sweep was first seen."""

@@ -71,6 +71,7 @@ def runs_past_timeout(now: datetime | None = None) -> list[OverdueRun]:
             timed_out_at,
         )
         for pk, identifier, jobflow_id, status, scheduled_at, hours, timed_out_at in rows
+        if scheduled_at is not None  # filtered in SQL already; this tells the type checker
     ]
     return sorted((run for run in overdue if run.deadline <= now), key=lambda run: run.deadline)
 

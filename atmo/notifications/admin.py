@@ -16,8 +16,8 @@ class WebhookEndpointAdmin(ModelAdmin):
     list_display = ["name", "created_by", "target_url", "format", "spark_job", "created_at"]
     list_filter = ["format"]
     search_fields = ["name", "target_url", "created_by__username"]
-    fields = ["created_by", "name", "target_url", "format", "events", "spark_job", "created_at"]
-    readonly_fields = fields
+    readonly_fields = ("created_by", "name", "target_url", "format", "events", "spark_job", "created_at")
+    fields = readonly_fields
     list_select_related = ["created_by", "spark_job"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from django import forms
@@ -55,11 +55,12 @@ class WebhookEndpointForm(CreatedByModelFormMixin):
     def __init__(self, created_by: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("events", list(Event.values))
         super().__init__(created_by, *args, **kwargs)
-        self.fields["format"].choices = WebhookEndpoint.Format.choices  # no empty choice for radio buttons
-        jobs = self.fields["spark_job"]
+        # No empty choice for radio buttons.
+        cast(forms.ChoiceField, self.fields["format"]).choices = WebhookEndpoint.Format.choices
+        jobs = cast(forms.ModelChoiceField, self.fields["spark_job"])
         jobs.queryset = SparkJob.objects.filter(created_by=created_by).order_by("identifier")
         jobs.empty_label = "All my jobs and clusters"
-        jobs.label_from_instance = lambda job: job.identifier
+        jobs.label_from_instance = job_label  # type: ignore[method-assign,assignment]
 
     def clean_target_url(self) -> str:
         url: str = self.cleaned_data["target_url"]
@@ -78,6 +79,10 @@ class WebhookEndpointForm(CreatedByModelFormMixin):
             label = Event.CLUSTER_EXPIRING.label
             self.add_error("events", forms.ValidationError(MESSAGES["job_and_cluster"] % {"label": label}))
         return cleaned
+
+
+def job_label(job: SparkJob) -> str:
+    return job.identifier
 
 
 def is_public_host(host: str) -> bool:

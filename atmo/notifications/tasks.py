@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from celery.contrib.django.task import DjangoTask
 from django.db.models import Count, Subquery
 from django.utils import timezone
 
@@ -27,6 +28,7 @@ class RetryDelivery(Exception):
 
 @celery.task(
     bind=True,
+    base=DjangoTask,
     autoretry_for=(RetryDelivery,),
     retry_backoff=30,
     retry_backoff_max=RETRY_BACKOFF_MAX,
@@ -34,7 +36,7 @@ class RetryDelivery(Exception):
     # The row counts attempts across re-queued tasks too, and gives up at MAX_ATTEMPTS.
     max_retries=MAX_ATTEMPTS,
 )
-def deliver_webhook(self: object, delivery_id: str) -> str:
+def deliver_webhook(self: DjangoTask, delivery_id: str) -> str:
     """Send one delivery, once at a time; returns its outcome (``delivered``, ``retrying``, ``failed``)."""
     delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
     if delivery is None or not delivery.lease():

@@ -15,9 +15,8 @@ from atmo.notifications.models import WebhookEndpoint
 
 def get_endpoint_for(request: HttpRequest, endpoint_id: int) -> WebhookEndpoint:
     """The user's own endpoint; another user's is a 404, as one that does not exist."""
-    return get_object_or_404(
-        WebhookEndpoint.objects.select_related("spark_job"), pk=endpoint_id, created_by=request.user
-    )
+    endpoints = WebhookEndpoint.objects.select_related("spark_job")
+    return get_object_or_404(endpoints, pk=endpoint_id, created_by=request.user.pk)
 
 
 @login_required
@@ -29,7 +28,7 @@ def list_webhooks(request: HttpRequest) -> HttpResponse:
         endpoint = form.save()
         context = {"endpoint": endpoint, "deliveries": [], "secret": endpoint.secret}
         return render(request, "notifications/detail.html", context, status=201)
-    endpoints = WebhookEndpoint.objects.filter(created_by=request.user).select_related("spark_job")
+    endpoints = WebhookEndpoint.objects.filter(created_by=request.user.pk).select_related("spark_job")
     return render(request, "notifications/list.html", {"form": form, "endpoints": endpoints})
 
 

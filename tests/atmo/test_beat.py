@@ -90,3 +90,22 @@ def test_a_tick_while_redis_is_down_waits_instead_of_stopping_beat(
     scheduler.tick()
     scheduler.tick()
     assert set(static_entries(scheduler)) == set(STATIC_SCHEDULE)
+
+
+def test_the_per_job_entries_of_earlier_releases_are_dropped_at_start(
+    scheduler: ReseedingRedBeatScheduler,
+) -> None:
+    """Jobs are sent by the dispatcher now; an entry left from before would send them a second way."""
+    legacy = scheduler.Entry(
+        name="atmo.jobs.tasks.run_job:7",
+        task="atmo.jobs.tasks.run_job",
+        schedule=scheduler.app.conf.beat_schedule["sync"]["schedule"],
+        args=(7,),
+        app=scheduler.app,
+    )
+    legacy.save()
+    scheduler.setup_schedule()
+    client = get_redis(scheduler.app)
+    assert not client.exists(legacy.key)
+    assert client.zscore(scheduler.app.redbeat_conf.schedule_key, legacy.key) is None
+    assert set(static_entries(scheduler)) == set(STATIC_SCHEDULE)

@@ -164,3 +164,16 @@ def test_long_outputs_and_many_cells_are_cut(monkeypatch: pytest.MonkeyPatch) ->
 def test_what_is_not_a_notebook_says_why(name: str, content: bytes, message: str) -> None:
     with pytest.raises(NotebookError, match=message):
         parse_preview(name, content)
+
+
+@pytest.mark.parametrize(
+    "name, document",
+    [
+        ("note.json", {"paragraphs": 7}),
+        ("report.ipynb", {"nbformat": 4, "worksheets": 7}),
+        ("report.ipynb", {"nbformat": 3, "worksheets": [{"cells": 7}]}),
+    ],
+)
+def test_a_stored_notebook_of_the_wrong_shape_is_a_notebook_error(name: str, document: object) -> None:
+    with pytest.raises(NotebookError, match="do not have the structure of a notebook"):
+        parse_preview(name, json.dumps(document).encode())

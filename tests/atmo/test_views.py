@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from unittest import mock
 
 import pytest
+import redis
+from constance import config
 from django.core.exceptions import PermissionDenied
 from django.test import RequestFactory
 
@@ -162,3 +165,30 @@ def test_the_test_site_is_not_flagged_as_a_dev_site(client_for: Any, user: Any) 
 def test_the_dev_site_warns_on_every_page(client_for: Any, user: Any, settings: Any) -> None:
     settings.ENVIRONMENT = "dev"
     assert "Here be dragons" in client_for(user).get("/").content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.monitoring.urls")
+def test_the_server_error_page_renders_while_redis_is_unreachable(client: Any) -> None:
+    client.raise_request_exception = False
+    # Every command to Redis fails, on new and pooled connections alike: the
+    # live settings the other pages show (announcements) cannot be read.
+    down = redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+    with mock.patch.object(redis.connection.AbstractConnection, "send_command", side_effect=down):
+        with pytest.raises(redis.exceptions.ConnectionError):
+            assert config.ANNOUNCEMENT_ENABLED  # what the base template reads
+        response = client.get("/explode/")
+
+    assert response.status_code == 500
+    page = response.content.decode()
+    assert "Something went wrong on our side." in page
+    assert "bootstrap.min.css" in page  # still the site's look
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.monitoring.urls")
+def test_the_access_denied_page_says_why(client: Any) -> None:
+    response = client.get("/forbid/")
+
+    assert response.status_code == 403
+    assert "not yours" in response.content.decode()

@@ -235,16 +235,13 @@ def test_an_analyst_schedules_runs_edits_and_deletes_a_spark_job(
     expect(preview).to_contain_text("df.select('client_id').distinct().count()")
     page.get_by_role("tab", name="Runs").click()
 
-    # The notebook is in the code bucket; the job is in redbeat, due at its start date.
+    # The notebook is in the code bucket; the job's first slot is its start date.
     assert s3.get_object(Bucket=code_bucket, Key=notebook_key)["Body"].read() == notebook_content
+    start_date = datetime.strptime(start, MOMENT_FORMAT).replace(tzinfo=UTC)
     with local_stack.database():
         job = SparkJob.objects.get(pk=job_id)
-    entry = job.schedule.get()
-    assert entry is not None
-    start_date = datetime.strptime(start, MOMENT_FORMAT).replace(tzinfo=UTC)
-    assert job.start_date == start_date
-    assert entry.last_run_at == start_date - timedelta(days=1)
-    last_run_at = entry.last_run_at
+        assert job.start_date == start_date
+        assert job.schedule.next_slot() == start_date
 
     # 2. Run now: the page follows the run to its end by itself.
     jobflow_id = run_now(page, local_stack, IDENTIFIER)
@@ -304,7 +301,7 @@ def test_an_analyst_schedules_runs_edits_and_deletes_a_spark_job(
     assert download.suggested_filename == NOTEBOOK_NAME
     assert Path(download.path()).read_bytes() == notebook_content
 
-    # 5. An edit changes the job, not its schedule: no extra run, same last-run time.
+    # 5. An edit changes the job, not its schedule: no extra run, the same next slot.
     header_button(page, "Edit").click()
     expect(page).to_have_url(url(live_server.url, "jobs-edit", job_id))
     expect(page.get_by_label("Identifier")).to_be_disabled()
@@ -324,11 +321,9 @@ def test_an_analyst_schedules_runs_edits_and_deletes_a_spark_job(
     expect(page.get_by_test_id("schedule")).to_have_text(f"Runs daily, starting {start} UTC.")
     expect(page.get_by_test_id("next-run")).to_have_text(f"Next run: {start} UTC")
     expect(runs_table(page).locator("tbody tr")).to_have_count(1)
-    entry = job.schedule.get()
-    assert entry is not None
-    assert entry.last_run_at == last_run_at
     with local_stack.database():
         assert job.runs.count() == 1
+        assert SparkJob.objects.get(pk=job_id).schedule.next_slot() == start_date
     assert len(local_stack.emr().list_clusters()["Clusters"]) == 1
 
     # 6. Deleted, after a confirmation: the notebook and the schedule go with it.
@@ -345,7 +340,6 @@ def test_an_analyst_schedules_runs_edits_and_deletes_a_spark_job(
     with local_stack.database():
         assert not SparkJob.objects.filter(pk=job_id).exists()
     assert s3.list_objects_v2(Bucket=code_bucket, Prefix=f"jobs/{IDENTIFIER}/")["KeyCount"] == 0
-    assert job.schedule.get() is None
     # The results stay where they are.
     assert s3.list_objects_v2(Bucket=public_bucket, Prefix=f"{IDENTIFIER}/")["KeyCount"] == 2
     assert local_stack.beat.errors == []

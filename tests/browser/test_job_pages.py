@@ -166,3 +166,36 @@ def test_the_job_page_shows_runs_results_and_the_notebook_in_tabs(
     expect(preview.get_by_role("img")).to_be_visible()
     expect(page.locator("#notebook-pane")).to_have_css("opacity", "1")  # faded in
     assert csp_violations == []
+
+
+def test_the_dashboard_and_the_job_page_show_the_same_next_run(
+    page: Page, live_server: Any, client: Any, s3: None
+) -> None:
+    """Issue 13: after an edit from weekly to daily, the dashboard kept the old next run."""
+    owner = UserFactory()
+    EMRReleaseFactory(version="7.1.0", changelog_url="")
+    start = timezone.now() - timedelta(days=7, hours=-3)  # weekly, next at now + 3 h
+    job = SparkJobFactory(
+        created_by=owner,
+        identifier="weekly-counts",
+        interval_in_hours=SparkJob.INTERVAL_WEEKLY,
+        start_date=start,
+    )
+    SparkJobRunFactory(spark_job=job, status=Cluster.STATUS_TERMINATED, slot=start, scheduled_at=start)
+    job.interval_in_hours = SparkJob.INTERVAL_DAILY
+    job.save()
+    expected = job.schedule.next_slot()
+    assert expected == start + timedelta(days=7)  # the daily grid's first slot after the edit
+
+    log_in_as(page, client, live_server.url, owner)
+    page.goto(url(live_server.url, "dashboard"))
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name="weekly-counts"))
+    on_dashboard = row.get_by_test_id("next-run-at")
+    expect(on_dashboard).to_have_text(f"{expected:%Y-%m-%d %H:%M} UTC")
+
+    page.goto(url(live_server.url, "jobs-detail", job.pk))
+    on_job_page = page.get_by_test_id("next-run").get_by_test_id("next-run-at")
+    expect(on_job_page).to_have_text(f"{expected:%Y-%m-%d %H:%M} UTC")
+    assert on_job_page.get_attribute("datetime") == expected.isoformat()
+    page.goto(url(live_server.url, "dashboard"))
+    assert row.get_by_test_id("next-run-at").get_attribute("datetime") == expected.isoformat()

@@ -65,6 +65,8 @@ def test_start_sends_the_full_run_job_flow_request(aws: AWSStubs, live_setting: 
                     "ScriptBootstrapAction": {
                         "Path": "s3://atmo-spark-emr/bootstrap/telemetry.sh",
                         "Args": [
+                            "--runner-uri",
+                            "s3://atmo-spark-emr/runner/",
                             "--public-key",
                             PUBLIC_KEY,
                             "--email",

@@ -20,6 +20,7 @@ from atmo.clusters.models import Cluster
 from tests.aws import AWSStubs, unreachable
 from tests.clusters.factories import ClusterFactory
 from tests.clusters.helpers import before_first_query, emr_cluster
+from tests.faults import killed_while_mailing, lease_passed
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +77,19 @@ def test_update_clusters_skips_requests_not_yet_at_emr(user: Any, aws: AWSStubs)
     assert tasks.update_clusters() == []
 
 
-def test_a_cluster_missing_from_emr_for_long_is_marked_terminated(user: Any, aws: AWSStubs) -> None:
+def unknown_to_emr(aws: AWSStubs, jobflow_id: str) -> None:
+    aws.emr.add_client_error(
+        "describe_cluster",
+        "InvalidRequestException",
+        f"Cluster id '{jobflow_id}' is not valid.",
+        400,
+        expected_params={"ClusterId": jobflow_id},
+    )
+
+
+def test_a_cluster_missing_from_the_listing_and_unknown_to_emr_is_marked_terminated(
+    user: Any, aws: AWSStubs
+) -> None:
     old = ClusterFactory(
         created_by=user, requested=True, identifier="old", jobflow_id="j-old", most_recent_status="WAITING"
     )
@@ -89,11 +102,75 @@ def test_a_cluster_missing_from_emr_for_long_is_marked_terminated(user: Any, aws
         most_recent_status="STARTING",
     )
     add_listing(aws, [])
+    unknown_to_emr(aws, "j-old")  # only the old one is looked up: a fresh one may not be listed yet
+
     tasks.update_clusters()
+
     old.refresh_from_db()
     fresh.refresh_from_db()
-    assert old.is_terminated and "no longer knows" in old.status_message
+    assert old.is_terminated
+    assert old.status_message == Cluster.GONE_MESSAGE
+    assert "no longer known to EMR" in old.status_message
+    assert old.finished_at is not None
     assert fresh.most_recent_status == "STARTING"
+
+
+def test_a_cluster_missing_from_the_listing_that_emr_still_knows_is_synced_not_ended(
+    user: Any, aws: AWSStubs
+) -> None:
+    late = ClusterFactory(created_by=user, requested=True, jobflow_id="j-late", most_recent_status="STARTING")
+    Cluster.objects.filter(pk=late.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    add_listing(aws, [])
+    started = timezone.now() - timedelta(hours=1)
+    aws.emr.add_response(
+        "describe_cluster",
+        {"Cluster": emr_cluster("j-late", "WAITING", started, started)},
+        {"ClusterId": "j-late"},
+    )
+
+    with mock.patch.object(tasks.update_master_address, "delay_on_commit", autospec=True):
+        assert tasks.update_clusters() == [late.identifier]
+
+    late.refresh_from_db()
+    assert late.most_recent_status == "WAITING"
+
+
+def test_a_failed_lookup_of_a_missing_cluster_leaves_it_for_the_next_sweep(user: Any, aws: AWSStubs) -> None:
+    missing = ClusterFactory(created_by=user, requested=True, jobflow_id="j-1", most_recent_status="WAITING")
+    Cluster.objects.filter(pk=missing.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    add_listing(aws, [])
+    aws.emr.add_client_error("describe_cluster", "ThrottlingException", "Rate exceeded", 400)
+
+    assert tasks.update_clusters() == []
+
+    missing.refresh_from_db()
+    assert missing.most_recent_status == "WAITING"
+
+
+def test_120_clusters_with_2_unknown_to_emr_cost_3_listings_and_2_lookups(user: Any, aws: AWSStubs) -> None:
+    long_ago = timezone.now() - timedelta(hours=2)
+    for n in range(120):
+        ClusterFactory(
+            created_by=user,
+            requested=True,
+            identifier=f"c-{n}",
+            jobflow_id=f"j-{n}",
+            most_recent_status="WAITING",
+        )
+    Cluster.objects.update(created_at=long_ago)
+    listed = [emr_cluster(f"j-{n}", "WAITING", long_ago, long_ago) for n in range(120) if n not in (7, 99)]
+    assert add_listing(aws, listed) == 3
+    unknown_to_emr(aws, "j-7")
+    unknown_to_emr(aws, "j-99")
+
+    # The stubber fails on any call it was not given; none it was given is left unmade.
+    with mock.patch.object(tasks.update_master_address, "delay_on_commit", autospec=True):
+        assert len(tasks.update_clusters()) == 118
+    aws.assert_no_pending_responses()
+
+    gone = Cluster.objects.filter(status_message=Cluster.GONE_MESSAGE)
+    assert sorted(gone.values_list("jobflow_id", flat=True)) == ["j-7", "j-99"]
+    assert all(cluster.is_terminated for cluster in gone)
 
 
 def test_update_clusters_retries_when_throttled(user: Any, aws: AWSStubs) -> None:
@@ -307,8 +384,8 @@ def test_deactivate_clusters_says_what_came_of_each_cluster(user: Any, aws: AWSS
     assert {cluster.pk for cluster in Cluster.objects.active()} == {running.pk}
     request.refresh_from_db()
     vanished.refresh_from_db()
-    assert request.status_message == "Terminated before AWS started it."
-    assert "no longer knows" in vanished.status_message
+    assert request.status_message == "Terminated because its lifetime was over. AWS had not started it yet."
+    assert vanished.status_message == Cluster.GONE_MESSAGE
 
 
 def expiring(user: Any, minutes: int = 30, **fields: Any) -> Cluster:
@@ -362,7 +439,7 @@ def test_a_worker_running_meanwhile_does_not_send_a_second_mail(user: Any) -> No
 def test_an_extension_between_reading_and_claiming_keeps_the_mail_for_the_new_expiry(user: Any) -> None:
     """The owner extends after the task read the row but before it claimed the mail."""
     cluster = expiring(user, minutes=30)
-    claim = 'UPDATE "clusters_cluster" SET "expiration_mail_sent"'
+    claim = 'UPDATE "clusters_cluster" SET "expiration_mail_claimed_at"'
 
     with before_first_query(claim, lambda: Cluster.objects.get(pk=cluster.pk).extend(2)):
         assert tasks.send_expiration_mails() == []
@@ -433,4 +510,15 @@ def test_two_workers_at_once_send_one_mail(user: Any) -> None:
     for thread in threads:
         thread.join()
     assert sorted(len(r) for r in results) == [0, 1]
+    assert len(mail.outbox) == 1
+
+
+def test_an_expiration_mail_whose_worker_died_while_sending_is_sent_once_its_lease_is_over(user: Any) -> None:
+    cluster = expiring(user)
+    with killed_while_mailing():
+        tasks.send_expiration_mails()
+    assert tasks.send_expiration_mails() == []  # the claim is fresh: its worker might still be sending
+    lease_passed(Cluster.objects.all(), "expiration_mail_claimed_at")
+    assert tasks.send_expiration_mails() == [cluster.pk]
+    assert tasks.send_expiration_mails() == []
     assert len(mail.outbox) == 1

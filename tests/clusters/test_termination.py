@@ -44,7 +44,7 @@ def test_a_request_emr_has_not_seen_is_withdrawn_without_asking_aws(user: Any, a
 
     cluster.refresh_from_db()
     assert cluster.is_terminated
-    assert cluster.status_message == "Terminated before AWS started it."
+    assert cluster.status_message == "Terminated by its owner. AWS had not started it yet."
     assert cluster.finished_at is not None
 
 
@@ -130,4 +130,4 @@ def test_an_accepted_termination_whose_state_cannot_be_read_back_says_terminatin
 
     cluster.refresh_from_db()
     assert cluster.is_terminating
-    assert cluster.status_message == "Termination requested; waiting for AWS to confirm it."
+    assert cluster.status_message == "Terminated by its owner. Waiting for AWS to confirm it."

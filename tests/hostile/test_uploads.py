@@ -127,11 +127,6 @@ UNPREVIEWABLE_NOTEBOOKS = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="atmo/lib/notebooks.py is fixed by the notebook-runner work (issue 14, item 4); "
-    "remove this marker when that lands",
-)
 @pytest.mark.parametrize("name, document", UNPREVIEWABLE_NOTEBOOKS)
 def test_a_notebook_of_the_wrong_shape_is_refused_or_shown_without_a_server_error(
     as_owner: Any, world: World, aws: Any, name: str, document: Any

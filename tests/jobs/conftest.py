@@ -41,7 +41,7 @@ JUPYTER_NOTEBOOK = {
 }
 ZEPPELIN_NOTE = {
     "name": "report",
-    "paragraphs": [{"title": "Count", "text": "%spark\nspark.range(3).count()"}],
+    "paragraphs": [{"title": "Count", "text": "%pyspark\nspark.range(3).count()"}],
 }
 
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import factory
-from django.test import TestCase
 from django.utils import timezone
 
 from atmo.jobs.models import SparkJob, SparkJobRun
@@ -15,11 +13,7 @@ from tests.users.factories import UserFactory
 
 
 class SparkJobFactory(factory.django.DjangoModelFactory):
-    """A daily job that started an hour ago, with its schedule entry as a commit leaves it.
-
-    Tests run in a transaction that never commits; the job's redbeat entry is
-    written once it does, so the factory runs the commit's callbacks itself.
-    """
+    """A daily job that started an hour ago: its first slot has come."""
 
     created_by = factory.SubFactory(UserFactory)
     emr_release = factory.SubFactory(EMRReleaseFactory)
@@ -33,11 +27,6 @@ class SparkJobFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = SparkJob
-
-    @classmethod
-    def _create(cls, model_class: type[SparkJob], *args: Any, **kwargs: Any) -> SparkJob:
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            return super()._create(model_class, *args, **kwargs)
 
 
 class SparkJobRunFactory(factory.django.DjangoModelFactory):

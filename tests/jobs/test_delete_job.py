@@ -31,12 +31,10 @@ def test_the_delete_page_asks_first(client_for: Any, owner: Any, spark_job: Spar
     assert SparkJob.objects.exists()
 
 
-def test_deleting_stops_the_cluster_and_removes_notebook_schedule_and_permissions(
+def test_deleting_stops_the_cluster_and_removes_notebook_and_permissions(
     client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs
 ) -> None:
     SparkJobRunFactory(spark_job=spark_job, jobflow_id="j-RUN", status=Cluster.STATUS_RUNNING)
-    schedule = spark_job.schedule
-    assert schedule.get() is not None
     aws.emr.add_response("terminate_job_flows", {}, {"JobFlowIds": ["j-RUN"]})
     aws.s3.add_response(
         "delete_object",
@@ -49,7 +47,6 @@ def test_deleting_stops_the_cluster_and_removes_notebook_schedule_and_permission
     assert response["Location"] == reverse("dashboard")
     assert messages_of(response) == ["Spark job <strong>daily-report</strong> deleted."]
     assert not SparkJob.objects.exists()
-    assert schedule.get() is None
     assert not get_users_with_perms(spark_job) and not get_groups_with_perms(spark_job)
 
 
@@ -66,7 +63,7 @@ def test_a_cluster_that_cannot_be_stopped_keeps_the_job(
         "(Rate exceeded). Nothing was deleted. Please try again in a minute."
     ]
     assert SparkJob.objects.filter(pk=spark_job.pk).exists()
-    assert spark_job.schedule.get() is not None
+    assert spark_job.schedule.next_slot() is not None
 
 
 def test_a_job_whose_run_is_starting_is_kept_with_a_clear_message(
@@ -78,4 +75,4 @@ def test_a_job_whose_run_is_starting_is_kept_with_a_clear_message(
     assert response["Location"] == url("detail", spark_job)
     assert messages_of(response) == [RUN_STARTING_MESSAGE]
     assert SparkJob.objects.filter(pk=spark_job.pk).exists()
-    assert spark_job.schedule.get() is not None
+    assert spark_job.schedule.next_slot() is not None

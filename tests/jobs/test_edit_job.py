@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.utils import timezone
 
 from atmo.jobs.models import SparkJob
 from tests.aws import AWSStubs
@@ -15,6 +14,7 @@ from tests.jobs.conftest import (
     notebook_upload,
     stub_upload,
 )
+from tests.jobs.factories import SparkJobRunFactory
 from tests.jobs.pages import edit_post, url
 
 pytestmark = pytest.mark.django_db
@@ -34,8 +34,8 @@ def test_the_edit_page_shows_the_job_with_a_fixed_identifier(
 def test_replacing_the_notebook_removes_the_old_one_and_keeps_the_schedule(
     client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs
 ) -> None:
-    last_run_at = timezone.now() - timedelta(hours=3)
-    spark_job.schedule.reschedule(last_run_at=last_run_at)
+    SparkJobRunFactory(spark_job=spark_job, status="TERMINATED", slot=spark_job.start_date)
+    before = spark_job.schedule.next_slot()
     stub_upload(aws, "jobs/daily-report/renamed.ipynb")
     aws.s3.add_response(
         "delete_object",
@@ -54,9 +54,9 @@ def test_replacing_the_notebook_removes_the_old_one_and_keeps_the_schedule(
     spark_job.refresh_from_db()
     assert (spark_job.identifier, spark_job.size) == ("daily-report", 5)
     assert spark_job.notebook_s3_key == "jobs/daily-report/renamed.ipynb"
-    # No extra run: the schedule still counts from the last one.
-    assert spark_job.schedule.get().last_run_at == last_run_at
-    assert not spark_job.runs.exists()
+    # No extra run: the schedule's next slot is the one after the last run's.
+    assert spark_job.schedule.next_slot() == before == spark_job.start_date + timedelta(days=1)
+    assert spark_job.schedule_from is None
 
 
 def test_s3_refusing_a_new_notebook_leaves_the_job_unchanged(

@@ -81,7 +81,7 @@ def test_a_valid_form_uploads_the_notebook_then_saves_the_job(
     assert job.created_by == user
     assert job.emr_release == release
     assert job.interval_in_hours == SparkJob.INTERVAL_WEEKLY
-    assert job.schedule.get() is not None
+    assert job.schedule.next_slot() == job.start_date
 
 
 def test_a_new_job_gives_object_permissions_to_its_owner_only(
@@ -99,11 +99,6 @@ def test_a_zeppelin_note_is_accepted(user: Any, release: Any, add: mock.MagicMoc
     form = new_form(user, release, upload=notebook_upload("note.json"))
     assert form.is_valid(), form.errors
     assert form.save().notebook_s3_key == "jobs/weekly-report/note.json"
-
-
-def test_an_nbformat_3_notebook_without_cells_is_accepted(user: Any, release: Any) -> None:
-    content = notebook_bytes({"nbformat": 3, "worksheets": [{"cells": []}]})
-    assert new_form(user, release, upload=notebook_upload(content=content)).is_valid()
 
 
 def test_the_uploaded_file_name_is_made_safe_for_s3(user: Any, release: Any, add: mock.MagicMock) -> None:
@@ -177,6 +172,133 @@ def test_an_ipynb_file_must_have_a_jupyter_structure(user: Any, release: Any, do
 def test_a_json_file_must_have_zeppelin_paragraphs(user: Any, release: Any) -> None:
     form = new_form(user, release, upload=notebook_upload("note.json", content=notebook_bytes()))
     assert form.errors["notebook"] == [MESSAGES["notebook_not_zeppelin"]]
+
+
+def jupyter_document(*cells: dict[str, Any], **metadata: Any) -> dict[str, Any]:
+    return {"nbformat": 4, "nbformat_minor": 4, "metadata": metadata, "cells": list(cells)}
+
+
+def code_cell(source: str) -> dict[str, Any]:
+    return {"cell_type": "code", "execution_count": None, "metadata": {}, "source": source, "outputs": []}
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": [{"cell_type": "code"}]},
+        {"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": [{"cell_type": "spreadsheet"}]},
+        {"nbformat": 4, "worksheets": 7},
+        {"nbformat": 4, "nbformat_minor": 4, "metadata": 7, "cells": []},
+    ],
+)
+def test_a_file_that_nbformat_does_not_validate_is_refused_saying_so(
+    user: Any, release: Any, document: Any
+) -> None:
+    form = new_form(user, release, upload=notebook_upload(content=notebook_bytes(document)))
+    [error] = form.errors["notebook"]
+    assert error.startswith("This file is not a valid Jupyter notebook (")
+    assert error.endswith("Save it again from Jupyter and upload that copy.")
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        [],
+        [{"cell_type": "markdown", "metadata": {}, "source": "# Only words"}],
+        [code_cell("   \n")],
+    ],
+)
+def test_a_notebook_without_code_is_refused(user: Any, release: Any, cells: list[Any]) -> None:
+    content = notebook_bytes(jupyter_document(*cells))
+    form = new_form(user, release, upload=notebook_upload(content=content))
+    assert form.errors["notebook"] == ["The notebook has no code cell: there is nothing to run."]
+
+
+@pytest.mark.parametrize(
+    "metadata, language",
+    [
+        ({"kernelspec": {"name": "ir", "language": "R", "display_name": "R"}}, "R"),
+        ({"language_info": {"name": "scala"}}, "scala"),
+    ],
+)
+def test_a_notebook_for_another_kernel_than_python_is_refused(
+    user: Any, release: Any, metadata: dict[str, Any], language: str
+) -> None:
+    content = notebook_bytes(jupyter_document(code_cell("1 + 1"), **metadata))
+    form = new_form(user, release, upload=notebook_upload(content=content))
+    [error] = form.errors["notebook"]
+    assert error.startswith(
+        f"The notebook's kernel runs {language}, but ATMO runs Python (PySpark) notebooks"
+    )
+
+
+def test_an_older_python_notebook_is_accepted(user: Any, release: Any) -> None:
+    cell = {"cell_type": "code", "input": "1 + 1", "language": "python", "outputs": [], "metadata": {}}
+    document = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": [cell]}]}
+    form = new_form(user, release, upload=notebook_upload(content=notebook_bytes(document)))
+    assert form.is_valid(), form.errors
+
+
+def test_a_zeppelin_paragraph_in_an_unsupported_interpreter_is_refused_by_name(
+    user: Any, release: Any
+) -> None:
+    note = {
+        "paragraphs": [
+            {"text": "%md\n# Intro"},
+            {"text": "%pyspark\ndf = spark.range(3)"},
+            {"title": "Plot it", "text": "%spark.r\nplot(df)"},
+            {"text": "%sh\nls"},
+        ]
+    }
+    form = new_form(user, release, upload=notebook_upload("note.json", content=notebook_bytes(note)))
+    assert form.errors["notebook"] == [
+        'The %spark.r interpreter of paragraph 3 ("Plot it") is not supported: ATMO runs '
+        "Python/PySpark (%pyspark, %python), SQL (%sql) and Markdown (%md) paragraphs."
+    ]
+
+
+@pytest.mark.parametrize(
+    "paragraphs",
+    [
+        [{"text": "%md\nOnly words"}],
+        [],
+    ],
+)
+def test_a_zeppelin_note_without_code_is_refused(user: Any, release: Any, paragraphs: list[Any]) -> None:
+    content = notebook_bytes({"paragraphs": paragraphs})
+    form = new_form(user, release, upload=notebook_upload("note.json", content=content))
+    assert form.errors["notebook"] == [
+        "The note has no PySpark, Python or SQL paragraph: there is nothing to run."
+    ]
+
+
+@pytest.mark.parametrize(
+    "note, error",
+    [
+        ({"paragraphs": 7}, MESSAGES["notebook_not_zeppelin"]),
+        ({"paragraphs": [7]}, "Paragraph 1 of the note is not a paragraph object."),
+        ({"paragraphs": [{"text": ["%pyspark"]}]}, "The text or title of paragraph 1 is not a string."),
+    ],
+)
+def test_a_zeppelin_note_of_the_wrong_shape_is_refused(
+    user: Any, release: Any, note: Any, error: str
+) -> None:
+    form = new_form(user, release, upload=notebook_upload("note.json", content=notebook_bytes(note)))
+    assert form.errors["notebook"] == [error]
+
+
+def test_a_zeppelin_note_of_pyspark_sql_and_markdown_is_accepted(user: Any, release: Any) -> None:
+    note = {
+        "paragraphs": [
+            {"text": "%md\n# Intro"},
+            {"text": "%spark.pyspark\nspark.range(3).createOrReplaceTempView('t')"},
+            {"text": "%sql\nSELECT count(*) FROM t"},
+            {"text": "print('no interpreter line: PySpark')"},
+            {"text": ""},
+        ]
+    }
+    form = new_form(user, release, upload=notebook_upload("note.json", content=notebook_bytes(note)))
+    assert form.is_valid(), form.errors
 
 
 class UnreadableUpload(SimpleUploadedFile):

@@ -92,7 +92,9 @@ class TestState:
         save_committed(job)
         job.refresh_from_db()
         assert job.expired_date is None
-        assert job.schedule.get() is not None
+        # Back on its schedule from now: the slots it missed while expired are not replayed.
+        assert job.schedule_from is not None
+        assert job.schedule.next_slot() == job.start_date + timedelta(days=2)
 
     def test_owners_get_permissions_and_others_none(self, user: Any, user2: Any) -> None:
         job = SparkJobFactory(created_by=user)
@@ -210,21 +212,17 @@ class TestTerminateAndDelete:
         SparkJobRunFactory(spark_job=job, status="TERMINATED")
         job.terminate()
 
-    def test_delete_stops_the_cluster_removes_the_notebook_and_the_schedule(
-        self, user: Any, aws: AWSStubs
-    ) -> None:
+    def test_delete_stops_the_cluster_and_removes_the_notebook(self, user: Any, aws: AWSStubs) -> None:
         job = SparkJobFactory(created_by=user)
         SparkJobRunFactory(spark_job=job, status="RUNNING")
         aws.emr.add_response("terminate_job_flows", {}, {"JobFlowIds": ["j-RUN"]})
         aws.s3.add_response(
             "delete_object", {}, {"Bucket": "atmo-code", "Key": "jobs/daily-report/report.ipynb"}
         )
-        schedule = job.schedule
         with committed():
             job.delete()
         assert not SparkJob.objects.exists()
         assert not SparkJobRun.objects.exists()
-        assert schedule.get() is None
 
 
 class TestShouldRun:
@@ -317,7 +315,7 @@ class TestDeleteWhileStarting:
         with pytest.raises(SparkJob.RunStarting), committed():
             job.delete()
         assert SparkJob.objects.filter(pk=job.pk).exists()
-        assert job.schedule.get() is not None
+        assert job.schedule.next_slot() is not None
 
     def test_a_job_whose_run_cluster_vanished_is_deleted(self, user: Any, aws: AWSStubs) -> None:
         job = SparkJobFactory(created_by=user)
@@ -341,7 +339,7 @@ class TestDeleteWhileStarting:
         assert isinstance(raised.value, AWSError) and raised.value.is_throttling
         assert raised.value.message == "Rate exceeded"
         assert SparkJob.objects.filter(pk=job.pk).exists()
-        assert job.schedule.get() is not None
+        assert job.schedule.next_slot() is not None
         stale.refresh_from_db()
         assert stale.status == Cluster.REQUESTED
 
@@ -411,13 +409,15 @@ class TestLatestRun:
 
 
 class TestRunNow:
-    def test_a_started_run_counts_the_schedule_from_itself(self, user: Any, aws: AWSStubs) -> None:
+    def test_a_started_run_takes_no_slot_of_the_schedule(self, user: Any, aws: AWSStubs) -> None:
         job = SparkJobFactory(created_by=user)
+        before = job.schedule.next_slot()
         stub_run_job_flow(aws)
         result = job.run_now()
         assert result.outcome == RunNow.STARTED and result.error is None
         assert result.run == job.runs.get()
-        assert job.schedule.get().last_run_at == result.run.scheduled_at
+        assert result.run.slot is None
+        assert job.schedule.next_slot() == before
 
     def test_a_disabled_job_is_not_started(self, user: Any, aws: AWSStubs) -> None:
         job = SparkJobFactory(created_by=user, is_enabled=False)
@@ -446,12 +446,12 @@ class TestRunNow:
 
     def test_a_refused_run_is_kept_failed(self, user: Any, aws: AWSStubs) -> None:
         job = SparkJobFactory(created_by=user)
-        before = job.schedule.get().last_run_at
+        before = job.schedule.next_slot()
         aws.add_spark_configuration()
         aws.emr.add_client_error("run_job_flow", "ValidationException", "Unknown release.", 400)
         result = job.run_now()
         assert result.outcome == RunNow.REFUSED and result.run is not None and result.run.is_failed
-        assert job.schedule.get().last_run_at == before
+        assert job.schedule.next_slot() == before
 
     def test_aws_busy_starts_nothing_and_keeps_the_error(self, user: Any, aws: AWSStubs) -> None:
         job = SparkJobFactory(created_by=user)

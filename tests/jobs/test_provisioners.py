@@ -74,7 +74,7 @@ def test_run_sends_the_notebook_step_and_the_timeout(aws: AWSStubs, is_public: b
                     "Name": "setup-telemetry-spark-job",
                     "ScriptBootstrapAction": {
                         "Path": "s3://atmo-spark-emr/bootstrap/telemetry.sh",
-                        "Args": ["--timeout", "180"],
+                        "Args": ["--runner-uri", "s3://atmo-spark-emr/runner/", "--timeout", "180"],
                     },
                 }
             ],
@@ -91,12 +91,18 @@ def test_run_sends_the_notebook_step_and_the_timeout(aws: AWSStubs, is_public: b
                         "Jar": JAR,
                         "Args": [
                             "s3://atmo-spark-emr/steps/batch.sh",
-                            "--job-name",
+                            "--job-identifier",
                             "daily-report",
-                            "--notebook",
+                            "--run-id",
+                            "12",
+                            "--notebook-uri",
                             "s3://atmo-code/jobs/daily-report/report.ipynb",
-                            "--data-bucket",
-                            bucket,
+                            "--output-uri",
+                            f"s3://{bucket}/daily-report/runs/12/",
+                            "--timeout-seconds",
+                            str(3 * 3600 - 15 * 60),  # the cluster's start and the upload come off
+                            "--parameters-json",
+                            '{"run_date": "2026-12-07", "run_id": 12}',
                         ],
                     },
                 },
@@ -112,6 +118,8 @@ def test_run_sends_the_notebook_step_and_the_timeout(aws: AWSStubs, is_public: b
         notebook_key="jobs/daily-report/report.ipynb",
         is_public=is_public,
         job_timeout=3,
+        run_id=12,
+        parameters={"run_id": 12, "run_date": "2026-12-07"},
     )
     assert jobflow_id == "j-RUN"
 

@@ -28,8 +28,8 @@ def test_run_now_asks_first_and_explains_the_schedule(
     response = client_for(owner).get(url("run", spark_job))
     assert response.status_code == 200
     page = response.content.decode()
-    assert "The schedule itself does not change" in page
-    assert "The next scheduled run counts from this one" in page
+    assert "The schedule does not change: the job still runs daily, next at" in page
+    assert f"{spark_job.schedule.next_slot():%Y-%m-%d %H:%M} UTC" in page
     assert not spark_job.runs.exists()
 
 
@@ -49,7 +49,7 @@ def test_run_now_while_a_run_is_under_way_says_so(
     assert spark_job.runs.count() == 1
 
 
-def test_run_now_starts_a_run_and_counts_the_schedule_from_it(
+def test_run_now_starts_a_run_outside_the_schedule(
     client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs
 ) -> None:
     stub_run_job_flow(aws)
@@ -57,7 +57,7 @@ def test_run_now_starts_a_run_and_counts_the_schedule_from_it(
     assert response.status_code == 302
     run = spark_job.runs.get()
     assert run.jobflow_id == "j-NOW"
-    assert spark_job.schedule.get().last_run_at == run.scheduled_at
+    assert run.slot is None
     assert messages_of(response) == ["Run of <strong>daily-report</strong> started (j-NOW)."]
 
 
@@ -66,14 +66,14 @@ def test_run_now_when_aws_is_throttling_asks_to_try_again(
 ) -> None:
     aws.add_spark_configuration()
     aws.emr.add_client_error("run_job_flow", "ThrottlingException", "Rate exceeded", 400)
-    before = spark_job.schedule.get().last_run_at
+    before = spark_job.schedule.next_slot()
     response = client_for(owner).post(url("run", spark_job))
     assert messages_of(response) == [
         "The run could not be started: AWS is busy and asked us to slow down (Rate exceeded). "
         "Please try again in a minute."
     ]
     assert not spark_job.runs.exists()
-    assert spark_job.schedule.get().last_run_at == before
+    assert spark_job.schedule.next_slot() == before
 
 
 def test_a_run_aws_refuses_shows_as_failed_with_the_reason(
@@ -88,20 +88,18 @@ def test_a_run_aws_refuses_shows_as_failed_with_the_reason(
     assert "AWS refused to start the run" in messages_of(response)[0]
 
 
-def test_run_now_works_when_the_schedule_entry_is_missing(
-    client_for: Any, owner: Any, release: Any, aws: AWSStubs
-) -> None:
+def test_run_now_works_for_an_expired_job(client_for: Any, owner: Any, release: Any, aws: AWSStubs) -> None:
     past = timezone.now() - timedelta(days=1)
     job = SparkJobFactory(
         created_by=owner, emr_release=release, start_date=past - timedelta(days=3), end_date=past
     )
     job.expire()
-    assert job.schedule.get() is None
+    assert job.schedule.next_slot() is None
     stub_run_job_flow(aws)
     response = client_for(owner).post(url("run", job))
     assert response.status_code == 302
     assert job.runs.get().jobflow_id == "j-NOW"
-    assert job.schedule.get() is None
+    assert job.schedule.next_slot() is None
 
 
 def test_a_disabled_job_cannot_be_run_now(client_for: Any, owner: Any, release: Any, aws: AWSStubs) -> None:

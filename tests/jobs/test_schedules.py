@@ -1,259 +1,246 @@
-"""The per-job redbeat entries, against the real Redis."""
+"""A job's schedule is its slots, in the database: edits, pauses and outages, as a table."""
 
 from __future__ import annotations
 
-import contextlib
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest import mock
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
-from redbeat import RedBeatScheduler
+from django_redis import get_redis_connection
 
-from atmo.celery import celery
+from atmo.jobs import tasks
 from atmo.jobs.models import SparkJob
-from atmo.jobs.schedules import SparkJobSchedule, SparkJobScheduleEntry
-from atmo.jobs.tasks import run_job
-from tests.clusters.factories import EMRReleaseFactory
+from atmo.jobs.schedules import Grid
+from tests.aws import AWSStubs
+from tests.clusters.helpers import emr_cluster
 from tests.jobs.factories import SparkJobFactory, SparkJobRunFactory
-from tests.jobs.helpers import committed, save_committed
 
 pytestmark = pytest.mark.django_db
 
-
-def due_now(job: SparkJob) -> bool:
-    """What beat decides when it looks at the job's entry right now."""
-    entry = job.schedule.get()
-    assert entry is not None
-    return bool(entry.is_due().is_due)
+DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
+WEEKLY = SparkJob.INTERVAL_WEEKLY
 
 
-def test_a_new_job_gets_one_entry_that_runs_run_job_with_its_id(user: Any) -> None:
-    job = SparkJobFactory(created_by=user)
-    entry = job.schedule.get()
-    assert entry.name == f"atmo.jobs.tasks.run_job:{job.pk}"
-    assert entry.task == "atmo.jobs.tasks.run_job"
-    assert list(entry.args) == [job.pk]
-    assert entry.schedule.run_every == timedelta(hours=24)
+def ran(job: SparkJob, *slots: datetime) -> None:
+    """Runs of the job for these slots, ended."""
+    for slot in slots:
+        SparkJobRunFactory(spark_job=job, status="TERMINATED", slot=slot, scheduled_at=slot)
 
 
-def test_the_first_run_is_due_at_the_start_date_and_not_before(user: Any) -> None:
-    start = timezone.now() + timedelta(days=10)
-    job = SparkJobFactory(created_by=user, start_date=start)
-    assert not due_now(job)
-    assert job.schedule.next_run_at() == start
-    # redbeat's own due time (the sorted-set score) is the start date, not weeks later.
-    entry = job.schedule.get()
-    assert abs((entry.due_at - start).total_seconds()) < 1
-    score = celery_redis().zscore(celery.redbeat_conf.schedule_key, job.schedule.key)
-    assert abs(score - start.timestamp()) < 1
-
-
-def celery_redis() -> Any:
-    from redbeat.schedulers import get_redis
-
-    return get_redis(celery)
-
-
-def test_a_job_whose_start_date_has_come_is_due(user: Any) -> None:
-    job = SparkJobFactory(created_by=user, start_date=timezone.now() - timedelta(minutes=1))
-    assert due_now(job)
-
-
-def test_editing_a_job_keeps_its_last_run_and_adds_no_run(user: Any) -> None:
-    job = SparkJobFactory(created_by=user, start_date=timezone.now() - timedelta(days=3))
-    last_run = timezone.now() - timedelta(hours=2)
-    job.schedule.reschedule(last_run_at=last_run)
-    assert not due_now(job)
-
-    job.description = "Counts more things."
-    job.size = 5
-    save_committed(job)
-
-    entry = job.schedule.get()
-    assert entry.last_run_at == last_run
-    assert not due_now(job)
-    assert job.schedule.next_run_at() == last_run + timedelta(hours=24)
-
-
-def test_changing_the_interval_counts_from_the_last_run(user: Any) -> None:
-    job = SparkJobFactory(created_by=user, start_date=timezone.now() - timedelta(days=30))
-    last_run = timezone.now() - timedelta(hours=30)
-    job.schedule.reschedule(last_run_at=last_run)
-    job.interval_in_hours = SparkJob.INTERVAL_WEEKLY
-    save_committed(job)
-    assert job.schedule.next_run_at() == last_run + timedelta(hours=168)
-    assert not due_now(job)
-
-
-def test_moving_the_start_date_later_restarts_the_schedule_there(user: Any) -> None:
-    job = SparkJobFactory(created_by=user, start_date=timezone.now() + timedelta(days=1))
-    later = timezone.now() + timedelta(days=5)
-    job.start_date = later
-    save_committed(job)
-    assert job.schedule.next_run_at() == later
-    assert not due_now(job)
-
-
-def test_disabling_removes_the_entry_and_enabling_restores_it(user: Any) -> None:
-    job = SparkJobFactory(created_by=user)
-    job.is_enabled = False
-    save_committed(job)
-    assert job.schedule.get() is None
-    job.is_enabled = True
-    save_committed(job)
-    assert job.schedule.get() is not None
-
-
-def test_expiring_removes_the_entry(user: Any) -> None:
-    job = SparkJobFactory(created_by=user, end_date=timezone.now() + timedelta(days=1))
-    with committed():
-        assert job.expire() is True
-    assert job.schedule.get() is None
-    assert job.expire() is False  # once
-
-
-def test_a_job_past_its_end_date_is_not_scheduled(user: Any) -> None:
-    job = SparkJobFactory(
-        created_by=user,
-        start_date=timezone.now() - timedelta(days=5),
-        end_date=timezone.now() - timedelta(days=1),
-    )
-    assert job.schedule.get() is None
-
-
-def test_deleting_the_job_removes_the_entry(user: Any, aws: Any) -> None:
-    job = SparkJobFactory(created_by=user)
-    key = job.schedule.key
-    aws.s3.add_response("delete_object", {}, {"Bucket": "atmo-code", "Key": job.notebook_s3_key})
-    with committed():
-        job.delete()
-    assert not celery_redis().exists(key)
-    assert celery_redis().zscore(celery.redbeat_conf.schedule_key, key) is None
-
-
-def test_the_entry_class_fixes_redbeats_due_time_for_past_runs() -> None:
-    from celery.schedules import schedule
-
-    entry = SparkJobScheduleEntry(
-        name="t", task="x", schedule=schedule(run_every=timedelta(hours=24), app=celery), app=celery
-    )
-    entry.last_run_at = timezone.now() - timedelta(hours=1)
-    assert abs((entry.due_at - (timezone.now() + timedelta(hours=23))).total_seconds()) < 2
-    entry.last_run_at = timezone.now() - timedelta(hours=30)
-    assert abs((entry.due_at - timezone.now()).total_seconds()) < 2
-
-
-def beat_tick() -> list[int]:
-    """One tick of the real redbeat scheduler over the schedule in Redis; returns the job pks it sent.
-
-    Beat moves each sent entry's ``last_run_at`` on, as in production; only the
-    message to the broker is caught.
-    """
-    sent: list[int] = []
-
-    def send(args: Any, kwargs: Any, **options: Any) -> Any:
-        sent.append(args[0])
-        return mock.Mock(id="sent")
-
-    scheduler = RedBeatScheduler(app=celery, lazy=True)
-    scheduler.lock_key = None  # one scheduler in the test: no distributed lock to hold
-    with mock.patch.object(run_job, "apply_async", side_effect=send):
-        scheduler.tick()
-    return sent
-
-
-def test_beat_sends_a_due_job_once_and_leaves_a_future_one(user: Any) -> None:
-    due = SparkJobFactory(created_by=user, identifier="due", start_date=timezone.now() - timedelta(minutes=1))
-    SparkJobFactory(created_by=user, identifier="future", start_date=timezone.now() + timedelta(hours=1))
-    assert beat_tick() == [due.pk]
-    assert beat_tick() == []  # the interval now counts from that send
-    assert due.schedule.next_run_at() > timezone.now() + timedelta(hours=23)
-
-
-def test_beat_sends_nothing_after_an_edit(user: Any) -> None:
-    job = SparkJobFactory(created_by=user, start_date=timezone.now() - timedelta(minutes=1))
-    assert beat_tick() == [job.pk]
-    job.description = "Counts other things."
-    save_committed(job)
-    assert beat_tick() == []
-
-
-def ran_two_hours_ago(user: Any, **fields: Any) -> SparkJob:
-    """A daily job that started three days ago and last ran two hours ago."""
-    job = SparkJobFactory(created_by=user, start_date=timezone.now() - timedelta(days=3), **fields)
-    ran_at = timezone.now() - timedelta(hours=2)
-    SparkJobRunFactory(spark_job=job, status="TERMINATED", scheduled_at=ran_at)
-    job.schedule.reschedule(last_run_at=ran_at)
+def edited(job: SparkJob, **fields: Any) -> SparkJob:
+    """The job saved with ``fields`` changed, as the edit form or the admin saves it."""
+    for name, value in fields.items():
+        setattr(job, name, value)
+    job.save()
     return job
 
 
-def test_re_enabling_a_job_counts_from_its_last_run(user: Any) -> None:
-    job = ran_two_hours_ago(user)
-    job.is_enabled = False
-    save_committed(job)
-    job.is_enabled = True
-    save_committed(job)
-    run = job.runs.get()
-    assert job.schedule.get().last_run_at == run.scheduled_at
-    assert not due_now(job)
-    assert beat_tick() == []
-    assert job.schedule.next_run_at() == run.scheduled_at + timedelta(hours=24)
+@dataclass(frozen=True)
+class Case:
+    """A job set up relative to ``t0`` (the test's now); its next run is ``expected(t0)`` (None: never)."""
+
+    name: str
+    setup: Callable[[Any, datetime], SparkJob]
+    expected: Callable[[datetime], datetime | None]
 
 
-def test_bringing_an_expired_job_back_counts_from_its_last_run(user: Any) -> None:
-    job = ran_two_hours_ago(user, end_date=timezone.now() - timedelta(hours=1))
-    with committed():
-        job.expire()
-    assert job.schedule.get() is None
-    job.end_date = timezone.now() + timedelta(days=7)
-    save_committed(job)
-    assert not due_now(job)
-    assert beat_tick() == []
+def weekly_to_daily_before_the_first_run(user: Any, t0: datetime) -> SparkJob:
+    job = SparkJobFactory(created_by=user, start_date=t0 + 2 * DAY, interval_in_hours=WEEKLY)
+    return edited(job, interval_in_hours=SparkJob.INTERVAL_DAILY)
 
 
-def test_a_run_before_the_start_date_does_not_make_the_job_due_early(user: Any) -> None:
-    start = timezone.now() + timedelta(days=2)
+def daily_to_weekly_after_runs(user: Any, t0: datetime) -> SparkJob:
+    start = t0 - 10 * DAY - HOUR
     job = SparkJobFactory(created_by=user, start_date=start)
+    ran(job, *(start + k * DAY for k in range(11)))  # the latest: t0 - 1 h
+    return edited(job, interval_in_hours=WEEKLY)  # new grid: t0 - 3 d - 1 h (past), t0 + 4 d - 1 h
+
+
+def weekly_to_daily_slot_soon_after_the_edit(user: Any, t0: datetime) -> SparkJob:
+    start = t0 - 7 * DAY + HOUR
+    job = SparkJobFactory(created_by=user, start_date=start, interval_in_hours=WEEKLY)
+    ran(job, start)
+    return edited(job, interval_in_hours=SparkJob.INTERVAL_DAILY)  # t0 + 1 h is on both grids
+
+
+def start_moved_later(user: Any, t0: datetime) -> SparkJob:
+    job = SparkJobFactory(created_by=user, start_date=t0 - 5 * DAY - HOUR)
+    ran(job, t0 - HOUR)
+    return edited(job, start_date=t0 + DAY + 3 * HOUR)
+
+
+def start_moved_so_a_slot_falls_between_the_last_run_and_the_edit(user: Any, t0: datetime) -> SparkJob:
+    job = SparkJobFactory(created_by=user, start_date=t0 - 3 * DAY - HOUR)
+    ran(job, t0 - HOUR)
+    # New grid: ..., t0 - 30 min (after the last run, but past at the edit), t0 + 23 h 30 min.
+    return edited(job, start_date=t0 - 3 * DAY - timedelta(minutes=30))
+
+
+def description_edited(user: Any, t0: datetime) -> SparkJob:
+    job = SparkJobFactory(created_by=user, start_date=t0 - 3 * DAY - HOUR)
+    ran(job, t0 - 2 * DAY - HOUR)  # the latest slot, t0 - 1 h, is still owed
+    return edited(job, description="Now with more counting.", size=4)
+
+
+def disabled_then_enabled(user: Any, t0: datetime) -> SparkJob:
+    start = t0 - 3 * DAY - HOUR
+    job = SparkJobFactory(created_by=user, start_date=start)
+    ran(job, start)
+    edited(job, is_enabled=False)
+    return edited(job, is_enabled=True)  # missed t0 - 2 d - 1 h, t0 - 1 d - 1 h, t0 - 1 h
+
+
+def scheduler_down_over_one_slot(user: Any, t0: datetime) -> SparkJob:
+    start = t0 - 3 * DAY - HOUR
+    job = SparkJobFactory(created_by=user, start_date=start)
+    ran(job, start, start + DAY, start + 2 * DAY)
+    return job  # t0 - 1 h was missed
+
+
+def scheduler_down_for_days(user: Any, t0: datetime) -> SparkJob:
+    start = t0 - 3 * DAY - HOUR
+    job = SparkJobFactory(created_by=user, start_date=start)
+    ran(job, start)
+    return job  # missed three slots: only the latest is made up for
+
+
+def down_past_the_end_date(user: Any, t0: datetime) -> SparkJob:
+    start = t0 - 3 * DAY - HOUR
+    job = SparkJobFactory(created_by=user, start_date=start, end_date=t0 - DAY + HOUR)
+    ran(job, start)
+    return job  # its last slot, t0 - 1 d - 1 h, came before the end but is over an interval old
+
+
+def last_slot_before_the_end_date(user: Any, t0: datetime) -> SparkJob:
+    start = t0 - 2 * DAY - HOUR
+    job = SparkJobFactory(created_by=user, start_date=start, end_date=t0 - 30 * timedelta(minutes=1))
+    ran(job, start, start + DAY)
+    return job  # t0 - 1 h is before the end date, which has passed: still owed
+
+
+def ran_its_last_slot(user: Any, t0: datetime) -> SparkJob:
+    start = t0 - 2 * DAY - HOUR
+    job = SparkJobFactory(created_by=user, start_date=start, end_date=t0 + 2 * HOUR)
+    ran(job, start, start + DAY, start + 2 * DAY)
+    return job
+
+
+def manual_run_after_the_latest_slot(user: Any, t0: datetime) -> SparkJob:
+    start = t0 - DAY - HOUR
+    job = SparkJobFactory(created_by=user, start_date=start)
+    ran(job, start, start + DAY)
     SparkJobRunFactory(
-        spark_job=job, status="TERMINATED", scheduled_at=timezone.now() - timedelta(days=1)
-    )  # "Run now"
-    job.is_enabled = False
-    save_committed(job)
-    job.is_enabled = True
-    save_committed(job)
-    assert job.schedule.next_run_at() == start
-    assert beat_tick() == []
+        spark_job=job, status="TERMINATED", slot=None, scheduled_at=t0 - 10 * timedelta(minutes=1)
+    )
+    return job
 
 
-def test_the_entry_is_written_only_once_the_job_is_committed(
-    user: Any, django_capture_on_commit_callbacks: Any
+CASES = [
+    Case(
+        "weekly → daily before the first run", weekly_to_daily_before_the_first_run, lambda t0: t0 + 2 * DAY
+    ),
+    Case("daily → weekly after runs", daily_to_weekly_after_runs, lambda t0: t0 + 4 * DAY - HOUR),
+    Case("weekly → daily, a slot soon after", weekly_to_daily_slot_soon_after_the_edit, lambda t0: t0 + HOUR),
+    Case("start date moved later", start_moved_later, lambda t0: t0 + DAY + 3 * HOUR),
+    Case(
+        "start date moved: past slot after the last run",
+        start_moved_so_a_slot_falls_between_the_last_run_and_the_edit,
+        lambda t0: t0 + DAY - timedelta(minutes=30),
+    ),
+    Case("description edited: the grid stays", description_edited, lambda t0: t0 - HOUR),
+    Case("disabled, then enabled again", disabled_then_enabled, lambda t0: t0 + DAY - HOUR),
+    Case("scheduler down over one slot", scheduler_down_over_one_slot, lambda t0: t0 - HOUR),
+    Case("scheduler down for days", scheduler_down_for_days, lambda t0: t0 - HOUR),
+    Case("down past the end date", down_past_the_end_date, lambda t0: None),
+    Case("last slot before a passed end date", last_slot_before_the_end_date, lambda t0: t0 - HOUR),
+    Case("ran its last slot", ran_its_last_slot, lambda t0: None),
+    Case("manual run takes no slot", manual_run_after_the_latest_slot, lambda t0: t0 + DAY - HOUR),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_edit_semantics(user: Any, case: Case) -> None:
+    t0 = timezone.now()
+    job = case.setup(user, t0)
+    observed = SparkJob.objects.get(pk=job.pk).schedule.next_slot()
+    assert (case.name, observed) == (case.name, case.expected(t0))
+
+
+def test_the_dashboards_bulk_read_agrees_with_the_jobs_own(user: Any) -> None:
+    t0 = timezone.now()
+    jobs = []
+    for n, case in enumerate(CASES):
+        jobs.append(case.setup(user, t0))
+        SparkJob.objects.filter(pk=jobs[-1].pk).update(identifier=f"job-{n}")
+    annotated = {job.pk: job for job in SparkJob.objects.with_latest_slot()}
+    for job in jobs:
+        assert annotated[job.pk].schedule.next_slot() == SparkJob.objects.get(pk=job.pk).schedule.next_slot()
+
+
+# --- The grid ----------------------------------------------------------------------------------
+
+
+def test_the_grid_rounds_to_its_slots() -> None:
+    start = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    grid = Grid(start, DAY)
+    assert grid.floor(start - HOUR) is None
+    assert grid.floor(start + 2 * DAY + HOUR) == start + 2 * DAY
+    assert grid.ceil(start - 5 * DAY) == start
+    assert grid.ceil(start + DAY) == start + DAY
+    assert grid.ceil(start + DAY, strictly=True) == start + 2 * DAY
+    assert start + 3 * DAY in grid and start + 3 * DAY + HOUR not in grid
+
+
+# --- A run_job message carries its slot ---------------------------------------------------------
+
+
+def test_a_late_message_for_the_last_slot_before_the_end_date_is_owed(user: Any) -> None:
+    t0 = timezone.now()
+    job = last_slot_before_the_end_date(user, t0)
+    assert job.schedule.owes(t0 - HOUR)
+    assert not job.schedule.owes(t0 - DAY - HOUR)  # has its run
+    assert not job.schedule.owes(t0 - 30 * timedelta(minutes=1))  # not on the grid
+
+
+def test_a_message_for_a_slot_a_later_slot_superseded_is_not_owed(user: Any) -> None:
+    t0 = timezone.now()
+    job = scheduler_down_for_days(user, t0)
+    assert job.schedule.owes(t0 - HOUR)
+    assert not job.schedule.owes(t0 - DAY - HOUR)  # a burst would start here
+
+
+# --- The dispatcher ---------------------------------------------------------------------------
+
+
+def test_the_dispatcher_sends_each_slot_that_came_once(user: Any) -> None:
+    t0 = timezone.now()
+    due = SparkJobFactory(created_by=user, identifier="due", start_date=t0 - HOUR)
+    SparkJobFactory(created_by=user, identifier="later", start_date=t0 + HOUR)
+    SparkJobFactory(created_by=user, identifier="off", start_date=t0 - HOUR, is_enabled=False)
+    with mock.patch.object(tasks.run_job, "delay") as delay:
+        assert tasks.dispatch_jobs() == [["due", due.start_date.isoformat()]]
+        assert tasks.dispatch_jobs() == []  # sent already: not again before REDISPATCH_SECONDS
+    delay.assert_called_once_with(due.pk, slot=due.start_date.isoformat())
+
+
+def test_a_redis_flushed_between_two_scheduler_ticks_loses_no_slot_and_doubles_none(
+    user: Any, aws: AWSStubs
 ) -> None:
-    job = SparkJobFactory.build(created_by=user, emr_release=EMRReleaseFactory())
-    with django_capture_on_commit_callbacks() as callbacks:
-        job.save()
-        # Beat firing now would find no entry, so run_job cannot drop it as an orphan.
-        assert job.schedule.get() is None
-    assert len(callbacks) == 1
-    callbacks[0]()
-    assert due_now(job)
-
-
-def test_a_job_whose_transaction_rolls_back_leaves_no_entry(user: Any) -> None:
-    job = SparkJobFactory.build(created_by=user, emr_release=EMRReleaseFactory())
-    with committed(), contextlib.suppress(RuntimeError), transaction.atomic():
-        job.save()
-        raise RuntimeError("the request failed after saving")
-    assert not celery_redis().exists(SparkJobSchedule(job).key)
-
-
-def test_the_entry_of_a_deleted_job_goes_once_the_delete_is_committed(user: Any, aws: Any) -> None:
+    """The dispatcher ticks, Redis loses everything (the message too), it ticks again."""
     job = SparkJobFactory(created_by=user)
-    schedule = job.schedule
-    aws.s3.add_response("delete_object", {}, {"Bucket": "atmo-code", "Key": job.notebook_s3_key})
-    with committed():
-        job.delete()
-        assert schedule.get() is not None
-    assert schedule.get() is None
+    with mock.patch.object(tasks.run_job, "delay") as delay:
+        tasks.dispatch_jobs()
+        get_redis_connection("default").flushall()
+        tasks.dispatch_jobs()
+    assert delay.call_count == 2  # the slot came back from the database
+    aws.add_spark_configuration()
+    aws.emr.add_response("run_job_flow", {"JobFlowId": "j-ONCE"}, None)  # one answer: a second start fails
+    aws.emr.add_response("describe_cluster", {"Cluster": emr_cluster("j-ONCE", "RUNNING")}, None)
+    outcomes = [tasks.run_job(*call.args, **call.kwargs) for call in delay.call_args_list]
+    assert outcomes == ["started", "not-due"]
+    assert job.runs.get().slot == job.start_date

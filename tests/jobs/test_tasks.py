@@ -21,7 +21,7 @@ from atmo.provisioners import AWSUnreachable
 from tests.aws import AWSStubs, unreachable
 from tests.clusters.helpers import emr_cluster
 from tests.jobs.factories import SparkJobFactory, SparkJobRunFactory
-from tests.jobs.helpers import committed, stub_find_run_cluster
+from tests.jobs.helpers import stub_find_run_cluster
 
 pytestmark = pytest.mark.django_db
 
@@ -44,13 +44,11 @@ class TestRunJob:
         assert tasks.run_job(job.pk) == "started"
         assert job.runs.get().jobflow_id == "j-NEW"
 
-    def test_a_missing_job_fails_without_retry_and_drops_its_entry(self, user: Any, aws: AWSStubs) -> None:
+    def test_a_missing_job_fails_without_retry(self, user: Any, aws: AWSStubs) -> None:
         job = SparkJobFactory(created_by=user)
-        schedule = job.schedule
         SparkJob.objects.filter(pk=job.pk).delete()  # behind the model's back, as a crash would
         with pytest.raises(SparkJobNotFound):
             tasks.run_job(job.pk)
-        assert schedule.get() is None
         assert SparkJobNotFound in tasks.run_job.throws
 
     def test_a_disabled_job_is_not_run(self, user: Any, aws: AWSStubs) -> None:
@@ -64,7 +62,7 @@ class TestRunJob:
         assert tasks.run_job(job.pk) == "not-due"
         job.refresh_from_db()
         assert job.expired_date is None
-        assert job.schedule.get() is not None
+        assert job.schedule.next_slot() == job.start_date
         assert not job.runs.exists()
 
     def test_a_job_past_its_end_date_is_expired_and_its_owner_told_once(
@@ -79,13 +77,15 @@ class TestRunJob:
         assert len(mail.outbox) == 1
         assert mail.outbox[0].subject == "[ATMO] Spark job daily-report expired"
 
-    def test_a_run_still_going_is_retried_in_ten_minutes(self, user: Any, aws: AWSStubs) -> None:
+    def test_a_run_still_going_leaves_the_slot_owed_for_the_dispatcher(
+        self, user: Any, aws: AWSStubs
+    ) -> None:
         job = SparkJobFactory(created_by=user)
         SparkJobRunFactory(spark_job=job, status="RUNNING")
         stub_describe(aws, "RUNNING")
-        with mock.patch.object(tasks.run_job, "retry", side_effect=Retry()) as retry, pytest.raises(Retry):
-            tasks.run_job(job.pk)
-        assert retry.call_args.kwargs == {"countdown": 600}
+        assert tasks.run_job(job.pk, slot=job.start_date.isoformat()) == "busy"
+        assert job.runs.count() == 1
+        assert job.schedule.next_slot() == job.start_date  # sent again until it has its run
 
     def test_a_run_past_its_timeout_is_stopped_and_its_owner_told_once(
         self, user: Any, aws: AWSStubs
@@ -160,7 +160,8 @@ class TestRunJob:
                 thread.start()
             for thread in threads:
                 thread.join()
-        assert sorted(outcomes) in (["busy", "started"], ["retry", "started"])
+        # The second finds the run under way, or (had it looked after the first committed) its slot taken.
+        assert sorted(outcomes) in (["busy", "started"], ["not-due", "started"])
         assert job.runs.count() == 1
 
 
@@ -187,6 +188,14 @@ class TestUpdateJobsStatuses:
         run = SparkJobRunFactory(spark_job=SparkJobFactory(created_by=user), status="RUNNING")
         SparkJobRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(hours=1))
         aws.emr.add_response("list_clusters", {"Clusters": []}, {"CreatedAfter": ANY})
+        # Missing from the listing is not enough: EMR is asked, and does not know it.
+        aws.emr.add_client_error(
+            "describe_cluster",
+            "InvalidRequestException",
+            f"Cluster id '{run.jobflow_id}' is not valid.",
+            400,
+            expected_params={"ClusterId": run.jobflow_id},
+        )
         tasks.update_jobs_statuses()
         run.refresh_from_db()
         assert run.is_failed
@@ -264,8 +273,7 @@ class TestTimeouts:
 
         # Stopping takes a while: the next look sees it terminating, and stops and mails nothing more.
         stub_describe(aws, "TERMINATING")
-        with mock.patch.object(tasks.run_job, "retry", side_effect=Retry()), pytest.raises(Retry):
-            tasks.run_job(job.pk)
+        assert tasks.run_job(job.pk) == "busy"
         assert [m.subject for m in mail.outbox] == ["[ATMO] Spark job daily-report timed out"]
 
     def test_the_status_sync_retries_a_refused_stop_after_stopping_the_others(
@@ -381,31 +389,20 @@ class TestRetries:
 
 
 class TestFirstRun:
-    def test_a_first_run_counts_the_schedule_from_the_start_date(self, user: Any, aws: AWSStubs) -> None:
+    def test_the_first_run_is_the_start_dates_slot(self, user: Any, aws: AWSStubs) -> None:
         job = SparkJobFactory(created_by=user, start_date=timezone.now() - timedelta(minutes=3))
         stub_run_job_flow(aws)
-        with committed():
-            assert tasks.run_job(job.pk, first_run=True) == "started"
-        assert job.schedule.get().last_run_at == job.start_date
-        assert job.schedule.next_run_at() == job.start_date + timedelta(hours=24)
+        assert tasks.run_job(job.pk, first_run=True) == "started"
+        assert job.runs.get().slot == job.start_date
+        assert job.schedule.next_slot() == job.start_date + timedelta(hours=24)
 
-    def test_any_other_run_leaves_the_schedule_to_beat(self, user: Any, aws: AWSStubs) -> None:
-        job = SparkJobFactory(created_by=user, start_date=timezone.now() - timedelta(minutes=3))
-        before = job.schedule.get().last_run_at
+    def test_a_job_that_started_days_ago_runs_its_latest_slot_once(self, user: Any, aws: AWSStubs) -> None:
+        start = timezone.now() - timedelta(days=2, hours=1)
+        job = SparkJobFactory(created_by=user, start_date=start)
         stub_run_job_flow(aws)
-        with committed():
-            assert tasks.run_job.provision_run(job, first_run=False) is not None
-        assert job.schedule.get().last_run_at == before
-
-    def test_a_first_run_more_than_an_interval_late_does_not_make_the_next_one_due(
-        self, user: Any, aws: AWSStubs
-    ) -> None:
-        job = SparkJobFactory(created_by=user, start_date=timezone.now() - timedelta(days=2))
-        before = job.schedule.get().last_run_at
-        stub_run_job_flow(aws)
-        with committed():
-            assert tasks.run_job(job.pk, first_run=True) == "started"
-        assert job.schedule.get().last_run_at == before
+        assert tasks.run_job(job.pk, first_run=True) == "started"
+        assert job.runs.get().slot == start + timedelta(days=2)
+        assert job.schedule.next_slot() == start + timedelta(days=3)
 
 
 class TestExpiryMails:
@@ -415,14 +412,12 @@ class TestExpiryMails:
         past = timezone.now() - timedelta(hours=1)
         job = SparkJobFactory(created_by=user, start_date=past - timedelta(days=1), end_date=past)
         settings.EMAIL_BACKEND = "tests.jobs.helpers.BrokenEmailBackend"
-        with committed():
-            assert tasks.expire_jobs() == []
+        assert tasks.expire_jobs() == [["daily-report", job.pk]]
         job.refresh_from_db()
-        assert job.expired_date is None  # still to be expired, and mailed
-        assert job.schedule.get() is None
+        assert job.expired_date is not None and job.expired_mail_sent_at is None  # still to be mailed
 
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-        assert tasks.expire_jobs() == [["daily-report", job.pk]]
+        assert tasks.expire_jobs() == []
         assert tasks.expire_jobs() == []
         assert [m.subject for m in mail.outbox] == ["[ATMO] Spark job daily-report expired"]
 

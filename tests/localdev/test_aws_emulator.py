@@ -28,6 +28,7 @@ from botocore.exceptions import ClientError
 from moto.emr.exceptions import InvalidCluster
 from moto.emr.models import Cluster, ElasticMapReduceBackend, Step
 
+from atmo.cluster_code import published_files
 from atmo.localdev.aws import (
     SPARK_EMR_SEED,
     Buckets,
@@ -151,8 +152,9 @@ def test_it_creates_the_buckets_and_seeds_the_spark_emr_one(local_aws: LocalAWS,
     assert set(Buckets().names()) <= names
     for key in SPARK_EMR_SEED:
         s3.head_object(Bucket="atmo-spark-emr", Key=key)
-    script = s3.get_object(Bucket="atmo-spark-emr", Key="steps/batch.sh")["Body"].read().decode()
-    assert script.startswith("#!/bin/bash") and "stand-in" in script
+    # The real emr/ scripts and runner, as `manage.py publish_emr_code` publishes them.
+    for key, body in published_files().items():
+        assert s3.get_object(Bucket="atmo-spark-emr", Key=key)["Body"].read() == body
     # The provisioners fetch the shared configuration with a plain HTTP GET.
     url = f"{local_aws.endpoint_url}/atmo-spark-emr/configuration/configuration.json"
     with urllib.request.urlopen(url) as response:  # noqa: S310 (a local http URL we built)

@@ -39,6 +39,14 @@ def test_a_second_run_in_a_slot_and_a_run_before_the_start_are_duplicates() -> N
     assert (counts.duplicate_runs, counts.missed_runs) == (2, 0)
 
 
+def test_a_run_that_records_its_slot_counts_for_that_slot_whenever_it_started() -> None:
+    """A late start (a busy previous run, a redelivered message) still belongs to its own slot."""
+    late = Run("daily", START + 1.2 * DAY, START + 1.3 * DAY, False, slot=START)
+    counts = Counts()
+    count_runs([PLAN], [late, run(1.25)], START + 2 * DAY, counts)
+    assert counts == Counts()
+
+
 def test_a_slot_without_a_run_is_missed_and_runs_after_the_end_are_ignored() -> None:
     counts = Counts()
     count_runs([PLAN], [run(0), run(2), run(3)], START + 3 * DAY, counts)

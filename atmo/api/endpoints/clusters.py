@@ -61,7 +61,7 @@ class ClusterViewSet(ObjectViewSet[Cluster]):
     def create(self, request: Request) -> Response:
         """Launch a cluster; a field left out takes the launch page's default (e.g. the newest key)."""
         user = request.user
-        if not user.created_sshkeys.exists():  # type: ignore[union-attr]
+        if not user.created_sshkeys.exists():
             raise FormInvalid({"ssh_key": [NO_KEY_MESSAGE]})
         form = valid(bind(partial(NewClusterForm, user, initial=new_cluster_initial(user)), request))
         cluster = form.save()

@@ -6,27 +6,15 @@ import json
 from contextlib import suppress
 from typing import Any
 
+from atmo.cluster_code import publish
 from atmo.localdev.aws.config import Buckets
 
-
-def _placeholder_script(purpose: str) -> bytes:
-    return (
-        "#!/bin/bash\n"
-        f"# Local stand-in for the {purpose}.\n"
-        "# The local AWS emulator (atmo.localdev.aws) never runs it: it only has to exist\n"
-        "# because the provisioners pass its S3 URI to EMR.\n"
-        "exit 0\n"
-    ).encode()
-
-
+#: What the Spark EMR bucket holds besides the published ``emr/`` folder.
 SPARK_EMR_SEED: dict[str, bytes] = {
     "configuration/configuration.json": json.dumps(
         [{"Classification": "spark", "Properties": {"maximizeResourceAllocation": "true"}}],
         indent=2,
     ).encode(),
-    "bootstrap/telemetry.sh": _placeholder_script("cluster bootstrap action"),
-    "steps/zeppelin/zeppelin.sh": _placeholder_script("Zeppelin set-up step"),
-    "steps/batch.sh": _placeholder_script("batch script that runs a scheduled job's notebook"),
 }
 
 
@@ -40,17 +28,11 @@ def create_buckets(s3: Any, buckets: Buckets, region: str) -> None:
 
 
 def seed_spark_emr_bucket(s3: Any, bucket: str) -> None:
-    """Put the configuration JSON and placeholder scripts the provisioners refer to."""
+    """Put the configuration JSON there, and publish ``emr/`` as ``manage.py publish_emr_code`` does."""
     for key, body in SPARK_EMR_SEED.items():
-        is_json = key.endswith(".json")
-        s3.put_object(
-            Bucket=bucket,
-            Key=key,
-            Body=body,
-            ContentType="application/json" if is_json else "text/x-shellscript",
-            # The configuration is fetched by a plain HTTP GET, as from the real public bucket.
-            ACL="public-read" if is_json else "private",
-        )
+        # The configuration is fetched by a plain HTTP GET, as from the real public bucket.
+        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json", ACL="public-read")
+    publish(s3, bucket)
 
 
 def allow_public_reads(s3: Any, bucket: str) -> None:

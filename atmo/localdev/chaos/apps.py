@@ -15,6 +15,8 @@ class ChaosConfig(AppConfig):
     def ready(self) -> None:
         from atmo.localdev.chaos import patches
 
-        patches.compress_time(settings.ATMO_CHAOS_HOUR_SECONDS)
-        if settings.ATMO_CHAOS_DIR and settings.ATMO_CHAOS_ROLE == "worker":
-            patches.install_kill_points(Path(settings.ATMO_CHAOS_DIR))
+        # Only atmo.localdev.chaos.settings defines these; elsewhere time runs as usual.
+        patches.compress_time(getattr(settings, "ATMO_CHAOS_HOUR_SECONDS", 3600))
+        chaos_dir = getattr(settings, "ATMO_CHAOS_DIR", "")
+        if chaos_dir and getattr(settings, "ATMO_CHAOS_ROLE", "") == "worker":
+            patches.install_kill_points(Path(chaos_dir))

@@ -1,9 +1,8 @@
 """What the chaos harness counts: runs per slot, overlaps, stuck runs, mails per event.
 
 The slots a job owes are computed from its start date, interval and end date
-(``start + k × interval``), and each run is matched to the slot it was started
-in by its scheduled time, so the counting does not depend on how the schedule
-is stored. Once runs record their slot, :func:`slot_of` can read it instead.
+(``start + k × interval``); each run is matched to the slot it records (a run
+without one, a manual run, by the time it was started).
 Mails are matched to events by kind and job: an event with no mail is missed,
 a mail with no event a duplicate.
 """
@@ -36,6 +35,7 @@ class Run:
     scheduled_at: datetime
     finished_at: datetime | None
     active: bool
+    slot: datetime | None = None
 
 
 @dataclass
@@ -73,6 +73,8 @@ def slots(plan: Plan, until: datetime) -> list[datetime]:
 
 def slot_of(plan: Plan, run: Run) -> int:
     """The index of the slot a run was started for (-1: before the first one)."""
+    if run.slot is not None:
+        return round((run.slot - plan.start) / plan.interval)
     if run.scheduled_at < plan.start:
         return -1
     return int((run.scheduled_at - plan.start) / plan.interval)
@@ -147,14 +149,17 @@ def read_runs() -> list[Run]:
     from atmo.jobs.models import SparkJobRun
 
     rows = SparkJobRun.objects.select_related("spark_job").exclude(scheduled_at=None)
+    # The filter leaves no run without scheduled_at; the condition tells the type checker.
     return [
         Run(
             job=row.spark_job.identifier,
             scheduled_at=row.scheduled_at,
             finished_at=row.finished_at,
             active=row.status in Cluster.ACTIVE_STATUS_LIST,
+            slot=row.slot,
         )
         for row in rows
+        if row.scheduled_at is not None
     ]
 
 
@@ -181,6 +186,6 @@ def tracked_clusters() -> set[str]:
     from atmo.clusters.models import Cluster
     from atmo.jobs.models import SparkJobRun
 
-    runs = SparkJobRun.objects.exclude(jobflow_id=None).values_list("jobflow_id", flat=True)
-    clusters = Cluster.objects.exclude(jobflow_id=None).values_list("jobflow_id", flat=True)
-    return {*runs, *clusters}
+    runs = SparkJobRun.objects.provisioned().values_list("jobflow_id", flat=True)
+    clusters = Cluster.objects.provisioned().values_list("jobflow_id", flat=True)
+    return {jobflow_id for jobflow_id in (*runs, *clusters) if jobflow_id}

@@ -1,8 +1,9 @@
 """What chaos mode changes in the running code, all in one place.
 
 :func:`compress_time` makes an hour last ``hour`` real seconds in each place
-today's code counts hours or minutes of the schedule. Once the schedule has one
-function for "next run" reading a setting, this shrinks to that setting.
+the code counts hours or minutes of the schedule: the interval of the slots
+(:attr:`~atmo.jobs.schedules.SparkJobSchedule.run_every`, which the one
+next-slot function reads), timeouts and waits.
 
 :func:`install_kill_points` lets the harness kill a worker at a chosen point:
 the harness creates ``kill-<point>`` in its folder, and the first worker that
@@ -24,14 +25,18 @@ logger = logging.getLogger(__name__)
 
 #: Real time a RunJobFlow may take, lookups after a lost answer included.
 AWS_CALL_BOUND = timedelta(seconds=15)
+#: Real seconds a mail claim lasts (see :data:`atmo.mail.MAIL_LEASE`): a few SMTP
+#: timeouts of the chaos settings, as sending takes real time whatever the scale.
+MAIL_LEASE_SECONDS = 30
 #: The points a worker can be killed at.
 KILL_POINTS = ("before-request", "after-request", "while-mailing")
 
 
 def compress_time(hour: float) -> None:
     """Make one hour of schedules, timeouts and retry waits last ``hour`` real seconds."""
-    from atmo.clusters import listing
+    from atmo import mail
     from atmo.jobs import models, schedules, tasks
+    from atmo.models import JobFlowModel
 
     scale = hour / 3600
 
@@ -39,13 +44,15 @@ def compress_time(hour: float) -> None:
         return timedelta(*args, **kwargs) * scale
 
     # SparkJob.has_timed_out: timedelta(hours=job_timeout).
-    models.timedelta = scaled_timedelta  # type: ignore[attr-defined]
+    # A function where the module has the class: what the patch is for.
+    models.timedelta = scaled_timedelta  # type: ignore[misc,assignment]
     # These two wait for AWS calls under way, which take real seconds whatever the
     # scale: shorter than a RunJobFlow (with its lookups after a lost answer), a
     # request still in flight would be taken for one its worker lost.
     models.STALE_REQUEST_AFTER = max(timedelta(minutes=15) * scale, AWS_CALL_BOUND)
-    listing.MISSING_GRACE = max(timedelta(minutes=10) * scale, AWS_CALL_BOUND)
-    tasks.STILL_RUNNING_RETRY_SECONDS = 600 * scale
+    JobFlowModel.MISSING_GRACE = max(timedelta(minutes=10) * scale, AWS_CALL_BOUND)
+    tasks.REDISPATCH_SECONDS = max(1, round(tasks.REDISPATCH_SECONDS * scale))
+    mail.MAIL_LEASE = timedelta(seconds=MAIL_LEASE_SECONDS)
     schedules.SparkJobSchedule.run_every = property(  # type: ignore[assignment,method-assign]
         lambda self: timedelta(hours=self.spark_job.interval_in_hours) * scale
     )

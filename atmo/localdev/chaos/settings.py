@@ -39,6 +39,7 @@ CELERY_REDBEAT_LOCK_TIMEOUT = 3
 #: Real seconds between two runs of each periodic sweep: the job sweeps often
 #: (runs last about an hour of the schedule), the rest seldom (no clusters here).
 SWEEP_SECONDS = {
+    "dispatch_jobs": 1,
     "update_jobs_statuses": 2,
     "send_run_alert_mails": 2,
     "expire_jobs": 4,

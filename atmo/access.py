@@ -26,5 +26,4 @@ def get_object_for(request: HttpRequest, queryset: models.QuerySet[Row], perm: s
 
 
 def model_permission(model: type[models.Model], action: str) -> str:
-    """The permission to ``action`` a row of ``model``, e.g. ``clusters.view_cluster``."""
     return f"{model._meta.app_label}.{action}_{model._meta.model_name}"

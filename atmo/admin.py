@@ -37,7 +37,6 @@ class UnusableQueryString(Exception):
 
 
 def is_pk_value(model: type[models.Model], value: str) -> bool:
-    """Whether ``value`` could be the primary key of a ``model`` row (it need not exist)."""
     if "\x00" in value:  # no database column holds one; PostgreSQL refuses the query
         return False
     field = model._meta.pk
@@ -102,7 +101,6 @@ class CheckedInputAdminMixin(_AdminBase):
     """
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
-        """:class:`CheckedChangeList`: filters are tried before the page is rendered."""
         return CheckedChangeList
 
     def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
@@ -167,12 +165,10 @@ class CheckedGuardedModelAdmin(CheckedInputAdminMixin, GuardedModelAdmin):  # ty
     """guardian's admin with object permissions, whose pages 404 on ids that cannot be ids."""
 
     def obj_perms_manage_view(self, request: HttpRequest, object_pk: str) -> HttpResponse:
-        """guardian's page of who holds which permission on the object."""
         require_pk_value(self.model, object_pk)
         return super().obj_perms_manage_view(request, object_pk)
 
     def obj_perms_manage_user_view(self, request: HttpRequest, object_pk: str, user_id: str) -> HttpResponse:
-        """guardian's page of one user's permissions on the object."""
         require_pk_value(self.model, object_pk)
         require_pk_value(get_user_model(), user_id)
         return super().obj_perms_manage_user_view(request, object_pk, user_id)
@@ -180,7 +176,6 @@ class CheckedGuardedModelAdmin(CheckedInputAdminMixin, GuardedModelAdmin):  # ty
     def obj_perms_manage_group_view(
         self, request: HttpRequest, object_pk: str, group_id: str
     ) -> HttpResponse:
-        """guardian's page of one group's permissions on the object."""
         require_pk_value(self.model, object_pk)
         require_pk_value(Group, group_id)
         return super().obj_perms_manage_group_view(request, object_pk, group_id)

@@ -12,6 +12,5 @@ class AtmoAppConfig(AppConfig):
     verbose_name = "ATMO"
 
     def ready(self) -> None:
-        """Register the system checks of :mod:`atmo.checks` once the apps are loaded."""
-        # Registers the configuration checks (provisioner settings, Redis).
+        # Importing the module registers its system checks.
         from atmo import checks  # noqa: F401

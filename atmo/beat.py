@@ -71,7 +71,6 @@ class ReseedingRedBeatScheduler(RedBeatScheduler):
         return len(keys)
 
     def static_entry_keys(self) -> list[str]:
-        """The Redis keys of the entries of ``CELERY_BEAT_SCHEDULE``."""
         return [self.Entry.generate_key(self.app, name) for name in self.app.redbeat_conf.schedule]
 
     def restore_static_entries(self) -> bool:

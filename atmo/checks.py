@@ -27,7 +27,6 @@ def check_redis_connected(app_configs: Any = None, **kwargs: Any) -> list[checks
 
 @checks.register(checks.Tags.compatibility)
 def check_aws_config(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """Every bucket the provisioners use must be named."""
     missing = [
         key
         for key in ("CODE_BUCKET", "PUBLIC_DATA_BUCKET", "PRIVATE_DATA_BUCKET", "LOG_BUCKET")

@@ -35,7 +35,6 @@ def script_body(path: Path) -> bytes:
 
 
 def published_files(emr_dir: Path = EMR_DIR) -> dict[str, bytes]:
-    """Every object to publish, by key: the three scripts, the runner and its requirements."""
     files = {
         BOOTSTRAP_KEY: script_body(emr_dir / "bootstrap.sh"),
         ZEPPELIN_KEY: script_body(emr_dir / "zeppelin.sh"),

@@ -16,12 +16,10 @@ DRAGONS = (
 
 
 def settings(request: HttpRequest) -> dict[str, Any]:
-    """The Django settings object, as ``settings``."""
     return {"settings": django_settings}
 
 
 def version(request: HttpRequest) -> dict[str, Any]:
-    """The running ``version`` and the short ``commit``."""
     info = get_version(django_settings.BASE_DIR) or {}
     return {"version": info.get("version", ""), "commit": (info.get("commit") or "")[:7]}
 

@@ -56,15 +56,9 @@ view_permission_required = _model_permission("view")
 def modified_date(view_func: View) -> View:
     """Send the ``modified_date`` of a TemplateResponse's context as a header.
 
-    The page carries the same time in ``data-modified-date``. ``static/js/atmo.js``
-    asks the page's URL with HEAD every ``ATMO_POLL_INTERVAL`` seconds and, when
-    the :data:`MODIFIED_DATE_HEADER` differs, fires a cancelable ``atmo:modified``
-    event. On a page with ``data-live-region`` parts, ``static/js/live-regions.js``
-    takes it: it fetches the page once, swaps those parts in place (form input and
-    scroll position elsewhere stay as they are) and polling goes on from the new
-    time. When that fetch fails or is redirected (e.g. to log in again), the
-    "This page has changed. Reload" notice shows instead. A page without live
-    regions shows that notice at the first change and stops polling.
+    The page carries the same time in ``data-modified-date``; ``static/js/atmo.js``
+    polls the page with HEAD every ``ATMO_POLL_INTERVAL`` seconds and compares the
+    :data:`MODIFIED_DATE_HEADER` (``static/js/live-regions.js`` says what follows).
     """
 
     @wraps(view_func)

@@ -36,7 +36,6 @@ class BootstrapBoundField(forms.BoundField):
 
 
 def bootstrap_class(widget: forms.Widget) -> str:
-    """Bootstrap's class for the inputs of ``widget``."""
     if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple | forms.CheckboxInput):
         return "form-check-input"
     if isinstance(widget, forms.Select):
@@ -105,19 +104,16 @@ class CachedFileHiddenInput(forms.HiddenInput):
     template_name = "atmo/widgets/cached_file_hidden.html"
 
     def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
-        """The widget's context plus ``cached_name``: the name of the upload the token keeps."""
         context = super().get_context(name, value, attrs)
         context["cached_name"] = (cache.get(metadata_key(value)) or {}).get("name") if value else None
         return context
 
 
 def metadata_key(token: str) -> str:
-    """The cache key of a cached upload's name and content type."""
     return f"cachedfile_{token}_metadata"
 
 
 def content_key(token: str) -> str:
-    """The cache key of a cached upload's bytes."""
     return f"cachedfile_{token}_content"
 
 

@@ -73,7 +73,6 @@ class CreatedByModel(models.Model):
                 self.assign_permission(self.created_by, perm)
 
     def assign_permission(self, user: Any, perm: str) -> None:
-        """Grant ``user`` the object permission ``<perm>_<model>`` on this row."""
         assign_perm(f"{perm}_{self._meta.model_name}", user, self)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
@@ -89,7 +88,6 @@ class CreatedByModel(models.Model):
 
 
 def forget_object_permissions(model: type[models.Model], pk: Any) -> None:
-    """Drop the user and group object permissions on the row ``pk`` of ``model``."""
     content_type = ContentType.objects.get_for_model(model)
     for permission_model in (UserObjectPermission, GroupObjectPermission):
         permission_model.objects.filter(content_type=content_type, object_pk=str(pk)).delete()
@@ -113,12 +111,10 @@ class URLActionModel(models.Model):
         abstract = True
 
     def get_absolute_url(self) -> str:
-        """The object's detail page (``urls.detail``)."""
         # One reverse(), not all of ``urls``: lists (the API's) ask it of every row.
         return self.url_for("detail")
 
     def url_for(self, action: str) -> str:
-        """The object's URL for one of its :attr:`url_actions`."""
         if self.url_prefix is None:
             raise ImproperlyConfigured(f"{type(self).__name__}.url_prefix is not set")
         value = getattr(self, self.url_field_name)
@@ -189,7 +185,6 @@ class PermissionMigrator:
             self.object_permission_model.objects.get_or_create(**row)
 
     def remove(self) -> None:
-        """Take the permission granted by :meth:`assign` away again."""
         for row in self._rows():
             self.object_permission_model.objects.filter(**row).delete()
 
@@ -375,7 +370,6 @@ class JobFlowModel(EditedAtModel):
 
     @property
     def is_active(self) -> bool:
-        """Requested, on its way up, up, or shutting down: not over yet."""
         return self.state in self.ACTIVE
 
     @property
@@ -385,12 +379,10 @@ class JobFlowModel(EditedAtModel):
 
     @property
     def is_starting(self) -> bool:
-        """EMR was asked for the job flow and has not answered (yet)."""
         return self.state == self.State.REQUESTED and not self.jobflow_id
 
     @property
     def provisioner(self) -> Provisioner:
-        """A fresh AWS seam for this job flow's calls."""
         return self.provisioner_class()
 
     @property
@@ -444,7 +436,6 @@ class JobFlowModel(EditedAtModel):
         """Hook: what else a sync that changed ``previous`` (field: old value) does."""
 
     def metric_data(self) -> dict[str, Any]:
-        """What every metric of this job flow records about it."""
         return {"size": self.size, "jobflow_id": self.jobflow_id}
 
     def _record_metrics(self, newly_ready: bool, newly_finished: bool) -> None:
@@ -469,7 +460,6 @@ class JobFlowModel(EditedAtModel):
         return []
 
     def mark_failed(self, message: str, reason_code: str = StateChangeReason.INTERNAL_ERROR) -> None:
-        """The job flow failed or never started, for the reason ``message`` gives its owner."""
         self.end(self.State.TERMINATED_WITH_ERRORS, message, reason_code)
 
     def mark_gone(self) -> None:

@@ -67,7 +67,6 @@ class AWSError(Exception):
 
     @property
     def is_throttling(self) -> bool:
-        """Whether AWS asked us to slow down (a later retry will likely succeed)."""
         return self.code in THROTTLING_CODES
 
     @classmethod
@@ -99,7 +98,6 @@ TRANSIENT_AWS_ERRORS = (AWSThrottled, AWSUnreachable)
 
 
 def is_transient(exc: AWSError) -> bool:
-    """Whether trying the call again later may well succeed: AWS throttled it or was out of reach."""
     return exc.is_throttling or isinstance(exc, AWSUnreachable)
 
 
@@ -303,7 +301,6 @@ class Provisioner:
 
     @property
     def environment(self) -> str:
-        """``dev``, ``test``, ``stage`` or ``prod``: tags and names job flows."""
         return settings.ENVIRONMENT
 
     def spark_emr_configuration(self) -> list[dict[str, Any]]:
@@ -325,7 +322,6 @@ class Provisioner:
             raise
 
     def job_flow_name(self, user_username: str, identifier: str) -> str:
-        """The ``Name`` of a job flow: environment, kind, owner and identifier, for the AWS console."""
         return f"atmo-{self.environment}-{self.name_component}-{user_username}-{identifier}"
 
     def job_flow_params(
@@ -382,7 +378,6 @@ class Provisioner:
         }
 
     def zeppelin_step(self) -> dict[str, Any]:
-        """The step that installs Zeppelin on every cluster ATMO starts."""
         return {
             "Name": "setup-zeppelin",
             "ActionOnFailure": "TERMINATE_JOB_FLOW",
@@ -452,7 +447,6 @@ class Provisioner:
 
     @classmethod
     def format_info(cls, cluster: dict[str, Any]) -> JobFlowInfo:
-        """A DescribeCluster ``Cluster`` as :class:`JobFlowInfo`."""
         return cls._format(cluster, public_dns=cluster.get("MasterPublicDnsName"))
 
     @classmethod

@@ -20,15 +20,12 @@ class JobFlowQuerySet(models.QuerySet[JobFlowT]):
         return self.filter(**{f"{self.model.STATE_FIELD}__in": states})
 
     def active(self) -> Self:
-        """Requested, starting, running or terminating."""
         return self._in_states(self.model.ACTIVE)
 
     def final(self) -> Self:
-        """Over, well or badly."""
         return self._in_states(self.model.FINAL)
 
     def terminated(self) -> Self:
-        """Ended normally (TERMINATED)."""
         return self._in_states({self.model.State.TERMINATED})
 
     def failed(self) -> Self:

@@ -42,22 +42,24 @@ if ENVIRONMENT not in ENVIRONMENTS:
     )
 #: A deployed site: required values have no default, insecure ones are refused.
 IS_DEPLOYED = ENVIRONMENT in ("stage", "prod")
+# What the readers' ``required_in`` takes: a deployed site gets no local default,
+# and refuses to start without the value.
+_DEPLOYED = ENVIRONMENT if IS_DEPLOYED else None
 #: A developer's machine or the test suite.
 IS_LOCAL = ENVIRONMENT in ("dev", "test")
 
 # --- Core ------------------------------------------------------------------
 
 INSECURE_SECRET_KEY = "insecure-development-key-never-use-it-in-production"
-SECRET_KEY = envstr("DJANGO_SECRET_KEY", "" if IS_DEPLOYED else INSECURE_SECRET_KEY)
+SECRET_KEY = envstr("DJANGO_SECRET_KEY", INSECURE_SECRET_KEY, required_in=_DEPLOYED)
 DEBUG = envbool("DJANGO_DEBUG", ENVIRONMENT == "dev")
 # Deployed sites have no default: a forgotten value must stop them, not leave them
 # answering to localhost only.
-ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", [] if IS_DEPLOYED else ["localhost", "127.0.0.1", "[::1]"])
+ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"], required_in=_DEPLOYED)
 #: The public URL of the site, without a trailing slash, for links in emails.
-SITE_URL = envstr("DJANGO_SITE_URL", "" if IS_DEPLOYED else "http://localhost:8000").rstrip("/")
+SITE_URL = envstr("DJANGO_SITE_URL", "http://localhost:8000", required_in=_DEPLOYED).rstrip("/")
 
 if IS_DEPLOYED:
-    require("DJANGO_SECRET_KEY", SECRET_KEY, ENVIRONMENT)
     if SECRET_KEY == INSECURE_SECRET_KEY or len(SECRET_KEY) < 50:
         raise ImproperlyConfigured(
             "DJANGO_SECRET_KEY must be a random value of at least 50 characters, "
@@ -65,8 +67,7 @@ if IS_DEPLOYED:
         )
     if DEBUG:
         raise ImproperlyConfigured(f"DJANGO_DEBUG must be off when ATMO_ENVIRONMENT={ENVIRONMENT}")
-    # A list of nothing (",") reads as unset, so it is refused here too.
-    require("DJANGO_ALLOWED_HOSTS", ALLOWED_HOSTS, ENVIRONMENT)
+    # "/" alone is a value, but nothing is left of it once the slash goes.
     require("DJANGO_SITE_URL", SITE_URL, ENVIRONMENT)
 
 ROOT_URLCONF = "atmo.urls"
@@ -149,9 +150,7 @@ FORM_RENDERER = "atmo.forms.FormRenderer"
 
 # --- Stores ----------------------------------------------------------------
 
-DATABASE_URL = envstr("DATABASE_URL", "" if IS_DEPLOYED else f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-if IS_DEPLOYED:
-    require("DATABASE_URL", DATABASE_URL, ENVIRONMENT)
+DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}", required_in=_DEPLOYED)
 if ENVIRONMENT == "build":
     DATABASE_URL = "sqlite://:memory:"
 DATABASES = {
@@ -169,9 +168,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # failing later with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 
-REDIS_URL = envstr("REDIS_URL", "" if IS_DEPLOYED else "redis://127.0.0.1:6379/0")
-if IS_DEPLOYED:
-    require("REDIS_URL", REDIS_URL, ENVIRONMENT)
+REDIS_URL = envstr("REDIS_URL", "redis://127.0.0.1:6379/0", required_in=_DEPLOYED)
 
 CACHES = {
     "default": {
@@ -205,26 +202,16 @@ LOGIN_REDIRECT_URL_FAILURE = "/users/login/failed/"  # mozilla-django-oidc wants
 
 # The defaults point at the local provider that `make run` starts (oidc-provider-mock).
 _LOCAL_OIDC = "http://127.0.0.1:9400"
-OIDC_RP_CLIENT_ID = envstr("OIDC_RP_CLIENT_ID", "" if IS_DEPLOYED else "atmo-local")
-OIDC_RP_CLIENT_SECRET = envstr("OIDC_RP_CLIENT_SECRET", "" if IS_DEPLOYED else "atmo-local-secret")
+OIDC_RP_CLIENT_ID = envstr("OIDC_RP_CLIENT_ID", "atmo-local", required_in=_DEPLOYED)
+OIDC_RP_CLIENT_SECRET = envstr("OIDC_RP_CLIENT_SECRET", "atmo-local-secret", required_in=_DEPLOYED)
 OIDC_OP_AUTHORIZATION_ENDPOINT = envstr(
-    "OIDC_OP_AUTHORIZATION_ENDPOINT", "" if IS_DEPLOYED else f"{_LOCAL_OIDC}/oauth2/authorize"
+    "OIDC_OP_AUTHORIZATION_ENDPOINT", f"{_LOCAL_OIDC}/oauth2/authorize", required_in=_DEPLOYED
 )
 OIDC_OP_TOKEN_ENDPOINT = envstr(
-    "OIDC_OP_TOKEN_ENDPOINT", "" if IS_DEPLOYED else f"{_LOCAL_OIDC}/oauth2/token"
+    "OIDC_OP_TOKEN_ENDPOINT", f"{_LOCAL_OIDC}/oauth2/token", required_in=_DEPLOYED
 )
-OIDC_OP_USER_ENDPOINT = envstr("OIDC_OP_USER_ENDPOINT", "" if IS_DEPLOYED else f"{_LOCAL_OIDC}/userinfo")
-OIDC_OP_JWKS_ENDPOINT = envstr("OIDC_OP_JWKS_ENDPOINT", "" if IS_DEPLOYED else f"{_LOCAL_OIDC}/jwks")
-if IS_DEPLOYED:
-    for _name in (
-        "OIDC_RP_CLIENT_ID",
-        "OIDC_RP_CLIENT_SECRET",
-        "OIDC_OP_AUTHORIZATION_ENDPOINT",
-        "OIDC_OP_TOKEN_ENDPOINT",
-        "OIDC_OP_USER_ENDPOINT",
-        "OIDC_OP_JWKS_ENDPOINT",
-    ):
-        require(_name, globals()[_name], ENVIRONMENT)
+OIDC_OP_USER_ENDPOINT = envstr("OIDC_OP_USER_ENDPOINT", f"{_LOCAL_OIDC}/userinfo", required_in=_DEPLOYED)
+OIDC_OP_JWKS_ENDPOINT = envstr("OIDC_OP_JWKS_ENDPOINT", f"{_LOCAL_OIDC}/jwks", required_in=_DEPLOYED)
 OIDC_RP_SIGN_ALGO = envstr("OIDC_RP_SIGN_ALGO", "RS256")
 OIDC_RP_SCOPES = "openid email"
 # The local provider's ID tokens carry no key id; only turn this off against it.
@@ -555,6 +542,9 @@ ATMO_CLUSTER_SYNC_SECONDS = envint("ATMO_CLUSTER_SYNC_SECONDS", 5 if ENVIRONMENT
 #: How often the states of job runs are copied from EMR: every 15 minutes (a run
 #: takes as long as its notebook; its history needs no faster updates).
 ATMO_JOB_SYNC_SECONDS = envint("ATMO_JOB_SYNC_SECONDS", 5 if ENVIRONMENT == "dev" else 900)
+#: How long after a run failed a job with retries tries it again (the emulator's
+#: compressed timings locally; ten minutes against AWS, time for a passing outage to pass).
+ATMO_JOB_RETRY_DELAY_SECONDS = envint("ATMO_JOB_RETRY_DELAY_SECONDS", 10 if ENVIRONMENT == "dev" else 600)
 
 
 def sync_options(seconds: int, expires_share: float) -> dict[str, int]:
@@ -610,6 +600,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "atmo.notifications.tasks.sweep_webhook_deliveries",
         "schedule": crontab(minute="*"),
         "options": {"soft_time_limit": 30, "expires": 40},
+    },
+    "retry_failed_runs": {
+        "task": "atmo.jobs.tasks.retry_failed_runs",
+        "schedule": timedelta(seconds=ATMO_JOB_SYNC_SECONDS),
+        "options": sync_options(ATMO_JOB_SYNC_SECONDS, expires_share=2 / 3),
     },
     "clean_orphan_obj_perms": {
         "task": "atmo.tasks.cleanup_permissions",

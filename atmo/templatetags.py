@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -26,7 +27,6 @@ def render_markdown(content: str) -> str:
 
 @register.filter
 def markdown(content: str) -> SafeString:
-    """Render Markdown safely (see :func:`render_markdown`)."""
     return mark_safe(render_markdown(content))  # noqa: S308 - escaped by mistune above
 
 
@@ -72,3 +72,15 @@ def duration(value: timedelta | None) -> str:
     first = next((i for i, (amount, _) in enumerate(amounts) if amount), len(amounts) - 1)
     shown = [f"{amount} {unit}" for amount, unit in amounts[first : first + 2] if amount]
     return " ".join(shown) or "0 s"
+
+
+@register.filter
+def json_value(value: Any) -> str:
+    """A parameter's value as a notebook would write it in JSON: ``"DE"``, ``25``, ``true``."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+@register.filter
+def indent_lines(text: str, width: int = 4) -> str:
+    """Every line of ``text`` indented by ``width`` spaces, to quote code in a plain-text mail."""
+    return "\n".join(f"{' ' * width}{line}" if line else line for line in str(text).splitlines())

@@ -74,7 +74,6 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         jobs_shown = self.request.GET.get("jobs", self.default_jobs_filter)
         if jobs_shown not in self.jobs_filters:
             jobs_shown = self.default_jobs_filter
-        # Each job carries its estimated next run for the table.
         spark_jobs = cast("list[DashboardJob]", list(self.get_spark_jobs(jobs_shown)))
         now = timezone.now()
         for spark_job in spark_jobs:

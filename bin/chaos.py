@@ -13,7 +13,6 @@ Not a test: it takes about ``days × 24 × hour-seconds`` seconds (24 minutes fo
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import shutil
@@ -25,6 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import click
+import nbformat
 import psycopg2
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,8 +64,8 @@ class JobSpec:
 JOBS = (
     JobSpec("daily-report", "report.ipynb", timeout=6),
     JobSpec("daily-counts", "counts.ipynb", timeout=6),
-    JobSpec("daily-fails", "fail-report.ipynb", timeout=6),  # the emulator fails it
-    JobSpec("daily-hangs", "hang-report.ipynb", timeout=2),  # the emulator never finishes it
+    JobSpec("daily-fails", "fail-report.ipynb", timeout=6),  # divides by zero
+    JobSpec("daily-hangs", "hang-report.ipynb", timeout=2),  # never finishes
     JobSpec(
         "daily-ends", "report.ipynb", timeout=6, ends_after_days=0.5
     ),  # ends halfway (fraction of --days)
@@ -98,7 +98,8 @@ def default_database_url() -> str:
 def upload_notebooks(stack: Stack) -> None:
     """Put the jobs' notebooks in the emulator's code bucket (again after it restarted)."""
     client = stack.aws_client("s3")
-    body = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
+    # The emulator really runs them (with the notebook runner).
+    sources = {"fail-report.ipynb": "1 / 0", "hang-report.ipynb": "import time\ntime.sleep(10**7)"}
     # The emulator listens a moment before it has created its buckets.
     deadline = time.monotonic() + 30
     while not any(bucket["Name"] == "atmo-code" for bucket in client.list_buckets()["Buckets"]):
@@ -106,6 +107,8 @@ def upload_notebooks(stack: Stack) -> None:
             raise click.ClickException("the emulator never created its buckets")
         time.sleep(0.2)
     for spec in JOBS:
+        cell = nbformat.v4.new_code_cell(sources.get(spec.notebook, "print(run_date)"))
+        body = nbformat.writes(nbformat.v4.new_notebook(cells=[cell])).encode()
         client.put_object(Bucket="atmo-code", Key=f"jobs/{spec.identifier}/{spec.notebook}", Body=body)
 
 

@@ -32,7 +32,6 @@ class StabilityFilter(admin.SimpleListFilter):
     parameter_name = "stability"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        """The three kinds of release, as offered in the sidebar."""
         return [("stable", "Stable"), ("experimental", "Experimental"), ("deprecated", "Deprecated")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[EMRRelease]) -> QuerySet[EMRRelease]:
@@ -71,7 +70,6 @@ class EMRReleaseAdmin(ModelAdmin):
     # releases would sort among the stable ones.
     @admin.display(boolean=True, description="stable", ordering="stable_rank")
     def stable(self, release: EMRRelease) -> bool:
-        """Whether users see the release without a badge."""
         return release.is_stable
 
 

@@ -133,7 +133,6 @@ class EMRReleaseChoiceField(forms.ModelChoiceField):
         )
 
     def label_from_instance(self, obj: EMRRelease) -> str:
-        """The version with its badge; the release's help shows under it (see ``ReleaseRadioSelect``)."""
         badge = obj.badge
         if not badge:
             return obj.version

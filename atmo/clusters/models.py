@@ -56,7 +56,6 @@ class Deactivation(StrEnum):
 
     @property
     def summary(self) -> str:
-        """What happened, in a few words for operators (admin messages, command output)."""
         return DEACTIVATION_SUMMARIES[self]
 
 
@@ -115,7 +114,6 @@ class EMRRelease(EditedAtModel):
 
     @property
     def is_stable(self) -> bool:
-        """Neither experimental nor deprecated (whether active or not)."""
         return not (self.is_experimental or self.is_deprecated)
 
     @property
@@ -262,32 +260,26 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
 
     @property
     def is_terminated(self) -> bool:
-        """Ended normally (TERMINATED)."""
         return self.most_recent_status == self.State.TERMINATED
 
     @property
     def is_terminating(self) -> bool:
-        """Shutting down at EMR (TERMINATING)."""
         return self.most_recent_status == self.State.TERMINATING
 
     @property
     def is_ready(self) -> bool:
-        """Ready for the user: EMR waits for work (its setup steps are done)."""
         return self.most_recent_status == self.State.WAITING
 
     @property
     def is_expiring_soon(self) -> bool:
-        """Within an hour of its expiry (or past it)."""
         return self.expires_at is not None and self.expires_at <= timezone.now() + timedelta(hours=1)
 
     @property
     def instance_count(self) -> int:
-        """Machines EMR runs: size 1 is a lone master, size N a master and N workers."""
         return instance_count(self.size)
 
     @property
     def provisioner(self) -> ClusterProvisioner:
-        """A fresh EMR seam for this cluster's AWS calls."""
         return ClusterProvisioner()
 
     @property
@@ -376,11 +368,9 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
             Metric.record("cluster-ready", data=self.metric_data())
 
     def metric_data(self) -> dict[str, Any]:
-        """The identifier, size and job flow id."""
         return {"identifier": self.identifier, **super().metric_data()}
 
     def note_ending(self, reason_code: str, message: str) -> list[str]:
-        """Keep the reason as the status message the user reads."""
         self.status_message = message
         return ["status_message"]
 
@@ -466,10 +456,8 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
 
     @classmethod
     def deadline_for_expiration_mails(cls) -> datetime:
-        """Clusters expiring before this moment get their warning mail now."""
         return timezone.now() + timedelta(hours=1)
 
 
 def max_cluster_size() -> int:
-    """The largest cluster an ordinary user may launch (``AWS_CONFIG["MAX_CLUSTER_SIZE"]``)."""
     return settings.AWS_CONFIG["MAX_CLUSTER_SIZE"]

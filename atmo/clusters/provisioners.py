@@ -25,7 +25,6 @@ CLUSTER_TAG = "AtmoCluster"
 
 
 def cluster_tag(cluster_id: int | None) -> dict[str, str] | None:
-    """The :data:`CLUSTER_TAG` tag of the row ``cluster_id``; None without a row."""
     return None if cluster_id is None else {"Key": CLUSTER_TAG, "Value": str(cluster_id)}
 
 

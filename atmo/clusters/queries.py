@@ -39,19 +39,15 @@ class EMRReleaseQuerySet(models.QuerySet["EMRRelease"]):
         return super().update(**kwargs)
 
     def active(self) -> Self:
-        """Releases users may pick."""
         return self.filter(is_active=True)
 
     def stable(self) -> Self:
-        """Active releases that are neither experimental nor deprecated."""
         return self.filter(is_active=True, is_experimental=False, is_deprecated=False)
 
     def experimental(self) -> Self:
-        """Active releases shown with an "experimental" badge."""
         return self.filter(is_active=True, is_experimental=True)
 
     def deprecated(self) -> Self:
-        """Active releases shown with a "deprecated" badge."""
         return self.filter(is_active=True, is_deprecated=True)
 
     def natural_sort_by_version(self) -> Self:
@@ -67,5 +63,4 @@ class ClusterQuerySet(JobFlowQuerySet["Cluster"]):
         return self.exclude(most_recent_status=self.model.State.TERMINATING)
 
     def expiring_before(self, deadline: datetime) -> Self:
-        """Clusters whose lifetime ends at ``deadline`` or earlier."""
         return self.filter(expires_at__lte=deadline)

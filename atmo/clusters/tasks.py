@@ -144,7 +144,6 @@ def send_expiration_mails() -> list[int]:
 
 
 def expiration_mail_claim(cluster: Cluster) -> MailClaim:
-    """The claim on the cluster's expiration mail for the expiry time read (see :class:`MailClaim`)."""
     # The claim requires the expiry we read: an extension since then moved it, and
     # that new time gets its own mail when it comes close.
     return MailClaim(

@@ -42,7 +42,6 @@ FORM_METHODS = ["GET", "HEAD", "POST"]
 
 
 def new_cluster_initial(user: Any) -> dict[str, Any]:
-    """A fresh name, the smallest size, the newest key and the newest stable release."""
     newest_key = user.created_sshkeys.order_by("-created_at", "-pk").first()
     stable = EMRRelease.objects.stable().natural_sort_by_version().first()
     return {
@@ -64,7 +63,6 @@ def get_cluster_for(request: HttpRequest, cluster_id: int, action: str) -> Clust
 
 
 def is_changeable(cluster: Cluster) -> bool:
-    """Whether extending or terminating still makes sense (not gone, not going)."""
     return cluster.is_active and not cluster.is_terminating
 
 
@@ -77,7 +75,6 @@ def already_ending_message(cluster: Cluster) -> SafeString:
 @login_required
 @require_http_methods(FORM_METHODS)
 def new_cluster(request: HttpRequest) -> HttpResponse:
-    """The launch form; a valid POST saves the request and enqueues its provisioning."""
     if not request.user.created_sshkeys.exists():  # type: ignore[union-attr]
         messages.error(request, NO_KEY_MESSAGE)
         return redirect("keys-new")
@@ -100,7 +97,6 @@ def new_cluster(request: HttpRequest) -> HttpResponse:
 @require_safe
 @modified_date
 def detail_cluster(request: HttpRequest, id: int) -> HttpResponse:
-    """The cluster's state, timeline and access commands; its script polls it with HEAD."""
     cluster = get_cluster_for(request, id, "view")
     context = {"cluster": cluster, "changeable": is_changeable(cluster), "modified_date": cluster.modified_at}
     return TemplateResponse(request, "clusters/detail.html", context)
@@ -109,7 +105,6 @@ def detail_cluster(request: HttpRequest, id: int) -> HttpResponse:
 @login_required
 @require_http_methods(FORM_METHODS)
 def extend_cluster(request: HttpRequest, id: int) -> HttpResponse:
-    """The form to push the expiry back; only while the cluster is active."""
     cluster = get_cluster_for(request, id, "change")
     if not is_changeable(cluster):
         messages.error(request, NOT_EXTENDABLE_MESSAGE)
@@ -132,7 +127,6 @@ def extend_cluster(request: HttpRequest, id: int) -> HttpResponse:
 @login_required
 @require_http_methods(FORM_METHODS)
 def terminate_cluster(request: HttpRequest, id: int) -> HttpResponse:
-    """Confirm, then terminate the cluster at EMR and say what came of it."""
     cluster = get_cluster_for(request, id, "delete")
     if not is_changeable(cluster):
         # Nothing to ask AWS: the cluster is gone or already on its way out.

@@ -42,7 +42,6 @@ NOT_STARTED = {
 # do not get these actions (Django asks has_change_permission()).
 @admin.action(description="Run the selected jobs now", permissions=["change"])
 def run_now(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[SparkJob]) -> None:
-    """Start a run of each selected job, as its owner's "Run now" does, and say how each went."""
     for spark_job in queryset.select_related("created_by", "emr_release"):
         try:
             result = spark_job.run_now()
@@ -148,12 +147,10 @@ class SparkJobAdmin(CheckedGuardedModelAdmin):
 
     @admin.display(description="Last run", ordering="latest_run_status", empty_value="never run")
     def latest_run_status(self, obj: SparkJob) -> str | None:
-        """The EMR status of the job's latest run (annotated by :meth:`get_queryset`)."""
         return getattr(obj, "latest_run_status", None) or None
 
     @admin.display(description="Next run", empty_value="not scheduled")
     def next_run(self, obj: SparkJob) -> datetime | None:
-        """The job's next slot (see :meth:`~atmo.jobs.schedules.SparkJobSchedule.next_slot`)."""
         return obj.schedule.next_slot() if obj.pk else None
 
     def get_readonly_fields(self, request: HttpRequest, obj: SparkJob | None = None) -> list[str]:

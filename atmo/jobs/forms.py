@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -20,7 +21,8 @@ from django.utils.text import get_valid_filename
 from atmo.clusters.forms import ClusterSizeField, EMRReleaseChoiceField, IdentifierField
 from atmo.clusters.models import max_cluster_size
 from atmo.forms import CachedFileField, CachedFileModelFormMixin, CreatedByModelFormMixin, InlineRadioSelect
-from atmo.jobs.models import SparkJob
+from atmo.jobs.models import MAX_RETRIES, SparkJob
+from atmo.lib import parameters as job_parameters
 from atmo.lib.notebooks import notebook_kind
 from atmo.provisioners import AWSError, describe_aws_failure
 from emr.atmo_runner.notebooks import NOT_JSON, NOT_JUPYTER, NOT_ZEPPELIN, NotebookProblem, check_notebook
@@ -121,6 +123,87 @@ class IdentifierAvailabilityInput(forms.TextInput):
         super().__init__({**(attrs or {}), "data-availability-url": url})
 
 
+#: Empty rows the parameter table offers below the job's parameters, to add some without a script.
+BLANK_PARAMETER_ROWS = 3
+
+
+def posted_list(data: Any, key: str) -> list[str]:
+    """Every value posted under ``key`` (a QueryDict's list; a plain dict's value or list)."""
+    if hasattr(data, "getlist"):
+        return [str(value) for value in data.getlist(key)]
+    value = data.get(key)
+    if value is None:
+        return []
+    return [str(item) for item in value] if isinstance(value, list | tuple) else [str(value)]
+
+
+class ParametersWidget(forms.Widget):
+    """The job's parameters as a table: a row per parameter (name, type, default), and blank rows to add more.
+
+    Each column's inputs share one name (``<name>-name``, ``<name>-type``,
+    ``<name>-default``), so the rows come back in page order. A row whose name and
+    default are both empty is left out: that is how a parameter is removed.
+    """
+
+    template_name = "jobs/widgets/parameters.html"
+
+    def format_value(self, value: Any) -> list[dict[str, str]]:
+        rows = [
+            {"name": str(row.get("name", "")), "type": str(row.get("type", "")), "default": self.shown(row)}
+            for row in (value if isinstance(value, list) else [])
+            if isinstance(row, dict)
+        ]
+        return rows + [{"name": "", "type": "text", "default": ""}] * BLANK_PARAMETER_ROWS
+
+    @staticmethod
+    def shown(row: dict[str, Any]) -> str:
+        """A row's default as typed: a stored (typed) default formatted, a posted one as it came."""
+        default = row.get("default")
+        if isinstance(default, str) or row.get("type") not in job_parameters.TYPES:
+            return "" if default is None else str(default)
+        return job_parameters.format_value(row["type"], default)
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        context["widget"]["types"] = job_parameters.TYPES.items()
+        return context
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> list[dict[str, str]]:
+        columns = [posted_list(data, f"{name}-{part}") for part in ("name", "type", "default")]
+        rows = [
+            {"name": row_name.strip(), "type": type_name, "default": default}
+            for row_name, type_name, default in itertools.zip_longest(*columns, fillvalue="")
+        ]
+        return [row for row in rows if row["name"] or row["default"].strip()]
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return False  # no rows is a value: the job has no parameters
+
+    def id_for_label(self, id_: str) -> str:
+        return f"{id_}-0-name" if id_ else id_
+
+
+class ParametersField(forms.Field):
+    """The job's notebook parameters, checked as :func:`atmo.lib.parameters.clean_definitions` does."""
+
+    widget = ParametersWidget
+
+    def to_python(self, value: Any) -> list[dict[str, Any]]:
+        try:
+            return job_parameters.clean_definitions(value or [])
+        except job_parameters.ParameterError as exc:
+            raise ValidationError(str(exc), code="invalid") from None
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return self.to_python(data) != (initial or [])
+        except ValidationError:
+            return True
+
+
+RETRY_CHOICES = [(0, "Don't retry"), (1, "Once"), (2, "Twice"), (MAX_RETRIES, f"{MAX_RETRIES} times")]
+
+
 class BaseSparkJobForm(CachedFileModelFormMixin, CreatedByModelFormMixin):
     """The fields a job's owner sets; saving uploads the notebook, then saves the job."""
 
@@ -172,6 +255,30 @@ class BaseSparkJobForm(CachedFileModelFormMixin, CreatedByModelFormMixin):
         label="Start date (UTC)", error_messages={"required": MESSAGES["start_required"]}
     )
     end_date = UTCDateTimeField(label="End date (UTC)", required=False)
+    parameters = ParametersField(
+        label="Parameters",
+        required=False,
+        help_text="Values the notebook gets in its cell tagged <code>parameters</code>, each run; "
+        "Run now lets you change them for one run. Names are Python names; every run also gets "
+        "<code>run_date</code>, <code>job_identifier</code>, <code>run_id</code> and "
+        "<code>output_location</code>. Clear a row's name and default to remove it.",
+    )
+    retries = forms.TypedChoiceField(
+        label="Retries",
+        coerce=int,
+        choices=RETRY_CHOICES,
+        initial=0,
+        required=False,
+        empty_value=0,  # type: ignore[arg-type]  # django-stubs has it a str; coerce makes the rest ints
+        help_text="A failed run is tried again this many times, "
+        f"{settings.ATMO_JOB_RETRY_DELAY_SECONDS // 60 or 1} minute(s) after it failed, each attempt a run "
+        "of its own. You get one email, about the last attempt.",
+    )
+    retry_timeouts = forms.BooleanField(
+        label="Retry runs that timed out too",
+        required=False,
+        help_text="Off: a run stopped at the timeout is not tried again (it would likely time out again).",
+    )
 
     field_order = [
         "identifier",
@@ -183,6 +290,9 @@ class BaseSparkJobForm(CachedFileModelFormMixin, CreatedByModelFormMixin):
         "job_timeout",
         "start_date",
         "end_date",
+        "parameters",
+        "retries",
+        "retry_timeouts",
     ]
 
     class Meta:
@@ -196,6 +306,9 @@ class BaseSparkJobForm(CachedFileModelFormMixin, CreatedByModelFormMixin):
             "job_timeout",
             "start_date",
             "end_date",
+            "parameters",
+            "retries",
+            "retry_timeouts",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -229,7 +342,6 @@ class BaseSparkJobForm(CachedFileModelFormMixin, CreatedByModelFormMixin):
         return upload
 
     def clean(self) -> dict[str, Any]:
-        """Require the end date, when there is one, to come after the start date."""
         cleaned = super().clean()
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end <= start:
@@ -335,3 +447,53 @@ class SparkJobAvailableForm(forms.Form):
     """The ``?identifier=`` of the availability check (:func:`atmo.jobs.views.check_identifier_available`)."""
 
     identifier = forms.CharField(required=True, max_length=100)
+
+
+#: The input each parameter type gets: browsers check numbers and dates before the form is sent.
+PARAMETER_WIDGETS: dict[str, Any] = {
+    "text": lambda: forms.TextInput(),
+    "integer": lambda: forms.NumberInput(attrs={"step": "1"}),
+    "number": lambda: forms.NumberInput(attrs={"step": "any"}),
+    "boolean": lambda: forms.Select(choices=[("true", "true"), ("false", "false")]),
+    "date": lambda: forms.DateInput(attrs={"type": "date"}),
+}
+
+
+class ParameterField(forms.CharField):
+    """One notebook parameter, as typed; cleans to its typed value (see :mod:`atmo.lib.parameters`)."""
+
+    def __init__(self, type_name: str, **kwargs: Any) -> None:
+        self.type_name = type_name
+        kwargs.setdefault("widget", PARAMETER_WIDGETS[type_name]())
+        # An empty text is a value; an empty number or date is not, which parse_value says.
+        super().__init__(required=False, strip=type_name != "text", **kwargs)
+
+    def clean(self, value: Any) -> Any:
+        value = super().clean(value)
+        try:
+            return job_parameters.parse_value(self.type_name, value)
+        except job_parameters.ParameterError as exc:
+            raise ValidationError(f"{str(exc)[0].upper()}{str(exc)[1:]}.", code="invalid") from None
+
+
+class RunNowForm(forms.Form):
+    """The confirmation of "Run now": a field per job parameter, its default filled in, for this run only."""
+
+    def __init__(self, spark_job: SparkJob, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "run")
+        super().__init__(*args, **kwargs)
+        self.spark_job = spark_job
+        for definition in spark_job.parameters:
+            type_name = definition["type"]
+            self.fields[definition["name"]] = ParameterField(
+                type_name,
+                label=definition["name"],
+                initial=job_parameters.format_value(type_name, definition["default"]),
+                help_text=f"{job_parameters.TYPES.get(type_name, type_name)}; default "
+                f"{job_parameters.format_value(type_name, definition['default']) or '(empty)'}",
+            )
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The values this run gets: the defaults, with what was changed (once the form is valid)."""
+        return self.spark_job.parameter_values(self.cleaned_data)

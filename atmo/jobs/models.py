@@ -8,7 +8,10 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import IntegrityError, models, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from atmo import notifications
@@ -17,6 +20,7 @@ from atmo.jobs.exceptions import SparkJobNotFound
 from atmo.jobs.provisioners import SparkJobProvisioner, results_bucket, run_output_prefix
 from atmo.jobs.queries import SparkJobQuerySet, SparkJobRunQuerySet
 from atmo.jobs.schedules import SparkJobSchedule
+from atmo.lib import parameters as job_parameters
 from atmo.lib.emr import seconds_between
 from atmo.models import CreatedByModel, EditedAtModel, JobFlowModel, URLActionModel, job_flow_state_field
 from atmo.provisioners import AWSError, JobFlowInfo, JobFlowNotFound, describe_aws_failure, is_transient
@@ -34,6 +38,10 @@ STALE_REQUEST_AFTER = timedelta(minutes=15)
 #: Look for the cluster of a stale run from this long before the run's row, in case
 #: AWS's clock is behind ours.
 CLOCK_SKEW = timedelta(minutes=5)
+#: A job retries a failed run at most this many times.
+MAX_RETRIES = 3
+#: The run page and the failure mail quote this many lines of the failing cell.
+FAILURE_EXCERPT_LINES = 10
 
 
 class RunNow(StrEnum):
@@ -151,6 +159,19 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
             "or the job was enabled again. Null: from the start date."
         ),
     )
+    parameters = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='The notebook\'s parameters: a list of {"name", "type", "default"}.',
+    )
+    retries = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(MAX_RETRIES)],
+        help_text=f"How many times a failed run is tried again (0 to {MAX_RETRIES}).",
+    )
+    retry_timeouts = models.BooleanField(
+        default=False, help_text="Whether a run that timed out is tried again too."
+    )
 
     objects = SparkJobQuerySet.as_manager()
 
@@ -259,18 +280,15 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
 
     @property
     def provisioner(self) -> SparkJobProvisioner:
-        """A new S3/EMR provisioner for the job's notebook, runs and results."""
         return SparkJobProvisioner()
 
     @property
     def schedule(self) -> SparkJobSchedule:
-        """The job's slots and the next one (see :mod:`atmo.jobs.schedules`)."""
         return SparkJobSchedule(self)
 
     # --- State ---------------------------------------------------------------
 
     def has_future_end_date(self, now: datetime) -> bool:
-        """The job has no end date, or it is ``now`` or later."""
         return self.end_date is None or self.end_date >= now
 
     def latest_slot(self) -> datetime | None:
@@ -309,18 +327,15 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
 
     @property
     def has_finished(self) -> bool:
-        """The latest run has ended, well or badly."""
         return self._has_ended(self.latest_run())
 
     @property
     def is_runnable(self) -> bool:
-        """No run of this job is under way (it never ran, or its last run ended)."""
         run = self.latest_run()
         return self._never_ran(run) or self._has_ended(run)
 
     @property
     def is_due(self) -> bool:
-        """The start date has come and the end date has not passed."""
         now = timezone.now()
         return self.start_date <= now and self.has_future_end_date(now)
 
@@ -344,42 +359,48 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
 
     @property
     def is_public(self) -> bool:
-        """The results go to the public bucket."""
         return self.result_visibility == self.RESULT_PUBLIC
 
     @property
     def is_active(self) -> bool:
-        """The latest run is requested, starting, running or terminating."""
         run = self.latest_run()
         return run is not None and run.status in JobFlowModel.ACTIVE
 
     @property
     def is_expired(self) -> bool:
-        """The job passed its end date and was unscheduled."""
         return self.expired_date is not None
 
     @property
     def notebook_name(self) -> str:
-        """The notebook's file name, the last part of its S3 key."""
         return self.notebook_s3_key.rsplit("/", 1)[-1]
 
     @property
     def is_zeppelin(self) -> bool:
-        """The notebook is a Zeppelin note (``.json``), not a Jupyter one."""
         return self.notebook_name.endswith(".json")
 
     # --- Verbs ---------------------------------------------------------------
 
-    def claim_run(self, slot: datetime | None = None, attempt: int = 1) -> SparkJobRun | None:
-        """Reserve ``attempt`` at the run of ``slot`` (None: a manual run), or None when another run
-        is under way or that attempt was made already.
+    def parameter_values(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The job's parameters with their defaults, or ``overrides`` where given (typed).
+
+        Raises :class:`~atmo.lib.parameters.ParameterError` for an override that is
+        not a value of its parameter's type.
+        """
+        return job_parameters.resolve(self.parameters, overrides or {})
+
+    def claim_run(self, slot: datetime | None = None, **run_fields: Any) -> SparkJobRun | None:
+        """Reserve a run of ``slot`` (None: a manual run), or None when another run is
+        under way or that attempt at the slot was made already.
 
         The job's row lock serialises concurrent callers (two schedulers, a retry
         and "Run now"); the run row, committed before any AWS call, keeps every
         later caller out until that run ends. The unique constraint on
         (job, slot, attempt) backs the lock: whatever delivers a slot twice, it
-        gets one run.
+        gets one run. ``run_fields`` go onto the new run (``attempt``,
+        ``parameters``, ``requested_by``, ``retry_of``); the parameters default to
+        the job's defaults.
         """
+        attempt = run_fields.setdefault("attempt", 1)
         try:
             with transaction.atomic():
                 job = self.lock()
@@ -389,29 +410,30 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
                 taken = slot is not None and job.runs.filter(slot=slot, attempt=attempt).exists()
                 if not job.is_runnable or taken:
                     return None
+                run_fields.setdefault("parameters", job.parameter_values())
                 return job.runs.create(
                     status=JobFlowModel.State.REQUESTED,
                     scheduled_at=timezone.now(),
                     slot=slot,
-                    attempt=attempt,
                     emr_release_version=job.emr_release_id,
                     size=job.size,
+                    **run_fields,
                 )
         except IntegrityError:
             return None
 
     def run(
-        self, final_attempt: bool = False, slot: datetime | None = None, attempt: int = 1
+        self, final_attempt: bool = False, slot: datetime | None = None, **run_fields: Any
     ) -> SparkJobRun | None:
-        """Start ``attempt`` at the run of ``slot`` (None: a manual run) unless a run is under way;
-        returns the new run.
+        """Start a run of ``slot`` (None: a manual run) unless one is under way; returns the new run.
 
         A run EMR refuses is kept as failed, with AWS's reason as an alert for the
         owner. When AWS throttles or cannot be reached, the run is dropped and the
         error propagates so the caller can try again later; on the ``final_attempt``
-        (a task out of retries) the run is failed instead, saying so.
+        (a task out of retries) the run is failed instead, saying so. ``run_fields``:
+        see :meth:`claim_run`.
         """
-        run = self.claim_run(slot, attempt)
+        run = self.claim_run(slot, **run_fields)
         if run is None:
             return None
         try:
@@ -462,17 +484,22 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
                 logger.warning("run state not refreshed", extra={"spark_job_id": self.pk, "code": exc.code})
         return None if self.is_runnable else RunNow.BUSY
 
-    def run_now(self) -> RunNowResult:
+    def run_now(self, requested_by: Any = None, parameters: dict[str, Any] | None = None) -> RunNowResult:
         """Start a run out of schedule, for the owner or an operator; the schedule's slots stay as they are.
 
-        Claims and starts the run as the scheduler does (:meth:`run`). Raises
+        Claims and starts the run as the scheduler does (:meth:`run`), for
+        ``requested_by`` (a user; the run is then a manual one) with the resolved
+        ``parameters`` (default: the job's defaults). Raises
         :class:`~atmo.jobs.exceptions.SparkJobNotFound` when the job was deleted meanwhile.
         """
         refusal = self.run_now_refusal()
         if refusal is not None:
             return RunNowResult(refusal)
+        run_fields: dict[str, Any] = {"requested_by": requested_by}
+        if parameters is not None:
+            run_fields["parameters"] = parameters
         try:
-            run = self.run()
+            run = self.run(**run_fields)
         except AWSError as exc:  # refusals are kept as failed runs: only transient errors land here
             return RunNowResult(RunNow.AWS_UNAVAILABLE, error=exc)
         if run is None:
@@ -480,6 +507,21 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         if run.is_failed:
             return RunNowResult(RunNow.REFUSED, run)
         return RunNowResult(RunNow.STARTED, run)
+
+    def retry(self, failed: SparkJobRun) -> SparkJobRun | None:
+        """Start the next attempt of the run ``failed``, with its parameters; None when one is under way.
+
+        The attempt is a run of its own, linked to the first attempt
+        (``retry_of``). Raises :class:`~atmo.provisioners.AWSError` when AWS throttles
+        or cannot be reached (nothing is kept then; the next sweep tries again).
+        """
+        run_fields: dict[str, Any] = {
+            "retry_of_id": failed.retry_of_id or failed.pk,
+            "attempt": failed.attempt + 1,
+            "parameters": failed.parameters,
+            "requested_by_id": failed.requested_by_id,
+        }
+        return self.run(slot=failed.slot, **run_fields)
 
     def track(self, run: SparkJobRun, jobflow_id: str) -> None:
         """Record the cluster EMR started for ``run``.
@@ -584,7 +626,29 @@ class SparkJobRun(JobFlowModel):
         help_text="The slot of the job's schedule this run is for; null for a manual run.",
     )
     attempt = models.PositiveSmallIntegerField(
-        default=1, help_text="Which attempt at its slot the run is (1: the first)."
+        default=1, help_text="1 for a run, 2 and up for the retries of a failed one."
+    )
+    retry_of = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        blank=True,
+        null=True,
+        related_name="retries",
+        help_text="The first attempt, when this run retries a failed one.",
+    )
+    parameters = models.JSONField(
+        default=dict, blank=True, help_text="The values of the job's parameters this run got."
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        blank=True,
+        null=True,
+        related_name="+",
+        help_text='Who asked for the run with "Run now"; empty for a scheduled run.',
+    )
+    outcome = models.JSONField(
+        blank=True, null=True, help_text="The run's outcome.json, as read when the run ended."
     )
 
     objects = SparkJobRunQuerySet.as_manager()
@@ -610,28 +674,132 @@ class SparkJobRun(JobFlowModel):
         )
 
     def spark_job_identifier(self) -> str:
-        """The identifier of the run's job."""
         return self.spark_job.identifier
+
+    def get_absolute_url(self) -> str:
+        return reverse("jobs-run-detail", kwargs={"id": self.spark_job_id, "run_id": self.pk})
+
+    # --- Outputs -------------------------------------------------------------
 
     @property
     def output_prefix(self) -> str:
-        """Where the run's outputs go in the job's results bucket: ``<job>/runs/<run id>/``."""
         return run_output_prefix(self.spark_job.identifier, self.pk)
 
-    def notebook_parameters(self) -> dict[str, Any]:
-        """The parameters the notebook gets: run_date, job_identifier, run_id and output_location.
+    @property
+    def results_bucket(self) -> str:
+        """The job's results bucket (public or private, as the job says)."""
+        return results_bucket(self.spark_job.is_public)
 
-        ``run_date`` is the date of the run's schedule slot, or, for a run asked for
-        by hand, the day it was asked for (UTC, ``YYYY-MM-DD``).
+    @property
+    def output_location(self) -> str:
+        """The S3 URI of :attr:`output_prefix`, where the notebook may write files of its own."""
+        return f"s3://{self.results_bucket}/{self.output_prefix}"
+
+    @property
+    def run_date(self) -> datetime:
+        """The date the run is for: its scheduled slot, or when it was asked for."""
+        return self.slot or self.created_at or timezone.now()
+
+    def notebook_parameters(self) -> dict[str, Any]:
+        """The values papermill injects: the job's parameters as this run got them, and ATMO's own.
+
+        ATMO's own are ``run_date`` (ISO date), ``job_identifier``, ``run_id`` and
+        ``output_location``; a job cannot declare parameters of those names.
         """
-        job = self.spark_job
-        when = getattr(self, "slot", None) or self.created_at or timezone.now()
         return {
-            "run_date": when.astimezone(UTC).date().isoformat(),
-            "job_identifier": job.identifier,
+            **self.parameters,
+            "run_date": self.run_date.astimezone(UTC).date().isoformat(),
+            "job_identifier": self.spark_job.identifier,
             "run_id": self.pk,
-            "output_location": f"s3://{results_bucket(job.is_public)}/{self.output_prefix}",
+            "output_location": self.output_location,
         }
+
+    def record_outcome(self) -> None:
+        """Read the run's ``outcome.json`` from S3 and keep it on the row (None when there is none).
+
+        Done once, when the run ends; an S3 error leaves the outcome unknown rather
+        than holding up the status sync.
+        """
+        try:
+            outcome = self.spark_job.provisioner.read_outcome(self.results_bucket, self.output_prefix)
+        except AWSError as exc:
+            logger.warning("run outcome not read", extra={"run_id": self.pk, "code": exc.code})
+            return
+        self.outcome = outcome
+        SparkJobRun.objects.filter(pk=self.pk).update(outcome=outcome)
+
+    @property
+    def outcome_status(self) -> str:
+        """``succeeded``, ``failed`` or ``timed_out`` as the runner said; "" when unknown."""
+        return str((self.outcome or {}).get("status") or "")
+
+    @property
+    def failure(self) -> dict[str, Any] | None:
+        """The failing cell and its error, from the outcome (None unless the notebook failed)."""
+        failure = (self.outcome or {}).get("failure")
+        return failure if isinstance(failure, dict) else None
+
+    @property
+    def output_files(self) -> list[str]:
+        """The files the notebook wrote under ``output_location``, relative to it."""
+        files = (self.outcome or {}).get("files")
+        return [name for name in files if isinstance(name, str)] if isinstance(files, list) else []
+
+    @property
+    def failing_part(self) -> str:
+        """What failed, for a sentence: "cell 3", or "the notebook" when the runner named no cell."""
+        index = (self.failure or {}).get("cell_index")
+        return f"cell {index}" if isinstance(index, int) else "the notebook"
+
+    @property
+    def failure_excerpt(self) -> str:
+        """The first :data:`FAILURE_EXCERPT_LINES` lines of the failing cell ("" without a failure)."""
+        lines = str((self.failure or {}).get("cell_source") or "").splitlines()
+        excerpt = "\n".join(lines[:FAILURE_EXCERPT_LINES])
+        return f"{excerpt}\n…" if len(lines) > FAILURE_EXCERPT_LINES else excerpt
+
+    @property
+    def notebook_duration(self) -> timedelta | None:
+        """How long the notebook ran, as the runner measured it."""
+        seconds = (self.outcome or {}).get("duration_seconds")
+        return timedelta(seconds=seconds) if isinstance(seconds, int | float) else None
+
+    # --- Kind and retries ----------------------------------------------------
+
+    @property
+    def is_manual(self) -> bool:
+        """Someone asked for the run with "Run now" (a retry of such a run is manual too)."""
+        return self.requested_by_id is not None
+
+    @property
+    def timed_out(self) -> bool:
+        """ATMO stopped the run for its timeout, or the runner did."""
+        return self.timed_out_at is not None or self.outcome_status == "timed_out"
+
+    @property
+    def ended_badly(self) -> bool:
+        """The run failed or timed out."""
+        return self.is_failed or self.timed_out
+
+    @property
+    def first_attempt_id(self) -> int:
+        """The id of the first attempt of this run (its own id unless it is a retry)."""
+        return self.retry_of_id or self.pk
+
+    def can_be_retried(self) -> bool:
+        """The run ended badly and its job allows another attempt (after a timeout only if it says so)."""
+        job = self.spark_job
+        if not self.ended_badly or self.attempt > job.retries:
+            return False
+        return job.retry_timeouts or not self.timed_out
+
+    def awaits_retry(self) -> bool:
+        """Another attempt follows or is yet to come: its owner hears of the last attempt only."""
+        if not self.can_be_retried():
+            return False
+        latest = self.spark_job.latest_run()
+        # A newer run that is not this run's retry (the next scheduled one) took its turn.
+        return latest is not None and latest.first_attempt_id == self.first_attempt_id
 
     def record_cluster(self, jobflow_id: str) -> bool:
         """Note the cluster EMR started for the run, now STARTING; False when the row is gone."""
@@ -643,13 +811,35 @@ class SparkJobRun(JobFlowModel):
 
     @property
     def run_time(self) -> timedelta | None:
-        """From the cluster being ready to its end; None until both are known."""
         if self.ready_at and self.finished_at:
             return self.finished_at - self.ready_at
         return None
 
+    @property
+    def wait_time(self) -> timedelta | None:
+        """From the run being asked for to its cluster being ready; None until it is."""
+        return self.ready_at - self.created_at if self.ready_at else None
+
+    @property
+    def total_time(self) -> timedelta | None:
+        """From the run being asked for to its end; None until it ended."""
+        return self.finished_at - self.created_at if self.finished_at else None
+
+    @property
+    def elapsed(self) -> timedelta:
+        """How long the run ran: as the runner measured it, else from its cluster being ready on."""
+        if self.notebook_duration is not None:
+            return self.notebook_duration
+        start = self.ready_at or self.started_at or self.scheduled_at or self.created_at
+        return (self.finished_at or timezone.now()) - start
+
     def synced(self, previous: dict[str, Any], info: JobFlowInfo) -> None:
-        """Alert the owner of a run that ended with errors (once per reason); time a finished run."""
+        """Keep the outcome of a run that ended; alert the owner of a failed one (once per reason).
+
+        Times a finished run too.
+        """
+        if "status" in previous and self.status in self.FINAL and self.outcome is None:
+            self.record_outcome()
         if "status" in previous and self.is_failed:
             self.alert(info.state_change_reason_code, info.state_change_reason_message)
         if previous.get("finished_at", False) is None and self.ready_at and self.finished_at:
@@ -657,7 +847,6 @@ class SparkJobRun(JobFlowModel):
             Metric.record("sparkjob-run-time", seconds, data=self.metric_data())
 
     def metric_data(self) -> dict[str, Any]:
-        """The job's identifier, the size and the job flow id."""
         return {"identifier": self.spark_job.identifier, **super().metric_data()}
 
     def note_ending(self, reason_code: str, message: str) -> list[str]:

@@ -17,6 +17,8 @@ logger = logging.getLogger(__name__)
 
 #: How long a private result's download link works.
 PRIVATE_LINK_SECONDS = 10 * 60
+#: The name of the step that runs the notebook (see :meth:`SparkJobProvisioner.run`).
+NOTEBOOK_STEP_NAME = "RunNotebookStep"
 #: What the notebook's own time limit leaves of the job's timeout, which ATMO counts from the
 #: run's request: the cluster's start (minutes on EMR) and the time to store the outputs. The
 #: runner stops the notebook first, so that the run ends TIMED OUT with its outputs kept.
@@ -33,7 +35,6 @@ RUN_TAG = "SparkJobRun"
 
 
 def results_bucket(is_public: bool) -> str:
-    """The bucket a job's results go to: public or private, as the job says."""
     return settings.AWS_CONFIG["PUBLIC_DATA_BUCKET" if is_public else "PRIVATE_DATA_BUCKET"]
 
 
@@ -53,6 +54,17 @@ def missing_notebook(error: AWSError) -> AWSError:
     return error
 
 
+class OutputNotFound(AWSError):
+    """A run's output object is not (or not yet) in the results bucket."""
+
+
+def missing_output(error: AWSError) -> AWSError:
+    """S3's "no such key" as :class:`OutputNotFound`; any other refusal as it is."""
+    if error.code in ("NoSuchKey", "404"):
+        return OutputNotFound(error.message, code=error.code, operation=error.operation)
+    return error
+
+
 class SparkJobProvisioner(Provisioner):
     """Stores notebooks, starts job runs and lists their results."""
 
@@ -65,11 +77,9 @@ class SparkJobProvisioner(Provisioner):
 
     @property
     def code_bucket(self) -> str:
-        """The bucket of the uploaded notebooks."""
         return self.config["CODE_BUCKET"]
 
     def data_bucket(self, is_public: bool) -> str:
-        """The bucket a job's results go to: public or private, as the job says."""
         return results_bucket(is_public)
 
     def add(self, identifier: str, notebook_file: Any) -> str:
@@ -138,7 +148,7 @@ class SparkJobProvisioner(Provisioner):
         params["Steps"] = [
             self.zeppelin_step(),
             {
-                "Name": "RunNotebookStep",
+                "Name": NOTEBOOK_STEP_NAME,
                 "ActionOnFailure": "TERMINATE_JOB_FLOW",
                 "HadoopJarStep": {
                     "Jar": self.jar_uri,
@@ -174,7 +184,10 @@ class SparkJobProvisioner(Provisioner):
         return self.find_tagged_job_flow(name, {"Key": RUN_TAG, "Value": str(run_id)}, created_after)
 
     def results(self, identifier: str, is_public: bool) -> dict[str, list[str]]:
-        """The job's result keys grouped by their second path part: ``data``, ``logs``…"""
+        """The job's result keys grouped by their second path part: ``data``, ``logs``…
+
+        A run's outputs (``<job>/runs/<run id>/…``) count as ``data``, their ``log.txt`` as ``logs``.
+        """
         bucket = self.data_bucket(is_public)
         groups: dict[str, list[str]] = OrderedDict()
         with aws_errors():
@@ -182,7 +195,10 @@ class SparkJobProvisioner(Provisioner):
             for page in pages:
                 for item in page.get("Contents", []):
                     parts = item["Key"].split("/")
-                    if len(parts) > 2 and parts[1]:
+                    if len(parts) > 3 and parts[1] == "runs":
+                        group = "logs" if parts[-1] == "log.txt" else "data"
+                        groups.setdefault(group, []).append(item["Key"])
+                    elif len(parts) > 2 and parts[1]:
                         groups.setdefault(parts[1], []).append(item["Key"])
         return groups
 
@@ -197,6 +213,56 @@ class SparkJobProvisioner(Provisioner):
         )
 
     def read_result(self, key: str, is_public: bool) -> bytes:
-        """A result object's content (e.g. Zeppelin's markdown), from the job's own bucket."""
         with aws_errors():
             return self.s3.get_object(Bucket=self.data_bucket(is_public), Key=key)["Body"].read()
+
+    def read_outcome(self, bucket: str, prefix: str) -> dict[str, Any] | None:
+        """The run's ``outcome.json`` under ``prefix``; None when there is none or it is not a JSON object.
+
+        Raises :class:`AWSError` when S3 cannot be read.
+        """
+        key = f"{prefix}outcome.json"
+        try:
+            body = self.get_output(bucket, key)["Body"]
+        except OutputNotFound:
+            return None
+        try:
+            outcome = json.loads(body.read())
+        except ValueError:
+            logger.warning("run outcome is not JSON", extra={"key": key})
+            return None
+        finally:
+            body.close()
+        return outcome if isinstance(outcome, dict) else None
+
+    def get_output(self, bucket: str, key: str) -> dict[str, Any]:
+        """A run output's S3 object (``Body``, ``ContentLength``…).
+
+        Raises :class:`OutputNotFound` when it is not there, :class:`AWSError` otherwise.
+        """
+        with aws_errors(missing_output):
+            return self.s3.get_object(Bucket=bucket, Key=key)
+
+    def output_url(
+        self, bucket: str, key: str, expires: int = PRIVATE_LINK_SECONDS, download_name: str | None = None
+    ) -> str:
+        """A signed link to a run output that works for ``expires`` seconds.
+
+        With ``download_name`` the browser saves the object under that name instead of showing it.
+        """
+        params = {"Bucket": bucket, "Key": key}
+        if download_name is not None:
+            params["ResponseContentDisposition"] = f'attachment; filename="{download_name}"'
+        return self.s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
+
+    def step_state(self, jobflow_id: str) -> str | None:
+        """The EMR state of the notebook step of the job flow (PENDING, RUNNING, COMPLETED…), if listed.
+
+        Raises :class:`AWSError`.
+        """
+        with aws_errors():
+            steps = self.emr.list_steps(ClusterId=jobflow_id).get("Steps", [])
+        for step in steps:
+            if step.get("Name") == NOTEBOOK_STEP_NAME:
+                return step.get("Status", {}).get("State")
+        return None

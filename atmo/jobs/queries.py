@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Self, TypedDict, cast
 
 from django.db import models
-from django.db.models import Max, OuterRef, Prefetch, Subquery
+from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from atmo.models import JobFlowModel
@@ -31,27 +32,21 @@ class SparkJobQuerySet(models.QuerySet["SparkJob"]):
     """Named filters of Spark jobs, by the state of their runs and dates."""
 
     def with_runs(self) -> Self:
-        """Jobs that have run at least once."""
         return self.filter(runs__isnull=False).distinct()
 
     def active(self) -> Self:
-        """Jobs with a run under way."""
         return self.filter(runs__status__in=JobFlowModel.ACTIVE).distinct()
 
     def terminated(self) -> Self:
-        """Jobs with a run that ended normally."""
         return self.filter(runs__status=JobFlowModel.State.TERMINATED).distinct()
 
     def failed(self) -> Self:
-        """Jobs with a run that ended with errors."""
         return self.filter(runs__status=JobFlowModel.State.TERMINATED_WITH_ERRORS).distinct()
 
     def lapsed(self) -> Self:
-        """Jobs past their end date that have not been expired yet."""
         return self.filter(end_date__lte=timezone.now(), expired_date__isnull=True)
 
     def expiry_mail_pending(self) -> Self:
-        """Expired jobs whose owner was not mailed yet."""
         return self.filter(expired_date__isnull=False, expired_mail_sent_at__isnull=True)
 
     def scheduled(self) -> Self:
@@ -101,5 +96,32 @@ class SparkJobRunQuerySet(JobFlowQuerySet["SparkJobRun"]):
     """Named filters of Spark job runs (their states: see :class:`~atmo.queries.JobFlowQuerySet`)."""
 
     def timeout_mail_pending(self) -> Self:
-        """Runs ATMO stopped for their timeout whose owner has not been mailed yet."""
         return self.filter(timed_out_at__isnull=False, timeout_mail_sent_at__isnull=True)
+
+    def retried(self) -> Self:
+        """Runs that a later attempt followed (see ``SparkJob.retry``)."""
+        later = self.model.objects.filter(
+            retry_of=Coalesce(OuterRef("retry_of"), OuterRef("pk")), attempt__gt=OuterRef("attempt")
+        )
+        return self.filter(Exists(later))
+
+    def not_retried(self) -> Self:
+        """Runs that no later attempt followed (yet)."""
+        return self.exclude(pk__in=self.model.objects.retried().values("pk"))
+
+    def retry_candidates(self, ended_before: datetime) -> Self:
+        """Runs that ended badly before ``ended_before``, are their enabled job's latest, with retries left.
+
+        Whether a timed-out run is retried is for ``SparkJobRun.can_be_retried`` to say.
+        """
+        newer = self.model.objects.filter(
+            spark_job=OuterRef("spark_job"), created_at__gt=OuterRef("created_at")
+        )
+        ended_badly = Q(status=JobFlowModel.State.TERMINATED_WITH_ERRORS) | Q(timed_out_at__isnull=False)
+        return self.filter(
+            ended_badly,
+            finished_at__lt=ended_before,
+            attempt__lte=F("spark_job__retries"),
+            spark_job__is_enabled=True,
+            spark_job__expired_date__isnull=True,
+        ).exclude(Exists(newer))

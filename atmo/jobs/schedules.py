@@ -76,7 +76,6 @@ class SparkJobSchedule:
 
     @property
     def run_every(self) -> timedelta:
-        """The job's interval."""
         return timedelta(hours=self.spark_job.interval_in_hours)
 
     @property

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +21,9 @@ from atmo.provisioners import AWSError
 from atmo.tasks import RETRIES_OF_A_SCHEDULED_RUN, AWSTask
 
 logger = logging.getLogger(__name__)
+
+#: The retry sweep starts at most this many attempts each time.
+RETRY_BATCH = 50
 
 
 def expire_and_notify(spark_job: SparkJob) -> bool:
@@ -54,6 +58,8 @@ def notify_timed_out(run: SparkJobRun) -> bool:
 
     :func:`send_run_alert_mails` sends the mails that could not be sent at once.
     """
+    if run.awaits_retry():
+        return False  # the owner hears of the last attempt only
     claim = MailClaim(
         SparkJobRun.objects.filter(pk=run.pk),
         pending={"timed_out_at__isnull": False, "timeout_mail_sent_at__isnull": True},
@@ -63,8 +69,15 @@ def notify_timed_out(run: SparkJobRun) -> bool:
     if not claim.take():
         return False
     spark_job = run.spark_job
-    context = {"spark_job": spark_job, "run": run}
-    return send_claimed_mail("jobs/emails/timed_out", context, spark_job.created_by.email, claim) is None
+    return (
+        send_claimed_mail("jobs/emails/timed_out", run_mail_context(run), spark_job.created_by.email, claim)
+        is None
+    )
+
+
+def run_mail_context(run: SparkJobRun, **extra: Any) -> dict[str, Any]:
+    """What the run mails show: the job, the run (its outcome, failing cell, page) and ``extra``."""
+    return {"spark_job": run.spark_job, "run": run, **extra}
 
 
 def stop_timed_out_run(spark_job: SparkJob) -> bool:
@@ -261,10 +274,15 @@ def send_run_alert_mails() -> list[str]:
     Returns the identifiers of the jobs mailed about.
     """
     sent = []
+    # The alerts of an attempt that a retry followed are never mailed: the owner hears of the last one.
     alerts = SparkJobRunAlert.objects.filter(
-        reason_code__in=JobFlowModel.FAILURE_REASONS, mail_sent_date__isnull=True
+        reason_code__in=JobFlowModel.FAILURE_REASONS,
+        mail_sent_date__isnull=True,
+        run__in=SparkJobRun.objects.not_retried(),
     ).select_related("run__spark_job__created_by")
     for alert in alerts:
+        if alert.run.awaits_retry():
+            continue
         claim = MailClaim(
             SparkJobRunAlert.objects.filter(pk=alert.pk),
             pending={"mail_sent_date__isnull": True},
@@ -274,10 +292,39 @@ def send_run_alert_mails() -> list[str]:
         if not claim.take():
             continue
         spark_job = alert.run.spark_job
-        context = {"spark_job": spark_job, "run": alert.run, "alert": alert}
-        if send_claimed_mail("jobs/emails/run_failed", context, spark_job.created_by.email, claim) is None:
+        # The runner stopped a notebook at the job's timeout: the step failed, yet it is a timeout.
+        template = "jobs/emails/timed_out" if alert.run.timed_out else "jobs/emails/run_failed"
+        context = run_mail_context(alert.run, alert=alert)
+        if send_claimed_mail(template, context, spark_job.created_by.email, claim) is None:
             sent.append(spark_job.identifier)
-    for run in SparkJobRun.objects.timeout_mail_pending().select_related("spark_job__created_by"):
+    pending = SparkJobRun.objects.timeout_mail_pending().not_retried()
+    for run in pending.select_related("spark_job__created_by"):
         if notify_timed_out(run):
             sent.append(run.spark_job.identifier)
     return sent
+
+
+# Not an AWSTask: an attempt AWS cannot start now is left to the next sweep, not retried here.
+@celery.task
+def retry_failed_runs() -> list[list[Any]]:
+    """Start the next attempt of each run that ended badly ``ATMO_JOB_RETRY_DELAY_SECONDS`` ago or more.
+
+    Only while its job has retries left for it (see :meth:`SparkJobRun.can_be_retried`)
+    and no newer run of the job came first. A run AWS could not start now is tried
+    again by the next sweep. Returns ``[identifier, new run pk]`` pairs.
+    """
+    ended_before = timezone.now() - timedelta(seconds=settings.ATMO_JOB_RETRY_DELAY_SECONDS)
+    candidates = SparkJobRun.objects.retry_candidates(ended_before).order_by("finished_at")
+    started = []
+    for run in candidates.select_related("spark_job__created_by", "spark_job__emr_release")[:RETRY_BATCH]:
+        if not run.can_be_retried():
+            continue
+        try:
+            attempt = run.spark_job.retry(run)
+        except (AWSError, SparkJobNotFound) as exc:
+            logger.warning("failed run not retried yet", extra={"run_id": run.pk, "error": str(exc)})
+            continue
+        if attempt is not None:
+            logger.info("failed run retried", extra={"run_id": run.pk, "attempt_run_id": attempt.pk})
+            started.append([run.spark_job.identifier, attempt.pk])
+    return started

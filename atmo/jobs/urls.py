@@ -15,4 +15,7 @@ urlpatterns = [
     path("<int:id>/download/", views.download_spark_job, name="jobs-download"),
     path("<int:id>/run/", views.run_spark_job, name="jobs-run"),
     path("<int:id>/zeppelin/", views.detail_zeppelin_job, name="jobs-zeppelin"),
+    path("<int:id>/runs/<int:run_id>/", views.detail_spark_job_run, name="jobs-run-detail"),
+    path("<int:id>/runs/<int:run_id>/rendered/", views.rendered_spark_job_run, name="jobs-run-rendered"),
+    path("<int:id>/runs/<int:run_id>/files/<path:name>", views.spark_job_run_file, name="jobs-run-file"),
 ]

@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from csp.decorators import csp
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
+from django.db.models import Q
 from django.http import (
     Http404,
     HttpRequest,
@@ -24,22 +27,24 @@ from django.http import (
     HttpResponseBase,
     StreamingHttpResponse,
 )
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 from django.utils.text import capfirst, get_valid_filename
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 from guardian.shortcuts import get_perms
 
 from atmo.clusters.models import EMRRelease
 from atmo.decorators import modified_date
 from atmo.jobs.exceptions import SparkJobNotFound
-from atmo.jobs.forms import MESSAGES, EditSparkJobForm, NewSparkJobForm, SparkJobAvailableForm
-from atmo.jobs.models import Deletion, JobDeletion, RunNow, SparkJob
+from atmo.jobs.forms import MESSAGES, EditSparkJobForm, NewSparkJobForm, RunNowForm, SparkJobAvailableForm
+from atmo.jobs.models import Deletion, JobDeletion, RunNow, SparkJob, SparkJobRun
 from atmo.jobs.permissions import get_job_for
-from atmo.jobs.provisioners import NotebookNotFound, SparkJobProvisioner
+from atmo.jobs.provisioners import NotebookNotFound, OutputNotFound, SparkJobProvisioner
 from atmo.lib.notebooks import NotebookError, Preview, parse_preview
 from atmo.provisioners import TRY_AGAIN_SOON, AWSError, describe_aws_failure
 
@@ -65,7 +70,6 @@ NOTHING_DELETED = "Nothing was deleted."
 
 
 def new_job_initial() -> dict[str, Any]:
-    """The new-job form's defaults: one node, weekly, a day's timeout, the newest stable release."""
     start = (timezone.now() + NEW_JOB_START_DELAY).replace(second=0, microsecond=0)
     stable = EMRRelease.objects.stable().natural_sort_by_version().first()
     return {
@@ -95,7 +99,6 @@ def save_job_form(form: NewSparkJobForm | EditSparkJobForm) -> SparkJob | None:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def new_spark_job(request: HttpRequest) -> HttpResponse:
-    """Schedule a new job: upload its notebook, save it, open its page."""
     form = NewSparkJobForm(
         request.user,
         data=request.POST if request.method == "POST" else None,
@@ -118,7 +121,6 @@ def new_spark_job(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def edit_spark_job(request: HttpRequest, id: int) -> HttpResponse:
-    """Change a job's settings or notebook; the schedule keeps its last run (owner only)."""
     spark_job = get_job_for(request, id, "change")
     form = EditSparkJobForm(
         request.user,
@@ -137,7 +139,6 @@ def edit_spark_job(request: HttpRequest, id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def delete_spark_job(request: HttpRequest, id: int) -> HttpResponse:
-    """Confirm, then delete a job with its cluster, notebook, schedule and permissions (owner only)."""
     spark_job = get_job_for(request, id, "delete")
     if request.method != "POST":
         return render(request, "jobs/confirm_delete.html", {"spark_job": spark_job})
@@ -161,10 +162,9 @@ def deletion_failure_message(deletion: JobDeletion) -> str:
 @require_safe
 @modified_date
 def detail_spark_job(request: HttpRequest, id: int) -> HttpResponse:
-    """The job's schedule, runs, results and notebook preview (owner, maintainers)."""
     spark_job = get_job_for(request, id, "view", SparkJob.objects.with_latest_run())
     # One run more than shown tells whether there are more, without counting them.
-    runs = list(spark_job.runs.prefetch_related("alerts")[: RUNS_SHOWN + 1])
+    runs = list(spark_job.runs.select_related("requested_by").prefetch_related("alerts")[: RUNS_SHOWN + 1])
     perms = get_perms(request.user, spark_job)
     context: dict[str, Any] = {
         "spark_job": spark_job,
@@ -192,7 +192,6 @@ class ResultLink:
 
 
 def detail_from_aws(spark_job: SparkJob) -> dict[str, Any]:
-    """The job's results (with links) and the preview of its notebook, from S3."""
     provisioner = spark_job.provisioner
     context: dict[str, Any] = {"results": {"data": [], "logs": []}, "results_error": ""}
     try:
@@ -271,17 +270,21 @@ def stream_body(body: Any) -> Iterator[bytes]:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def run_spark_job(request: HttpRequest, id: int) -> HttpResponse:
-    """Confirm, then start a run now, out of schedule (the job's slots stay as they are)."""
     spark_job = get_job_for(request, id, "change")
-    if request.method != "POST":
-        refusal = spark_job.run_now_refusal()
-        if refusal is not None:
+    form = RunNowForm(spark_job, data=request.POST if request.method == "POST" else None)
+    if request.method != "POST" or not form.is_valid():
+        if request.method != "POST" and (refusal := spark_job.run_now_refusal()) is not None:
             messages.error(request, RUN_NOW_REFUSALS[refusal])
             return redirect(spark_job)
-        context = {"spark_job": spark_job, "now": timezone.now(), "next_run": spark_job.schedule.next_slot()}
+        context = {
+            "spark_job": spark_job,
+            "form": form,
+            "now": timezone.now(),
+            "next_run": spark_job.schedule.next_slot(),
+        }
         return render(request, "jobs/confirm_run.html", context)
     try:
-        result = spark_job.run_now()
+        result = spark_job.run_now(requested_by=request.user, parameters=form.parameters)
     except SparkJobNotFound as exc:
         raise Http404("The job was deleted meanwhile.") from exc
     if result.outcome == RunNow.STARTED and result.run is not None:
@@ -297,7 +300,6 @@ def run_spark_job(request: HttpRequest, id: int) -> HttpResponse:
 @login_required
 @require_safe
 def detail_zeppelin_job(request: HttpRequest, id: int) -> HttpResponse:
-    """The Markdown a Zeppelin note's latest run wrote, from the job's own results bucket."""
     spark_job = get_job_for(request, id, "view")
     provisioner = spark_job.provisioner
     documents: list[MarkdownResult] = []
@@ -366,3 +368,138 @@ def check_identifier_available(request: HttpRequest) -> HttpResponse:
     taken = SparkJob.objects.filter(identifier=form.cleaned_data["identifier"]).exists()
     answer = "identifier unavailable" if taken else "identifier available"
     return HttpResponse(answer, content_type="text/plain; charset=utf-8")
+
+
+def get_run_for(request: HttpRequest, spark_job_id: int, run_id: int) -> SparkJobRun:
+    """The run ``run_id`` of the job, if the user may view the job (404 or 403 as :func:`get_job_for`).
+
+    A run of another job is a 404, as a run that does not exist is.
+    """
+    spark_job = get_job_for(request, spark_job_id, "view")
+    run = get_object_or_404(spark_job.runs.select_related("requested_by"), pk=run_id)
+    run.spark_job = spark_job  # the job as loaded, with its owner and release
+    return run
+
+
+@login_required
+@require_safe
+@modified_date
+def detail_spark_job_run(request: HttpRequest, id: int, run_id: int) -> HttpResponse:
+    """One run: its state, timings, parameters, outputs and, when it failed, the failing cell."""
+    run = get_run_for(request, id, run_id)
+    attempts = list(
+        SparkJobRun.objects.filter(Q(pk=run.first_attempt_id) | Q(retry_of_id=run.first_attempt_id))
+        .order_by("attempt")
+        .only("pk", "attempt", "status", "spark_job_id")
+    )
+    context: dict[str, Any] = {
+        "spark_job": run.spark_job,
+        "run": run,
+        "attempts": attempts if len(attempts) > 1 else [],
+        "outputs": RunOutputs.of(run),
+        "modified_date": run.modified_at,
+    }
+    # The page's script polls with HEAD for the header only: no EMR call then.
+    if request.method == "GET":
+        context["step_state"], context["step_state_error"] = notebook_step_state(run)
+    return TemplateResponse(request, "jobs/run_detail.html", context)
+
+
+def notebook_step_state(run: SparkJobRun) -> tuple[str, str]:
+    """EMR's state of the run's notebook step ("" before the cluster exists), or why it is unknown."""
+    if not run.jobflow_id:
+        return "", ""
+    try:
+        return run.spark_job.provisioner.step_state(run.jobflow_id) or "", ""
+    except AWSError as exc:
+        return "", str(describe_aws_failure(exc, "EMR could not be asked for the step's state"))
+
+
+#: The outputs every run leaves under its prefix: (file name, what the page calls it).
+RUN_OUTPUTS = {
+    "notebook.ipynb": "Executed notebook",
+    "log.txt": "Log",
+}
+RENDERED_OUTPUT = "notebook.html"
+
+
+@dataclass
+class RunOutputs:
+    """What the run page offers of a run's outputs: the rendered notebook and the downloads."""
+
+    rendered_url: str
+    #: (label, file name, download URL) of the executed notebook, the log and the files it wrote.
+    downloads: list[tuple[str, str, str]]
+
+    @classmethod
+    def of(cls, run: SparkJobRun) -> RunOutputs | None:
+        """The outputs of a run that has ended (a timed-out run's are partial); None before."""
+        if run.is_active or not run.jobflow_id:
+            return None
+        kwargs = {"id": run.spark_job_id, "run_id": run.pk}
+        downloads = [
+            (label, name, reverse("jobs-run-file", kwargs={**kwargs, "name": name}))
+            for name, label in RUN_OUTPUTS.items()
+        ]
+        downloads += [
+            ("Written by the notebook", name, reverse("jobs-run-file", kwargs={**kwargs, "name": name}))
+            for name in run.output_files
+        ]
+        return cls(reverse("jobs-run-rendered", kwargs=kwargs), downloads)
+
+
+#: The rendered notebook is the notebook's own HTML, scripts included: it runs sandboxed, in an
+#: origin of its own (no allow-same-origin), so it can reach neither the portal's cookies nor its pages.
+RENDERED_CSP = {
+    "sandbox": ["allow-scripts", "allow-popups"],
+    "default-src": [NONE],
+    # nbconvert's pages load require.js and MathJax from these CDNs, and style themselves inline.
+    "script-src": [UNSAFE_INLINE, "https://cdnjs.cloudflare.com", "https://cdn.jsdelivr.net"],
+    "style-src": [UNSAFE_INLINE, "https://cdnjs.cloudflare.com", "https://cdn.jsdelivr.net"],
+    "img-src": ["data:"],
+    "font-src": ["data:", "https://cdnjs.cloudflare.com", "https://cdn.jsdelivr.net"],
+    "frame-ancestors": [SELF],
+    "form-action": [NONE],
+    "base-uri": [NONE],
+}
+
+
+@login_required
+@require_GET
+@xframe_options_sameorigin
+@csp(RENDERED_CSP)  # type: ignore[arg-type]  # django-csp types its decorators for views without URL arguments
+def rendered_spark_job_run(request: HttpRequest, id: int, run_id: int) -> HttpResponseBase:
+    """The run's rendered notebook, for the run page's frame: sandboxed, never same-origin with the portal."""
+    run = get_run_for(request, id, run_id)
+    try:
+        s3_object = run.spark_job.provisioner.get_output(
+            run.results_bucket, run.output_prefix + RENDERED_OUTPUT
+        )
+    except OutputNotFound:
+        return render(request, "jobs/run_output_missing.html", {"run": run}, status=404)
+    except AWSError as exc:
+        message = str(describe_aws_failure(exc, "The rendered notebook could not be fetched from S3"))
+        return render(request, "jobs/run_output_missing.html", {"run": run, "error": message}, status=502)
+    response = StreamingHttpResponse(stream_body(s3_object["Body"]), content_type="text/html; charset=utf-8")
+    response["Content-Length"] = str(s3_object["ContentLength"])
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
+def spark_job_run_file(request: HttpRequest, id: int, run_id: int, name: str) -> HttpResponse:
+    """A run output as a download: a short-lived signed S3 link, for users who may view the job only.
+
+    Only the outputs the run page lists have a link: any other name is a 404.
+    """
+    run = get_run_for(request, id, run_id)
+    if name not in RUN_OUTPUTS and name not in run.output_files:
+        raise Http404("The run has no such output.")
+    download_name = get_valid_filename(name.rsplit("/", 1)[-1]) or "output"
+    url = run.spark_job.provisioner.output_url(
+        run.results_bucket, run.output_prefix + name, download_name=download_name
+    )
+    response = redirect(url)
+    response["Cache-Control"] = "private, no-store"  # the link is the user's, and expires
+    return response

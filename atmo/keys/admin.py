@@ -26,7 +26,6 @@ class SSHKeyAdminForm(forms.ModelForm):
         fields = ["title", "key", "created_by"]
 
     def clean_key(self) -> str:
-        """The key, stripped, once it passed the site form's checks."""
         text = (self.cleaned_data.get("key") or "").strip()
         validate_public_key(text)
         return text
@@ -51,11 +50,9 @@ class KeyTypeFilter(admin.SimpleListFilter):
     parameter_name = "key_type"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        """Every key type ATMO accepts."""
         return [(prefix, prefix) for prefix in SSHKey.VALID_PREFIXES]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[SSHKey]) -> QuerySet[SSHKey]:
-        """The keys of the chosen type; all keys when none is chosen."""
         if self.value() in SSHKey.VALID_PREFIXES:
             # Keys are stored stripped, so the type is followed by a space.
             return queryset.filter(key__startswith=f"{self.value()} ")
@@ -78,11 +75,9 @@ class SSHKeyAdmin(ModelAdmin):
 
     @admin.display(description="key type")
     def key_type(self, ssh_key: SSHKey) -> str:
-        """The key's type, e.g. ``ssh-ed25519``."""
         return ssh_key.prefix
 
     def get_readonly_fields(self, request: HttpRequest, obj: SSHKey | None = None) -> Any:
-        """The computed fields always; the owner too once the key exists."""
         # The owner's object permissions are granted at creation only: another
         # owner afterwards would leave them with the wrong user.
         fields = list(super().get_readonly_fields(request, obj))

@@ -143,7 +143,6 @@ class SSHKeyForm(CreatedByModelFormMixin):
         return upload
 
     def clean_key(self) -> str:
-        """The key, stripped, once it is known to be a single valid public key the user lacks."""
         text = (self.cleaned_data.get("key") or "").strip()
         validate_public_key(text)
         self._refuse_duplicate(text)

@@ -52,10 +52,8 @@ class SSHKey(CreatedByModel, EditedAtModel, URLActionModel):
 
     @property
     def prefix(self) -> str:
-        """The key type, e.g. ``ssh-ed25519``."""
         return self.key.strip().split()[0] if self.key.strip() else ""
 
     @property
     def sha256_fingerprint(self) -> str:
-        """The fingerprint modern ``ssh-keygen -l`` prints, ``SHA256:<base64>``."""
         return calculate_sha256_fingerprint(self.key)

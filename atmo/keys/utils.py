@@ -25,6 +25,5 @@ def calculate_fingerprint(data: str) -> str:
 
 
 def calculate_sha256_fingerprint(data: str) -> str:
-    """The SHA256 fingerprint modern ``ssh-keygen -l`` prints: ``SHA256:<base64>``."""
     digest = hashlib.sha256(key_blob(data)).digest()
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")

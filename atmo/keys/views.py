@@ -20,7 +20,6 @@ from atmo.keys.models import SSHKey
 @login_required
 @require_safe
 def list_keys(request: HttpRequest) -> HttpResponse:
-    """The user's own keys, newest first."""
     ssh_keys = SSHKey.objects.filter(created_by_id=request.user.pk).order_by("-created_at", "-pk")
     return render(request, "keys/list.html", {"ssh_keys": ssh_keys})
 
@@ -73,7 +72,6 @@ def _add_key(request: HttpRequest) -> HttpResponse:
 
 
 def get_key_for(request: HttpRequest, key_id: int, action: str) -> SSHKey:
-    """The key, if the user may ``action`` it: 404 when it does not exist, 403 when not theirs."""
     return get_object_for(request, SSHKey.objects.all(), model_permission(SSHKey, action), pk=key_id)
 
 

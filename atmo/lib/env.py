@@ -46,10 +46,16 @@ def envraw(name: str) -> str | None:
     return raw.strip() or None
 
 
-def envstr(name: str, default: str = "") -> str:
-    """The variable's text, or ``default`` when it is unset or blank."""
+def envstr(name: str, default: str = "", *, required_in: str | None = None) -> str:
+    """The value, or ``default`` when unset or blank.
+
+    With ``required_in`` (the environment, e.g. ``prod``) there is no default: an
+    unset or blank value raises ``ImproperlyConfigured`` (see :func:`require`).
+    """
     raw = envraw(name)
-    return default if raw is None else raw
+    if raw is None:
+        return require(name, "", required_in) if required_in else default
+    return raw
 
 
 def envbool(name: str, default: bool = False) -> bool:
@@ -96,19 +102,21 @@ def envfloat(name: str, default: float) -> float:
         raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
 
 
-def envlist(name: str, default: Sequence[str] = ()) -> list[str]:
+def envlist(name: str, default: Sequence[str] = (), *, required_in: str | None = None) -> list[str]:
     """A comma-separated list with its items stripped and blank items dropped.
 
     A value with no item at all (``","``) counts as unset, like a blank one, and
-    gives a copy of ``default``.
+    gives a copy of ``default``; with ``required_in`` it is refused, as by :func:`envstr`.
     """
     raw = envraw(name)
     items = [item.strip() for item in (raw or "").split(",") if item.strip()]
+    if not items and required_in:
+        require(name, "", required_in)
     return items or list(default)
 
 
-def require(name: str, value: str | Sequence[str], environment: str) -> str | Sequence[str]:
-    """Return ``value``; refuse it when empty, since the given environment needs it.
+def require(name: str, value: str, environment: str) -> str:
+    """Return ``value``; refuse it when empty, since ``environment`` needs it.
 
     Raises ``ImproperlyConfigured`` naming the variable and the environment.
     """

@@ -66,7 +66,6 @@ class Output:
 
     @property
     def data_uri(self) -> str:
-        """An image as a ``data:`` URI for an ``<img>``; empty for other kinds."""
         return f"data:{self.mime};base64,{self.data}" if self.kind == "image" else ""
 
 

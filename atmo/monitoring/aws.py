@@ -18,7 +18,6 @@ from atmo.monitoring import incidents, metrics
 
 
 def instrument(client: Any) -> Any:
-    """Register the counting handlers on ``client``'s events; returns the client."""
     events = client.meta.events
     events.register("needs-retry", count_attempt, unique_id="atmo-monitoring-attempt")
     events.register("after-call", count_call, unique_id="atmo-monitoring-call")

@@ -141,7 +141,6 @@ def is_expected(event: dict[str, Any], hint: dict[str, Any]) -> bool:
 
 
 def before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any] | None:
-    """Drop expected outcomes; scrub the rest."""
     if is_expected(event, hint):
         return None
     if isinstance(event.get("request"), Mapping):

@@ -48,7 +48,6 @@ class Beat:
     pid: int
 
     def age(self, now: float | None = None) -> float:
-        """Seconds since the beat."""
         return (time.time() if now is None else now) - self.at
 
 
@@ -111,7 +110,6 @@ class SweepSchedule:
         return timezone.now() + self.schedule.remaining_estimate(after)
 
     def overdue_at(self, since: datetime) -> datetime:
-        """When a sweep that last succeeded at ``since`` becomes overdue."""
         return self.next_due(self.next_due(since)) + self.run_allowance
 
 
@@ -148,12 +146,10 @@ class SweepStatus:
 
     @property
     def age(self) -> timedelta | None:
-        """Time since the last success (since first seen, if it never succeeded)."""
         return None if self.record is None else self.now - self.record.succeeded_since()
 
 
 def sweep_statuses() -> list[SweepStatus]:
-    """The status of every sweep, with one query."""
     records = {sweep.name: sweep for sweep in Sweep.objects.all()}
     now = timezone.now()
     return [SweepStatus(schedule, records.get(schedule.name), now) for schedule in sweep_schedules()]

@@ -83,7 +83,6 @@ MAILS_FAILED = Counter(
 
 
 def multiprocess_dir() -> str | None:
-    """The directory where the processes of this container share their values, if any."""
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 

@@ -25,7 +25,6 @@ def clusters_by_state() -> dict[str, int]:
 
 
 def runs_by_state() -> dict[str, int]:
-    """``{EMR state: number of job runs}``."""
     rows = SparkJobRun.objects.order_by().values_list("status").annotate(count=Count("pk"))
     return {state or "UNKNOWN": count for state, count in rows}
 

@@ -14,7 +14,6 @@ from atmo.monitoring.metrics import exposition
 
 
 def is_authorized(request: HttpRequest) -> bool:
-    """Whether the request carries ``Authorization: Bearer <ATMO_METRICS_TOKEN>``."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     expected = settings.ATMO_METRICS_TOKEN
     return bool(expected) and scheme.lower() == "bearer" and secrets.compare_digest(token.strip(), expected)

@@ -42,7 +42,6 @@ class News:
 
     @cached_property
     def ast(self) -> list[dict[str, Any]]:
-        """The document's block tokens (mistune's AST)."""
         parse = mistune.create_markdown(renderer=None)
         return parse(self.source)  # type: ignore[return-value]
 
@@ -55,11 +54,9 @@ class News:
         return "0.0"
 
     def render(self) -> str:
-        """The document as HTML (raw HTML in the Markdown is escaped)."""
         return render_markdown(self.source)
 
     def current(self, request: HttpRequest) -> str:
-        """The latest version this visitor has seen, or ""."""
         return request.COOKIES.get(COOKIE_NAME, "")
 
     def uptodate(self, request: HttpRequest) -> bool:
@@ -72,7 +69,6 @@ class News:
         return latest <= seen
 
     def update(self, request: HttpRequest, response: HttpResponse) -> None:
-        """Remember that the visitor has now seen the latest version."""
         if not self.uptodate(request):
             response.set_cookie(
                 COOKIE_NAME,
@@ -108,5 +104,4 @@ def list_news(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def check_news(request: HttpRequest) -> HttpResponse:
-    """``ok`` when the visitor has seen the latest news, ``meh`` otherwise."""
     return HttpResponse("ok" if news.uptodate(request) else "meh", content_type="text/plain")

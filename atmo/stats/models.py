@@ -29,5 +29,4 @@ class Metric(models.Model):
         created_at: datetime | None = None,
         data: dict[str, Any] | None = None,
     ) -> Metric:
-        """Store one measurement now (or at ``created_at``), with optional context ``data``."""
         return cls.objects.create(key=key, value=value, created_at=created_at or timezone.now(), data=data)

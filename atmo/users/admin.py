@@ -130,10 +130,8 @@ class GroupAdmin(CheckedInputAdminMixin, auth_admin.GroupAdmin):
         return fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
-        """Groups with their member count, counted by the database in the same query."""
         return super().get_queryset(request).annotate(member_count=Count("user", distinct=True))
 
     @admin.display(description="members", ordering="member_count")
     def member_count(self, group: Group) -> int:
-        """The number of users in the group."""
         return group.member_count  # type: ignore[attr-defined]

@@ -56,7 +56,6 @@ class LoginView(TemplateView):
     template_name = "users/login.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        """The context with ``sign_in_url`` (see :func:`sign_in_url`)."""
         context = super().get_context_data(**kwargs)
         context["sign_in_url"] = sign_in_url(self.request)
         return context

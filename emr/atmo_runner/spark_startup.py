@@ -30,6 +30,8 @@ def _start_session():
         # No web UI nor console progress bar: nobody watches a local batch run.
         builder = builder.master(master).config("spark.ui.enabled", "false")
         builder = builder.config("spark.ui.showConsoleProgress", "false")
+        # A handful of cores: Spark's 200 shuffle partitions would be 200 tiny tasks each.
+        builder = builder.config("spark.sql.shuffle.partitions", "4")
     try:
         return builder.getOrCreate()
     except Exception as exc:

@@ -43,10 +43,11 @@ def write(path: Path, uri: str) -> None:
     """Copy the local file ``path`` to ``uri``."""
     if is_s3(uri):
         bucket, key = split_s3(uri)
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        extra = {"ContentType": mimetypes.guess_type(path.name)[0] or "application/octet-stream"}
         if path.suffix == ".ipynb":
-            content_type = "application/x-ipynb+json"
-        _s3().upload_file(str(path), bucket, key, ExtraArgs={"ContentType": content_type})
+            # Browsers would show the JSON: a notebook link downloads it, to open in Jupyter.
+            extra = {"ContentType": "application/x-ipynb+json", "ContentDisposition": "attachment"}
+        _s3().upload_file(str(path), bucket, key, ExtraArgs=extra)
         return
     target = Path(uri.removeprefix("file://"))
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -70,6 +70,12 @@ SPEC_SCHEDULE = {
         {"soft_time_limit": 870, "expires": 600},
     ),
     "clean_orphan_obj_perms": ("atmo.tasks.cleanup_permissions", 86400, {}),
+    # Not in the spec, which had no retries: failed runs are retried as often as runs are synced.
+    "retry_failed_runs": (
+        "atmo.jobs.tasks.retry_failed_runs",
+        900,
+        {"soft_time_limit": 870, "expires": 600},
+    ),
     # Not in the spec, whose sessions lived in the cache: database sessions need a sweep.
     "clear_expired_sessions": ("atmo.tasks.clear_expired_sessions", 86400, {}),
     # Not in the spec, whose jobs had a redbeat entry each: their slots are in the database.

@@ -51,6 +51,15 @@ def test_require_names_the_missing_variable() -> None:
         require("REDIS_URL", "", "prod")
 
 
+def test_a_value_required_in_an_environment_has_no_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("X_URL", "  ")
+    with pytest.raises(ImproperlyConfigured, match="X_URL must be set when ATMO_ENVIRONMENT=stage"):
+        envstr("X_URL", "redis://local", required_in="stage")
+    assert envstr("X_URL", "redis://local", required_in=None) == "redis://local"
+    monkeypatch.setenv("X_URL", "redis://remote")
+    assert envstr("X_URL", "redis://local", required_in="stage") == "redis://remote"
+
+
 def test_an_empty_value_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("X_FLAG", "X_NUMBER", "X_LIST", "X_TEXT"):
         monkeypatch.setenv(name, "")
@@ -111,7 +120,10 @@ def test_envfloat_refuses_garbage_naming_the_variable(monkeypatch: pytest.Monkey
         envfloat("X_NUMBER", 1.0)
 
 
-def test_require_refuses_an_empty_list() -> None:
-    with pytest.raises(ImproperlyConfigured, match="DJANGO_ALLOWED_HOSTS must be set"):
-        require("DJANGO_ALLOWED_HOSTS", [], "prod")
-    assert require("DJANGO_ALLOWED_HOSTS", ["atmo.example.org"], "prod") == ["atmo.example.org"]
+def test_a_required_list_refuses_a_list_of_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("X_HOSTS", ",")
+    with pytest.raises(ImproperlyConfigured, match="X_HOSTS must be set when ATMO_ENVIRONMENT=prod"):
+        envlist("X_HOSTS", ["localhost"], required_in="prod")
+    assert envlist("X_HOSTS", ["localhost"]) == ["localhost"]
+    monkeypatch.setenv("X_HOSTS", "atmo.example.org, ")
+    assert envlist("X_HOSTS", ["localhost"], required_in="prod") == ["atmo.example.org"]

@@ -74,6 +74,7 @@ def test_prod_settings_load_with_complete_secure_values() -> None:
         ({"DJANGO_ALLOWED_HOSTS": "  "}, "DJANGO_ALLOWED_HOSTS must be set"),
         ({"DJANGO_SITE_URL": " "}, "DJANGO_SITE_URL must be set"),
         ({"DJANGO_SITE_URL": None}, "DJANGO_SITE_URL must be set"),
+        ({"DJANGO_SITE_URL": "/"}, "DJANGO_SITE_URL must be set"),
         ({"OIDC_RP_CLIENT_SECRET": None}, "OIDC_RP_CLIENT_SECRET must be set"),
         ({"OIDC_OP_TOKEN_ENDPOINT": None}, "OIDC_OP_TOKEN_ENDPOINT must be set"),
         ({"DJANGO_DEBUG": "perhaps"}, "DJANGO_DEBUG must be a boolean"),

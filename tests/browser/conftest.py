@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect, sync_playwright
 
 from tests.browser.local_stack import POLL_INTERVAL, BeatTask, LocalStack, running_local_stack
 
@@ -167,3 +167,16 @@ def local_stack(
         # Public result links lead to the emulator's bucket, as they lead to S3 in production.
         settings.PUBLIC_DATA_URL = f"{stack.aws.endpoint_url}/{stack.aws.buckets.public_data}/"
         yield stack
+
+
+@pytest.fixture
+def csp_violations(page: Page) -> list[str]:
+    """Console errors the page reports; a blocked inline script or style shows up here."""
+    errors: list[str] = []
+
+    def collect(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    page.on("console", collect)
+    return errors

@@ -24,7 +24,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from atmo.clusters.models import EMRRelease
 from atmo.clusters.tasks import update_clusters
-from atmo.jobs.models import SparkJob
+from atmo.jobs.models import SparkJob, SparkJobRun
 from atmo.jobs.tasks import send_run_alert_mails, update_jobs_statuses
 from tests.browser.helpers import assert_same_document, docs_screenshot, log_in, mark_document, url
 from tests.browser.local_stack import BeatTask, LocalStack
@@ -42,8 +42,8 @@ TAKEN_IDENTIFIER = "weekly-counts"
 DESCRIPTION = "Counts the weekly active users for the product dashboard."
 NEW_DESCRIPTION = "Counts the weekly active users, per country, for the product dashboard."
 NOTEBOOK_NAME = "weekly-active-users.ipynb"
-#: The emulator fails the notebook step of a notebook whose file name says "fail".
-FAILING_NOTEBOOK_NAME = "fail.ipynb"
+#: The emulator really runs the notebooks: this one divides by zero.
+FAILING_NOTEBOOK_NAME = "failing-report.ipynb"
 NOTEBOOK = {
     "nbformat": 4,
     "nbformat_minor": 5,
@@ -55,19 +55,21 @@ NOTEBOOK = {
             "execution_count": None,
             "metadata": {},
             "outputs": [],
-            "source": ["df = spark.table('events')\n", "df.select('client_id').distinct().count()"],
+            "source": [
+                "df = spark.range(100).withColumnRenamed('id', 'client_id')\n",
+                "df.select('client_id').distinct().count()",
+            ],
         },
     ],
 }
 #: How a page shows a moment (always in UTC).
 MOMENT_FORMAT = "%Y-%m-%d %H:%M"
 MOMENT = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d$")
-DURATION = re.compile(r"^\d+ s$")
+DURATION = re.compile(r"^(\d+ min )?\d+ s$")  # the notebook really runs: up to a minute or two
 #: The emulator's result folders are named after the moment the step finished.
-STAMP = r"\d{8}T\d{6}Z"
 #: A run's cluster starts, runs two steps and terminates in about 4 s in the emulator,
 #: plus the sync and polling delays.
-RUN_TIMEOUT_MS = 20_000
+RUN_TIMEOUT_MS = 120_000  # the emulator runs the notebook, with Spark, for real
 #: The start date is this far ahead, so the schedule never fires during the test.
 START_DELAY = timedelta(hours=3)
 
@@ -93,8 +95,8 @@ def someone_elses_job(emr_release: EMRRelease) -> SparkJob:
     )
 
 
-def write_notebook(folder: Path, name: str) -> tuple[Path, bytes]:
-    content = (json.dumps(NOTEBOOK, indent=1) + "\n").encode()
+def write_notebook(folder: Path, name: str, notebook: dict[str, Any] = NOTEBOOK) -> tuple[Path, bytes]:
+    content = (json.dumps(notebook, indent=1) + "\n").encode()
     path = folder / name
     path.write_bytes(content)
     return path, content
@@ -248,11 +250,12 @@ def test_an_analyst_schedules_runs_edits_and_deletes_a_spark_job(
     row = run_row(page, jobflow_id)
     expect(row.get_by_test_id("run-status")).to_have_text("Finished", timeout=RUN_TIMEOUT_MS)
     cells = row.get_by_role("cell")
-    for column in (1, 2, 3, 4):  # scheduled, started, ready, finished
+    expect(cells.nth(0)).to_have_text(re.compile(r"^#\d+ manual$"))  # started with Run now
+    for column in (2, 3, 4, 5):  # scheduled, started, ready, finished
         expect(cells.nth(column)).to_have_text(MOMENT)
-    expect(cells.nth(5)).to_have_text(DURATION)
-    expect(cells.nth(6)).to_have_text(jobflow_id)
-    expect(cells.nth(7)).to_have_text("1")
+    expect(cells.nth(6)).to_have_text(DURATION)
+    expect(cells.nth(7)).to_have_text(jobflow_id)
+    expect(cells.nth(8)).to_have_text("1")
     expect(page.locator("h1").get_by_test_id("run-status")).to_have_text("Finished")
     expect(header_button(page, "Run now")).not_to_have_attribute("aria-disabled", "true")
     expect(page.get_by_text("A run is under way")).to_have_count(0)
@@ -268,28 +271,35 @@ def test_an_analyst_schedules_runs_edits_and_deletes_a_spark_job(
     page.get_by_role("tab", name="Results").click()
     results = page.locator("#results-pane")
     expect(results).to_contain_text("These results are public")
+    with local_stack.database():
+        run = SparkJobRun.objects.get(jobflow_id=jobflow_id)
+    run_folder = f"runs/{run.pk}/"
     data_links = page.get_by_test_id("results-data").get_by_role("link")
-    expect(data_links).to_have_count(1)
-    expect(data_links).to_have_text(re.compile(rf"^data/{STAMP}/{re.escape(NOTEBOOK_NAME)}$"))
+    expect(data_links).to_have_text(
+        [f"{run_folder}{name}" for name in ("notebook.html", "notebook.ipynb", "outcome.json")]
+    )
+    notebook_link = data_links.filter(has_text="notebook.ipynb")
     log_links = page.get_by_test_id("results-logs").get_by_role("link")
-    expect(log_links).to_have_count(1)
-    expect(log_links).to_have_text(re.compile(rf"^logs/{STAMP}/{IDENTIFIER}\.log$"))
+    expect(log_links).to_have_text([f"{run_folder}log.txt"])
     assert_same_document(page)
     expect(results).to_have_css("opacity", "1")  # faded in
     docs_screenshot(page, "job-results")
 
-    href = data_links.get_attribute("href")
+    href = notebook_link.get_attribute("href")
     assert href is not None
     public_bucket = django_settings.AWS_CONFIG["PUBLIC_DATA_BUCKET"]
-    assert href.startswith(f"{local_stack.aws.endpoint_url}/{public_bucket}/{IDENTIFIER}/data/"), href
+    assert href == f"{local_stack.aws.endpoint_url}/{public_bucket}/{IDENTIFIER}/{run_folder}notebook.ipynb"
     # Following the links, as the analyst does: the output notebook downloads (S3 serves
     # it as binary), the log opens in the browser; both come straight from the bucket.
     with page.expect_download() as result_download:
-        data_links.click()
-    assert json.loads(Path(result_download.value.path()).read_bytes()) == NOTEBOOK
+        notebook_link.click()
+    executed = json.loads(Path(result_download.value.path()).read_bytes())
+    count_cell = executed["cells"][-1]
+    assert count_cell["source"] == NOTEBOOK["cells"][1]["source"]
+    assert count_cell["outputs"][0]["data"]["text/plain"] == ["100"]  # Spark counted, for real
     log_links.click()
     expect(page).to_have_url(re.compile(re.escape(f"{local_stack.aws.endpoint_url}/{public_bucket}/")))
-    expect(page.locator("body")).to_contain_text(f"job {IDENTIFIER} succeeded")
+    expect(page.locator("body")).to_contain_text("run succeeded")
     page.go_back()
     expect(page).to_have_url(detail_url)
 
@@ -340,8 +350,8 @@ def test_an_analyst_schedules_runs_edits_and_deletes_a_spark_job(
     with local_stack.database():
         assert not SparkJob.objects.filter(pk=job_id).exists()
     assert s3.list_objects_v2(Bucket=code_bucket, Prefix=f"jobs/{IDENTIFIER}/")["KeyCount"] == 0
-    # The results stay where they are.
-    assert s3.list_objects_v2(Bucket=public_bucket, Prefix=f"{IDENTIFIER}/")["KeyCount"] == 2
+    # The results (the run's four outputs) stay where they are.
+    assert s3.list_objects_v2(Bucket=public_bucket, Prefix=f"{IDENTIFIER}/")["KeyCount"] == 4
     assert local_stack.beat.errors == []
 
 
@@ -355,7 +365,8 @@ def test_a_failing_run_shows_why_and_mails_the_owner_once(
     mailoutbox: list[mail.EmailMessage],
 ) -> None:
     identifier = "failing-report"
-    notebook_path, _ = write_notebook(tmp_path, FAILING_NOTEBOOK_NAME)
+    failing = {**NOTEBOOK, "cells": [*NOTEBOOK["cells"], {**NOTEBOOK["cells"][1], "source": ["1 / 0"]}]}
+    notebook_path, _ = write_notebook(tmp_path, FAILING_NOTEBOOK_NAME, failing)
     log_in(page, live_server.url, EMAIL)
 
     # The form's defaults (a weekly, private job starting in a few minutes) will do.
@@ -391,5 +402,8 @@ def test_a_failing_run_shows_why_and_mails_the_owner_once(
     message = mailoutbox[0]
     assert message.to == [EMAIL]
     assert message.subject == f"[ATMO] Running Spark job {identifier} failed"
-    assert f"Reason: {reason} (error code STEP_FAILURE)" in message.body
+    # The notebook really ran: the mail quotes its failing cell and links to the run's page.
+    assert "raised ZeroDivisionError: division by zero" in message.body
+    assert "1 / 0" in message.body
+    assert re.search(r"/jobs/\d+/runs/\d+/\n", message.body)
     assert local_stack.beat.errors == []

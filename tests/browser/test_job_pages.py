@@ -13,7 +13,7 @@ from unittest import mock
 import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
-from playwright.sync_api import ConsoleMessage, Page, expect
+from playwright.sync_api import Page, expect
 
 from atmo.clusters.models import Cluster
 from atmo.jobs.models import SparkJob
@@ -84,19 +84,6 @@ def s3() -> Iterator[None]:
         mock.patch.object(SparkJobProvisioner, "results", autospec=True, side_effect=results),
     ):
         yield
-
-
-@pytest.fixture
-def csp_violations(page: Page) -> list[str]:
-    """Console errors the page reports; a blocked inline script or style shows up here."""
-    errors: list[str] = []
-
-    def collect(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            errors.append(message.text)
-
-    page.on("console", collect)
-    return errors
 
 
 def log_in_as(page: Page, client: Any, live_server_url: str, user: Any) -> None:

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from atmo.jobs.models import SparkJob
+from atmo.lib.parameters import format_value
 from tests.aws import AWSStubs
 from tests.jobs.conftest import PRIVATE_BUCKET, PUBLIC_BUCKET, stub_listing, stub_notebook
 
@@ -60,6 +61,15 @@ def new_post(release: Any, token: str = "", **overrides: Any) -> dict[str, Any]:
     return {f"new-{name}": value for name, value in values.items()}
 
 
+def parameter_rows(definitions: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The parameter table's columns as the form posts them (defaults as typed)."""
+    return {
+        "parameters-name": [row["name"] for row in definitions],
+        "parameters-type": [row["type"] for row in definitions],
+        "parameters-default": [format_value(row["type"], row["default"]) for row in definitions],
+    }
+
+
 def edit_post(job: SparkJob, token: str = "", **overrides: Any) -> dict[str, Any]:
     """The edit form of ``job`` posted back unchanged (without a file), with ``overrides``."""
     values: dict[str, Any] = {
@@ -71,8 +81,12 @@ def edit_post(job: SparkJob, token: str = "", **overrides: Any) -> dict[str, Any
         "job_timeout": job.job_timeout,
         "start_date": job.start_date.strftime(FORMAT),
         "end_date": job.end_date.strftime(FORMAT) if job.end_date else "",
+        "retries": job.retries,
         "notebook-cache": token,
+        **parameter_rows(job.parameters),
     }
+    if job.retry_timeouts:
+        values["retry_timeouts"] = "on"
     values.update(overrides)
     return {f"edit-{name}": value for name, value in values.items()}
 

@@ -74,3 +74,25 @@ def test_s3_refusing_a_new_notebook_leaves_the_job_unchanged(
     ) in response.content.decode()
     spark_job.refresh_from_db()
     assert (spark_job.size, spark_job.notebook_s3_key) == (2, "jobs/daily-report/report.ipynb")
+
+
+def test_the_owner_sets_how_often_failed_runs_are_retried(
+    client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs
+) -> None:
+    page = client_for(owner).get(url("edit", spark_job)).content.decode()
+    assert '<option value="0" selected>Don&#x27;t retry</option>' in page
+    post = edit_post(spark_job, retries=2, retry_timeouts="on")
+    assert client_for(owner).post(url("edit", spark_job), post).status_code == 302
+    spark_job.refresh_from_db()
+    assert (spark_job.retries, spark_job.retry_timeouts) == (2, True)
+
+
+@pytest.mark.parametrize("retries", ["4", "-1", "many"])
+def test_more_retries_than_three_are_refused(
+    client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs, retries: str
+) -> None:
+    response = client_for(owner).post(url("edit", spark_job), edit_post(spark_job, retries=retries))
+    assert response.status_code == 200
+    assert "Select a valid choice." in response.content.decode()
+    spark_job.refresh_from_db()
+    assert spark_job.retries == 0

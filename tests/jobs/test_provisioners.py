@@ -148,6 +148,21 @@ def test_results_are_grouped_by_their_second_path_part(aws: AWSStubs) -> None:
     }
 
 
+def test_a_runs_outputs_are_data_and_its_log_is_a_log(aws: AWSStubs) -> None:
+    keys = [
+        f"daily-report/runs/7/{name}" for name in ("log.txt", "notebook.ipynb", "outcome.json", "files/a.csv")
+    ]
+    aws.s3.add_response(
+        "list_objects_v2",
+        {"Contents": [{"Key": key} for key in keys], "IsTruncated": False},
+        {"Bucket": "atmo-private-data", "Prefix": "daily-report/"},
+    )
+    assert SparkJobProvisioner().results("daily-report", is_public=False) == {
+        "logs": ["daily-report/runs/7/log.txt"],
+        "data": keys[1:],
+    }
+
+
 def test_public_results_get_public_urls_and_private_ones_short_lived_links(settings: Any) -> None:
     provisioner = SparkJobProvisioner()
     settings.PUBLIC_DATA_URL = "https://data.example.org/"
@@ -246,3 +261,23 @@ def test_find_run_cluster_looks_at_this_jobs_job_flows_only(aws: AWSStubs) -> No
             {"ClusterId": jobflow_id},
         )
     assert SparkJobProvisioner().find_run_cluster("alice", "daily-report", 7, since) == "j-THIS"
+
+
+def test_run_outputs_get_short_lived_links_that_download() -> None:
+    link = SparkJobProvisioner().output_url(
+        "atmo-private-data", "daily-report/runs/7/log.txt", download_name="log.txt"
+    )
+    assert "atmo-private-data" in link and "daily-report/runs/7/log.txt" in link
+    assert "X-Amz-Expires=600" in link
+    assert "response-content-disposition=attachment%3B%20filename%3D%22log.txt%22" in link
+
+
+def test_the_notebook_step_state_comes_from_the_step_listing(aws: AWSStubs) -> None:
+    steps = [
+        {"Id": "s-1", "Name": "setup-zeppelin", "Status": {"State": "COMPLETED"}},
+        {"Id": "s-2", "Name": "RunNotebookStep", "Status": {"State": "RUNNING"}},
+    ]
+    aws.emr.add_response("list_steps", {"Steps": steps}, {"ClusterId": "j-RUN"})
+    assert SparkJobProvisioner().step_state("j-RUN") == "RUNNING"
+    aws.emr.add_response("list_steps", {"Steps": steps[:1]}, {"ClusterId": "j-RUN"})
+    assert SparkJobProvisioner().step_state("j-RUN") is None

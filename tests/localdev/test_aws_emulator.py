@@ -33,13 +33,13 @@ from atmo.localdev.aws import (
     SPARK_EMR_SEED,
     Buckets,
     EMRLifecycle,
-    JobStepArgs,
     LocalAWS,
     Timings,
-    parse_job_step_args,
+    is_batch_step,
     patched_emr,
-    step_should_fail,
 )
+from tests.emr.conftest import runner_kernel  # noqa: F401 (the kernel the batch steps run with)
+from tests.emr.notebooks import FAILING_IN_CELL_3, jupyter
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-west-2"
@@ -48,16 +48,22 @@ JAR = "s3://us-west-2.elasticmapreduce/libs/script-runner/script-runner.jar"
 ZEPPELIN_ARGS = ["s3://atmo-spark-emr/steps/zeppelin/zeppelin.sh"]
 
 
-def job_args(job_name: str, notebook: str, data_bucket: str = "atmo-public-data") -> list[str]:
-    """The Args the Spark job provisioner gives its notebook step."""
+def job_args(job: str, notebook: str, run_id: int = 1, timeout_seconds: int = 600) -> list[str]:
+    """The Args the Spark job provisioner gives its batch step."""
     return [
         "s3://atmo-spark-emr/steps/batch.sh",
-        "--job-name",
-        job_name,
-        "--notebook",
+        "--job-identifier",
+        job,
+        "--run-id",
+        str(run_id),
+        "--notebook-uri",
         notebook,
-        "--data-bucket",
-        data_bucket,
+        "--output-uri",
+        f"s3://atmo-public-data/{job}/runs/{run_id}/",
+        "--timeout-seconds",
+        str(timeout_seconds),
+        "--parameters-json",
+        json.dumps({"run_date": "2026-12-07"}),
     ]
 
 
@@ -237,38 +243,94 @@ def test_terminating_an_unknown_cluster_is_an_invalid_request(emr: Any) -> None:
     assert error["Message"] == "Cluster id 'j-DOESNOTEXIST' is not valid."
 
 
-def test_a_job_cluster_runs_its_steps_terminates_and_leaves_results(emr: Any, s3: Any) -> None:
-    s3.put_object(Bucket="atmo-code", Key="jobs/nightly/analysis.ipynb", Body=b'{"cells": []}')
+def run_notebook_job(
+    emr: Any, s3: Any, job: str, notebook: bytes, timeout_seconds: int = 600
+) -> tuple[str, list[str]]:
+    """Upload ``notebook``, start a job cluster that runs it, wait for its end; its id and states seen."""
+    s3.put_object(Bucket="atmo-code", Key=f"jobs/{job}/report.ipynb", Body=notebook)
     steps = [
         api_step("setup-zeppelin", ZEPPELIN_ARGS),
-        api_step("RunNotebookStep", job_args("nightly", "s3://atmo-code/jobs/nightly/analysis.ipynb")),
+        api_step(
+            "RunNotebookStep",
+            job_args(job, f"s3://atmo-code/jobs/{job}/report.ipynb", timeout_seconds=timeout_seconds),
+        ),
     ]
-    cluster_id = emr.run_job_flow(**run_job_flow_params("nightly", keep_alive=False, steps=steps))[
-        "JobFlowId"
-    ]
+    params = run_job_flow_params(job, keep_alive=False, steps=steps)
+    cluster_id = emr.run_job_flow(**params)["JobFlowId"]
+    states = ["TERMINATED", "TERMINATED_WITH_ERRORS"]
 
     def listed_state() -> str:
         summary = listed(emr, cluster_id)
         assert summary is not None
-        return summary["Status"]["State"]
+        state = summary["Status"]["State"]
+        return "ENDED" if state in states else state
 
-    seen = watch(listed_state, "TERMINATED")
+    seen = watch(listed_state, "ENDED", timeout=180)
+    return cluster_id, seen
 
-    assert seen == ["STARTING", "BOOTSTRAPPING", "RUNNING", "TERMINATING", "TERMINATED"]
+
+def outputs(s3: Any, job: str) -> dict[str, bytes]:
+    prefix = f"{job}/runs/1/"
+    listing = s3.list_objects_v2(Bucket="atmo-public-data", Prefix=prefix).get("Contents", [])
+    return {
+        item["Key"].removeprefix(prefix): s3.get_object(Bucket="atmo-public-data", Key=item["Key"])[
+            "Body"
+        ].read()
+        for item in listing
+    }
+
+
+def test_a_job_cluster_really_runs_its_pyspark_notebook_and_leaves_its_outputs(emr: Any, s3: Any) -> None:
+    notebook = jupyter("print('count:', spark.range(10).count())", "print('date:', run_date)")
+
+    cluster_id, seen = run_notebook_job(emr, s3, "nightly", notebook)
+
+    assert seen == ["STARTING", "BOOTSTRAPPING", "RUNNING", "TERMINATING", "ENDED"]
     status = emr.describe_cluster(ClusterId=cluster_id)["Cluster"]["Status"]
-    assert status["StateChangeReason"]["Code"] == "ALL_STEPS_COMPLETED"
+    assert (status["State"], status["StateChangeReason"]["Code"]) == ("TERMINATED", "ALL_STEPS_COMPLETED")
     assert {"ReadyDateTime", "EndDateTime"} <= status["Timeline"].keys()
     assert [step["Status"]["State"] for step in emr.list_steps(ClusterId=cluster_id)["Steps"]] == [
         "COMPLETED",
         "COMPLETED",
     ]
-    keys = [
-        obj["Key"] for obj in s3.list_objects_v2(Bucket="atmo-public-data", Prefix="nightly/")["Contents"]
-    ]
-    data = [key for key in keys if key.startswith("nightly/data/")]
-    assert len(data) == 1 and data[0].endswith("/analysis.ipynb")
-    assert s3.get_object(Bucket="atmo-public-data", Key=data[0])["Body"].read() == b'{"cells": []}'
-    assert any(key.startswith("nightly/logs/") and key.endswith("/nightly.log") for key in keys)
+    files = outputs(s3, "nightly")
+    assert sorted(files) == ["log.txt", "notebook.html", "notebook.ipynb", "outcome.json"]
+    outcome = json.loads(files["outcome.json"])
+    assert outcome["status"] == "succeeded"
+    assert outcome["parameters"]["output_location"] == "s3://atmo-public-data/nightly/runs/1/"
+    assert b"count: 10" in files["notebook.ipynb"]
+    assert b"date: 2026-12-07" in files["notebook.html"]
+
+
+def test_a_failing_notebook_fails_its_step_and_ends_the_cluster_with_errors(emr: Any, s3: Any) -> None:
+    cluster_id, _ = run_notebook_job(emr, s3, "broken", FAILING_IN_CELL_3)
+
+    status = emr.describe_cluster(ClusterId=cluster_id)["Cluster"]["Status"]
+    assert (status["State"], status["StateChangeReason"]["Code"]) == (
+        "TERMINATED_WITH_ERRORS",
+        "STEP_FAILURE",
+    )
+    states = {step["Name"]: step["Status"]["State"] for step in emr.list_steps(ClusterId=cluster_id)["Steps"]}
+    assert states == {"setup-zeppelin": "COMPLETED", "RunNotebookStep": "FAILED"}
+    failure = json.loads(outputs(s3, "broken")["outcome.json"])["failure"]
+    assert (failure["cell_index"], failure["exception"]) == (3, "ZeroDivisionError")
+
+
+def test_a_hanging_notebook_is_stopped_at_its_timeout_and_fails_its_step(emr: Any, s3: Any) -> None:
+    notebook = jupyter("print('started', flush=True)", "import time\ntime.sleep(3600)")
+
+    cluster_id, _ = run_notebook_job(emr, s3, "stuck", notebook, timeout_seconds=5)
+
+    status = emr.describe_cluster(ClusterId=cluster_id)["Cluster"]["Status"]
+    assert (status["State"], status["StateChangeReason"]["Code"]) == (
+        "TERMINATED_WITH_ERRORS",
+        "STEP_FAILURE",
+    )
+    files = outputs(s3, "stuck")
+    outcome = json.loads(files["outcome.json"])
+    assert outcome["status"] == "timed_out"
+    assert outcome["failure"]["cell_index"] == 2
+    assert b"started" in files["notebook.ipynb"]  # the partial output is kept
 
 
 def _free_port() -> int:
@@ -421,12 +483,66 @@ def test_one_late_tick_catches_up_a_whole_job_cluster_with_due_times(
     ]
 
 
-def test_a_failing_step_ends_the_cluster_with_errors_and_cancels_the_rest(
-    backend: ElasticMapReduceBackend, lifecycle: EMRLifecycle
+class FakeRunner:
+    """Runs the batch steps in name only: each ends with the exit status the test sets."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.stopped: list[str] = []
+        self.statuses: dict[str, int] = {}
+
+    def runs(self, step: Step) -> bool:
+        return is_batch_step(list(step.args))
+
+    def start(self, step: Step) -> None:
+        self.started.append(step.name)
+
+    def exit_status(self, step: Step) -> int | None:
+        return self.statuses.get(step.name) if step.name in self.started else None
+
+    def stop(self, step: Step) -> None:
+        self.stopped.append(step.name)
+
+
+@pytest.fixture
+def runner(lifecycle: EMRLifecycle) -> FakeRunner:
+    lifecycle.step_runner = runner = FakeRunner()
+    return runner
+
+
+def test_a_batch_step_runs_until_its_process_ends_and_completes_with_status_0(
+    backend: ElasticMapReduceBackend, lifecycle: EMRLifecycle, runner: FakeRunner
 ) -> None:
-    steps = [model_step("boom", ["s3://b/steps/batch.sh", "--fail"]), model_step("next", ZEPPELIN_ARGS)]
-    cluster = new_cluster(backend, keep_alive=True, steps=steps)
+    steps = [model_step("setup-zeppelin", ZEPPELIN_ARGS), model_step("run", job_args("x", "s3://c/x.ipynb"))]
+    cluster = new_cluster(backend, keep_alive=False, steps=steps)
     lifecycle.tick(at(0))
+    lifecycle.tick(at(12))
+    assert runner.started == ["run"]
+    lifecycle.tick(at(3600))
+    assert [step.state for step in cluster.steps] == ["COMPLETED", "RUNNING"]
+
+    runner.statuses["run"] = 0
+    lifecycle.tick(at(3601))
+
+    assert [step.state for step in cluster.steps] == ["COMPLETED", "COMPLETED"]
+    assert cluster.steps[1].end_date_time == at(3601)
+    assert runner.stopped == ["run"]  # told, so that it can clean up
+    lifecycle.tick(at(3700))
+    assert (cluster.state, cluster.status["StateChangeReason"]["Code"]) == (
+        "TERMINATED",
+        "ALL_STEPS_COMPLETED",
+    )
+
+
+def test_a_failing_step_ends_the_cluster_with_errors_and_cancels_the_rest(
+    backend: ElasticMapReduceBackend, lifecycle: EMRLifecycle, runner: FakeRunner
+) -> None:
+    steps = [model_step("boom", job_args("x", "s3://c/x.ipynb")), model_step("next", ZEPPELIN_ARGS)]
+    cluster = new_cluster(backend, keep_alive=True, steps=steps)
+    runner.statuses["boom"] = 1
+    lifecycle.tick(at(0))
+    lifecycle.tick(at(8))
+    lifecycle.tick(at(9))
     lifecycle.tick(at(60))
 
     assert cluster.state == "TERMINATED_WITH_ERRORS"
@@ -434,12 +550,12 @@ def test_a_failing_step_ends_the_cluster_with_errors_and_cancels_the_rest(
     assert [step.state for step in cluster.steps] == ["FAILED", "CANCELLED"]
 
 
-def test_a_hanging_notebook_runs_until_its_cluster_is_terminated(
-    backend: ElasticMapReduceBackend, lifecycle: EMRLifecycle
+def test_a_hanging_batch_step_runs_until_its_cluster_is_terminated_and_is_then_stopped(
+    backend: ElasticMapReduceBackend, lifecycle: EMRLifecycle, runner: FakeRunner
 ) -> None:
     steps = [
         model_step("setup-zeppelin", ZEPPELIN_ARGS),
-        model_step("run", job_args("x", "s3://c/hang.ipynb")),
+        model_step("run", job_args("x", "s3://c/report.ipynb")),
     ]
     cluster = new_cluster(backend, keep_alive=False, steps=steps)
     lifecycle.tick(at(0))
@@ -449,17 +565,25 @@ def test_a_hanging_notebook_runs_until_its_cluster_is_terminated(
 
     backend.terminate_job_flows([cluster.id])
     lifecycle.tick(at(3601))
+    assert runner.stopped == []
     lifecycle.tick(at(3700))
     assert cluster.state == "TERMINATED"
     assert [step.state for step in cluster.steps] == ["COMPLETED", "CANCELLED"]
+    assert runner.stopped == ["run"]  # its processes are ended
 
 
 def test_a_failing_step_with_continue_lets_the_next_steps_run(
-    backend: ElasticMapReduceBackend, lifecycle: EMRLifecycle
+    backend: ElasticMapReduceBackend, lifecycle: EMRLifecycle, runner: FakeRunner
 ) -> None:
-    steps = [model_step("boom", ["--fail"], action="CONTINUE"), model_step("next", ZEPPELIN_ARGS)]
+    steps = [
+        model_step("boom", job_args("x", "s3://c/x.ipynb"), action="CONTINUE"),
+        model_step("next", ZEPPELIN_ARGS),
+    ]
     cluster = new_cluster(backend, keep_alive=False, steps=steps)
+    runner.statuses["boom"] = 1
     lifecycle.tick(at(0))
+    lifecycle.tick(at(8))
+    lifecycle.tick(at(9))
     lifecycle.tick(at(60))
 
     assert [step.state for step in cluster.steps] == ["FAILED", "COMPLETED"]
@@ -519,28 +643,17 @@ def test_nested_patches_are_undone_by_the_outermost_block() -> None:
 # --- small pure parts --------------------------------------------------------------
 
 
-def test_job_step_args_are_read_from_the_batch_step() -> None:
-    args = job_args("nightly", "s3://atmo-code/jobs/nightly/a.ipynb", "atmo-private-data")
-    assert parse_job_step_args(args) == JobStepArgs(
-        "nightly", "atmo-code", "jobs/nightly/a.ipynb", "atmo-private-data"
-    )
-    assert parse_job_step_args(ZEPPELIN_ARGS) is None
-    assert parse_job_step_args(job_args("nightly", "/local/a.ipynb")) is None
-
-
 @pytest.mark.parametrize(
-    ("args", "fails"),
+    ("args", "is_batch"),
     [
+        (job_args("x", "s3://c/jobs/x/report.ipynb"), True),
         (ZEPPELIN_ARGS, False),
-        (job_args("x", "s3://c/jobs/x/analysis.ipynb"), False),
-        (job_args("x", "s3://c/jobs/x/Fail-fast.ipynb"), True),
-        (["s3://b/steps/fail.sh"], True),
-        (["s3://b/steps/batch.sh", "--fail"], True),
+        (["/local/steps/batch.sh"], False),
         ([], False),
     ],
 )
-def test_steps_fail_by_local_convention(args: list[str], fails: bool) -> None:
-    assert step_should_fail(args) is fails
+def test_batch_steps_are_told_by_their_script(args: list[str], is_batch: bool) -> None:
+    assert is_batch_step(args) is is_batch
 
 
 def test_buckets_come_from_the_environment_with_the_settings_defaults() -> None:

@@ -13,8 +13,9 @@ What runs here
     uses (names from the same environment variables as the Django settings,
     the public data bucket readable by anyone, as its policy makes it in AWS),
     and the Spark/EMR bucket seeded with what the provisioners point EMR at:
-    the shared ``configuration/configuration.json`` and placeholder bootstrap
-    and step scripts.
+    the shared ``configuration/configuration.json`` and the ``emr/`` folder,
+    published as ``manage.py publish_emr_code`` publishes it (the real bootstrap
+    action, steps and notebook runner).
 
 Why more than plain moto
     moto's EMR clusters never move: a new cluster is WAITING (or TERMINATED)
@@ -29,22 +30,21 @@ Why more than plain moto
 
     ``--speed`` multiplies every delay: 0.1 runs ten times faster.
 
-Local conventions
-    * A step whose Args carry ``--job-name``, ``--notebook s3://...`` and
-      ``--data-bucket`` (what the Spark job provisioner sends) "runs the
-      notebook": when it completes, the notebook is copied to
-      ``<data-bucket>/<job>/data/<stamp>/<file>`` and a log is written to
-      ``<data-bucket>/<job>/logs/<stamp>/<job>.log``, as the real batch script
-      leaves them.
-    * A step fails when one of its Args is ``--fail`` or its script or notebook
-      file name contains "fail"; with ActionOnFailure TERMINATE_CLUSTER (or
-      TERMINATE_JOB_FLOW) the cluster then ends TERMINATED_WITH_ERRORS,
-      reason STEP_FAILURE.
-    * A step whose notebook file name contains "hang" never finishes: it runs
-      until its cluster is terminated (a job's timeout, say).
+Batch steps really run
+    A step whose script is ``s3://…/steps/batch.sh`` (a job run's) runs for real
+    when it becomes RUNNING: its script and the published runner are fetched from
+    the local S3 into a temporary folder and the script runs in a subprocess, with
+    this Python, a local kernel and PySpark in local mode (Java 17 needed; without
+    it a notebook that uses Spark fails saying so). The notebook's outputs land in
+    the results bucket as on EMR; the step ends COMPLETED or FAILED by the script's
+    exit status (a failed step with ActionOnFailure TERMINATE_CLUSTER or
+    TERMINATE_JOB_FLOW ends the cluster TERMINATED_WITH_ERRORS, reason
+    STEP_FAILURE). A step still running when its cluster is terminated is killed.
+    Other steps (the Zeppelin set-up) complete after their phase time.
 
 Known differences from real AWS
-    * Nothing runs: no EC2 instance, Spark, Jupyter or Zeppelin. Master DNS
+    * Only the batch step runs: no EC2 instance, bootstrap action, Jupyter or
+      Zeppelin. Master DNS
       names (``ec2-127-0-X-Y.compute.localhost``) are unique per cluster but
       nothing answers on them. Bootstrap scripts are not run, LogUri gets no
       logs, failed steps carry no FailureDetails.
@@ -64,7 +64,7 @@ Known differences from real AWS
 The parts
     `config` (bucket names, timings), `seed` (buckets and their objects),
     `emr_patches` (what changes in moto), `lifecycle` (the clock),
-    `job_steps` (notebook steps and their results), `server` (`LocalAWS`) and
+    `job_steps` (batch steps, run for real), `server` (`LocalAWS`) and
     ``__main__`` (the command line).
 """
 
@@ -77,15 +77,8 @@ from atmo.localdev.aws.emr_patches import (
     set_step_state,
     uninstall_emr_patches,
 )
-from atmo.localdev.aws.job_steps import (
-    RESULT_STAMP_FORMAT,
-    JobStepArgs,
-    parse_job_step_args,
-    publish_job_results,
-    step_should_fail,
-    step_should_hang,
-)
-from atmo.localdev.aws.lifecycle import EMRLifecycle, iter_emr_clusters
+from atmo.localdev.aws.job_steps import BatchStepRunner, is_batch_step
+from atmo.localdev.aws.lifecycle import EMRLifecycle, StepRunner, iter_emr_clusters
 from atmo.localdev.aws.seed import SPARK_EMR_SEED, allow_public_reads, create_buckets, seed_spark_emr_bucket
 from atmo.localdev.aws.server import LocalAWS
 
@@ -93,25 +86,22 @@ __all__ = [
     "DEFAULT_REGION",
     "DUMMY_CREDENTIALS",
     "PINNED_MOTO_VERSION",
-    "RESULT_STAMP_FORMAT",
     "SPARK_EMR_SEED",
     "TERMINAL_STATES",
+    "BatchStepRunner",
     "Buckets",
     "EMRLifecycle",
-    "JobStepArgs",
     "LocalAWS",
+    "StepRunner",
     "Timings",
     "allow_public_reads",
     "create_buckets",
     "install_emr_patches",
+    "is_batch_step",
     "iter_emr_clusters",
-    "parse_job_step_args",
     "patched_emr",
-    "publish_job_results",
     "seed_spark_emr_bucket",
     "set_cluster_state",
     "set_step_state",
-    "step_should_fail",
-    "step_should_hang",
     "uninstall_emr_patches",
 ]

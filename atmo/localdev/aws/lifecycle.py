@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from moto.core.utils import utcnow
 from moto.emr.models import Cluster, Step, emr_backends
@@ -22,7 +23,6 @@ from atmo.localdev.aws.emr_patches import (
     set_cluster_state,
     set_step_state,
 )
-from atmo.localdev.aws.job_steps import step_should_fail, step_should_hang
 
 logger = logging.getLogger("atmo.localdev.aws")
 
@@ -46,6 +46,26 @@ def _seconds(value: float) -> timedelta:
 StepHook = Callable[[Step, datetime], None]
 
 
+class StepRunner(Protocol):
+    """Really runs some steps (the batch step: :class:`~atmo.localdev.aws.job_steps.BatchStepRunner`).
+
+    Such a step stays RUNNING until its process exits, and ends COMPLETED or FAILED
+    by its exit status; the other steps complete after ``Timings.step``.
+    """
+
+    def runs(self, step: Step) -> bool:
+        """Whether this runner runs ``step``."""
+
+    def start(self, step: Step) -> None:
+        """Start the step (called once, outside the EMR lock, after it became RUNNING)."""
+
+    def exit_status(self, step: Step) -> int | None:
+        """The step's exit status; None while it runs or before it started."""
+
+    def stop(self, step: Step) -> None:
+        """The step is no longer RUNNING (ended, or cancelled with its cluster): end what is left."""
+
+
 @dataclass
 class _Track:
     """What the lifecycle knows about a cluster: the state it last saw and since when."""
@@ -62,7 +82,8 @@ class EMRLifecycle:
     loop for the server. Each transition is dated when it was due, not when a
     tick noticed it, so the timeline does not depend on the tick interval.
     ``on_step_finished(step, finished_at)`` is called, outside the lock, for
-    every step that completes or fails; its errors are logged and ignored.
+    every step that completes or fails; its errors are logged and ignored. Steps
+    the ``step_runner`` runs end when their process does, dated by the tick that sees it.
     """
 
     MAX_TRANSITIONS_PER_TICK = 100
@@ -73,10 +94,13 @@ class EMRLifecycle:
         *,
         clusters: Callable[[], Iterable[Cluster]] = iter_emr_clusters,
         on_step_finished: StepHook | None = None,
+        step_runner: StepRunner | None = None,
     ) -> None:
         self.timings = timings or Timings()
         self._clusters = clusters
         self._on_step_finished = on_step_finished
+        self.step_runner = step_runner
+        self._started_steps: dict[str, Step] = {}
         self._tracks: dict[str, _Track] = {}
         self._dns_numbers = itertools.count(1)
 
@@ -96,9 +120,27 @@ class EMRLifecycle:
             self._forget_all_but({cluster.id for cluster in clusters})
             for cluster in clusters:
                 self._advance(cluster, now, finished)
-        # Outside the lock: the hook talks to S3 over HTTP, through this same server.
+        # Outside the lock: the hook and the runner talk to S3 over HTTP, through this same server.
         for step, finished_at in finished:
             self._notify(step, finished_at)
+        if self.step_runner is not None:
+            self._drive_runner(self.step_runner, clusters)
+
+    def _drive_runner(self, runner: StepRunner, clusters: list[Cluster]) -> None:
+        """Start the runner's steps that became RUNNING; stop those that no longer are."""
+        with EMR_LOCK:
+            running = {
+                step.id: step
+                for cluster in clusters
+                for step in cluster.steps
+                if step.state == "RUNNING" and runner.runs(step)
+            }
+        for step_id, step in running.items():
+            if step_id not in self._started_steps:
+                self._started_steps[step_id] = step
+                runner.start(step)
+        for step_id in self._started_steps.keys() - running.keys():
+            runner.stop(self._started_steps.pop(step_id))
 
     def _forget_all_but(self, cluster_ids: set[str]) -> None:
         # Clusters vanish when moto is reset (POST /moto-api/reset).
@@ -168,10 +210,17 @@ class EMRLifecycle:
     ) -> datetime | None:
         running = _first_step(cluster, "RUNNING")
         if running is not None:
+            if self.step_runner is not None and self.step_runner.runs(running):
+                status = self.step_runner.exit_status(running)
+                if status is None:
+                    return None
+                _finish_step(cluster, running, now, failed=status != 0)
+                finished.append((running, now))
+                return now
             due = (running.start_date_time or track.since) + _seconds(self.timings.step)
-            if due > now or step_should_hang(running.args):
+            if due > now:
                 return None
-            _finish_step(cluster, running, due)
+            _finish_step(cluster, running, due, failed=False)
             finished.append((running, due))
             return due
         pending = _first_step(cluster, "PENDING")
@@ -204,8 +253,8 @@ def _become_idle(cluster: Cluster) -> None:
         set_cluster_state(cluster, "TERMINATING", reason_code="ALL_STEPS_COMPLETED")
 
 
-def _finish_step(cluster: Cluster, step: Step, at: datetime) -> None:
-    if not step_should_fail(step.args):
+def _finish_step(cluster: Cluster, step: Step, at: datetime, *, failed: bool) -> None:
+    if not failed:
         set_step_state(cluster, step, "COMPLETED", at)
         return
     set_step_state(cluster, step, "FAILED", at)

@@ -15,7 +15,7 @@ from moto.server import ThreadedMotoServer
 
 from atmo.localdev.aws.config import DUMMY_CREDENTIALS, Buckets, Timings, region_from_env
 from atmo.localdev.aws.emr_patches import install_emr_patches, uninstall_emr_patches
-from atmo.localdev.aws.job_steps import publish_job_results
+from atmo.localdev.aws.job_steps import BatchStepRunner
 from atmo.localdev.aws.lifecycle import EMRLifecycle
 from atmo.localdev.aws.seed import allow_public_reads, create_buckets, seed_spark_emr_bucket
 
@@ -54,7 +54,7 @@ class LocalAWS:
         self.host, self.port = host, port
         self.buckets = buckets or Buckets.from_env()
         self.region = region or region_from_env()
-        self.lifecycle = EMRLifecycle(Timings().scaled(speed), on_step_finished=self._publish_job_results)
+        self.lifecycle = EMRLifecycle(Timings().scaled(speed), on_step_finished=self._log_step_end)
         # Ticks often enough that no phase is missed even at high speed.
         self.tick_interval = max(0.02, min(0.5, 0.5 * speed))
         self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
@@ -81,6 +81,7 @@ class LocalAWS:
         self._server.start()
         self._s3 = self.client("s3")
         self.seed()
+        self.lifecycle.step_runner = BatchStepRunner(self._s3, self.endpoint_url, self.region)
         self._stop.clear()
         self._thread = threading.Thread(
             target=self.lifecycle.run,
@@ -105,6 +106,8 @@ class LocalAWS:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        if isinstance(self.lifecycle.step_runner, BatchStepRunner):
+            self.lifecycle.step_runner.stop_all()
         self._server.stop()
         uninstall_emr_patches()
 
@@ -117,7 +120,5 @@ class LocalAWS:
     ) -> None:
         self.stop()
 
-    def _publish_job_results(self, step: Step, finished_at: datetime) -> None:
-        keys = publish_job_results(self._s3, step.args, finished_at, succeeded=step.state == "COMPLETED")
-        for key in keys:
-            logger.info("%s: wrote %s", step.id, key, extra={"step_id": step.id, "key": key})
+    def _log_step_end(self, step: Step, finished_at: datetime) -> None:
+        logger.info("%s: %s %s", step.id, step.name, step.state, extra={"step_id": step.id})

@@ -42,6 +42,7 @@ SWEEP_SECONDS = {
     "dispatch_jobs": 1,
     "update_jobs_statuses": 2,
     "send_run_alert_mails": 2,
+    "retry_failed_runs": 2,
     "expire_jobs": 4,
     "update_clusters": 15,
     "deactivate_clusters": 15,

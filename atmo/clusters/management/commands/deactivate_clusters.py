@@ -16,7 +16,6 @@ class Command(BaseCommand):
     help = "Terminate the active clusters whose lifetime is over."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        """Terminate the expired clusters and print each one with its outcome."""
         deactivated = deactivate_clusters()
         for identifier, pk, outcome in deactivated:
             self.stdout.write(f"{identifier} (#{pk}): {Deactivation(outcome).summary}")

@@ -24,11 +24,9 @@ class Command(BaseCommand):
     help = "Add the EMR releases of a JSON list of {version, ...} objects that are missing."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        """An optional path to the JSON file; the bundled fixture by default."""
         parser.add_argument("file", nargs="?", default=str(DEFAULT_FILE))
 
     def handle(self, *args: Any, **options: Any) -> None:
-        """Read the file and add each missing release, saying which were added."""
         try:
             entries = json.loads(Path(options["file"]).read_text())
         except (OSError, ValueError) as exc:

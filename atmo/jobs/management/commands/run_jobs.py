@@ -23,7 +23,6 @@ class Command(BaseCommand):
     help = "Start a run of every enabled Spark job that is due by its schedule."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        """Run each job whose next slot has come, and report each."""
         started = 0
         now = timezone.now()
         for spark_job in SparkJob.objects.scheduled().with_latest_slot():
@@ -36,7 +35,6 @@ class Command(BaseCommand):
         self.stdout.write(f"{started} job run(s) started.")
 
     def run_one(self, spark_job: SparkJob, slot: str) -> str:
-        """What ``run_job`` did with the job's slot, in words (``started``, ``busy``…)."""
         try:
             return run_job.run(spark_job.pk, slot=slot)
         except AWSError as exc:

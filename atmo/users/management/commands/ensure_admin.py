@@ -22,7 +22,6 @@ class Command(BaseCommand):
     help = "Create (or promote) the superuser who logs in with the given email address."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        """One argument: the email address the administrator logs in with."""
         parser.add_argument("email")
 
     def handle(self, *args: Any, email: str, **options: Any) -> None:

@@ -111,7 +111,14 @@ class URLActionModel(models.Model):
         abstract = True
 
     def get_absolute_url(self) -> str:
-        return self.urls.detail
+        # One reverse(), not all of ``urls``: lists (the API's) ask it of every row.
+        return self.url_for("detail")
+
+    def url_for(self, action: str) -> str:
+        if self.url_prefix is None:
+            raise ImproperlyConfigured(f"{type(self).__name__}.url_prefix is not set")
+        value = getattr(self, self.url_field_name)
+        return reverse(f"{self.url_prefix}{self.url_delimiter}{action}", kwargs={self.url_kwarg_name: value})
 
     @cached_property
     def urls(self) -> Any:
@@ -119,20 +126,9 @@ class URLActionModel(models.Model):
 
         A hyphen in an action becomes an underscore in the attribute name.
         """
-        if self.url_prefix is None:
-            raise ImproperlyConfigured(f"{type(self).__name__}.url_prefix is not set")
-        value = getattr(self, self.url_field_name)
         names = [action.replace("-", "_") for action in self.url_actions]
         URLs = namedtuple("URLs", names)  # type: ignore[misc]  # noqa: PYI024
-        return URLs(
-            *(
-                reverse(
-                    f"{self.url_prefix}{self.url_delimiter}{action}",
-                    kwargs={self.url_kwarg_name: value},
-                )
-                for action in self.url_actions
-            )
-        )
+        return URLs(*(self.url_for(action) for action in self.url_actions))
 
 
 class PermissionMigrator:

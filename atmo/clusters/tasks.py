@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
+from atmo import notifications
 from atmo.celery import celery
 from atmo.clusters.models import Cluster
 from atmo.mail import MailClaim, send_claimed_mail
@@ -120,8 +122,12 @@ def send_expiration_mails() -> list[int]:
     candidates = Cluster.objects.active().expiring_before(deadline).filter(expiration_mail_sent=False)
     for cluster in candidates.select_related("created_by").order_by("expires_at", "pk"):
         claim = expiration_mail_claim(cluster)
-        if not claim.take():
-            continue
+        with transaction.atomic():
+            if not claim.take():
+                continue
+            # With the mail's claim; a claim taken over after a lost worker emits it again,
+            # which makes no second delivery.
+            notifications.emit(notifications.Event.CLUSTER_EXPIRING, cluster)
         error = send_claimed_mail(
             "clusters/emails/expiring", {"cluster": cluster}, cluster.created_by.email, claim
         )

@@ -8,8 +8,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
+from atmo import notifications
 from atmo.celery import celery
 from atmo.costs.budgets import scheduled_runs_stopped
 from atmo.jobs.exceptions import SparkJobNotEnabled, SparkJobNotFound
@@ -90,9 +92,12 @@ def stop_timed_out_run(spark_job: SparkJob) -> bool:
     run = spark_job.latest_run()
     if run is None or not spark_job.terminate():
         return False
-    claimed = SparkJobRun.objects.filter(pk=run.pk, timed_out_at__isnull=True).update(
-        timed_out_at=timezone.now()
-    )
+    with transaction.atomic():
+        claimed = SparkJobRun.objects.filter(pk=run.pk, timed_out_at__isnull=True).update(
+            timed_out_at=timezone.now()
+        )
+        if claimed:
+            notifications.emit(notifications.Event.RUN_TIMED_OUT, run)
     if claimed:
         notify_timed_out(run)
     return bool(claimed)

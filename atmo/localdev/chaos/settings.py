@@ -48,6 +48,7 @@ SWEEP_SECONDS = {
     "deactivate_clusters": 15,
     "send_expiration_mails": 15,
     "check_budgets": 15,
+    "sweep_webhook_deliveries": 15,
     "clean_orphan_obj_perms": 60,
     "clear_expired_sessions": 60,
 }

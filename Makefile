@@ -131,7 +131,7 @@ precommit: install ## Run the pre-commit hooks (ruff, ruff format, django-upgrad
 migrations-check: install ## Fail if a model change has no migration
 	ATMO_ENVIRONMENT=test $(BIN)/python manage.py makemigrations --check --dry-run --skip-checks
 
-ci: lint typecheck migrations-check docs test ## What CI runs
+ci: lint typecheck precommit migrations-check docs test ## What CI runs
 
 clean: ## Remove the virtualenv, node_modules, collected static files and local data
 	rm -rf $(VENV) node_modules static/vendor staticfiles .local db.sqlite3

@@ -67,7 +67,7 @@ requirements: $(BIN)/python ## Re-compile requirements/*.txt and emr/requirement
 # --- Local verbs ------------------------------------------------------------------
 
 run: install ## Run the whole portal locally (web, worker, scheduler, local AWS, local OIDC)
-	$(BIN)/python -m atmo.localdev
+	$(BIN)/python -m localdev
 
 test: install ## Run the test suite (PostgreSQL if DATABASE_URL is set, else SQLite)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,7 +1,7 @@
 """Prints what a week of the seeded local usage would cost, with and without idle shutdown.
 
 Run it with ``make measure-cost``. The week is played on the local emulator's EMR
-lifecycle (`atmo.localdev.aws.EMRLifecycle`) with a fake clock at real speed
+lifecycle (`localdev.aws.EMRLifecycle`) with a fake clock at real speed
 (an hour is 3,600 s), so it takes a second and needs no service. Each cluster's
 cost is what the status sweep would store: EMR's NormalizedInstanceHours from
 ListClusters, priced by the seeded price table (on-demand master, spot core
@@ -31,9 +31,9 @@ from moto.emr.models import Cluster, ElasticMapReduceBackend  # noqa: E402
 
 from atmo.lib.costs import Rates, dollars  # noqa: E402
 from atmo.lib.emr import normalization_factor  # noqa: E402
-from atmo.localdev.aws import EMRLifecycle, Timings, patched_emr  # noqa: E402
-from atmo.localdev.aws.emr_patches import IDLE_TIMEOUT_ATTR  # noqa: E402
 from atmo.provisioners import Provisioner  # noqa: E402
+from localdev.aws import EMRLifecycle, Timings, patched_emr  # noqa: E402
+from localdev.aws.emr_patches import IDLE_TIMEOUT_ATTR  # noqa: E402
 
 INSTANCE_TYPE = "c3.4xlarge"
 HOUR = 3600.0

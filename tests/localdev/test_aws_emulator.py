@@ -1,4 +1,4 @@
-"""The local AWS emulator (atmo.localdev.aws): seeded S3, living EMR clusters, job results.
+"""The local AWS emulator (localdev.aws): seeded S3, living EMR clusters, job results.
 
 The server tests share one emulator on a free port, sped up by SPEED, and talk
 to it with plain boto3 as the app does. The tick() tests drive EMRLifecycle
@@ -29,7 +29,7 @@ from moto.emr.exceptions import InvalidCluster
 from moto.emr.models import Cluster, ElasticMapReduceBackend, Step
 
 from atmo.cluster_code import published_files
-from atmo.localdev.aws import (
+from localdev.aws import (
     SPARK_EMR_SEED,
     Buckets,
     EMRLifecycle,
@@ -38,7 +38,7 @@ from atmo.localdev.aws import (
     is_batch_step,
     patched_emr,
 )
-from atmo.localdev.aws.emr_patches import IDLE_REASON_MESSAGE, IDLE_TIMEOUT_ATTR
+from localdev.aws.emr_patches import IDLE_REASON_MESSAGE, IDLE_TIMEOUT_ATTR
 from tests.emr.conftest import runner_kernel  # noqa: F401 (the kernel the batch steps run with)
 from tests.emr.notebooks import FAILING_IN_CELL_3, jupyter
 
@@ -362,7 +362,7 @@ def test_the_cli_logs_each_state_change_and_stops_cleanly_on_sigterm() -> None:
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
     }
-    command = [sys.executable, "-m", "atmo.localdev.aws", "--port", str(port), "--speed", "0.05"]
+    command = [sys.executable, "-m", "localdev.aws", "--port", str(port), "--speed", "0.05"]
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE, text=True)
     try:
         emr = client_for(f"http://127.0.0.1:{port}", "emr")

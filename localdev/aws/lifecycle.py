@@ -14,8 +14,8 @@ from moto.core.utils import utcnow
 from moto.emr.models import Cluster, Step, emr_backends
 
 from atmo.lib.emr import normalization_factor, started_hours
-from atmo.localdev.aws.config import Timings
-from atmo.localdev.aws.emr_patches import (
+from localdev.aws.config import Timings
+from localdev.aws.emr_patches import (
     EMR_LOCK,
     ERROR_REASON_CODES,
     IDLE_REASON_MESSAGE,
@@ -28,7 +28,7 @@ from atmo.localdev.aws.emr_patches import (
     set_step_state,
 )
 
-logger = logging.getLogger("atmo.localdev.aws")
+logger = logging.getLogger("localdev.aws")
 
 
 def iter_emr_clusters() -> Iterator[Cluster]:
@@ -51,7 +51,7 @@ StepHook = Callable[[Step, datetime], None]
 
 
 class StepRunner(Protocol):
-    """Really runs some steps (the batch step: :class:`~atmo.localdev.aws.job_steps.BatchStepRunner`).
+    """Really runs some steps (the batch step: :class:`~localdev.aws.job_steps.BatchStepRunner`).
 
     Such a step stays RUNNING until its process exits, and ends COMPLETED or FAILED
     by its exit status; the other steps complete after ``Timings.step``.

@@ -1,4 +1,4 @@
-"""``python -m atmo.localdev.aws``: run the local AWS emulator until SIGINT or SIGTERM."""
+"""``python -m localdev.aws``: run the local AWS emulator until SIGINT or SIGTERM."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import signal
 import threading
 from collections.abc import Sequence
 
-from atmo.localdev.aws.server import LocalAWS
+from localdev.aws.server import LocalAWS
 
-logger = logging.getLogger("atmo.localdev.aws")
+logger = logging.getLogger("localdev.aws")
 
 
 def _positive_float(text: str) -> float:
@@ -22,7 +22,7 @@ def _positive_float(text: str) -> float:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m atmo.localdev.aws",
+        prog="python -m localdev.aws",
         description="Local S3 + EMR (moto) whose clusters move through their states over time.",
     )
     parser.add_argument("--host", default="127.0.0.1")

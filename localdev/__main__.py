@@ -1,4 +1,4 @@
-"""``python -m atmo.localdev``: run the whole portal on this machine.
+"""``python -m localdev``: run the whole portal on this machine.
 
 Sets up what a fresh clone lacks (database, EMR releases, an admin account,
 Redis when ``REDIS_URL`` is unset), then starts the processes of the
@@ -103,7 +103,7 @@ def main() -> int:
     started = time.monotonic()
     env = local_environment()
     if not env.get("REDIS_URL"):
-        from atmo.localdev.redis import start_embedded_redis
+        from localdev.redis import start_embedded_redis
 
         env["REDIS_URL"] = start_embedded_redis(data_dir=LOCAL_DIR / "redis", persist=True)
     empty_metrics_dir(Path(env["PROMETHEUS_MULTIPROC_DIR"]))

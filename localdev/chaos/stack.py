@@ -18,9 +18,9 @@ import boto3
 import redis
 from aiosmtpd.controller import Controller
 
-from atmo.localdev.aws.config import DUMMY_CREDENTIALS
-from atmo.localdev.faults import AnswerDroppingProxy, SlowProxy
-from atmo.localdev.redis import EmbeddedRedis, free_port, wait_until_listening
+from localdev.aws.config import DUMMY_CREDENTIALS
+from localdev.faults import AnswerDroppingProxy, SlowProxy
+from localdev.redis import EmbeddedRedis, free_port, wait_until_listening
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class Stack:
         aws_port = free_port()
         self.aws = Process(
             "aws",
-            [sys.executable, "-m", "atmo.localdev.aws", "--port", str(aws_port), "--speed", str(aws_speed)],
+            [sys.executable, "-m", "localdev.aws", "--port", str(aws_port), "--speed", str(aws_speed)],
             self.base_env(),
             state,
         )
@@ -146,7 +146,7 @@ class Stack:
             PYTHONUNBUFFERED="1",
             ATMO_ENVIRONMENT="dev",
             DJANGO_DEBUG="false",
-            DJANGO_SETTINGS_MODULE="atmo.localdev.chaos.settings",
+            DJANGO_SETTINGS_MODULE="localdev.chaos.settings",
             ATMO_CHAOS_HOUR_SECONDS=str(self.hour_seconds),
             ATMO_CHAOS_DIR=str(self.state),
             AWS_ACCESS_KEY_ID=DUMMY_CREDENTIALS["aws_access_key_id"],
@@ -229,7 +229,7 @@ class Stack:
     # --- Faults ------------------------------------------------------------------
 
     def arm_kill(self, point: str) -> Path:
-        """The next worker to reach ``point`` kills itself (see :mod:`atmo.localdev.chaos.patches`)."""
+        """The next worker to reach ``point`` kills itself (see :mod:`localdev.chaos.patches`)."""
         armed = self.state / f"kill-{point}"
         armed.touch()
         return armed

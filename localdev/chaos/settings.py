@@ -1,6 +1,6 @@
 """Settings of the processes the chaos harness runs: ATMO's, with time compressed.
 
-See :mod:`atmo.localdev.chaos`. Timings that bound real work (a task's time
+See :mod:`localdev.chaos`. Timings that bound real work (a task's time
 limit, the SMTP timeout) stay in real seconds; those that measure the schedule
 are scaled by :data:`ATMO_CHAOS_HOUR_SECONDS`.
 """
@@ -15,12 +15,12 @@ from atmo.settings import CELERY_BEAT_SCHEDULE, CELERY_BROKER_TRANSPORT_OPTIONS,
 
 #: Real seconds that one hour of the schedule lasts.
 ATMO_CHAOS_HOUR_SECONDS = envfloat("ATMO_CHAOS_HOUR_SECONDS", 1.5)
-#: Where the harness arms its kill points (see :mod:`atmo.localdev.chaos.patches`).
+#: Where the harness arms its kill points (see :mod:`localdev.chaos.patches`).
 ATMO_CHAOS_DIR = envstr("ATMO_CHAOS_DIR")
 #: ``worker``, ``beat`` or empty (the harness itself): only workers have kill points.
 ATMO_CHAOS_ROLE = envstr("ATMO_CHAOS_ROLE")
 
-INSTALLED_APPS = [*INSTALLED_APPS, "atmo.localdev.chaos.apps.ChaosConfig"]
+INSTALLED_APPS = [*INSTALLED_APPS, "localdev.chaos.apps.ChaosConfig"]
 
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_TIMEOUT = 10

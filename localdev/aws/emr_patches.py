@@ -20,9 +20,9 @@ from moto.emr.exceptions import ValidationException
 from moto.emr.models import Cluster, ElasticMapReduceBackend, Step
 from moto.emr.responses import ElasticMapReduceResponse
 
-from atmo.localdev.aws.config import PINNED_MOTO_VERSION
+from localdev.aws.config import PINNED_MOTO_VERSION
 
-logger = logging.getLogger("atmo.localdev.aws")
+logger = logging.getLogger("localdev.aws")
 
 TERMINAL_STATES = frozenset({"TERMINATED", "TERMINATED_WITH_ERRORS"})
 # Reason codes after which real EMR reports TERMINATED_WITH_ERRORS.

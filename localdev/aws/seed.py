@@ -7,7 +7,7 @@ from contextlib import suppress
 from typing import Any
 
 from atmo.cluster_code import publish
-from atmo.localdev.aws.config import Buckets
+from localdev.aws.config import Buckets
 
 #: What the Spark EMR bucket holds besides the published ``emr/`` folder.
 SPARK_EMR_SEED: dict[str, bytes] = {

@@ -24,9 +24,9 @@ from typing import IO, Any
 from moto.emr.models import Step
 
 from atmo.cluster_code import BATCH_KEY, RUNNER_PREFIX
-from atmo.localdev.aws.config import DUMMY_CREDENTIALS
+from localdev.aws.config import DUMMY_CREDENTIALS
 
-logger = logging.getLogger("atmo.localdev.aws")
+logger = logging.getLogger("localdev.aws")
 
 #: Spark's master for notebooks run locally: two threads of this machine.
 LOCAL_SPARK_MASTER = "local[2]"
@@ -49,7 +49,7 @@ class _Process:
 
 
 class BatchStepRunner:
-    """Runs batch steps in subprocesses (see :class:`~atmo.localdev.aws.lifecycle.StepRunner`)."""
+    """Runs batch steps in subprocesses (see :class:`~localdev.aws.lifecycle.StepRunner`)."""
 
     def __init__(self, s3: Any, endpoint_url: str, region: str) -> None:
         self._s3 = s3

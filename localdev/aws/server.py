@@ -13,13 +13,13 @@ import boto3
 from moto.emr.models import Step
 from moto.server import ThreadedMotoServer
 
-from atmo.localdev.aws.config import DUMMY_CREDENTIALS, Buckets, Timings, region_from_env
-from atmo.localdev.aws.emr_patches import install_emr_patches, uninstall_emr_patches
-from atmo.localdev.aws.job_steps import BatchStepRunner
-from atmo.localdev.aws.lifecycle import EMRLifecycle
-from atmo.localdev.aws.seed import allow_public_reads, create_buckets, seed_spark_emr_bucket
+from localdev.aws.config import DUMMY_CREDENTIALS, Buckets, Timings, region_from_env
+from localdev.aws.emr_patches import install_emr_patches, uninstall_emr_patches
+from localdev.aws.job_steps import BatchStepRunner
+from localdev.aws.lifecycle import EMRLifecycle
+from localdev.aws.seed import allow_public_reads, create_buckets, seed_spark_emr_bucket
 
-logger = logging.getLogger("atmo.localdev.aws")
+logger = logging.getLogger("localdev.aws")
 
 
 def _ensure_port_free(host: str, port: int) -> None:

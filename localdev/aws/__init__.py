@@ -2,7 +2,7 @@
 
 `make run` starts it as the "local AWS" process::
 
-    python -m atmo.localdev.aws [--host 127.0.0.1] [--port 4566] [--speed 1.0]
+    python -m localdev.aws [--host 127.0.0.1] [--port 4566] [--speed 1.0]
 
 and gives the other processes ``AWS_ENDPOINT_URL=http://127.0.0.1:4566``.
 boto3 reads that variable on its own, so nothing in the application knows it
@@ -68,8 +68,8 @@ The parts
     ``__main__`` (the command line).
 """
 
-from atmo.localdev.aws.config import DEFAULT_REGION, DUMMY_CREDENTIALS, PINNED_MOTO_VERSION, Buckets, Timings
-from atmo.localdev.aws.emr_patches import (
+from localdev.aws.config import DEFAULT_REGION, DUMMY_CREDENTIALS, PINNED_MOTO_VERSION, Buckets, Timings
+from localdev.aws.emr_patches import (
     TERMINAL_STATES,
     install_emr_patches,
     patched_emr,
@@ -77,10 +77,10 @@ from atmo.localdev.aws.emr_patches import (
     set_step_state,
     uninstall_emr_patches,
 )
-from atmo.localdev.aws.job_steps import BatchStepRunner, is_batch_step
-from atmo.localdev.aws.lifecycle import EMRLifecycle, StepRunner, iter_emr_clusters
-from atmo.localdev.aws.seed import SPARK_EMR_SEED, allow_public_reads, create_buckets, seed_spark_emr_bucket
-from atmo.localdev.aws.server import LocalAWS
+from localdev.aws.job_steps import BatchStepRunner, is_batch_step
+from localdev.aws.lifecycle import EMRLifecycle, StepRunner, iter_emr_clusters
+from localdev.aws.seed import SPARK_EMR_SEED, allow_public_reads, create_buckets, seed_spark_emr_bucket
+from localdev.aws.server import LocalAWS
 
 __all__ = [
     "DEFAULT_REGION",

@@ -1,4 +1,4 @@
-"""The app that puts chaos mode in place once Django is ready (see :mod:`atmo.localdev.chaos.patches`)."""
+"""The app that puts chaos mode in place once Django is ready (see :mod:`localdev.chaos.patches`)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from django.conf import settings
 
 
 class ChaosConfig(AppConfig):
-    name = "atmo.localdev.chaos"
+    name = "localdev.chaos"
     label = "chaos"
 
     def ready(self) -> None:
-        from atmo.localdev.chaos import patches
+        from localdev.chaos import patches
 
-        # Only atmo.localdev.chaos.settings defines these; elsewhere time runs as usual.
+        # Only localdev.chaos.settings defines these; elsewhere time runs as usual.
         patches.compress_time(getattr(settings, "ATMO_CHAOS_HOUR_SECONDS", 3600))
         chaos_dir = getattr(settings, "ATMO_CHAOS_DIR", "")
         if chaos_dir and getattr(settings, "ATMO_CHAOS_ROLE", "") == "worker":

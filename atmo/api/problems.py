@@ -37,7 +37,6 @@ class FormInvalid(exceptions.ValidationError):
 
 
 def problem(status_code: int, detail: str, **extra: Any) -> dict[str, Any]:
-    """The body of a problem of ``status_code``."""
     return {
         "type": extra.pop("type", "about:blank"),
         "title": HTTPStatus(status_code).phrase,
@@ -75,7 +74,6 @@ def flatten(data: Any, path: str = "") -> dict[str, list[str]]:
 
 
 def validation_problem(errors: dict[str, list[str]]) -> dict[str, Any]:
-    """The problem of a refused request body, saying what is wrong with each field."""
     count = sum(len(messages) for messages in errors.values())
     detail = "The request has an invalid value." if count == 1 else f"The request has {count} invalid values."
     return problem(status.HTTP_400_BAD_REQUEST, detail, type=VALIDATION_TYPE, errors=pointer_errors(errors))
@@ -115,5 +113,4 @@ def is_api_path(path: str) -> bool:
 
 
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-    """A problem for a URL under ``/api/`` that names no endpoint."""
     return problem_response(status.HTTP_404_NOT_FOUND, f"No API endpoint at {request.path}.")

@@ -21,7 +21,6 @@ def month_start(moment: datetime | None = None) -> datetime:
 
 
 def next_month_start(month: datetime) -> datetime:
-    """The first moment of the month after the one starting ``month``."""
     return (month + timedelta(days=32)).replace(day=1)
 
 
@@ -45,5 +44,4 @@ def _users(owners: Q) -> Any:
 
 
 def month_to_date(user: Any) -> Decimal:
-    """What ``user`` spent since the first of this month."""
     return spend(Q(pk=user.pk), month_start())

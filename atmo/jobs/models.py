@@ -687,7 +687,6 @@ class SparkJobRun(JobFlowModel):
 
     @property
     def results_bucket(self) -> str:
-        """The job's results bucket (public or private, as the job says)."""
         return results_bucket(self.spark_job.is_public)
 
     @property
@@ -778,7 +777,6 @@ class SparkJobRun(JobFlowModel):
 
     @property
     def ended_badly(self) -> bool:
-        """The run failed or timed out."""
         return self.is_failed or self.timed_out
 
     @property

@@ -152,7 +152,6 @@ def delete_spark_job(request: HttpRequest, id: int) -> HttpResponse:
 
 
 def deletion_failure_message(deletion: JobDeletion) -> str:
-    """What kept a job from being deleted, and what to do about it."""
     what_failed = capfirst(deletion.outcome.what_failed)
     if deletion.error is None:
         return f"{what_failed}. {NOTHING_DELETED} {TRY_AGAIN_SOON}"
@@ -390,7 +389,6 @@ def get_run_for(request: HttpRequest, spark_job_id: int, run_id: int) -> SparkJo
 @require_safe
 @modified_date
 def detail_spark_job_run(request: HttpRequest, id: int, run_id: int) -> HttpResponse:
-    """One run: its state, timings, parameters, outputs and, when it failed, the failing cell."""
     run = get_run_for(request, id, run_id)
     attempts = list(
         SparkJobRun.objects.filter(Q(pk=run.first_attempt_id) | Q(retry_of_id=run.first_attempt_id))

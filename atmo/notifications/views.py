@@ -35,7 +35,6 @@ def list_webhooks(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def detail_webhook(request: HttpRequest, id: int) -> HttpResponse:
-    """One endpoint and its newest deliveries, with the receiver's answer to each."""
     endpoint = get_endpoint_for(request, id)
     context = {"endpoint": endpoint, "deliveries": endpoint.recent_deliveries()}
     return render(request, "notifications/detail.html", context)

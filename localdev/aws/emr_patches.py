@@ -131,8 +131,6 @@ def _run_job_flow_with_idle_timeout(original: Callable[..., Any]) -> Callable[..
 
 
 def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
-    """``method`` run under the EMR lock."""
-
     def locked(*args: Any, **kwargs: Any) -> Any:
         with EMR_LOCK:
             return method(*args, **kwargs)

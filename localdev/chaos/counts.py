@@ -144,7 +144,6 @@ def count_mails(events: Counter[tuple[str, str]], subjects: Iterable[str], count
 
 
 def read_runs() -> list[Run]:
-    """Every job run in the database."""
     from atmo.clusters.models import Cluster
     from atmo.jobs.models import SparkJobRun
 

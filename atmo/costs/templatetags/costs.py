@@ -68,5 +68,4 @@ def cost_estimate(form: forms.BaseForm, hours_field: str, interval_field: str = 
 
 @register.inclusion_tag("costs/_month_spend.html")
 def month_spend(user: Any) -> dict[str, Any]:
-    """What ``user`` spent this month, for the dashboard."""
     return {"spent": dollars(month_to_date(user)), "month": month_start()}

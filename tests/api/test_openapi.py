@@ -57,6 +57,7 @@ def test_it_describes_bodies_from_the_forms(document: dict[str, Any]) -> None:
         "identifier",
         "size",
         "lifetime",
+        "idle_timeout",
         "ssh_key",
         "emr_release",
     }

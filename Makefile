@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 COMPOSE ?= docker compose
 
 .PHONY: help install run test test-fast docs screenshots lint format migrations-check ci \
-        requirements static clean chromium typecheck precommit publish-emr measure measure-monitoring scrape chaos build build-dev up down stop \
+        requirements static clean chromium typecheck precommit publish-emr measure measure-cost measure-monitoring measure-api scrape chaos build build-dev up down stop \
         migrate shell redis-cli logs
 
 help: ## Show the verbs
@@ -22,8 +22,10 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Re-installs only when the hash-checked requirements change.
-$(VENV)/.installed: requirements/tests.txt | $(BIN)/python
+$(VENV)/.installed: requirements/tests.txt cli/pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/tests.txt
+	# The atmo CLI: its pinned dependencies are in requirements/tests.txt (hash-checked).
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation ./cli
 	@touch $@
 
 $(VENV)/.installed-docs: requirements/docs.txt $(VENV)/.installed
@@ -65,7 +67,7 @@ requirements: $(BIN)/python ## Re-compile requirements/*.txt and emr/requirement
 # --- Local verbs ------------------------------------------------------------------
 
 run: install ## Run the whole portal locally (web, worker, scheduler, local AWS, local OIDC)
-	$(BIN)/python -m atmo.localdev
+	$(BIN)/python -m localdev
 
 test: install ## Run the test suite (PostgreSQL if DATABASE_URL is set, else SQLite)
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -89,8 +91,14 @@ chromium:
 measure: install ## Print SQL queries per page and AWS calls per status sync with 5 and with 200 objects
 	$(BIN)/python bin/measure_scaling.py
 
+measure-cost: install ## Print what a week of the seeded local usage costs, with and without idle shutdown
+	$(BIN)/python bin/measure_cost_week.py
+
 measure-monitoring: install ## Print the heartbeat's latency (gunicorn, live worker) and one metrics scrape's cost at 1,000 clusters
 	$(BIN)/python bin/measure_monitoring.py
+
+measure-api: install ## Print the API's p95 for the job list at 100 jobs against the dashboard's (gunicorn, prod settings)
+	$(BIN)/python bin/measure_api.py
 
 scrape: install ## Scrape the running site's /metrics for a minute (next to `make run`) and print what moved
 	$(BIN)/python bin/scrape_metrics.py $(SCRAPE_ARGS)
@@ -123,7 +131,7 @@ precommit: install ## Run the pre-commit hooks (ruff, ruff format, django-upgrad
 migrations-check: install ## Fail if a model change has no migration
 	ATMO_ENVIRONMENT=test $(BIN)/python manage.py makemigrations --check --dry-run --skip-checks
 
-ci: lint typecheck migrations-check docs test ## What CI runs
+ci: lint typecheck precommit migrations-check docs test ## What CI runs
 
 clean: ## Remove the virtualenv, node_modules, collected static files and local data
 	rm -rf $(VENV) node_modules static/vendor staticfiles .local db.sqlite3

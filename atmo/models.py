@@ -111,7 +111,14 @@ class URLActionModel(models.Model):
         abstract = True
 
     def get_absolute_url(self) -> str:
-        return self.urls.detail
+        # One reverse(), not all of ``urls``: lists (the API's) ask it of every row.
+        return self.url_for("detail")
+
+    def url_for(self, action: str) -> str:
+        if self.url_prefix is None:
+            raise ImproperlyConfigured(f"{type(self).__name__}.url_prefix is not set")
+        value = getattr(self, self.url_field_name)
+        return reverse(f"{self.url_prefix}{self.url_delimiter}{action}", kwargs={self.url_kwarg_name: value})
 
     @cached_property
     def urls(self) -> Any:
@@ -119,20 +126,9 @@ class URLActionModel(models.Model):
 
         A hyphen in an action becomes an underscore in the attribute name.
         """
-        if self.url_prefix is None:
-            raise ImproperlyConfigured(f"{type(self).__name__}.url_prefix is not set")
-        value = getattr(self, self.url_field_name)
         names = [action.replace("-", "_") for action in self.url_actions]
         URLs = namedtuple("URLs", names)  # type: ignore[misc]  # noqa: PYI024
-        return URLs(
-            *(
-                reverse(
-                    f"{self.url_prefix}{self.url_delimiter}{action}",
-                    kwargs={self.url_kwarg_name: value},
-                )
-                for action in self.url_actions
-            )
-        )
+        return URLs(*(self.url_for(action) for action in self.url_actions))
 
 
 class PermissionMigrator:
@@ -357,6 +353,18 @@ class JobFlowModel(EditedAtModel):
     finished_at = models.DateTimeField(
         blank=True, null=True, help_text="Date/time when the cluster was terminated or failed on AWS EMR."
     )
+    normalized_instance_hours = models.PositiveIntegerField(
+        blank=True,
+        null=True,
+        help_text="EMR's normalized instance hours so far, as the status sync last read them.",
+    )
+    cost = models.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        blank=True,
+        null=True,
+        help_text="USD: the normalized instance hours at the price table's prices (atmo.costs).",
+    )
     #: The number of worker nodes (each subclass declares the column).
     size: int | None
 
@@ -429,11 +437,15 @@ class JobFlowModel(EditedAtModel):
 
     def fields_from(self, info: JobFlowInfo) -> dict[str, Any]:
         """The row's fields as ``info`` has them (None for what it does not know)."""
+        from atmo.costs.models import cost_of  # the costs app builds on this module
+
         return {
             self.STATE_FIELD: info.state,
             "started_at": info.creation_datetime,
             "ready_at": info.ready_datetime,
             "finished_at": info.end_datetime,
+            "normalized_instance_hours": info.normalized_instance_hours,
+            "cost": cost_of(info.normalized_instance_hours, self.size),
         }
 
     def synced(self, previous: dict[str, Any], info: JobFlowInfo) -> None:

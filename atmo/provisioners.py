@@ -189,6 +189,8 @@ class JobFlowInfo:
     state_change_reason_code: str | None
     state_change_reason_message: str | None
     public_dns: str | None = None
+    #: Instance hours times the types' normalization factors so far, as EMR counts them for billing.
+    normalized_instance_hours: int | None = None
 
     def __getitem__(self, key: str) -> Any:
         # Dict-style access, as the original API returned dicts.
@@ -468,6 +470,7 @@ class Provisioner:
             state_change_reason_code=reason.get("Code"),
             state_change_reason_message=reason.get("Message"),
             public_dns=public_dns or None,
+            normalized_instance_hours=cluster.get("NormalizedInstanceHours"),
         )
 
     def find_after_lost_answer(

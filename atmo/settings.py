@@ -82,7 +82,13 @@ INSTALLED_APPS = [
     "atmo.users",
     "atmo.stats",
     "atmo.monitoring",
+    "atmo.costs",
+    "atmo.api",
+    "atmo.notifications.apps.NotificationsAppConfig",
     # Third party
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from our static files (no CDN)
     "guardian",
     "constance",
     "dockerflow.django",
@@ -424,6 +430,34 @@ CONSTANCE_CONFIG = {
         "IAM instance profile of the cluster nodes (EMR JobFlowRole).",
         str,
     ),
+    "CLUSTER_IDLE_TIMEOUT_HOURS": (
+        2,
+        "Hours a cluster may sit idle (no step running) before EMR stops it; what the launch form offers.",
+        int,
+    ),
+    "BUDGET_HARD_STOP": (
+        False,
+        "When a budget is used up, also stop the scheduled runs of its users' jobs (not only new clusters "
+        "and manual runs).",
+        bool,
+    ),
+    "CLUSTER_IDLE_TIMEOUT_MIN_HOURS": (1, "The shortest idle timeout a user may choose, in hours.", int),
+    "CLUSTER_IDLE_TIMEOUT_MAX_HOURS": (
+        24,
+        "The longest idle timeout a user may choose, in hours (EMR allows at most 168).",
+        int,
+    ),
+    "API_RATE_LIMIT": (
+        120,
+        "API requests per minute per access token (per user for a browser session); 0 turns the limit off.",
+        int,
+    ),
+    "WEBHOOK_ALLOWED_HOSTS": (
+        "",
+        "Host names (comma-separated) that webhooks may reach although they resolve to a private, "
+        "loopback or link-local address, e.g. an internal chat server.",
+        str,
+    ),
 }
 CONSTANCE_CONFIG_FIELDSETS = {
     "Announcements": (
@@ -440,6 +474,57 @@ CONSTANCE_CONFIG_FIELDSETS = {
         "AWS_SPARK_EMR_BUCKET",
         "AWS_SPARK_INSTANCE_PROFILE",
     ),
+    "Costs": (
+        "CLUSTER_IDLE_TIMEOUT_HOURS",
+        "CLUSTER_IDLE_TIMEOUT_MIN_HOURS",
+        "CLUSTER_IDLE_TIMEOUT_MAX_HOURS",
+        "BUDGET_HARD_STOP",
+    ),
+    "API": ("API_RATE_LIMIT",),
+    "Webhooks": ("WEBHOOK_ALLOWED_HOSTS",),
+}
+
+# --- REST API (Django REST framework, drf-spectacular) ----------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "atmo.api.authentication.AccessTokenAuthentication",
+        "atmo.api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["atmo.api.permissions.TokenScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["atmo.api.throttling.TokenRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "atmo.api.pagination.NewestFirstCursorPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "atmo.api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ATMO API",
+    "DESCRIPTION": (
+        "Launch clusters and schedule Spark jobs from scripts. Authenticate with a personal "
+        "access token (`Authorization: Bearer atmo_…`), made on the API tokens page. "
+        "Errors are RFC 9457 problem details (`application/problem+json`)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "JobFlowStateEnum": "atmo.models.JobFlowState",
+        "WebhookEventEnum": "atmo.notifications.Event",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "atmo.api.schema.add_problem_responses",
+    ],
 }
 
 # --- Celery --------------------------------------------------------------------------
@@ -530,10 +615,20 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 40},
     },
+    "check_budgets": {
+        "task": "atmo.costs.tasks.check_budgets",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
+    },
     "update_jobs_statuses": {
         "task": "atmo.jobs.tasks.update_jobs_statuses",
         "schedule": timedelta(seconds=ATMO_JOB_SYNC_SECONDS),
         "options": sync_options(ATMO_JOB_SYNC_SECONDS, expires_share=2 / 3),
+    },
+    "sweep_webhook_deliveries": {
+        "task": "atmo.notifications.tasks.sweep_webhook_deliveries",
+        "schedule": crontab(minute="*"),
+        "options": {"soft_time_limit": 30, "expires": 40},
     },
     "retry_failed_runs": {
         "task": "atmo.jobs.tasks.retry_failed_runs",

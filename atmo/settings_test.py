@@ -11,7 +11,7 @@ import os
 os.environ["ATMO_ENVIRONMENT"] = "test"
 
 if not os.environ.get("REDIS_URL"):
-    from atmo.localdev.redis import start_embedded_redis
+    from localdev.redis import start_embedded_redis
 
     os.environ["REDIS_URL"] = start_embedded_redis()
 

@@ -5,10 +5,11 @@ The dockerflow endpoints (``/__version__``, ``/__heartbeat__``,
 """
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
 from atmo import views
+from atmo.api.problems import not_found
 from atmo.users.views import admin_login
 
 # The admin uses the same single sign-on: its password form only exists while
@@ -23,6 +24,10 @@ handler500 = "atmo.views.server_error"
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("atmo.api.urls")),
+    path("api/", include([re_path(r"^.*$", not_found)])),
+    path("tokens/", include("atmo.api.token_urls")),
+    path("webhooks/", include("atmo.notifications.urls")),
     path("clusters/", include("atmo.clusters.urls")),
     path("jobs/", include("atmo.jobs.urls")),
     path("keys/", include("atmo.keys.urls")),

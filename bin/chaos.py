@@ -1,6 +1,6 @@
 """``make chaos``: daily jobs over many simulated days, with faults, counted at the end.
 
-Starts the stack of :mod:`atmo.localdev.chaos` (two schedulers, two workers,
+Starts the stack of :mod:`localdev.chaos` (two schedulers, two workers,
 PostgreSQL, Redis, the local AWS emulator, an SMTP server), creates a few daily
 jobs (one that succeeds, one more, one whose notebook fails, one that hangs
 until its timeout, one that reaches its end date), breaks something every
@@ -30,9 +30,9 @@ import psycopg2
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from atmo.localdev.chaos import counts  # noqa: E402
-from atmo.localdev.chaos.patches import MAIL_LEASE_SECONDS  # noqa: E402
-from atmo.localdev.chaos.stack import Stack  # noqa: E402
+from localdev.chaos import counts  # noqa: E402
+from localdev.chaos.patches import MAIL_LEASE_SECONDS  # noqa: E402
+from localdev.chaos.stack import Stack  # noqa: E402
 
 #: Every fault the harness knows; ``--faults`` picks some.
 FAULTS = (

@@ -39,7 +39,7 @@ def main() -> int:
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
-    from atmo.localdev.aws import DUMMY_CREDENTIALS, LocalAWS
+    from localdev.aws import DUMMY_CREDENTIALS, LocalAWS
 
     with LocalAWS("127.0.0.1", 0, speed=args.speed) as aws:
         os.environ.update(

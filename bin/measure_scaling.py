@@ -3,7 +3,7 @@
 Run it with ``make measure``. It needs no service of its own: it uses the test
 settings (PostgreSQL when ``DATABASE_URL`` is set, else in-memory SQLite; Redis from
 ``REDIS_URL``, else an embedded one), creates and drops a throw-away test database,
-and points boto3 at an in-process local AWS emulator (`atmo.localdev.aws.LocalAWS`).
+and points boto3 at an in-process local AWS emulator (`localdev.aws.LocalAWS`).
 
 For each page it prints the SQL queries of one GET with 5 and with 200 of the
 objects the page lists (clusters, keys, jobs, runs) and the median time of 5
@@ -48,7 +48,7 @@ from django.test.utils import (  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from atmo.localdev.aws import DUMMY_CREDENTIALS, Buckets, LocalAWS  # noqa: E402
+from localdev.aws import DUMMY_CREDENTIALS, Buckets, LocalAWS  # noqa: E402
 
 SMALL, LARGE = 5, 200
 SYNC_SMALL, SYNC_LARGE = 5, 120

@@ -6,14 +6,22 @@ from typing import Any, cast
 
 from django import forms
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.functional import lazy
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from atmo.clusters.models import EMR_RELEASE_HELP, Cluster, EMRRelease, max_cluster_size
+from atmo.clusters.models import (
+    EMR_RELEASE_HELP,
+    Cluster,
+    EMRRelease,
+    default_idle_timeout,
+    idle_timeout_bounds,
+    max_cluster_size,
+)
+from atmo.costs.budgets import refusal_for
 from atmo.forms import CreatedByModelFormMixin
 from atmo.keys.models import SSHKey
 
@@ -158,6 +166,14 @@ class NewClusterForm(CreatedByModelFormMixin):
             "max_value": "A cluster lives at most %(limit_value)s hours; you can extend it later.",
         },
     )
+    idle_timeout = forms.IntegerField(
+        label="Stop when idle for (hours)",
+        error_messages={
+            "required": "Choose after how many idle hours the cluster stops.",
+            "min_value": "The cluster may idle at least %(limit_value)s hour(s) before it stops.",
+            "max_value": "The cluster may idle at most %(limit_value)s hours before it stops.",
+        },
+    )
     ssh_key = forms.ModelChoiceField(
         label="SSH key",
         queryset=SSHKey.objects.none(),
@@ -168,13 +184,35 @@ class NewClusterForm(CreatedByModelFormMixin):
 
     class Meta:
         model = Cluster
-        fields = ["identifier", "size", "lifetime", "ssh_key", "emr_release"]
+        fields = ["identifier", "size", "lifetime", "idle_timeout", "ssh_key", "emr_release"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._limit_size()
         self._limit_lifetime()
+        self._limit_idle_timeout()
         self._offer_own_keys()
+        #: Why the user may not launch now: a used-up budget (shown above the form too).
+        self.budget_refusal = refusal_for(self.created_by)
+
+    def clean(self) -> dict[str, Any]:
+        """Refuse the whole launch while a budget of the user is used up."""
+        cleaned = super().clean()
+        if self.budget_refusal:
+            raise forms.ValidationError(self.budget_refusal, code="budget")
+        return cleaned
+
+    def _limit_idle_timeout(self) -> None:
+        low, high = idle_timeout_bounds()  # live settings: read per form
+        field = cast(forms.IntegerField, self.fields["idle_timeout"])
+        field.min_value, field.max_value = low, high
+        field.validators += [MinValueValidator(low), MaxValueValidator(high)]
+        field.widget.attrs.update(min=low, max=high)
+        field.initial = default_idle_timeout()
+        field.help_text = (
+            f"With no step running for this long, AWS stops the cluster so it costs nothing idle; "
+            f"between {low} and {high} hours."
+        )
 
     def _limit_size(self) -> None:
         field = cast(ClusterSizeField, self.fields["size"])

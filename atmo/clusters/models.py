@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from constance import config as live
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F
@@ -16,6 +17,7 @@ from atmo.clusters.provisioners import ClusterProvisioner
 from atmo.clusters.queries import ClusterQuerySet, EMRReleaseQuerySet
 from atmo.lib.emr import instance_count
 from atmo.lib.versions import version_sort_key
+from atmo.mail import MailClaim
 from atmo.models import (
     CreatedByModel,
     EditedAtModel,
@@ -40,6 +42,10 @@ KEY_DELETED_MESSAGE = (
     "The cluster was not started: its SSH key was deleted before it started. "
     "Launch a new cluster with another key."
 )
+
+
+#: EMR's longest auto-termination idle timeout: seven days.
+MAX_IDLE_TIMEOUT_HOURS = 168
 
 
 class Deactivation(StrEnum):
@@ -228,6 +234,21 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
         null=True,
         help_text="When a worker began sending the expiration mail (not confirmed yet).",
     )
+    idle_timeout = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Hours without a running step after which EMR stops the cluster "
+        "(its auto-termination policy); empty for clusters launched without one.",
+    )
+    idle_stopped_at = models.DateTimeField(
+        null=True, blank=True, help_text="When ATMO learnt that EMR stopped the cluster for being idle."
+    )
+    idle_mail_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the owner was mailed that the idle cluster was stopped."
+    )
+    idle_mail_claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker began sending the idle-stop mail (not confirmed yet)."
+    )
 
     objects = ClusterQuerySet.as_manager()
 
@@ -273,6 +294,12 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
     @property
     def is_expiring_soon(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now() + timedelta(hours=1)
+
+    @property
+    def idle_stop_message(self) -> str:
+        """The reason the owner reads once EMR stopped the cluster for being idle."""
+        hours = self.idle_timeout or 0
+        return f"Stopped after {hours} idle hour{'s' if hours != 1 else ''}: no step ran for that long."
 
     @property
     def instance_count(self) -> int:
@@ -343,6 +370,7 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
                 size=self.size,
                 public_key=self.ssh_key.key,
                 cluster_id=self.pk,
+                idle_timeout=self.idle_timeout,
             )
         except AWSError as exc:
             if is_transient(exc):
@@ -355,17 +383,48 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
 
         The reason is EMR's own message (a bootstrap or step failure, no capacity…),
         except for a termination ATMO asked for: then it is ATMO's reason, which
-        says who asked, where EMR only says "by user request".
+        says who asked, where EMR only says "by user request"; and except for an
+        idle stop, which says after how many idle hours.
         """
         message = info.state_change_reason_message
         if self.termination_reason and info.state_change_reason_code == self.Reason.USER_REQUEST:
             message = self.termination_reason
-        return {**super().fields_from(info), "master_address": info.public_dns, "status_message": message}
+        fields = {**super().fields_from(info), "master_address": info.public_dns, "status_message": message}
+        if self.stopped_for_idleness(info):
+            fields["status_message"] = fields["termination_reason"] = self.idle_stop_message
+            fields["idle_stopped_at"] = self.idle_stopped_at or info.end_datetime or timezone.now()
+        return fields
+
+    def stopped_for_idleness(self, info: JobFlowInfo) -> bool:
+        """Whether EMR ended the cluster by its auto-termination policy.
+
+        ATMO keeps its clusters alive between steps, so the only way EMR ends one
+        with "all steps completed" is the idle timeout running out.
+        """
+        return (
+            bool(self.idle_timeout)
+            and info.state in (self.State.TERMINATING, self.State.TERMINATED)
+            and info.state_change_reason_code == self.Reason.ALL_STEPS_COMPLETED
+        )
 
     def synced(self, previous: dict[str, Any], info: JobFlowInfo) -> None:
-        """Count the cluster's first moment of being ready."""
+        """Count the cluster's first moment of being ready; tell the owner of an idle stop, once."""
         if previous.get("ready_at", False) is None and self.ready_at and not self.finished_at:
             Metric.record("cluster-ready", data=self.metric_data())
+        if previous.get("idle_stopped_at", False) is None:
+            from atmo.clusters.tasks import send_idle_stop_mail  # the tasks module imports this one
+
+            # celery-types lacks Celery 5.4's delay_on_commit on plain tasks.
+            send_idle_stop_mail.delay_on_commit(self.pk)  # type: ignore[attr-defined]
+
+    def idle_stop_mail_claim(self) -> MailClaim:
+        """The claim on the mail that tells the owner of an idle stop (see :class:`~atmo.mail.MailClaim`)."""
+        return MailClaim(
+            Cluster.objects.filter(pk=self.pk),
+            pending={"idle_stopped_at__isnull": False, "idle_mail_sent_at__isnull": True},
+            sent={"idle_mail_sent_at": timezone.now()},
+            lease="idle_mail_claimed_at",
+        )
 
     def metric_data(self) -> dict[str, Any]:
         return {"identifier": self.identifier, **super().metric_data()}
@@ -457,6 +516,19 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
     @classmethod
     def deadline_for_expiration_mails(cls) -> datetime:
         return timezone.now() + timedelta(hours=1)
+
+
+def idle_timeout_bounds() -> tuple[int, int]:
+    """The shortest and longest idle timeout, in hours, the live settings allow (within EMR's 1-168)."""
+    low = min(max(live.CLUSTER_IDLE_TIMEOUT_MIN_HOURS, 1), MAX_IDLE_TIMEOUT_HOURS)
+    high = min(max(live.CLUSTER_IDLE_TIMEOUT_MAX_HOURS, low), MAX_IDLE_TIMEOUT_HOURS)
+    return low, high
+
+
+def default_idle_timeout() -> int:
+    """The live setting's default idle timeout, brought within the bounds."""
+    low, high = idle_timeout_bounds()
+    return min(max(live.CLUSTER_IDLE_TIMEOUT_HOURS, low), high)
 
 
 def max_cluster_size() -> int:

@@ -49,12 +49,15 @@ class ClusterProvisioner(Provisioner):
         size: int,
         public_key: str,
         cluster_id: int | None = None,
+        idle_timeout: int | None = None,
     ) -> str:
         """Ask EMR for a cluster; returns its job flow id. Raises :class:`~atmo.provisioners.AWSError`.
 
         ``cluster_id`` (the :class:`~atmo.clusters.models.Cluster` row) goes into the
         :data:`CLUSTER_TAG` tag, so that the job flow is found and adopted when EMR's
         answer is lost (see :meth:`~atmo.provisioners.Provisioner.start_job_flow`).
+        ``idle_timeout`` (hours) becomes EMR's auto-termination policy: the cluster
+        stops after that long without a running step.
         """
         params = self.job_flow_params(user_username, user_email, identifier, emr_release, size)
         params["BootstrapActions"] = [
@@ -76,6 +79,8 @@ class ClusterProvisioner(Provisioner):
             }
         ]
         params["Steps"] = [self.zeppelin_step()]
+        if idle_timeout:
+            params["AutoTerminationPolicy"] = {"IdleTimeout": idle_timeout * 3600}
         return self.start_job_flow(params, identifier, cluster_tag(cluster_id))
 
     def find_cluster(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
+from atmo import notifications
 from atmo.celery import celery
 from atmo.clusters.models import Cluster
 from atmo.mail import MailClaim, send_claimed_mail
@@ -120,8 +122,12 @@ def send_expiration_mails() -> list[int]:
     candidates = Cluster.objects.active().expiring_before(deadline).filter(expiration_mail_sent=False)
     for cluster in candidates.select_related("created_by").order_by("expires_at", "pk"):
         claim = expiration_mail_claim(cluster)
-        if not claim.take():
-            continue
+        with transaction.atomic():
+            if not claim.take():
+                continue
+            # With the mail's claim; a claim taken over after a lost worker emits it again,
+            # which makes no second delivery.
+            notifications.emit(notifications.Event.CLUSTER_EXPIRING, cluster)
         error = send_claimed_mail(
             "clusters/emails/expiring", {"cluster": cluster}, cluster.created_by.email, claim
         )
@@ -146,3 +152,24 @@ def expiration_mail_claim(cluster: Cluster) -> MailClaim:
         sent={"expiration_mail_sent": True},
         lease="expiration_mail_claimed_at",
     )
+
+
+@celery.task
+def send_idle_stop_mail(cluster_id: int) -> bool:
+    """Tell the owner that EMR stopped their cluster for being idle; once, whichever worker runs it.
+
+    A mail that cannot be sent gives its claim back and the task fails with the
+    error (the worker logs it); running the task again sends it.
+    """
+    cluster = Cluster.objects.select_related("created_by").filter(pk=cluster_id).first()
+    if cluster is None:
+        return False
+    claim = cluster.idle_stop_mail_claim()
+    if not claim.take():
+        return False
+    error = send_claimed_mail(
+        "clusters/emails/idle_stopped", {"cluster": cluster}, cluster.created_by.email, claim
+    )
+    if error is not None:
+        raise error
+    return True

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_http_methods, require_safe
 
 from atmo.access import get_object_for, model_permission
@@ -26,6 +27,7 @@ from atmo.names import random_scientist
 from atmo.provisioners import AWSError, describe_aws_failure
 
 NO_KEY_MESSAGE = "You need an SSH key before you can launch a cluster."
+NOT_EXTENDABLE_MESSAGE = "This cluster is not active anymore, so its lifetime can't be extended."
 
 #: What the user reads after "Terminate now", for each outcome of ``deactivate()``.
 DEACTIVATION_MESSAGES = {
@@ -64,6 +66,12 @@ def is_changeable(cluster: Cluster) -> bool:
     return cluster.is_active and not cluster.is_terminating
 
 
+def already_ending_message(cluster: Cluster) -> SafeString:
+    """Why terminating a cluster that is not :func:`is_changeable` asks nothing of AWS."""
+    state = "is already shutting down" if cluster.is_terminating else "was already terminated"
+    return format_html("Cluster <strong>{}</strong> {}.", cluster, state)
+
+
 @login_required
 @require_http_methods(FORM_METHODS)
 def new_cluster(request: HttpRequest) -> HttpResponse:
@@ -99,7 +107,7 @@ def detail_cluster(request: HttpRequest, id: int) -> HttpResponse:
 def extend_cluster(request: HttpRequest, id: int) -> HttpResponse:
     cluster = get_cluster_for(request, id, "change")
     if not is_changeable(cluster):
-        messages.error(request, "This cluster is not active anymore, so its lifetime can't be extended.")
+        messages.error(request, NOT_EXTENDABLE_MESSAGE)
         return redirect(cluster)
     form = ExtendClusterForm(data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -122,8 +130,7 @@ def terminate_cluster(request: HttpRequest, id: int) -> HttpResponse:
     cluster = get_cluster_for(request, id, "delete")
     if not is_changeable(cluster):
         # Nothing to ask AWS: the cluster is gone or already on its way out.
-        state = "is already shutting down" if cluster.is_terminating else "was already terminated"
-        messages.info(request, format_html("Cluster <strong>{}</strong> {}.", cluster, state))
+        messages.info(request, already_ending_message(cluster))
         return redirect(cluster)
     if request.method != "POST":
         return render(request, "clusters/confirm_terminate.html", {"cluster": cluster})

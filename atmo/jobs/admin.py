@@ -167,7 +167,6 @@ class SparkJobAdmin(CheckedGuardedModelAdmin):
         self._delete(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[SparkJob]) -> None:
-        """Delete each job on its own (see :meth:`delete_model`)."""
         # A bulk delete would skip stopping clusters and removing notebooks and
         # schedule entries.
         for spark_job in queryset:

@@ -280,21 +280,6 @@ class BaseSparkJobForm(CachedFileModelFormMixin, CreatedByModelFormMixin):
         help_text="Off: a run stopped at the timeout is not tried again (it would likely time out again).",
     )
 
-    field_order = [
-        "identifier",
-        "description",
-        "notebook",
-        "result_visibility",
-        "size",
-        "interval_in_hours",
-        "job_timeout",
-        "start_date",
-        "end_date",
-        "parameters",
-        "retries",
-        "retry_timeouts",
-    ]
-
     class Meta:
         model = SparkJob
         fields = [
@@ -310,6 +295,9 @@ class BaseSparkJobForm(CachedFileModelFormMixin, CreatedByModelFormMixin):
             "retries",
             "retry_timeouts",
         ]
+
+    # The notebook is not a model field: it goes after the description.
+    field_order = [*Meta.fields[:2], "notebook", *Meta.fields[2:]]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -14,6 +14,7 @@ from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from atmo import notifications
 from atmo.clusters.models import EMRReleaseModel
 from atmo.jobs.exceptions import SparkJobNotFound
 from atmo.jobs.provisioners import SparkJobProvisioner, results_bucket, run_output_prefix
@@ -579,13 +580,15 @@ class SparkJob(EMRReleaseModel, CreatedByModel, EditedAtModel, URLActionModel):
         Only the first caller wins (a filtered update), so the owner is told once.
         """
         now = timezone.now()
-        claimed = (
-            type(self)
-            .objects.filter(pk=self.pk, expired_date__isnull=True)
-            .update(expired_date=now, modified_at=now)
-        )
-        if claimed:
-            self.expired_date = now
+        with transaction.atomic():
+            claimed = (
+                type(self)
+                .objects.filter(pk=self.pk, expired_date__isnull=True)
+                .update(expired_date=now, modified_at=now)
+            )
+            if claimed:
+                self.expired_date = now
+                notifications.emit(notifications.Event.JOB_EXPIRED, self)
         return bool(claimed)
 
 
@@ -684,7 +687,6 @@ class SparkJobRun(JobFlowModel):
 
     @property
     def results_bucket(self) -> str:
-        """The job's results bucket (public or private, as the job says)."""
         return results_bucket(self.spark_job.is_public)
 
     @property
@@ -775,7 +777,6 @@ class SparkJobRun(JobFlowModel):
 
     @property
     def ended_badly(self) -> bool:
-        """The run failed or timed out."""
         return self.is_failed or self.timed_out
 
     @property
@@ -853,7 +854,12 @@ class SparkJobRun(JobFlowModel):
 
     def alert(self, reason_code: str | None, reason_message: str | None) -> SparkJobRunAlert:
         """The run's alert for this reason, made the first time (one per distinct reason)."""
-        alert, _ = self.alerts.get_or_create(reason_code=reason_code, reason_message=reason_message or "")
+        alert, created = self.alerts.get_or_create(
+            reason_code=reason_code, reason_message=reason_message or ""
+        )
+        if created and reason_code in self.FAILURE_REASONS:
+            # The alert row queues the failure mail; its callers hold the transaction of the run's end.
+            notifications.emit(notifications.Event.RUN_FAILED, alert)
         return alert
 
     def give_up_if_stale(self) -> None:

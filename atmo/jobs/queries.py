@@ -99,14 +99,12 @@ class SparkJobRunQuerySet(JobFlowQuerySet["SparkJobRun"]):
         return self.filter(timed_out_at__isnull=False, timeout_mail_sent_at__isnull=True)
 
     def retried(self) -> Self:
-        """Runs that a later attempt followed (see ``SparkJob.retry``)."""
         later = self.model.objects.filter(
             retry_of=Coalesce(OuterRef("retry_of"), OuterRef("pk")), attempt__gt=OuterRef("attempt")
         )
         return self.filter(Exists(later))
 
     def not_retried(self) -> Self:
-        """Runs that no later attempt followed (yet)."""
         return self.exclude(pk__in=self.model.objects.retried().values("pk"))
 
     def retry_candidates(self, ended_before: datetime) -> Self:

@@ -8,9 +8,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
+from atmo import notifications
 from atmo.celery import celery
+from atmo.costs.budgets import scheduled_runs_stopped
 from atmo.jobs.exceptions import SparkJobNotEnabled, SparkJobNotFound
 from atmo.jobs.models import SparkJob, SparkJobRun, SparkJobRunAlert
 from atmo.mail import MailClaim, send_claimed_mail
@@ -89,9 +92,12 @@ def stop_timed_out_run(spark_job: SparkJob) -> bool:
     run = spark_job.latest_run()
     if run is None or not spark_job.terminate():
         return False
-    claimed = SparkJobRun.objects.filter(pk=run.pk, timed_out_at__isnull=True).update(
-        timed_out_at=timezone.now()
-    )
+    with transaction.atomic():
+        claimed = SparkJobRun.objects.filter(pk=run.pk, timed_out_at__isnull=True).update(
+            timed_out_at=timezone.now()
+        )
+        if claimed:
+            notifications.emit(notifications.Event.RUN_TIMED_OUT, run)
     if claimed:
         notify_timed_out(run)
     return bool(claimed)
@@ -141,7 +147,9 @@ def run_job(self: SparkJobRunTask, pk: int, first_run: bool = False, slot: str |
     slot due now, if any. Returns what happened: ``started``, ``failed`` (AWS
     refused, or stayed out of reach through every retry; the owner is alerted),
     ``not-due`` (the slot has its run, was superseded or is not owed, see
-    :meth:`~atmo.jobs.schedules.SparkJobSchedule.owes`), ``expired``,
+    :meth:`~atmo.jobs.schedules.SparkJobSchedule.owes`), ``over-budget`` (a
+    used-up budget under the live setting BUDGET_HARD_STOP; the dispatcher sends
+    the slot again, so it runs once the budget is raised), ``expired``,
     ``timed-out`` or ``busy`` (the previous run is still going: the dispatcher
     sends the slot again later). ``first_run``: see :meth:`SparkJobRunTask.provision_run`.
     """
@@ -156,6 +164,9 @@ def run_job(self: SparkJobRunTask, pk: int, first_run: bool = False, slot: str |
             self.unschedule_and_expire(spark_job)
             return "expired"
         return "not-due"
+    if scheduled_runs_stopped(spark_job.created_by):
+        logger.info("scheduled run held: budget used up, hard stop", extra={"spark_job_id": spark_job.pk})
+        return "over-budget"
     if spark_job.is_runnable:
         run = self.provision_run(spark_job, first_run=first_run, slot=due)
         if run is None:

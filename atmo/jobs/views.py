@@ -39,10 +39,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from guardian.shortcuts import get_perms
 
 from atmo.clusters.models import EMRRelease
+from atmo.costs.budgets import refusal_for
 from atmo.decorators import modified_date
 from atmo.jobs.exceptions import SparkJobNotFound
 from atmo.jobs.forms import MESSAGES, EditSparkJobForm, NewSparkJobForm, RunNowForm, SparkJobAvailableForm
-from atmo.jobs.models import Deletion, RunNow, SparkJob, SparkJobRun
+from atmo.jobs.models import Deletion, JobDeletion, RunNow, SparkJob, SparkJobRun
 from atmo.jobs.permissions import get_job_for
 from atmo.jobs.provisioners import NotebookNotFound, OutputNotFound, SparkJobProvisioner
 from atmo.lib.notebooks import NotebookError, Preview, parse_preview
@@ -63,6 +64,8 @@ RUN_NOW_REFUSALS = {
     RunNow.DISABLED: "This job was disabled by an administrator, so it cannot run.",
     RunNow.REFUSED: "AWS refused to start the run; the run history below says why.",
 }
+#: What the job's page says when S3 would not list the results.
+RESULTS_NOT_LISTED = "The results could not be listed from S3"
 #: What is left when something kept a job from being deleted.
 NOTHING_DELETED = "Nothing was deleted."
 
@@ -144,12 +147,15 @@ def delete_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     if deletion.outcome == Deletion.DELETED:
         messages.success(request, format_html("Spark job <strong>{}</strong> deleted.", spark_job.identifier))
         return redirect("dashboard")
+    messages.error(request, deletion_failure_message(deletion))
+    return redirect(spark_job)
+
+
+def deletion_failure_message(deletion: JobDeletion) -> str:
     what_failed = capfirst(deletion.outcome.what_failed)
     if deletion.error is None:
-        messages.error(request, f"{what_failed}. {NOTHING_DELETED} {TRY_AGAIN_SOON}")
-    else:
-        messages.error(request, str(describe_aws_failure(deletion.error, what_failed, NOTHING_DELETED)))
-    return redirect(spark_job)
+        return f"{what_failed}. {NOTHING_DELETED} {TRY_AGAIN_SOON}"
+    return str(describe_aws_failure(deletion.error, what_failed, NOTHING_DELETED))
 
 
 @login_required
@@ -189,20 +195,26 @@ def detail_from_aws(spark_job: SparkJob) -> dict[str, Any]:
     provisioner = spark_job.provisioner
     context: dict[str, Any] = {"results": {"data": [], "logs": []}, "results_error": ""}
     try:
-        groups = provisioner.results(spark_job.identifier, spark_job.is_public)
+        context["results"] = result_links(spark_job, provisioner)
     except AWSError as exc:
-        context["results_error"] = str(describe_aws_failure(exc, "The results could not be listed from S3"))
-    else:
-        prefix_length = len(spark_job.identifier) + 1
-        for group in ("data", "logs"):
-            keys = sorted(groups.get(group, []), reverse=group == "logs")  # newest logs first
-            context["results"][group] = [
-                ResultLink(key, key[prefix_length:], provisioner.result_url(key, spark_job.is_public))
-                for key in keys
-            ]
+        context["results_error"] = str(describe_aws_failure(exc, RESULTS_NOT_LISTED))
     context["has_markdown_results"] = any(link.key.endswith(".md") for link in context["results"]["data"])
     context["preview"], context["preview_error"] = notebook_preview(provisioner, spark_job)
     return context
+
+
+def result_links(spark_job: SparkJob, provisioner: SparkJobProvisioner) -> dict[str, list[ResultLink]]:
+    """The job's result files, ``data`` and ``logs`` (newest first), with links; raises AWSError."""
+    groups = provisioner.results(spark_job.identifier, spark_job.is_public)
+    prefix_length = len(spark_job.identifier) + 1
+    links: dict[str, list[ResultLink]] = {}
+    for group in ("data", "logs"):
+        keys = sorted(groups.get(group, []), reverse=group == "logs")  # newest logs first
+        links[group] = [
+            ResultLink(key, key[prefix_length:], provisioner.result_url(key, spark_job.is_public))
+            for key in keys
+        ]
+    return links
 
 
 def notebook_preview(provisioner: SparkJobProvisioner, spark_job: SparkJob) -> tuple[Preview | None, str]:
@@ -259,6 +271,10 @@ def stream_body(body: Any) -> Iterator[bytes]:
 @require_http_methods(["GET", "HEAD", "POST"])
 def run_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     spark_job = get_job_for(request, id, "change")
+    over_budget = refusal_for(spark_job.created_by)  # the job's owner pays for its runs
+    if over_budget is not None:
+        messages.error(request, over_budget)
+        return redirect(spark_job)
     form = RunNowForm(spark_job, data=request.POST if request.method == "POST" else None)
     if request.method != "POST" or not form.is_valid():
         if request.method != "POST" and (refusal := spark_job.run_now_refusal()) is not None:
@@ -373,7 +389,6 @@ def get_run_for(request: HttpRequest, spark_job_id: int, run_id: int) -> SparkJo
 @require_safe
 @modified_date
 def detail_spark_job_run(request: HttpRequest, id: int, run_id: int) -> HttpResponse:
-    """One run: its state, timings, parameters, outputs and, when it failed, the failing cell."""
     run = get_run_for(request, id, run_id)
     attempts = list(
         SparkJobRun.objects.filter(Q(pk=run.first_attempt_id) | Q(retry_of_id=run.first_attempt_id))

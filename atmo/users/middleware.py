@@ -1,4 +1,4 @@
-"""The page a disabled account gets instead of the one it asked for."""
+"""The answer a disabled account gets instead of the one it asked for: a page, or an API problem."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from atmo.api.authentication import is_disabled_token
+from atmo.api.problems import is_api_path, problem_response
 from atmo.users.backends import ACCOUNT_DISABLED_MESSAGE
 from atmo.users.sessions import ENDED_BY_DISABLING
 
@@ -39,19 +41,25 @@ def is_disabled_session(request: HttpRequest) -> bool:
 
 
 class DisabledAccountMiddleware:
-    """Logs out a disabled account at its next request and answers 403 with a page that says why.
+    """Logs out a disabled account at its next request and answers 403, saying why.
 
     Goes after the authentication and message middleware. Every page and
     endpoint is behind it, so no view of the account's can open, not even a
-    public one that would show the person as logged in.
+    public one that would show the person as logged in. Under ``/api/`` the
+    answer is a problem document, whether the request came with the session or
+    with one of the account's access tokens (which Django's authentication does
+    not see: DRF reads them in the view).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not is_disabled_session(request):
+        api = is_api_path(request.path_info)
+        if not (is_disabled_session(request) or (api and is_disabled_token(request))):
             return self.get_response(request)
         logout(request)  # deletes the session, so that the next request starts afresh
+        if api:
+            return problem_response(403, ACCOUNT_DISABLED_MESSAGE)
         context = {"message": ACCOUNT_DISABLED_MESSAGE}
         return render(request, "users/account_disabled.html", context, status=403)

@@ -22,9 +22,10 @@ INTRO = [
 
 
 def atmo_modules(root: Path) -> list[str]:
-    """The dotted names of the modules under ``root/atmo``, sorted by path."""
+    """The dotted names of the modules of the ``atmo`` and ``localdev`` packages under ``root``, by path."""
     modules = []
-    for path in sorted((root / "atmo").rglob("*.py")):
+    paths = [*sorted((root / "atmo").rglob("*.py")), *sorted((root / "localdev").rglob("*.py"))]
+    for path in paths:
         parts = path.relative_to(root).with_suffix("").parts
         if "migrations" in parts:
             continue

@@ -11,7 +11,7 @@ from celery import Celery
 from redbeat.schedulers import acquire_distributed_beat_lock, get_redis
 
 from atmo.beat import ReseedingRedBeatScheduler
-from atmo.localdev.redis import EmbeddedRedis
+from localdev.redis import EmbeddedRedis
 
 STATIC_SCHEDULE = {
     "sweep": {"task": "atmo.tasks.cleanup_permissions", "schedule": 3600.0},

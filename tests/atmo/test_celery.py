@@ -80,6 +80,14 @@ SPEC_SCHEDULE = {
     "clear_expired_sessions": ("atmo.tasks.clear_expired_sessions", 86400, {}),
     # Not in the spec, whose jobs had a redbeat entry each: their slots are in the database.
     "dispatch_jobs": ("atmo.jobs.tasks.dispatch_jobs", 30, {"soft_time_limit": 25, "expires": 25}),
+    # Not in the spec either: the budget mails of issue 11.
+    "check_budgets": ("atmo.costs.tasks.check_budgets", 300, {"expires": 240}),
+    # Not in the spec, which had no webhooks: deliveries whose task was lost are queued again.
+    "sweep_webhook_deliveries": (
+        "atmo.notifications.tasks.sweep_webhook_deliveries",
+        60,
+        {"soft_time_limit": 30, "expires": 40},
+    ),
 }
 
 

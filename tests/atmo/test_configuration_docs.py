@@ -2,7 +2,7 @@
 
 The docs' configuration tables are built from it (``docs/_ext/envtable.py``),
 so these tests keep the docs true as well: the settings, ``bin/run``, the
-``Procfile``, the local stack (``atmo/localdev``) and the image's build
+``Procfile``, the local stack (``localdev``) and the image's build
 arguments read no variable it leaves out, and it lists none they don't read.
 """
 
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 READERS = {"envraw", "envstr", "envbool", "envint", "envfloat", "envlist"}
 #: Standard variables of Python, Django and the shell, which ATMO does not configure.
 NOT_ATMO_SETTINGS = {"PATH", "HOME", "PYTHONUNBUFFERED", "DJANGO_SETTINGS_MODULE", "BASH_SOURCE"}
-#: Names under which atmo/localdev code reads the environment mapping.
+#: Names under which localdev code reads the environment mapping.
 ENVIRONMENT_MAPPINGS = {"env", "environ", "environment"}
 
 
@@ -83,7 +83,7 @@ def variables_read_by_localdev() -> set[str]:
     """What the local stack reads: ``env["X"]``, ``env.get("X")``, ``os.environ...``, and the
     variable names in its ``*DEFAULTS`` (keys) and ``*ENV_VARS`` (values) tables."""
     names: set[str] = set()
-    for path in (ROOT / "atmo" / "localdev").rglob("*.py"):
+    for path in (ROOT / "localdev").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Subscript) and _is_environment(node.value):
                 names |= _constant_strings([node.slice])
@@ -232,7 +232,7 @@ def test_the_parser_refuses_a_variable_without_its_own_comment(
 
 def test_a_copy_of_env_dist_keeps_the_local_stack_working() -> None:
     """`make run` lets .env win over its own defaults: .env-dist must not contradict them."""
-    from atmo.localdev.__main__ import LOCAL_DEFAULTS
+    from localdev.__main__ import LOCAL_DEFAULTS
 
     for name, variable in env_dist().items():
         if variable.example and name in LOCAL_DEFAULTS:

@@ -42,7 +42,7 @@ def test_every_module_but_migrations_is_in_the_reference() -> None:
         "atmo.wsgi",
         "atmo.users.apps",
         "atmo.users.admin",
-        "atmo.localdev.__main__",
+        "localdev.__main__",
         "atmo.users.management.commands.ensure_admin",
         "atmo.clusters.management.commands.load_emr_releases",
     ):
@@ -50,7 +50,8 @@ def test_every_module_but_migrations_is_in_the_reference() -> None:
     assert not [module for module in modules if ".migrations" in module]
     python_files = [
         path
-        for path in (ROOT / "atmo").rglob("*.py")
+        for package in ("atmo", "localdev")
+        for path in (ROOT / package).rglob("*.py")
         if "migrations" not in path.parts and path.stat().st_size
     ]
     assert len(modules) == len(python_files)

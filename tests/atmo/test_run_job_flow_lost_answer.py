@@ -17,9 +17,9 @@ from atmo import provisioners
 from atmo.clusters.models import Cluster
 from atmo.clusters.provisioners import CLUSTER_TAG
 from atmo.jobs.provisioners import RUN_TAG
-from atmo.localdev.aws.config import DUMMY_CREDENTIALS
-from atmo.localdev.aws.server import LocalAWS
-from atmo.localdev.faults import AnswerDroppingProxy
+from localdev.aws.config import DUMMY_CREDENTIALS
+from localdev.aws.server import LocalAWS
+from localdev.faults import AnswerDroppingProxy
 from tests.browser.local_stack import reset_moto, settings_buckets
 from tests.clusters.factories import ClusterFactory
 from tests.jobs.factories import SparkJobFactory

@@ -3,7 +3,7 @@
 What `make run` spreads over processes runs here in threads, around pytest-django's
 live server:
 
-* local AWS: `atmo.localdev.aws.LocalAWS` (moto server, seeded buckets, EMR clusters
+* local AWS: `localdev.aws.LocalAWS` (moto server, seeded buckets, EMR clusters
   that move through their states on a clock), with ``AWS_ENDPOINT_URL`` pointing every
   boto3 client of the application at it (its public data bucket is readable by
   anyone, as in AWS);
@@ -32,7 +32,7 @@ from django.conf import settings
 from django.db import connections
 
 from atmo.celery import celery
-from atmo.localdev.aws import DUMMY_CREDENTIALS, Buckets, LocalAWS
+from localdev.aws import DUMMY_CREDENTIALS, Buckets, LocalAWS
 
 logger = logging.getLogger(__name__)
 

@@ -34,6 +34,7 @@ def new_cluster_post(key: Any, release: Any, **overrides: Any) -> dict[str, Any]
         "identifier": "new-curie",
         "size": 2,
         "lifetime": 6,
+        "idle_timeout": 2,
         "ssh_key": key.pk,
         "emr_release": release.pk,
     }

@@ -31,7 +31,7 @@ def key(owner: Any) -> Any:
 
 
 def new_cluster_data(key: Any, release: Any, **overrides: Any) -> dict[str, Any]:
-    values = {"identifier": "curious-curie", "size": 1, "lifetime": 8, "ssh_key": key.pk}
+    values = {"identifier": "curious-curie", "size": 1, "lifetime": 8, "idle_timeout": 2, "ssh_key": key.pk}
     values["emr_release"] = release.pk
     values.update(overrides)
     return {f"new-{name}": value for name, value in values.items()}

@@ -46,6 +46,7 @@ def test_an_empty_post_to_the_new_cluster_form_says_what_is_required(as_owner: A
         "identifier": ["Give the cluster a name."],
         "size": [REQUIRED],
         "lifetime": [REQUIRED],
+        "idle_timeout": ["Choose after how many idle hours the cluster stops."],
         "ssh_key": [REQUIRED],
         "emr_release": [RELEASE_ERRORS["required"]],
     }

@@ -1,4 +1,4 @@
-"""The local AWS emulator (atmo.localdev.aws): seeded S3, living EMR clusters, job results.
+"""The local AWS emulator (localdev.aws): seeded S3, living EMR clusters, job results.
 
 The server tests share one emulator on a free port, sped up by SPEED, and talk
 to it with plain boto3 as the app does. The tick() tests drive EMRLifecycle
@@ -29,7 +29,7 @@ from moto.emr.exceptions import InvalidCluster
 from moto.emr.models import Cluster, ElasticMapReduceBackend, Step
 
 from atmo.cluster_code import published_files
-from atmo.localdev.aws import (
+from localdev.aws import (
     SPARK_EMR_SEED,
     Buckets,
     EMRLifecycle,
@@ -38,6 +38,7 @@ from atmo.localdev.aws import (
     is_batch_step,
     patched_emr,
 )
+from localdev.aws.emr_patches import IDLE_REASON_MESSAGE, IDLE_TIMEOUT_ATTR
 from tests.emr.conftest import runner_kernel  # noqa: F401 (the kernel the batch steps run with)
 from tests.emr.notebooks import FAILING_IN_CELL_3, jupyter
 
@@ -235,6 +236,22 @@ def test_terminating_a_cluster_takes_a_while_and_records_the_user_request(emr: A
     assert summary["Status"]["StateChangeReason"]["Code"] == "USER_REQUEST"
 
 
+def test_the_auto_termination_policy_ends_an_idle_cluster_and_listing_counts_its_hours(emr: Any) -> None:
+    params = run_job_flow_params("idle", keep_alive=True, steps=[])
+    params["AutoTerminationPolicy"] = {"IdleTimeout": 60}  # 0.2 s at SPEED
+    cluster_id = emr.run_job_flow(**params)["JobFlowId"]
+
+    assert watch(described_state(emr, cluster_id), "TERMINATED")[-3:] == [
+        "WAITING",
+        "TERMINATING",
+        "TERMINATED",
+    ]
+    summary = listed(emr, cluster_id)
+    assert summary is not None
+    assert summary["Status"]["StateChangeReason"]["Code"] == "ALL_STEPS_COMPLETED"
+    assert summary["NormalizedInstanceHours"] == 32  # one c3.4xlarge, for less than an hour
+
+
 def test_terminating_an_unknown_cluster_is_an_invalid_request(emr: Any) -> None:
     with pytest.raises(ClientError) as raised:
         emr.terminate_job_flows(JobFlowIds=["j-DOESNOTEXIST"])
@@ -345,7 +362,7 @@ def test_the_cli_logs_each_state_change_and_stops_cleanly_on_sigterm() -> None:
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
     }
-    command = [sys.executable, "-m", "atmo.localdev.aws", "--port", str(port), "--speed", "0.05"]
+    command = [sys.executable, "-m", "localdev.aws", "--port", str(port), "--speed", "0.05"]
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE, text=True)
     try:
         emr = client_for(f"http://127.0.0.1:{port}", "emr")
@@ -630,6 +647,66 @@ def test_a_step_added_to_a_waiting_cluster_runs_from_the_next_tick(
     assert (cluster.state, step.state) == ("WAITING", "COMPLETED")
 
 
+def test_an_idle_cluster_ends_after_its_idle_timeout_on_the_compressed_clock(
+    backend: ElasticMapReduceBackend, lifecycle: EMRLifecycle
+) -> None:
+    cluster = new_cluster(backend, keep_alive=True)
+    setattr(cluster, IDLE_TIMEOUT_ATTR, 2 * 3600)  # two hours: 120 s at Timings().hour == 60
+    lifecycle.tick(at(0))
+    lifecycle.tick(at(8))
+    lifecycle.tick(at(8 + 119.9))
+    assert cluster.state == "WAITING"
+
+    lifecycle.tick(at(8 + 120))
+    assert cluster.state == "TERMINATING"
+    lifecycle.tick(at(8 + 123))
+    assert cluster.state == "TERMINATED"
+    assert cluster.end_datetime == at(8 + 123)
+    reason = cluster.status["StateChangeReason"]
+    assert reason == {"Code": "ALL_STEPS_COMPLETED", "Message": IDLE_REASON_MESSAGE}
+
+
+def test_a_step_restarts_the_idle_clock(backend: ElasticMapReduceBackend, lifecycle: EMRLifecycle) -> None:
+    cluster = new_cluster(backend, keep_alive=True)
+    setattr(cluster, IDLE_TIMEOUT_ATTR, 3600)  # 60 s
+    lifecycle.tick(at(0))
+    lifecycle.tick(at(8))
+    backend.add_job_flow_steps(cluster.id, [model_step("late", ZEPPELIN_ARGS)])
+    lifecycle.tick(at(50))  # the step runs 50-53: idle again from 53
+    lifecycle.tick(at(53 + 59))
+    assert cluster.state == "WAITING"
+    lifecycle.tick(at(53 + 60))
+    assert cluster.state == "TERMINATING"
+
+
+def test_a_cluster_without_an_idle_timeout_waits_for_ever(
+    backend: ElasticMapReduceBackend, lifecycle: EMRLifecycle
+) -> None:
+    cluster = new_cluster(backend, keep_alive=True)
+    lifecycle.tick(at(0))
+    lifecycle.tick(at(8 + 7 * 24 * 60))
+    assert cluster.state == "WAITING"
+
+
+def test_normalized_instance_hours_grow_with_every_started_hour_and_stop_at_the_end(
+    backend: ElasticMapReduceBackend, lifecycle: EMRLifecycle
+) -> None:
+    cluster = new_cluster(backend, keep_alive=True)  # one c3.4xlarge: 32 per hour
+    lifecycle.tick(at(0))
+    assert cluster.normalized_instance_hours == 0
+    lifecycle.tick(at(1))
+    assert cluster.normalized_instance_hours == 32
+    lifecycle.tick(at(60))
+    assert cluster.normalized_instance_hours == 32
+    lifecycle.tick(at(61))
+    assert cluster.normalized_instance_hours == 64
+    backend.terminate_job_flows([cluster.id])
+    lifecycle.tick(at(62))
+    lifecycle.tick(at(500))
+    assert cluster.state == "TERMINATED"
+    assert cluster.normalized_instance_hours == 64  # ended at 65 s: two started hours, not nine
+
+
 def test_nested_patches_are_undone_by_the_outermost_block() -> None:
     before = Cluster.__dict__["add_steps"]
     with patched_emr():
@@ -669,6 +746,8 @@ def test_buckets_come_from_the_environment_with_the_settings_defaults() -> None:
 
 
 def test_timings_scale_with_speed() -> None:
-    assert Timings().scaled(0.5) == Timings(starting=1.5, bootstrapping=2.5, step=1.5, terminating=1.5)
+    assert Timings().scaled(0.5) == Timings(
+        starting=1.5, bootstrapping=2.5, step=1.5, terminating=1.5, hour=30.0
+    )
     with pytest.raises(ValueError):
         Timings().scaled(0)

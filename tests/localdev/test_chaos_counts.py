@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from atmo.localdev.chaos.counts import Counts, Plan, Run, count_mails, count_overlaps, count_runs, count_stuck
+from localdev.chaos.counts import Counts, Plan, Run, count_mails, count_overlaps, count_runs, count_stuck
 
 START = datetime(2026, 1, 1, 9, tzinfo=UTC)
 DAY = timedelta(days=1)

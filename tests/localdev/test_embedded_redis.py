@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from atmo.localdev.redis import EmbeddedRedis
+from localdev.redis import EmbeddedRedis
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def test_a_volatile_server_starts_empty_again(embedded: EmbeddedRedis) -> None:
 
 
 def test_make_run_starts_a_persistent_redis_under_the_local_folder(monkeypatch: pytest.MonkeyPatch) -> None:
-    from atmo.localdev import __main__ as launcher
+    from localdev import __main__ as launcher
 
     started: list[tuple[Path | None, bool]] = []
 
@@ -46,7 +46,7 @@ def test_make_run_starts_a_persistent_redis_under_the_local_folder(monkeypatch: 
 
     monkeypatch.delenv("REDIS_URL", raising=False)
     monkeypatch.setattr(launcher, "read_env_file", lambda path: {})
-    monkeypatch.setattr("atmo.localdev.redis.start_embedded_redis", fake_start)
+    monkeypatch.setattr("localdev.redis.start_embedded_redis", fake_start)
     with pytest.raises(SystemExit):
         launcher.main()
     assert started == [(launcher.LOCAL_DIR / "redis", True)]

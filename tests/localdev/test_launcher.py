@@ -1,4 +1,4 @@
-"""The set-up half of ``make run`` (python -m atmo.localdev)."""
+"""The set-up half of ``make run`` (python -m localdev)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from atmo.localdev import __main__ as launcher
+from localdev import __main__ as launcher
 
 
 def test_env_file_blank_values_keep_the_defaults(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django_redis import get_redis_connection
 
-from atmo.localdev.redis import EmbeddedRedis
+from localdev.redis import EmbeddedRedis
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""The ``atmo`` command: ATMO's REST API from a terminal."""

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Any
 from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from botocore.stub import ANY
 
 from atmo.api.models import AccessToken
+from atmo.costs.budgets import refusal_for
+from atmo.costs.models import Budget
 from atmo.jobs.models import SparkJob, SparkJobRun
 from atmo.jobs.provisioners import SparkJobProvisioner
 from tests.api.conftest import assert_problem
+from tests.clusters.factories import EMRReleaseFactory
+from tests.costs.test_budgets import spend
+from tests.jobs.conftest import CODE_BUCKET, notebook_upload
 from tests.jobs.factories import SparkJobFactory, SparkJobRunFactory
 from tests.jobs.test_run_now_parameters import PARAMETERS
 from tests.jobs.test_run_outcome import FAILED_OUTCOME
@@ -50,6 +58,24 @@ def test_parameters_change_as_a_json_list_checked_by_the_form(api: Any, job: Spa
     ]
     assert (job.retries, job.retry_timeouts) == (1, True)
     assert response.json()["parameters"] == job.parameters
+
+
+def test_a_new_job_takes_its_parameters_as_json_text_in_form_data(api: Any, user: Any, aws: Any) -> None:
+    EMRReleaseFactory(version="7.1.0")
+    aws.s3.add_response(
+        "put_object", {}, {"Bucket": CODE_BUCKET, "Key": "jobs/nightly/report.ipynb", "Body": ANY}
+    )
+    fields = {
+        "identifier": "nightly",
+        "description": "Counts",
+        "notebook": notebook_upload(),
+        "parameters": json.dumps([{"name": "country", "type": "text", "default": "DE"}]),
+        "retries": "1",
+    }
+    response = api.post("/api/v1/jobs/", fields, format="multipart")
+    assert response.status_code == 201, response.content
+    job = SparkJob.objects.get(created_by=user)
+    assert (job.parameters, job.retries) == ([{"name": "country", "type": "text", "default": "DE"}], 1)
 
 
 def test_a_change_of_other_fields_keeps_the_parameters(api: Any, job: SparkJob) -> None:
@@ -127,6 +153,16 @@ def test_a_bad_override_is_refused_naming_the_parameter(
 
 def test_a_read_only_token_cannot_run(api_for: Any, user: Any, job: SparkJob) -> None:
     assert_problem(run_now(api_for(user, AccessToken.Scope.READ), job, {"parameters": {"limit": 3}}), 403)
+    assert not SparkJobRun.objects.exists()
+
+
+def test_a_used_up_budget_refuses_run_now_without_asking_aws(api: Any, user: Any, job: SparkJob) -> None:
+    Budget.objects.create(user=user, monthly_limit=Decimal(1))
+    spend(user, "1")
+    with mock.patch.object(SparkJobProvisioner, "run", autospec=True) as run:
+        body = assert_problem(api.post(f"/api/v1/jobs/{job.pk}/run/", {}, format="json"), 409)
+    run.assert_not_called()
+    assert body["detail"] == refusal_for(user) and "is used up" in body["detail"]
     assert not SparkJobRun.objects.exists()
 
 

@@ -31,6 +31,7 @@ from atmo.api.serializers import (
     RunSerializer,
     SparkJobSerializer,
 )
+from atmo.costs.budgets import refusal_for
 from atmo.jobs.exceptions import SparkJobNotFound
 from atmo.jobs.forms import EditSparkJobForm, NewSparkJobForm, RunNowForm
 from atmo.jobs.models import Deletion, RunNow, SparkJob, SparkJobRun
@@ -175,6 +176,9 @@ class SparkJobViewSet(ObjectViewSet[SparkJob]):
     def run(self, request: Request, id: int) -> Response:
         """Start a run now, with ``parameters`` overriding the job's defaults for this run only."""
         spark_job = get_job(request, id, "change")
+        over_budget = refusal_for(spark_job.created_by)  # the job's owner pays for its runs, as on the page
+        if over_budget is not None:
+            raise Conflict(over_budget)
         parameters = run_parameters(spark_job, request)
         try:
             result = spark_job.run_now(requested_by=request.user, parameters=parameters)

@@ -21,6 +21,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from atmo.api.problems import CONTENT_TYPE
+from atmo.api.serializers import ParameterDefinitionSerializer
+from atmo.jobs.forms import ParametersField
 
 
 @extend_schema_field(OpenApiTypes.BINARY)
@@ -35,6 +37,9 @@ def describe_field(field: forms.Field) -> serializers.Field:
         # Lazy: some help texts reverse URLs, which cannot happen while the URLconf loads.
         "help_text": lazy(lambda: strip_tags(str(field.help_text or "")), str)(),
     }
+    if isinstance(field, ParametersField):
+        # The API takes the page's table of rows as one JSON list (see atmo.api.forms_bridge).
+        return ParameterDefinitionSerializer(many=True, **options)
     if isinstance(field, forms.ModelChoiceField):
         pk = field.queryset.model._meta.pk  # type: ignore[union-attr]
         kind = serializers.CharField if isinstance(pk, models.CharField) else serializers.IntegerField

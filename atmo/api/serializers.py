@@ -16,7 +16,10 @@ from rest_framework import serializers
 
 from atmo.clusters.models import Cluster, EMRRelease
 from atmo.jobs.models import SparkJob, SparkJobRun, SparkJobRunAlert
+from atmo.jobs.views import RunOutputs, signed_output_url
 from atmo.keys.models import SSHKey
+from atmo.lib import parameters as job_parameters
+from atmo.lib.notebooks import strip_terminal_codes
 from atmo.models import JobFlowState
 from atmo.notifications import Event
 from atmo.notifications.models import WebhookDelivery, WebhookEndpoint
@@ -103,14 +106,73 @@ class RunAlertSerializer(serializers.ModelSerializer[SparkJobRunAlert]):
         fields = ["reason_code", "reason_message", "created_at"]
 
 
+class ParameterDefinitionSerializer(serializers.Serializer[Any]):
+    """One notebook parameter a job declares."""
+
+    name = serializers.CharField(help_text="A Python name the notebook's parameters cell uses.")
+    type = serializers.ChoiceField(choices=list(job_parameters.TYPES))
+    default = serializers.JSONField(
+        help_text="Typed as the parameter: a string, number, boolean or `YYYY-MM-DD` date."
+    )
+
+
+class RunFailureSerializer(serializers.Serializer[Any]):
+    """Where and how the notebook failed, as the runner recorded it."""
+
+    cell_index = serializers.IntegerField(allow_null=True, help_text="The failing cell (null: not a cell).")
+    cell_source_excerpt = serializers.CharField(help_text="The first lines of the failing cell.")
+    exception = serializers.CharField(help_text="The exception's name, e.g. `ZeroDivisionError`.")
+    message = serializers.CharField()
+    traceback = serializers.ListField(
+        child=serializers.CharField(), help_text="The traceback's lines, without terminal colour codes."
+    )
+
+    def to_representation(self, run: SparkJobRun) -> dict[str, Any]:
+        failure = run.failure or {}
+        index = failure.get("cell_index")
+        lines = failure.get("traceback")
+        return {
+            "cell_index": index if isinstance(index, int) else None,
+            "cell_source_excerpt": run.failure_excerpt,
+            "exception": str(failure.get("exception") or ""),
+            "message": str(failure.get("message") or ""),
+            "traceback": [
+                strip_terminal_codes(line)
+                for line in (lines if isinstance(lines, list) else [])
+                if isinstance(line, str)
+            ],
+        }
+
+
+class RunOutputSerializer(serializers.Serializer[Any]):
+    label = serializers.CharField(help_text="What the run page calls it.")
+    name = serializers.CharField(help_text="The file's name under the run's output location.")
+    url = serializers.URLField(help_text="A signed S3 link, valid for a short while.")
+
+
 class RunSerializer(serializers.ModelSerializer[SparkJobRun]):
-    """A run, with why it failed (its alerts)."""
+    """A run: its attempt, parameters and outcome, and why it failed (``failure``, ``alerts``)."""
 
     state = StateField(source="status")
     job = serializers.IntegerField(source="spark_job_id", read_only=True)
+    retry_of = serializers.IntegerField(
+        source="retry_of_id", read_only=True, allow_null=True, help_text="The first attempt, on a retry."
+    )
+    manual = serializers.BooleanField(source="is_manual", read_only=True, help_text="Asked for with Run now.")
+    requested_by = serializers.SerializerMethodField(help_text="Who asked for a manual run.")
+    outcome = serializers.CharField(
+        source="outcome_status",
+        read_only=True,
+        help_text="`succeeded`, `failed` or `timed_out` as the notebook's runner said; empty when unknown.",
+    )
+    failure = serializers.SerializerMethodField()
     run_time_seconds = serializers.SerializerMethodField()
     alerts = RunAlertSerializer(many=True, read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="api-run-detail", lookup_url_kwarg="id")
+    web_url = PageURLField()
+    rendered_url = serializers.SerializerMethodField(
+        help_text="The executed notebook as HTML, sandboxed (the run page's frame); null until the run ended."
+    )
 
     class Meta:
         model = SparkJobRun
@@ -118,6 +180,14 @@ class RunSerializer(serializers.ModelSerializer[SparkJobRun]):
             "id",
             "job",
             "state",
+            "slot",
+            "attempt",
+            "retry_of",
+            "manual",
+            "requested_by",
+            "parameters",
+            "outcome",
+            "failure",
             "jobflow_id",
             "emr_release_version",
             "size",
@@ -129,10 +199,48 @@ class RunSerializer(serializers.ModelSerializer[SparkJobRun]):
             "run_time_seconds",
             "alerts",
             "url",
+            "web_url",
+            "rendered_url",
         ]
+
+    def get_requested_by(self, run: SparkJobRun) -> str | None:
+        return run.requested_by.username if run.requested_by is not None else None
+
+    @extend_schema_field(RunFailureSerializer(allow_null=True))
+    def get_failure(self, run: SparkJobRun) -> dict[str, Any] | None:
+        return RunFailureSerializer(run).data if run.failure is not None else None
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_rendered_url(self, run: SparkJobRun) -> str | None:
+        outputs = RunOutputs.of(run)
+        request = self.context.get("request")
+        if outputs is None or request is None:
+            return outputs.rendered_url if outputs is not None else None
+        return request.build_absolute_uri(outputs.rendered_url)
 
     def get_run_time_seconds(self, run: SparkJobRun) -> float | None:
         return run.run_time.total_seconds() if run.run_time is not None else None
+
+
+class RunDetailSerializer(RunSerializer):
+    """A run with signed links to its outputs (only here: lists sign nothing)."""
+
+    outputs = serializers.SerializerMethodField(
+        help_text="The executed notebook, the log and the files the notebook wrote; empty before the end."
+    )
+
+    class Meta(RunSerializer.Meta):
+        fields = [*RunSerializer.Meta.fields, "outputs"]
+
+    @extend_schema_field(RunOutputSerializer(many=True))
+    def get_outputs(self, run: SparkJobRun) -> list[dict[str, str]]:
+        outputs = RunOutputs.of(run)
+        if outputs is None:
+            return []
+        return [
+            {"label": label, "name": name, "url": signed_output_url(run, name)}
+            for label, name, _ in outputs.downloads
+        ]
 
 
 class SparkJobSerializer(serializers.ModelSerializer[SparkJob]):
@@ -140,6 +248,7 @@ class SparkJobSerializer(serializers.ModelSerializer[SparkJob]):
     owner = serializers.CharField(source="created_by.username", read_only=True)
     # A nested serializer, not a method field: its fields are built once per list, not once per job.
     latest_run = RunSerializer(read_only=True, allow_null=True)
+    parameters = ParameterDefinitionSerializer(many=True, read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="api-job-detail", lookup_url_kwarg="id")
     runs_url = serializers.HyperlinkedIdentityField(view_name="api-job-runs", lookup_url_kwarg="id")
     web_url = PageURLField()
@@ -161,6 +270,9 @@ class SparkJobSerializer(serializers.ModelSerializer[SparkJob]):
             "is_enabled",
             "expired_date",
             "emr_release",
+            "parameters",
+            "retries",
+            "retry_timeouts",
             "latest_run",
             "created_at",
             "modified_at",
@@ -168,6 +280,16 @@ class SparkJobSerializer(serializers.ModelSerializer[SparkJob]):
             "runs_url",
             "web_url",
         ]
+
+
+class RunNowRequestSerializer(serializers.Serializer[Any]):
+    """Run now: the job's parameters as they are, or changed for this run only."""
+
+    parameters = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text="`{name: value}` for the parameters to change; the others keep their defaults.",
+    )
 
 
 class ResultFileSerializer(serializers.Serializer[Any]):

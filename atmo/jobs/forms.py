@@ -41,6 +41,7 @@ MESSAGES = {
     "identifier_taken": "A Spark job with this identifier already exists; please choose another one.",
     "description_required": "Describe what the job does, for you and the people who help you debug it.",
     "notebook_required": "Choose the notebook the job runs.",
+    "parameters_shape": 'Give the parameters as a list of {"name", "type", "default"} objects.',
     "notebook_extension": "Only Jupyter (.ipynb) and Zeppelin (.json) notebooks can be uploaded.",
     "notebook_too_large": (
         "The notebook is %(size)s, more than the %(limit)s allowed. Clearing its outputs "
@@ -146,6 +147,8 @@ class ParametersWidget(forms.Widget):
     """
 
     template_name = "jobs/widgets/parameters.html"
+    #: The API takes the rows as one JSON list instead (see :mod:`atmo.api.forms_bridge`).
+    api_json_value = True
 
     def format_value(self, value: Any) -> list[dict[str, str]]:
         rows = [
@@ -189,6 +192,8 @@ class ParametersField(forms.Field):
     widget = ParametersWidget
 
     def to_python(self, value: Any) -> list[dict[str, Any]]:
+        if not isinstance(value or [], list) or not all(isinstance(row, dict) for row in value or []):
+            raise ValidationError(MESSAGES["parameters_shape"], code="invalid")
         try:
             return job_parameters.clean_definitions(value or [])
         except job_parameters.ParameterError as exc:

@@ -70,7 +70,7 @@ class SparkJobQuerySet(models.QuerySet["SparkJob"]):
 
         One query for every job's newest run, whatever the number of jobs and runs.
         """
-        newest = self._runs_newest_first().prefetch_related("alerts")[:1]
+        newest = self._runs_newest_first().select_related("requested_by").prefetch_related("alerts")[:1]
         return self.prefetch_related(Prefetch("runs", queryset=newest, to_attr="prefetched_latest_runs"))
 
     def with_latest_run_summary(self) -> models.QuerySet[WithAnnotations[SparkJob, LatestRunSummary]]:

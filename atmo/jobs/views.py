@@ -489,6 +489,14 @@ def rendered_spark_job_run(request: HttpRequest, id: int, run_id: int) -> HttpRe
     return response
 
 
+def signed_output_url(run: SparkJobRun, name: str) -> str:
+    """A short-lived signed S3 link downloading the run's output ``name`` (signed locally: no S3 call)."""
+    download_name = get_valid_filename(name.rsplit("/", 1)[-1]) or "output"
+    return run.spark_job.provisioner.output_url(
+        run.results_bucket, run.output_prefix + name, download_name=download_name
+    )
+
+
 @login_required
 @require_GET
 def spark_job_run_file(request: HttpRequest, id: int, run_id: int, name: str) -> HttpResponse:
@@ -499,10 +507,6 @@ def spark_job_run_file(request: HttpRequest, id: int, run_id: int, name: str) ->
     run = get_run_for(request, id, run_id)
     if name not in RUN_OUTPUTS and name not in run.output_files:
         raise Http404("The run has no such output.")
-    download_name = get_valid_filename(name.rsplit("/", 1)[-1]) or "output"
-    url = run.spark_job.provisioner.output_url(
-        run.results_bucket, run.output_prefix + name, download_name=download_name
-    )
-    response = redirect(url)
+    response = redirect(signed_output_url(run, name))
     response["Cache-Control"] = "private, no-store"  # the link is the user's, and expires
     return response

@@ -28,7 +28,13 @@ MAX_IMAGE_BASE64_CHARS = 2 * 1024 * 1024
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif")
 
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+
+
+def strip_terminal_codes(text: str) -> str:
+    """``text`` without terminal colour codes (IPython colours its tracebacks)."""
+    return _ANSI_ESCAPE.sub("", text)
 
 
 class NotebookError(ValueError):
@@ -159,7 +165,7 @@ def _jupyter_output(raw: Any) -> Output | None:
         traceback = "\n".join(line for line in raw.get("traceback") or [] if isinstance(line, str))
         text = traceback or f"{raw.get('ename', 'Error')}: {raw.get('evalue', '')}"
         # Tracebacks carry terminal colour codes.
-        return Output(kind="error", text=_clip(_ANSI_ESCAPE.sub("", text)))
+        return Output(kind="error", text=_clip(strip_terminal_codes(text)))
     if isinstance(raw.get("data"), dict):  # nbformat 4: execute_result, display_data
         return _rich_output(raw["data"])
     # nbformat 3 keeps the formats at the top level ("png", "text"…).

@@ -159,13 +159,32 @@ def create(notebook: Path, as_json: bool, **fields: Any) -> None:
 RUN_COLUMNS = ["id", "job", "state", "jobflow_id", "scheduled_at", "finished_at"]
 
 
+def parse_params(context: click.Context, option: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    """``--param name=value`` options as ``{name: value}``; the job's own parameter types check the values."""
+    params: dict[str, str] = {}
+    for value in values:
+        name, equals, given = value.partition("=")
+        if not equals or not name.strip():
+            raise click.BadParameter(f"{value!r} is not name=value.", context, option)
+        params[name.strip()] = given
+    return params
+
+
 @jobs.command()
 @click.argument("job_id", type=int)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    callback=parse_params,
+    metavar="NAME=VALUE",
+    help="A parameter's value for this run only (repeatable); the others keep their defaults.",
+)
 @click.option("--wait", is_flag=True, help="Wait for the run to end (exit 1 if it failed).")
 @json_option
-def run(job_id: int, wait: bool, as_json: bool) -> None:
+def run(job_id: int, params: dict[str, str], wait: bool, as_json: bool) -> None:
     """Run the job now."""
-    started = client().post(f"jobs/{job_id}/run/")
+    started = client().post(f"jobs/{job_id}/run/", json={"parameters": params})
     click.echo(f"Run {started['id']} started.", err=True)
     if wait:
         started = wait_for(client(), f"runs/{started['id']}/", set())
@@ -196,12 +215,37 @@ def runs() -> None:
     """Runs of jobs."""
 
 
+@runs.command("list")
+@click.argument("job_id", type=int)
+@click.option("--state", help="A state (RUNNING…) or active/final.")
+@json_option
+def runs_list(job_id: int, state: str | None, as_json: bool) -> None:
+    """The job's runs, newest first."""
+    show(client().pages(f"jobs/{job_id}/runs/", state=state), as_json, RUN_COLUMNS)
+
+
 @runs.command("show")
 @click.argument("run_id", type=int)
 @json_option
 def runs_show(run_id: int, as_json: bool) -> None:
+    """A run: its state, parameters, why it failed and links to its outputs."""
     shown = client().get(f"runs/{run_id}/")
     show(shown, as_json, RUN_COLUMNS)
-    if not as_json:
-        for alert in shown["alerts"]:
-            click.echo(f"  {alert['reason_code']}: {alert['reason_message']}")
+    if as_json:
+        return
+    how = "manual, by " + shown["requested_by"] if shown["manual"] else "scheduled"
+    retry = f", retry of run {shown['retry_of']}" if shown["retry_of"] is not None else ""
+    click.echo(f"Attempt {shown['attempt']} ({how}{retry}); outcome: {shown['outcome'] or 'unknown'}")
+    for name, value in shown["parameters"].items():
+        click.echo(f"  {name} = {json.dumps(value)}")
+    failure = shown["failure"]
+    if failure is not None:
+        where = f"Cell {failure['cell_index']}" if failure["cell_index"] is not None else "The notebook"
+        click.echo(f"{where} failed: {failure['exception']}: {failure['message']}")
+        for line in failure["cell_source_excerpt"].splitlines():
+            click.echo(f"  | {line}")
+    for alert in shown["alerts"]:
+        click.echo(f"  {alert['reason_code']}: {alert['reason_message']}")
+    click.echo(f"Run page: {shown['web_url']}")
+    for output in shown["outputs"]:
+        click.echo(f"{output['label']} ({output['name']}): {output['url']}")

@@ -62,6 +62,15 @@ def test_it_describes_bodies_from_the_forms(document: dict[str, Any]) -> None:
         "emr_release",
     }
     assert schemas["NewSparkJobRequest"]["properties"]["notebook"]["format"] == "binary"
+    for form in ("NewSparkJobRequest", "PatchedEditSparkJobRequest"):
+        parameters = schemas[form]["properties"]["parameters"]
+        assert parameters["items"]["$ref"] == "#/components/schemas/ParameterDefinition"
+    assert set(schemas["ParameterDefinition"]["properties"]) == {"name", "type", "default"}
+    run_now = document["paths"]["/api/v1/jobs/{id}/run/"]["post"]["requestBody"]["content"]
+    assert run_now["application/json"]["schema"]["$ref"] == "#/components/schemas/RunNowRequest"
+    assert set(schemas["RunNowRequest"]["properties"]) == {"parameters"}
+    assert "outputs" in schemas["RunDetail"]["properties"]
+    assert "outputs" not in schemas["Run"]["properties"]
     assert document["components"]["securitySchemes"]["accessToken"] == {
         "type": "http",
         "scheme": "bearer",

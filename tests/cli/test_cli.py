@@ -11,9 +11,13 @@ from atmo_cli import main
 from click.testing import CliRunner
 
 from atmo.clusters.models import Cluster
+from atmo.jobs.models import SparkJobRun
+from atmo.jobs.provisioners import SparkJobProvisioner
 from tests.api.conftest import issue
 from tests.clusters.factories import ClusterFactory, EMRReleaseFactory
 from tests.jobs.factories import SparkJobFactory, SparkJobRunFactory
+from tests.jobs.test_run_now_parameters import PARAMETERS
+from tests.jobs.test_run_outcome import FAILED_OUTCOME
 from tests.keys.factories import SSHKeyFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -82,6 +86,42 @@ def test_it_lists_jobs_and_shows_a_run(atmo: Any, user: Any) -> None:
     assert job.identifier in atmo("jobs", "list").stdout
     shown = atmo("runs", "show", str(run.pk))
     assert "STEP_FAILURE: The notebook raised an error" in shown.stdout
+
+
+def test_it_runs_a_job_with_parameters_for_this_run(atmo: Any, user: Any) -> None:
+    job = SparkJobFactory(created_by=user, parameters=PARAMETERS)
+    with mock.patch.object(SparkJobProvisioner, "run", autospec=True, return_value="j-NOW"):
+        result = atmo("jobs", "run", str(job.pk), "--param", "limit=25", "--param", "country=FR", "--json")
+    assert result.exit_code == 0, result.output
+    run = SparkJobRun.objects.get(spark_job=job)
+    assert (run.parameters["limit"], run.parameters["country"], run.requested_by) == (25, "FR", user)
+    assert json.loads(result.stdout)["parameters"] == run.parameters
+
+
+def test_a_bad_parameter_prints_the_forms_words(atmo: Any, user: Any) -> None:
+    job = SparkJobFactory(created_by=user, parameters=PARAMETERS)
+    result = atmo("jobs", "run", str(job.pk), "--param", "limit=many")
+    assert result.exit_code == 2
+    assert "parameters/limit: “many” is not a whole number." in result.output
+    assert atmo("jobs", "run", str(job.pk), "--param", "limit").exit_code == 2
+    assert not SparkJobRun.objects.exists()
+
+
+def test_run_show_prints_the_failure_and_the_output_links(atmo: Any, user: Any) -> None:
+    run = SparkJobRunFactory(
+        spark_job=SparkJobFactory(created_by=user),
+        status="TERMINATED_WITH_ERRORS",
+        parameters={"limit": 25},
+        outcome=FAILED_OUTCOME,
+    )
+    shown = atmo("runs", "show", str(run.pk)).stdout
+    assert "Cell 3 failed: ZeroDivisionError: division by zero" in shown
+    assert "  | total = 1 / 0" in shown and "  limit = 25" in shown
+    assert "Run page: http://localhost:" in shown and f"/jobs/{run.spark_job_id}/runs/{run.pk}/" in shown
+    assert "Log (log.txt): https://" in shown and f"/daily-report/runs/{run.pk}/counts.csv?" in shown
+    assert "Attempt 1 (scheduled); outcome: failed" in shown
+    listed = json.loads(atmo("runs", "list", str(run.spark_job_id), "--json").stdout)
+    assert [(row["id"], row["outcome"]) for row in listed] == [(run.pk, "failed")]
 
 
 def test_it_asks_for_its_settings(live_server: Any) -> None:

@@ -21,12 +21,19 @@ from atmo.api.endpoints.common import (
     filter_state,
     object_for,
 )
-from atmo.api.forms_bridge import bind, valid
+from atmo.api.forms_bridge import bind, bind_values, request_values, valid
 from atmo.api.problems import FormInvalid
 from atmo.api.schema import form_request
-from atmo.api.serializers import ResultsSerializer, RunSerializer, SparkJobSerializer
+from atmo.api.serializers import (
+    ResultsSerializer,
+    RunDetailSerializer,
+    RunNowRequestSerializer,
+    RunSerializer,
+    SparkJobSerializer,
+)
+from atmo.costs.budgets import refusal_for
 from atmo.jobs.exceptions import SparkJobNotFound
-from atmo.jobs.forms import EditSparkJobForm, NewSparkJobForm
+from atmo.jobs.forms import EditSparkJobForm, NewSparkJobForm, RunNowForm
 from atmo.jobs.models import Deletion, RunNow, SparkJob, SparkJobRun
 from atmo.jobs.permissions import can_view, get_job_for
 from atmo.jobs.views import (
@@ -39,6 +46,11 @@ from atmo.jobs.views import (
 )
 from atmo.provisioners import AWSError
 
+MESSAGES = {
+    "overrides_shape": 'Give the parameters as an object of {"name": value}.',
+    "unknown_parameter": "The job has no parameter “{name}”.",
+    "single_value": "Give one value (a string, number or boolean), not a list or an object.",
+}
 ENABLED_PARAMETER = OpenApiParameter("enabled", bool, description="Only enabled (`true`) or disabled jobs.")
 JOB_STATE_PARAMETER = OpenApiParameter(
     "state",
@@ -64,6 +76,41 @@ def saved(form: NewSparkJobForm | EditSparkJobForm) -> SparkJob:
     if failure is not None:
         raise AWSRefused(failure.messages[0])
     raise FormInvalid(form.errors)
+
+
+#: Where a run's parameter overrides are in the request body (errors point under it).
+OVERRIDES = "parameters"
+
+
+def run_parameters(spark_job: SparkJob, request: Request) -> dict[str, Any]:
+    """The run's parameter values: the job's defaults, with the request's overrides as Run now checks them."""
+    body = request_values(request) if request.data else {}
+    overrides = body.get(OVERRIDES) or {}
+    if not isinstance(overrides, dict):
+        raise FormInvalid({OVERRIDES: [MESSAGES["overrides_shape"]]})
+    declared = {definition["name"] for definition in spark_job.parameters}
+    errors = {
+        f"{OVERRIDES}/{name}": [MESSAGES["unknown_parameter"].format(name=name)]
+        for name in overrides
+        if name not in declared
+    }
+    errors.update(
+        {
+            f"{OVERRIDES}/{name}": [MESSAGES["single_value"]]
+            for name, value in overrides.items()
+            if name in declared and isinstance(value, dict | list)
+        }
+    )
+    if errors:
+        raise FormInvalid(errors)
+    form = bind_values(partial(RunNowForm, spark_job), overrides)
+    if not form.is_valid():
+        errors = {
+            f"{OVERRIDES}/{name}": [str(message) for message in messages]
+            for name, messages in form.errors.items()
+        }
+        raise FormInvalid(errors)
+    return form.parameters
 
 
 class SparkJobViewSet(ObjectViewSet[SparkJob]):
@@ -124,13 +171,17 @@ class SparkJobViewSet(ObjectViewSet[SparkJob]):
         detail = deletion_failure_message(deletion)
         raise Conflict(detail) if deletion.error is None else aws_error(deletion.error, detail)
 
-    @extend_schema(request=None, responses={201: RunSerializer})
+    @extend_schema(request=RunNowRequestSerializer, responses={201: RunSerializer})
     @action(detail=True, methods=["post"])
     def run(self, request: Request, id: int) -> Response:
-        """Start a run now; the schedule counts its interval from it."""
+        """Start a run now, with ``parameters`` overriding the job's defaults for this run only."""
         spark_job = get_job(request, id, "change")
+        over_budget = refusal_for(spark_job.created_by)  # the job's owner pays for its runs, as on the page
+        if over_budget is not None:
+            raise Conflict(over_budget)
+        parameters = run_parameters(spark_job, request)
         try:
-            result = spark_job.run_now()
+            result = spark_job.run_now(requested_by=request.user, parameters=parameters)
         except SparkJobNotFound as exc:
             raise exceptions.NotFound(f"There is no job with the id {id}.") from exc
         if result.outcome == RunNow.STARTED and result.run is not None:
@@ -148,7 +199,9 @@ class SparkJobViewSet(ObjectViewSet[SparkJob]):
     def runs(self, request: Request, id: int) -> Response:
         """The job's runs, newest first."""
         spark_job = get_job(request, id, "view")
-        runs = filter_state(spark_job.runs.prefetch_related("alerts"), request, "status")
+        runs = filter_state(
+            spark_job.runs.select_related("requested_by").prefetch_related("alerts"), request, "status"
+        )
         page = self.paginate_queryset(runs)
         context = self.get_serializer_context()
         return self.get_paginated_response(RunSerializer(page, many=True, context=context).data)
@@ -170,11 +223,11 @@ class SparkJobViewSet(ObjectViewSet[SparkJob]):
 class RunViewSet(ObjectViewSet[SparkJobRun]):
     """One run of a job the user may see."""
 
-    serializer_class = RunSerializer
-    queryset = SparkJobRun.objects.select_related("spark_job").prefetch_related("alerts")
+    serializer_class = RunDetailSerializer
+    queryset = SparkJobRun.objects.select_related("spark_job", "requested_by").prefetch_related("alerts")
 
     def retrieve(self, request: Request, id: int) -> Response:
-        """One run, with why it failed."""
+        """One run, with why it failed and signed links to its outputs."""
         run = self.get_queryset().filter(pk=id).first()
         if run is None or not can_view(request.user, run.spark_job):
             raise exceptions.NotFound(f"There is no run with the id {id}.")

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 LOCAL_DIR = ROOT / ".local"
 
 #: What the local processes need unless the developer's environment or .env says otherwise.

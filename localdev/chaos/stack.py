@@ -24,7 +24,7 @@ from localdev.redis import EmbeddedRedis, free_port, wait_until_listening
 
 logger = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 #: Seconds a supervisor waits before starting a process that died again.
 RESTART_DELAY = 1.0
 #: How long each message to and from PostgreSQL is held back while the database is slow.

@@ -36,3 +36,12 @@ def test_the_developers_environment_wins(monkeypatch: pytest.MonkeyPatch) -> Non
     env = launcher.local_environment()
     assert env["AWS_ENDPOINT_URL"] == "http://aws.internal:5000"
     assert env["PORT"] == "9000"
+
+
+def test_the_launcher_and_the_chaos_stack_run_from_the_project_folder() -> None:
+    # Both run manage.py and the Procfile from here: a wrong ROOT fails `make run` at its first migrate.
+    from localdev.__main__ import ROOT as launcher_root
+    from localdev.chaos.stack import ROOT as chaos_root
+
+    assert (launcher_root / "manage.py").is_file()
+    assert chaos_root == launcher_root

@@ -407,3 +407,75 @@ def test_a_failing_run_shows_why_and_mails_the_owner_once(
     assert "1 / 0" in message.body
     assert re.search(r"/jobs/\d+/runs/\d+/\n", message.body)
     assert local_stack.beat.errors == []
+
+
+#: A notebook with a parameter (in the cell tagged "parameters", as papermill expects) that Spark uses.
+PARAMETER_NOTEBOOK = {
+    **NOTEBOOK,
+    "cells": [
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "metadata": {"tags": ["parameters"]},
+            "outputs": [],
+            "source": ["factor = 1"],
+        },
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "metadata": {},
+            "outputs": [],
+            "source": [
+                "total = spark.range(1, 11).groupBy().sum('id').collect()[0][0] * factor\n",
+                "print(f'total={total} with factor={factor}')",
+            ],
+        },
+    ],
+}
+
+
+def test_a_parameter_overridden_for_one_run_reaches_the_notebook(
+    page: Page,
+    live_server: Any,
+    oidc_settings: Any,
+    emr_release: EMRRelease,
+    local_stack: LocalStack,
+    tmp_path: Path,
+) -> None:
+    identifier = "scaled-sum"
+    notebook_path, _ = write_notebook(tmp_path, "scaled-sum.ipynb", PARAMETER_NOTEBOOK)
+    log_in(page, live_server.url, EMAIL)
+
+    page.goto(url(live_server.url, "jobs-new"))
+    fill_new_job_form(page, identifier, notebook_path)
+    page.get_by_label("Name of parameter 1").fill("factor")
+    page.get_by_label("Type of parameter 1").select_option("integer")
+    page.get_by_label("Default of parameter 1").fill("1")
+    page.get_by_role("button", name="Schedule the job").click()
+    expect(page).to_have_url(re.compile(re.escape(live_server.url) + r"/jobs/\d+/$"))
+
+    # Run now asks for the parameters: this run gets 3 instead of the default.
+    detail_url = page.url
+    header_button(page, "Run now").click()
+    expect(page.get_by_label("factor")).to_have_value("1")
+    page.get_by_label("factor").fill("3")
+    page.get_by_role("button", name="Run now").click()
+    expect(page).to_have_url(detail_url)
+    started = page.get_by_role("alert").filter(has_text="started")
+    expect(started).to_contain_text(re.compile(r"\(j-[A-Z0-9]+\)"))
+    jobflow_id = re.search(r"j-[A-Z0-9]+", started.inner_text())
+    assert jobflow_id is not None
+    mark_document(page)
+
+    # The page follows the run to its end without a reload.
+    row = run_row(page, jobflow_id.group(0))
+    expect(row.get_by_test_id("run-status")).to_have_text("Finished", timeout=RUN_TIMEOUT_MS)
+    expect(row.get_by_test_id("run-manual")).to_be_visible()
+    assert_same_document(page)
+
+    # The run's page: the override, and the notebook as it ran, with Spark's result of it.
+    row.get_by_test_id("run-link").click()
+    expect(page.get_by_test_id("run-parameters")).to_contain_text("factor")
+    expect(page.get_by_test_id("run-parameters")).to_contain_text("3")
+    rendered = page.frame_locator('[data-testid="rendered-notebook"]')
+    expect(rendered.get_by_text("total=165 with factor=3")).to_be_visible(timeout=30_000)

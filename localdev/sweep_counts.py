@@ -106,6 +106,53 @@ def owner_and_release() -> tuple[Any, Any]:
     return owner, release
 
 
+def add_clusters(owner: Any, release: Any, jobflow_ids: list[str], state: str, **fields: Any) -> list[Any]:
+    """A cluster of ``owner`` in ``state`` for each job flow id, bulk-created; ``fields`` for all."""
+    from django.utils import timezone
+
+    from atmo.clusters.models import Cluster
+
+    return Cluster.objects.bulk_create(
+        Cluster(
+            identifier=f"sweep-{number}",
+            size=1,
+            created_by=owner,
+            emr_release=release,
+            jobflow_id=jobflow_id,
+            most_recent_status=state,
+            expires_at=timezone.now() + timedelta(hours=8),
+            **fields,
+        )
+        for number, jobflow_id in enumerate(jobflow_ids)
+    )
+
+
+def add_runs(owner: Any, release: Any, jobflow_ids: list[str], state: str, **fields: Any) -> list[Any]:
+    """A job of ``owner`` for each job flow id, each with one run in ``state`` on it, bulk-created;
+    ``fields`` for every run. The jobs started an hour before their runs' ``scheduled_at``."""
+    from django.utils import timezone
+
+    from atmo.jobs.models import SparkJob, SparkJobRun
+
+    scheduled_at = fields.setdefault("scheduled_at", timezone.now() - timedelta(minutes=30))
+    jobs = SparkJob.objects.bulk_create(
+        SparkJob(
+            identifier=f"sweep-{number}",
+            notebook_s3_key=f"jobs/sweep-{number}/report.ipynb",
+            size=1,
+            job_timeout=2,
+            start_date=scheduled_at - timedelta(hours=1),
+            created_by=owner,
+            emr_release=release,
+        )
+        for number in range(len(jobflow_ids))
+    )
+    return SparkJobRun.objects.bulk_create(
+        SparkJobRun(spark_job=job, jobflow_id=jobflow_id, status=state, size=1, **fields)
+        for job, jobflow_id in zip(jobs, jobflow_ids, strict=True)
+    )
+
+
 def cluster_sweep_costs(count: int) -> tuple[SweepCost, SweepCost]:
     """``update_clusters`` over ``count`` clusters: nothing changed, and every state changed."""
     from django.utils import timezone
@@ -115,19 +162,7 @@ def cluster_sweep_costs(count: int) -> tuple[SweepCost, SweepCost]:
 
     owner, release = owner_and_release()
     before = timezone.now() - timedelta(hours=1)
-    Cluster.objects.bulk_create(
-        Cluster(
-            identifier=f"sweep-{number}",
-            size=1,
-            created_by=owner,
-            emr_release=release,
-            jobflow_id=jobflow_id,
-            most_recent_status=Cluster.STATUS_STARTING,
-            expires_at=timezone.now() + timedelta(hours=8),
-            created_at=before,
-        )
-        for number, jobflow_id in enumerate(start_emr_clusters(count))
-    )
+    add_clusters(owner, release, start_emr_clusters(count), Cluster.STATUS_STARTING, created_at=before)
     sweep_cost(update_clusters)  # copies EMR's view (WAITING, its address) onto every row
     unchanged = sweep_cost(update_clusters)
     # EMR says WAITING, the rows RUNNING: every row changes (its address is known already).
@@ -141,37 +176,15 @@ def job_sweep_costs(count: int) -> tuple[SweepCost, SweepCost]:
     """``update_jobs_statuses`` over ``count`` runs (one per job): nothing changed, every state changed."""
     from django.utils import timezone
 
-    from atmo.jobs.models import SparkJob, SparkJobRun
+    from atmo.jobs.models import SparkJobRun
     from atmo.jobs.tasks import update_jobs_statuses
 
     owner, release = owner_and_release()
-    now = timezone.now()
-    jobs = SparkJob.objects.bulk_create(
-        SparkJob(
-            identifier=f"sweep-{number}",
-            notebook_s3_key=f"jobs/sweep-{number}/report.ipynb",
-            size=1,
-            job_timeout=24,
-            start_date=now - timedelta(hours=1),
-            created_by=owner,
-            emr_release=release,
-        )
-        for number in range(count)
-    )
-    SparkJobRun.objects.bulk_create(
-        SparkJobRun(
-            spark_job=job,
-            jobflow_id=jobflow_id,
-            status=SparkJobRun.State.STARTING,
-            scheduled_at=now - timedelta(minutes=30),
-            size=1,
-            created_at=now - timedelta(minutes=30),
-        )
-        for job, jobflow_id in zip(jobs, start_emr_clusters(count), strict=True)
-    )
+    started = timezone.now() - timedelta(minutes=30)
+    runs = add_runs(owner, release, start_emr_clusters(count), SparkJobRun.State.STARTING, created_at=started)
     sweep_cost(update_jobs_statuses)  # copies EMR's view (WAITING) onto every run
     unchanged = sweep_cost(update_jobs_statuses)
-    SparkJobRun.objects.filter(spark_job__in=jobs).update(status=SparkJobRun.State.RUNNING)
+    SparkJobRun.objects.filter(pk__in=[run.pk for run in runs]).update(status=SparkJobRun.State.RUNNING)
     changed = sweep_cost(update_jobs_statuses)
     return unchanged, changed
 

@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_safe
 
 from atmo.access import get_object_for, model_permission
-from atmo.keys.forms import MESSAGES, SSHKeyForm
+from atmo.keys.forms import SSHKeyForm
 from atmo.keys.models import SSHKey
 
 
@@ -60,9 +60,10 @@ def _add_key(request: HttpRequest) -> HttpResponse:
                 with transaction.atomic():
                     ssh_key = form.save()
             except IntegrityError:
-                # Two submissions of the same key at once (a double click) both
-                # pass the form's duplicate check; the database keeps one.
-                form.add_error("key", MESSAGES["duplicate"] % {"title": form.cleaned_data["title"]})
+                # Two submissions of the same key or title at once (a double click)
+                # both pass the form's checks; the database keeps one.
+                for field, errors in form.conflict_errors().items():
+                    form.add_error(field, errors)
             else:
                 messages.success(request, format_html("Key <strong>{}</strong> added.", ssh_key.title))
                 return redirect("keys-list")

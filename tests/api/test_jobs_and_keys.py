@@ -18,7 +18,7 @@ from tests.api.conftest import assert_problem
 from tests.clusters.factories import EMRReleaseFactory
 from tests.jobs.conftest import CODE_BUCKET, notebook_upload
 from tests.jobs.factories import SparkJobFactory, SparkJobRunFactory
-from tests.keys.factories import SSHKeyFactory, public_key
+from tests.keys.factories import SSHKeyFactory, dsa_public_key, public_key
 
 pytestmark = pytest.mark.django_db
 
@@ -117,6 +117,31 @@ def test_it_adds_a_key_with_the_forms_checks(api: Any, user: Any) -> None:
         api.post("/api/v1/ssh-keys/", {"key": "-----BEGIN OPENSSH PRIVATE KEY-----"}, format="json"), 400
     )
     assert private["errors"][0]["detail"] == KEY_MESSAGES["private"]
+
+
+def test_a_key_reads_with_its_sha256_fingerprint_and_type(api: Any, user: Any) -> None:
+    key = SSHKeyFactory(created_by=user)
+
+    shown = api.get(f"/api/v1/ssh-keys/{key.pk}/").json()
+
+    assert shown["fingerprint"].startswith("SHA256:")
+    assert shown["fingerprint"] == shown["sha256_fingerprint"] == key.fingerprint
+    assert shown["type_name"] == "ED25519"
+
+
+def test_it_refuses_a_dsa_key_and_a_title_the_user_has(api: Any, user: Any) -> None:
+    SSHKeyFactory(created_by=user, title="laptop")
+
+    dsa = assert_problem(api.post("/api/v1/ssh-keys/", {"key": dsa_public_key()}, format="json"), 400)
+    taken = assert_problem(
+        api.post("/api/v1/ssh-keys/", {"key": public_key(), "title": "Laptop"}, format="json"), 400
+    )
+
+    assert dsa["errors"] == [{"detail": KEY_MESSAGES["dsa"], "pointer": "#/key"}]
+    assert taken["errors"] == [
+        {"detail": KEY_MESSAGES["title_taken"] % {"title": "Laptop"}, "pointer": "#/title"}
+    ]
+    assert SSHKey.objects.count() == 1
 
 
 def test_it_deletes_a_key(api: Any, user: Any) -> None:

@@ -7,13 +7,14 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.urls import reverse
 
 from atmo.clusters.models import Cluster
 from atmo.clusters.tasks import provision_cluster
 from tests.clusters.factories import ClusterFactory, EMRReleaseFactory
 from tests.clusters.pages import checked_values, inputs, messages_of, new_cluster_post
-from tests.keys.factories import SSHKeyFactory
+from tests.keys.factories import SSHKeyFactory, openssh_line
 
 pytestmark = pytest.mark.django_db
 
@@ -185,3 +186,29 @@ def test_a_post_with_someone_elses_key_is_refused(client_for: Any, owner: Any, s
     assert response.status_code == 200
     assert "ssh_key" in response.context["form"].errors
     assert not Cluster.objects.exists()
+
+
+def test_the_key_picker_shows_title_type_and_sha256_fingerprint(client_for: Any, owner: Any) -> None:
+    ed25519_key = SSHKeyFactory(created_by=owner, title="laptop")
+    rsa_key = SSHKeyFactory(
+        created_by=owner,
+        title="desktop",
+        key=openssh_line(rsa.generate_private_key(public_exponent=65537, key_size=4096)),
+    )
+    EMRReleaseFactory(version="7.1.0")
+
+    body = client_for(owner).get(reverse("clusters-new")).content.decode()
+
+    for ssh_key, type_name in [(ed25519_key, "ED25519"), (rsa_key, "RSA 4096")]:
+        assert f">{ssh_key.title}</span>" in body
+        assert f">{type_name}</span>" in body
+        assert ssh_key.fingerprint in body
+
+
+def test_a_long_key_list_is_a_drop_down_with_type_and_fingerprint(client_for: Any, owner: Any) -> None:
+    keys = [SSHKeyFactory(created_by=owner, title=f"key {n}") for n in range(8)]
+    EMRReleaseFactory(version="7.1.0")
+
+    body = client_for(owner).get(reverse("clusters-new")).content.decode()
+
+    assert f">key 3 · ED25519 · {keys[3].fingerprint}</option>" in body

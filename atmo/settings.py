@@ -116,6 +116,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A deleted object's page: 410 with what it was, for its owner (atmo.tombstones).
+    "atmo.tombstones.GoneMiddleware",
     # After authentication: a disabled account's session gets a 403 page saying why.
     "atmo.users.middleware.DisabledAccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

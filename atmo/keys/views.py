@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from atmo.access import get_object_for, model_permission
 from atmo.keys.forms import SSHKeyForm
 from atmo.keys.models import SSHKey
+from atmo.tombstones import bury
 
 
 @login_required
@@ -96,8 +97,9 @@ def delete_key(request: HttpRequest, id: int) -> HttpResponse:
     """Confirm, then delete; clusters launched with the key keep running (ssh_key becomes NULL)."""
     ssh_key = get_key_for(request, id, "delete")
     if request.method == "POST":
-        title = ssh_key.title
+        title, key_id = ssh_key.title, ssh_key.pk
         ssh_key.delete()
+        bury(ssh_key, request.user, object_id=key_id)
         messages.success(request, format_html("Key <strong>{}</strong> deleted.", title))
         return redirect("keys-list")
     active_clusters = list(ssh_key.launched_clusters.active().order_by("-created_at"))

@@ -14,6 +14,7 @@ from atmo.jobs.provisioners import SparkJobProvisioner
 from atmo.jobs.views import RUN_NOW_REFUSALS
 from atmo.keys.forms import MESSAGES as KEY_MESSAGES
 from atmo.keys.models import SSHKey
+from atmo.tombstones import Tombstone
 from tests.api.conftest import assert_problem
 from tests.clusters.factories import EMRReleaseFactory
 from tests.jobs.conftest import CODE_BUCKET, notebook_upload
@@ -148,3 +149,12 @@ def test_it_deletes_a_key(api: Any, user: Any) -> None:
     key = SSHKeyFactory(created_by=user)
     assert api.delete(f"/api/v1/ssh-keys/{key.pk}/").status_code == 204
     assert not SSHKey.objects.exists()
+
+
+def test_the_api_deleting_a_key_leaves_a_tombstone(api: Any, user: Any) -> None:
+    ssh_key = SSHKeyFactory(created_by=user, title="ci")
+
+    assert api.delete(f"/api/v1/ssh-keys/{ssh_key.pk}/").status_code == 204
+
+    tombstone = Tombstone.objects.get(kind="keys.sshkey", object_id=ssh_key.pk)
+    assert (tombstone.label, tombstone.owner, tombstone.deleted_by) == ("ci", user, user)

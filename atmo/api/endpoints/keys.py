@@ -19,6 +19,7 @@ from atmo.api.serializers import SSHKeySerializer
 from atmo.keys.forms import SSHKeyForm
 from atmo.keys.models import SSHKey
 from atmo.keys.views import get_key_for
+from atmo.tombstones import bury
 
 
 class SSHKeyViewSet(ObjectViewSet[SSHKey]):
@@ -53,5 +54,7 @@ class SSHKeyViewSet(ObjectViewSet[SSHKey]):
 
     def destroy(self, request: Request, id: int) -> Response:
         """Delete a key; clusters launched with it keep running."""
-        object_for(request, get_key_for, id, "delete", "SSH key").delete()
+        ssh_key = object_for(request, get_key_for, id, "delete", "SSH key")
+        ssh_key.delete()
+        bury(ssh_key, request.user, object_id=id)
         return Response(status=status.HTTP_204_NO_CONTENT)

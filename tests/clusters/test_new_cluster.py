@@ -212,3 +212,29 @@ def test_a_long_key_list_is_a_drop_down_with_type_and_fingerprint(client_for: An
     body = client_for(owner).get(reverse("clusters-new")).content.decode()
 
     assert f">key 3 · ED25519 · {keys[3].fingerprint}</option>" in body
+
+
+def test_the_way_to_a_first_key_is_information_not_an_error(client_for: Any, owner: Any) -> None:
+    response = client_for(owner).get(reverse("clusters-new"), follow=True)
+
+    body = response.content.decode()
+    assert "alert-info" in body and "You need an SSH key before you can launch a cluster." in body
+    assert "alert-danger" not in body
+
+
+def test_help_texts_stay_muted_and_only_errors_are_red(client_for: Any, owner: Any) -> None:
+    SSHKeyFactory(created_by=owner)
+    EMRReleaseFactory(version="7.1.0")
+
+    response = client_for(owner).post(reverse("clusters-new"), {"new-identifier": "Not Valid!"})
+
+    body = response.content.decode()
+    help_text = "A name for the cluster, shown here and in the AWS console."
+    assert re.search(rf'<div class="form-text" id="id_new-identifier_helptext">{help_text}', body)
+    errors = re.findall(r'<div class="invalid-feedback d-block" id="id_new-(\w+)_error">(.*?)</div>', body)
+    assert (
+        "identifier",
+        "Use only lowercase letters (a-z), digits and hyphens, at most 100 characters.",
+    ) in errors
+    assert all(help_text not in message for _, message in errors)
+    assert "text-danger" not in body

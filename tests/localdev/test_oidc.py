@@ -1,0 +1,43 @@
+"""The local sign-in page is styled without any CDN."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import urlencode
+
+import pytest
+import requests
+
+from localdev.oidc import serve_in_thread
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[str]:
+    with serve_in_thread(port=0, user_claims=()) as server:
+        yield f"http://localhost:{server.server_port}"
+
+
+def test_the_sign_in_page_loads_nothing_from_another_host(provider: str) -> None:
+    query = urlencode(
+        {
+            "client_id": "atmo",
+            "redirect_uri": "http://localhost:8000/oidc/callback/",
+            "response_type": "code",
+            "scope": "openid email",
+        }
+    )
+    response = requests.get(f"{provider}/oauth2/authorize?{query}", timeout=10)
+
+    assert response.status_code == 200
+    page = response.text
+    assert "Authorize Client" in page  # the provider's own form, in our frame
+    assert "<style>" in page
+    assert "cdn." not in page and "https://" not in page
+    assert 'name="viewport"' in page
+
+
+def test_its_error_page_loads_nothing_from_another_host(provider: str) -> None:
+    response = requests.get(f"{provider}/oauth2/authorize", timeout=10)
+
+    assert response.status_code >= 400
+    assert "cdn." not in response.text

@@ -318,7 +318,9 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
         text = hours_text(self.lifetime)
         if self.lifetime_extension_count:
             count = self.lifetime_extension_count
-            text += f" + {hours_text(self.extended_hours)} ({count} extension{'s' if count != 1 else ''})"
+            extensions = f"{count} extension{'s' if count != 1 else ''}"
+            added = self.extended_hours
+            text += f" + {hours_text(added)} ({extensions})" if added else f" ({extensions})"
         if self.is_active and not self.is_terminating:
             text += ", extendable" if not self.lifetime_extension_count else ", extendable again"
         return text

@@ -22,9 +22,7 @@ def dev_mail(settings: Any, tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_it_lists_the_mails_the_site_wrote_with_their_text(
-    client_for: Any, user: Any, dev_mail: Path
-) -> None:
+def test_it_lists_the_mails_the_site_wrote(client_for: Any, user: Any, dev_mail: Path) -> None:
     send_mail("Cluster big-one is expiring soon", "It shuts down in an hour.", None, ["alice@example.com"])
     mail = EmailMultiAlternatives("A run failed", "Plain words.", None, ["bob@example.com"])
     mail.attach_alternative("<p>Rich <script>alert(1)</script>words.</p>", "text/html")

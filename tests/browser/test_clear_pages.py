@@ -70,7 +70,12 @@ def site() -> Site:
         emr_release=release,
         most_recent_status=Cluster.STATUS_TERMINATED,
         termination_reason=Cluster.TERMINATED_BY_OWNER,
+        created_at=now - timedelta(hours=14),
+        started_at=now - timedelta(hours=13, minutes=58),
+        ready_at=now - timedelta(hours=13, minutes=50),
         finished_at=now - timedelta(hours=2),
+        expires_at=now - timedelta(hours=2),
+        lifetime=8,
         lifetime_extension_count=1,
         cost=Decimal("4.85"),
     )
@@ -109,7 +114,9 @@ QUERIES = {"dashboard-terminated": "?clusters=terminated"}
 
 #: Pages whose list tables are wider than a phone until the responsive tables
 #: (cards at phone width) of the `pages` branch land.
-WIDE_TABLES = {"dashboard", "dashboard-terminated", "keys", "job-detail"}
+# The keys table is wider than a phone (532 px at 390); the dashboard's and
+# the job page's tables scroll inside their own box already.
+WIDE_TABLES = {"keys"}
 
 
 def cases() -> Iterator[Any]:

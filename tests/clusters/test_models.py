@@ -257,3 +257,16 @@ def test_the_lifetime_reads_in_words_and_is_extendable_only_while_running(
     )
 
     assert cluster.lifetime_display == expected
+
+
+def test_extensions_of_unknown_length_are_counted_only() -> None:
+    created = timezone.now()
+    cluster = Cluster(
+        lifetime=8,
+        created_at=created,
+        expires_at=created + timedelta(hours=8),
+        lifetime_extension_count=1,
+        most_recent_status="TERMINATED",
+    )
+
+    assert cluster.lifetime_display == "8 hours (1 extension)"

@@ -8,11 +8,14 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from localdev.oidc import serve_in_thread
+# authlib (the provider's library) warns about itself on import.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[str]:
+    from localdev.oidc import serve_in_thread
+
     with serve_in_thread(port=0, user_claims=()) as server:
         yield f"http://localhost:{server.server_port}"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
 from django.http import HttpRequest
 
@@ -35,5 +35,5 @@ def get_or_gone(request: HttpRequest, queryset: models.QuerySet[Row], **lookups:
     """The row ``lookups`` find (by ``pk``), else a 404, or to its owner the deleted row's 410."""
     try:
         return queryset.get(**lookups)
-    except queryset.model.DoesNotExist:
+    except ObjectDoesNotExist:
         raise not_found(request, queryset.model, lookups.get("pk")) from None

@@ -73,7 +73,7 @@ def read_mails(directory: Path) -> list[LocalMail]:
         chunks = [chunk for chunk in path.read_bytes().split(SEPARATOR) if chunk.strip()]
         for index, chunk in enumerate(chunks):
             message = email.message_from_bytes(chunk, policy=email.policy.default)
-            mails.append(LocalMail(path.name, index, message))  # type: ignore[arg-type]
+            mails.append(LocalMail(path.name, index, message))
         if len(mails) >= SHOWN:
             break
     return mails[:SHOWN]

@@ -31,7 +31,7 @@ def local_app(**options: Any) -> flask.Flask:
     """The provider's Flask app (same options as ``oidc_provider_mock.app``), with our templates first."""
     app = _published_app(**options)
     # Ours win; a page we have no template for still renders the provider's own.
-    app.jinja_loader = jinja2.ChoiceLoader(  # type: ignore[assignment]
+    app.jinja_loader = jinja2.ChoiceLoader(
         [jinja2.FileSystemLoader(TEMPLATES), *([app.jinja_loader] if app.jinja_loader else [])]
     )
     return app
@@ -53,7 +53,7 @@ def serve_in_thread(port: int = 0, **options: Any) -> Iterator[Any]:
 def main() -> None:
     # The published command line builds its app with the name it imported;
     # pointing that name at ours keeps every option of the command.
-    provider_cli.app = local_app  # type: ignore[assignment]
+    provider_cli.app = local_app
     provider_cli.run()
 
 

@@ -268,7 +268,11 @@ class NewClusterForm(CreatedByModelFormMixin):
             widget.is_required = field.required
             field.widget = widget
         else:
-            choices = [(value, SSHKeyChoiceField.plain_label(value.instance)) for value, _ in choices]
+            # django-stubs does not declare ModelChoiceIteratorValue.instance.
+            choices = [
+                (value, SSHKeyChoiceField.plain_label(value.instance))  # type: ignore[union-attr]
+                for value, _ in choices
+            ]
         field.widget.choices = choices
 
 

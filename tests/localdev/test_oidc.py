@@ -33,7 +33,8 @@ def test_the_sign_in_page_loads_nothing_from_another_host(provider: str) -> None
 
     assert response.status_code == 200
     page = response.text
-    assert "Authorize Client" in page  # the provider's own form, in our frame
+    assert "Sign in to ATMO" in page
+    assert 'name="sub"' in page and ">Authorize</button>" in page  # the provider's own form fields
     assert "<style>" in page
     assert "cdn." not in page and "https://" not in page
     assert 'name="viewport"' in page

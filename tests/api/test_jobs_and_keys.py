@@ -158,3 +158,14 @@ def test_the_api_deleting_a_key_leaves_a_tombstone(api: Any, user: Any) -> None:
 
     tombstone = Tombstone.objects.get(kind="keys.sshkey", object_id=ssh_key.pk)
     assert (tombstone.label, tombstone.owner, tombstone.deleted_by) == ("ci", user, user)
+
+
+def test_a_key_its_owner_deleted_answers_410_and_a_stranger_404(
+    api: Any, api_for: Any, user: Any, user2: Any
+) -> None:
+    ssh_key = SSHKeyFactory(created_by=user, title="ci")
+    api.delete(f"/api/v1/ssh-keys/{ssh_key.pk}/")
+
+    gone = assert_problem(api.get(f"/api/v1/ssh-keys/{ssh_key.pk}/"), 410)
+    assert gone["detail"] == "The SSH key ci was deleted."
+    assert_problem(api_for(user2).get(f"/api/v1/ssh-keys/{ssh_key.pk}/"), 404)

@@ -147,7 +147,7 @@ def assert_fits(page: Page) -> None:
     assert scroll_width <= inner_width, f"the page scrolls sideways: {scroll_width}px in {inner_width}px"
 
 
-@pytest.mark.parametrize(("name", "width"), cases())
+@pytest.mark.parametrize(("name", "width"), list(cases()))
 def test_the_page_loads_cleanly_and_fits_the_width(
     page: Page,
     live_server: Any,

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 COMPOSE ?= docker compose
 
 .PHONY: help install run test test-fast docs screenshots lint format migrations-check ci \
-        requirements static clean chromium typecheck precommit publish-emr measure measure-cost measure-monitoring measure-api scrape chaos build build-dev up down stop \
+        requirements static clean chromium typecheck precommit publish-emr measure bench measure-cost measure-monitoring measure-api scrape chaos build build-dev up down stop \
         migrate shell redis-cli logs
 
 help: ## Show the verbs
@@ -90,6 +90,11 @@ chromium:
 
 measure: install ## Print SQL queries per page and AWS calls per status sync with 5 and with 200 objects
 	$(BIN)/python bin/measure_scaling.py
+
+# wrk is the load tool: Debian's package, installed on first use.
+bench: install ## Load benchmark (~10 min): pages' p50/p95 against a bare view at 5, 200, 2,000 objects, and the sweeps' queries and AWS calls; fails on a missed aim (BENCH_ARGS=--help)
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; } || { echo "make bench: could not install wrk (apt-get install -y wrk)" >&2; exit 1; }
+	$(BIN)/python bin/bench_pages.py $(BENCH_ARGS)
 
 measure-cost: install ## Print what a week of the seeded local usage costs, with and without idle shutdown
 	$(BIN)/python bin/measure_cost_week.py

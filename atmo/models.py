@@ -428,12 +428,44 @@ class JobFlowModel(EditedAtModel):
             return False
         with transaction.atomic():
             self.save(update_fields=list(previous))
-            self._record_metrics(
-                newly_ready=previous.get("ready_at", False) is None,
-                newly_finished=previous.get("finished_at", False) is None,
-            )
-            self.synced(previous, info)
+            self._after_sync(previous, info)
         return True
+
+    def _after_sync(self, previous: dict[str, Any], info: JobFlowInfo) -> None:
+        """What follows a sync that changed ``previous`` (field: old value) once the row is written."""
+        self._record_metrics(
+            newly_ready=previous.get("ready_at", False) is None,
+            newly_finished=previous.get("finished_at", False) is None,
+        )
+        self.synced(previous, info)
+
+    @classmethod
+    def sync_many(cls, listed: Sequence[tuple[JobFlow, JobFlowInfo]]) -> None:
+        """:meth:`sync` each row from its info, writing the changed rows in bulk.
+
+        An unchanged row costs no query. The changed rows are written by one UPDATE for
+        each set of fields that changed (a row's other columns are left as they are in
+        the database, as :meth:`sync` leaves them), then each gets its metrics and
+        :meth:`synced`, all in one transaction.
+        """
+        by_fields: dict[tuple[str, ...], list[JobFlow]] = {}
+        changed = []
+        for row, info in listed:
+            previous = apply_changes(row, row.fields_from(info))
+            if previous:
+                by_fields.setdefault(tuple(sorted(previous)), []).append(row)
+                changed.append((row, previous, info))
+        if not changed:
+            return
+        now = timezone.now()
+        with transaction.atomic():
+            for fields, rows in by_fields.items():
+                for row in rows:
+                    row.modified_at = now
+                cls._default_manager.bulk_update(rows, [*fields, "modified_at"])
+            with Metric.batched():
+                for row, previous, info in changed:
+                    row._after_sync(previous, info)
 
     def fields_from(self, info: JobFlowInfo) -> dict[str, Any]:
         """The row's fields as ``info`` has them (None for what it does not know)."""
@@ -484,31 +516,41 @@ class JobFlowModel(EditedAtModel):
 
     @classmethod
     def sync_from_listing(cls, rows: Sequence[JobFlow]) -> list[JobFlow]:
-        """Sync each row from one EMR listing; returns the rows synced from EMR's view.
+        """Sync each row from one EMR listing; returns the rows synced from EMR's view, in their order.
 
         ``rows`` must be ordered oldest first and have job flow ids. EMR lists
         every job flow since midnight of the oldest row's day, one ListClusters
-        call per 50 (its CreatedAfter filter is coarse anyway). A row missing from
-        the listing once :attr:`MISSING_GRACE` has passed since its request is
-        looked up directly (one DescribeCluster): it is marked gone only when EMR
-        says it does not know it, and synced from the answer otherwise. Raises
-        :class:`~atmo.provisioners.AWSError` when EMR cannot list (nothing is
-        changed then); a failed lookup leaves its row for the next sweep.
+        call per 50 (its CreatedAfter filter is coarse anyway); the rows of each
+        page are synced as it comes (:meth:`sync_many`: the changed ones written in
+        bulk, the others untouched). A row missing from the listing once
+        :attr:`MISSING_GRACE` has passed since its request is looked up directly
+        (one DescribeCluster): it is marked gone only when EMR says it does not know
+        it, and synced from the answer otherwise. Raises
+        :class:`~atmo.provisioners.AWSError` when EMR cannot list a page (the pages
+        before it stay synced, nothing else is changed); a failed lookup leaves its
+        row for the next sweep.
         """
         if not rows:
             return []
         created_after = rows[0].created_at.replace(hour=0, minute=0, second=0, microsecond=0)
-        listing = {info.jobflow_id: info for info in cls.provisioner_class().list(created_after)}
-        synced = []
-        missing_since = timezone.now() - cls.MISSING_GRACE
+        unlisted: dict[str, list[JobFlow]] = {}
         for row in rows:
-            info = listing.get(row.jobflow_id or "")
-            if info is None and row.created_at < missing_since:
-                info = row.look_up_missing()
+            unlisted.setdefault(row.jobflow_id or "", []).append(row)
+        synced: list[JobFlow] = []
+        for page in cls.provisioner_class().list_pages(created_after):
+            listed = [(row, info) for info in page for row in unlisted.pop(info.jobflow_id, [])]
+            cls.sync_many(listed)
+            synced.extend(row for row, _info in listed)
+        missing_since = timezone.now() - cls.MISSING_GRACE
+        for row in (row for missing in unlisted.values() for row in missing):
+            if row.created_at >= missing_since:
+                continue
+            info = row.look_up_missing()
             if info is not None:
                 row.sync(info)
                 synced.append(row)
-        return synced
+        order = {id(row): number for number, row in enumerate(rows)}
+        return sorted(synced, key=lambda row: order[id(row)])
 
     def look_up_missing(self) -> JobFlowInfo | None:
         """Ask EMR about a job flow its listing left out; marks it gone if EMR does not know it.

@@ -19,6 +19,7 @@ emulator in development; nothing here knows the difference.
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 import time
@@ -34,6 +35,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from constance import config as live
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from atmo.cluster_code import BOOTSTRAP_KEY, RUNNER_PREFIX, ZEPPELIN_KEY
@@ -259,6 +261,12 @@ LOST_ANSWER_LOOKUP_DELAYS = (0.0, 2.0, 5.0)
 JOB_FLOW_CLOCK_SKEW = timedelta(minutes=5)
 
 
+#: Where :meth:`Provisioner.spark_emr_configuration` keeps the file it read, with its ETag.
+SPARK_EMR_CONFIGURATION_CACHE_KEY = "atmo:spark-emr-configuration"
+#: S3's answer to a conditional GetObject of an object that did not change.
+NOT_MODIFIED_CODES = frozenset({"304", "NotModified"})
+
+
 def parse_spark_emr_configuration(body: bytes) -> list[dict[str, Any]]:
     """The EMR ``Configurations`` list in ``body``; :class:`AWSError` if it is not one."""
     try:
@@ -308,20 +316,35 @@ class Provisioner:
     def spark_emr_configuration(self) -> list[dict[str, Any]]:
         """The EMR ``Configurations`` shared with other services, stored as JSON in S3.
 
+        Kept in the cache with the object's ETag: each call asks S3 for the object only
+        if it changed (a conditional GetObject, answered 304 Not Modified otherwise), so
+        a run reads the file again only after an operator changed it, or the cache lost it.
+
         Raises :class:`AWSUnreachable` when S3 cannot be reached (the caller may try
         again later), :class:`AWSError` when S3 refuses or the file is not a JSON list
         (an operator has to fix the bucket; trying again would not help).
         """
         location = {"bucket": self.spark_emr_bucket, "key": self.spark_emr_configuration_key}
+        cache_key = f"{SPARK_EMR_CONFIGURATION_CACHE_KEY}:{location['bucket']}:{location['key']}"
+        cached = cache.get(cache_key)
+        condition = {"IfNoneMatch": cached["etag"]} if cached else {}
         try:
             # The body is streamed: reading it can lose the connection too.
             with aws_errors():
-                response = self.s3.get_object(Bucket=location["bucket"], Key=location["key"])
+                try:
+                    response = self.s3.get_object(Bucket=location["bucket"], Key=location["key"], **condition)
+                except ClientError as exc:
+                    if cached and exc.response.get("Error", {}).get("Code") in NOT_MODIFIED_CODES:
+                        return cached["configurations"]
+                    raise
                 body = response["Body"].read()
-            return parse_spark_emr_configuration(body)
+            configurations = parse_spark_emr_configuration(body)
         except AWSError as exc:
             logger.error("cannot read the Spark EMR configuration", extra={**location, "code": exc.code})
             raise
+        if response.get("ETag"):
+            cache.set(cache_key, {"etag": response["ETag"], "configurations": configurations}, timeout=None)
+        return configurations
 
     def job_flow_name(self, user_username: str, identifier: str) -> str:
         return f"atmo-{self.environment}-{self.name_component}-{user_username}-{identifier}"
@@ -432,14 +455,27 @@ class Provisioner:
 
     def list(self, created_after: datetime, created_before: datetime | None = None) -> list[JobFlowInfo]:
         """ListClusters from ``created_after`` on, one call per page of 50."""
+        return [info for page in self.list_pages(created_after, created_before) for info in page]
+
+    def list_pages(
+        self, created_after: datetime, created_before: datetime | None = None
+    ) -> Iterator[builtins.list[JobFlowInfo]]:  # ``list`` is the method above in here
+        """ListClusters from ``created_after`` on, a page (one call, up to 50 job flows) at a time.
+
+        Raises :class:`AWSError` when a page cannot be read; the pages yielded before stand.
+        """
         kwargs: dict[str, Any] = {"CreatedAfter": created_after}
         if created_before is not None:
             kwargs["CreatedBefore"] = created_before
-        job_flows: list[JobFlowInfo] = []
-        with aws_errors():
-            for page in self.emr.get_paginator("list_clusters").paginate(**kwargs):
-                job_flows.extend(self.format_list(cluster) for cluster in page.get("Clusters", []))
-        return job_flows
+        pages = iter(self.emr.get_paginator("list_clusters").paginate(**kwargs))
+        while True:
+            # Only the call is in aws_errors(): an error of the caller's own work on a
+            # page (thrown in at the yield) must not be taken for AWS's.
+            with aws_errors():
+                page = next(pages, None)
+            if page is None:
+                return
+            yield [self.format_list(cluster) for cluster in page.get("Clusters", [])]
 
     def stop(self, jobflow_id: str) -> None:
         """TerminateJobFlows. Raises as :meth:`info` does."""

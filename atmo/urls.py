@@ -4,6 +4,7 @@ The dockerflow endpoints (``/__version__``, ``/__heartbeat__``,
 ``/__lbheartbeat__``) are answered by its middleware, before these patterns.
 """
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView, TemplateView
@@ -44,3 +45,7 @@ urlpatterns = [
     path("404/", TemplateView.as_view(template_name="404.html")),
     path("500/", TemplateView.as_view(template_name="500.html")),
 ]
+
+if settings.ATMO_BENCHMARK_BARE_VIEW:
+    # The load benchmark's baseline (bin/bench_pages.py); absent unless it is on.
+    urlpatterns.append(path("_bench/bare/", views.bench_bare, name="bench-bare"))

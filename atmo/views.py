@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -155,3 +156,12 @@ class DashboardView(LoginRequiredMixin, TemplateView):
 # stands alone: no base template, no live settings from Redis, no database.
 permission_denied = defaults.permission_denied
 server_error = defaults.server_error
+
+
+@login_required
+def bench_bare(request: HttpRequest) -> HttpResponse:
+    """The load benchmark's baseline: the middleware, the session and the user, nothing of its own.
+
+    Routed only with ``ATMO_BENCHMARK_BARE_VIEW`` on (see ``make bench``).
+    """
+    return HttpResponse("bare\n", content_type="text/plain")

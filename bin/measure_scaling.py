@@ -22,8 +22,7 @@ import sys
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,6 @@ import django  # noqa: E402
 
 django.setup()
 
-from botocore.client import BaseClient  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import (  # noqa: E402
@@ -49,6 +47,7 @@ from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from localdev.aws import DUMMY_CREDENTIALS, Buckets, LocalAWS  # noqa: E402
+from localdev.sweep_counts import aws_calls, calls_text  # noqa: E402
 
 SMALL, LARGE = 5, 200
 SYNC_SMALL, SYNC_LARGE = 5, 120
@@ -56,23 +55,6 @@ SYNC_SMALL, SYNC_LARGE = 5, 120
 UNKNOWN_TO_EMR = 2
 TIMING_REPEATS = 5
 NOTEBOOK = b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}'
-
-
-@contextmanager
-def aws_calls() -> Iterator[Counter[str]]:
-    """Counts the AWS operations every boto3 client makes inside the block."""
-    calls: Counter[str] = Counter()
-    original = BaseClient._make_api_call
-
-    def counting(self: BaseClient, operation_name: str, params: dict[str, Any]) -> Any:
-        calls[operation_name] += 1
-        return original(self, operation_name, params)
-
-    BaseClient._make_api_call = counting  # type: ignore[method-assign]
-    try:
-        yield calls
-    finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
 
 
 def measure_get(client: Client, url: str) -> tuple[int, float]:
@@ -245,10 +227,6 @@ def sync_figures(world: World) -> list[tuple[str, Counter[str], Counter[str]]]:
         ),
         ("update_jobs_statuses", job_sync(SYNC_SMALL), job_sync(SYNC_LARGE)),
     ]
-
-
-def calls_text(calls: Counter[str]) -> str:
-    return ", ".join(f"{name} {count}" for name, count in sorted(calls.items())) or "none"
 
 
 def main() -> int:

@@ -438,12 +438,19 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
         )
 
     def synced(self, previous: dict[str, Any], info: JobFlowInfo) -> None:
-        """Count the cluster's first moment of being ready; tell the owner of an idle stop, once."""
+        """Count the cluster's first moment of being ready; tell the owner of an idle stop, once.
+
+        A cluster that just became ready with no master address (ListClusters carries
+        none) gets it from one DescribeCluster, in a task of its own.
+        """
+        # The tasks module imports this one.
+        from atmo.clusters.tasks import send_idle_stop_mail, update_master_address
+
         if previous.get("ready_at", False) is None and self.ready_at and not self.finished_at:
             Metric.record("cluster-ready", data=self.metric_data())
+        if self.STATE_FIELD in previous and self.is_ready and not self.master_address:
+            update_master_address.delay_on_commit(self.pk)
         if previous.get("idle_stopped_at", False) is None:
-            from atmo.clusters.tasks import send_idle_stop_mail  # the tasks module imports this one
-
             # celery-types lacks Celery 5.4's delay_on_commit on plain tasks.
             send_idle_stop_mail.delay_on_commit(self.pk)  # type: ignore[attr-defined]
 

@@ -63,16 +63,13 @@ def update_clusters() -> list[str]:
 
     EMR lists the whole AWS account, not only ATMO's clusters, and ended job flows
     too: everything created since midnight of the oldest active row's day. That
-    costs one ListClusters call per 50 job flows listed (and no DescribeCluster),
-    so one cluster kept alive for days makes every sync page through those days.
+    costs one ListClusters call per 50 job flows listed, and one query when nothing
+    changed; the changed clusters are written in bulk, page by page. A cluster that
+    just became ready gets its master address from one DescribeCluster, in a task
+    of its own (see :meth:`Cluster.synced`).
     """
     active = list(Cluster.objects.active().provisioned().order_by("created_at"))
-    synced = Cluster.sync_from_listing(active)
-    for cluster in synced:
-        # ListClusters carries no master DNS name: one DescribeCluster per cluster, once.
-        if cluster.is_ready and not cluster.master_address:
-            update_master_address.delay_on_commit(cluster.pk)
-    return [cluster.identifier for cluster in synced]
+    return [cluster.identifier for cluster in Cluster.sync_from_listing(active)]
 
 
 @celery.task

@@ -807,6 +807,15 @@ class SparkJobRun(JobFlowModel):
         fields = {"jobflow_id": jobflow_id, "status": self.status, "modified_at": self.modified_at}
         return bool(SparkJobRun.objects.filter(pk=self.pk).update(**fields))
 
+    def past_timeout(self, now: datetime) -> bool:
+        """Still under way at ``now``, its job's timeout after it was scheduled, and not stopped for it yet.
+
+        What :attr:`SparkJob.has_timed_out` says of the job's latest run, for this run.
+        """
+        if self.scheduled_at is None or self.timed_out_at or self.status not in self.ACTIVE:
+            return False
+        return now >= self.scheduled_at + timedelta(hours=self.spark_job.job_timeout)
+
     @property
     def run_time(self) -> timedelta | None:
         if self.ready_at and self.finished_at:

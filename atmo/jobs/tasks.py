@@ -231,7 +231,9 @@ def update_jobs_statuses() -> list[list[Any]]:
     """Sync every run under way, then stop the runs past their timeout.
 
     Stale requests are recovered first (see :meth:`SparkJobRun.give_up_if_stale`);
-    the rest come from one ListClusters call per 50 clusters.
+    the rest come from one ListClusters call per 50 clusters. When nothing changed
+    that is one query; the changed runs are written in bulk, page by page, and only
+    a run that just ended has its outcome read (one GetObject).
     """
     runs = list(SparkJobRun.objects.active().select_related("spark_job__created_by").order_by("created_at"))
     if not runs:
@@ -260,9 +262,12 @@ def stop_timed_out_runs(runs: list[SparkJobRun]) -> None:
     task retries the ones EMR refused to stop.
     """
     first_error: AWSError | None = None
+    now = timezone.now()
     for run in runs:
         job = run.spark_job
-        if not job.has_timed_out:
+        # Read from the run in hand first: only a run past its timeout costs a query
+        # (has_timed_out reads the job's latest run).
+        if not run.past_timeout(now) or not job.has_timed_out:
             continue
         try:
             stop_timed_out_run(job)

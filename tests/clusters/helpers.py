@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from botocore.stub import ANY
 from django.db import connection
 from django.utils import timezone
 
@@ -66,3 +67,17 @@ def before_first_query(prefix: str, callback: Callable[[], None]) -> Iterator[No
 
     with connection.execute_wrapper(wrapper):
         yield
+
+
+def add_listing(aws: Any, clusters: list[dict[str, Any]], page_size: int = 50) -> int:
+    """Stub ListClusters as EMR pages it; returns the number of pages (calls)."""
+    pages = [clusters[i : i + page_size] for i in range(0, len(clusters), page_size)] or [[]]
+    for number, page in enumerate(pages):
+        response: dict[str, Any] = {"Clusters": page}
+        expected: dict[str, Any] = {"CreatedAfter": ANY}
+        if number:
+            expected["Marker"] = f"page-{number}"
+        if number < len(pages) - 1:
+            response["Marker"] = f"page-{number + 1}"
+        aws.emr.add_response("list_clusters", response, expected)
+    return len(pages)

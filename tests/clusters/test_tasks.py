@@ -8,7 +8,6 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from botocore.stub import ANY
 from celery.exceptions import Retry
 from django.core import mail
 from django.db import connection
@@ -19,24 +18,10 @@ from atmo.clusters import tasks
 from atmo.clusters.models import Cluster
 from tests.aws import AWSStubs, unreachable
 from tests.clusters.factories import ClusterFactory
-from tests.clusters.helpers import before_first_query, emr_cluster
+from tests.clusters.helpers import add_listing, before_first_query, emr_cluster
 from tests.faults import killed_while_mailing, lease_passed
 
 pytestmark = pytest.mark.django_db
-
-
-def add_listing(aws: AWSStubs, clusters: list[dict[str, Any]], page_size: int = 50) -> int:
-    """Stub ListClusters as EMR pages it; returns the number of pages (calls)."""
-    pages = [clusters[i : i + page_size] for i in range(0, len(clusters), page_size)] or [[]]
-    for number, page in enumerate(pages):
-        response: dict[str, Any] = {"Clusters": page}
-        expected: dict[str, Any] = {"CreatedAfter": ANY}
-        if number:
-            expected["Marker"] = f"page-{number}"
-        if number < len(pages) - 1:
-            response["Marker"] = f"page-{number + 1}"
-        aws.emr.add_response("list_clusters", response, expected)
-    return len(pages)
 
 
 def test_update_clusters_with_120_clusters_makes_3_list_calls_and_no_describe(

@@ -13,23 +13,10 @@ from atmo.costs.advice import Advice, advice_for, cost_per_run_growth, oversized
 from atmo.costs.spend import month_start
 from atmo.costs.trends import ended_runs
 from atmo.jobs.models import SparkJobRun
-from tests.jobs.factories import SparkJobFactory, SparkJobRunFactory
+from tests.costs.helpers import ended_run
+from tests.jobs.factories import SparkJobFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def ended(job: Any, minutes: float, cost: str | None = None, **fields: Any) -> SparkJobRun:
-    """A run of ``job`` that succeeded after ``minutes`` unless ``fields`` say otherwise."""
-    start = fields.pop("start", timezone.now() - timedelta(hours=5))
-    fields.setdefault("status", SparkJobRun.State.TERMINATED)
-    return SparkJobRunFactory(
-        spark_job=job,
-        scheduled_at=start,
-        created_at=start,
-        finished_at=start + timedelta(minutes=minutes),
-        cost=Decimal(cost) if cost is not None else None,
-        **fields,
-    )
 
 
 @pytest.fixture
@@ -44,7 +31,7 @@ def job(user: Any) -> Any:
 def test_ten_runs_under_ten_percent_of_the_timeout_suggest_a_shorter_one(job: Any, live_setting: Any) -> None:
     live_setting(AWS_USE_SPOT_INSTANCES=False)
     for minutes in (3, 4, 2, 4, 1, 3, 3, 2, 4, 1):
-        ended(job, minutes)
+        ended_run(job, minutes)
     advice = short_runs(job, ended_runs(job))
     assert advice is not None
     assert advice.kind == Advice.SHORTER_TIMEOUT
@@ -58,39 +45,39 @@ def test_ten_runs_under_ten_percent_of_the_timeout_suggest_a_shorter_one(job: An
 
 def test_nine_runs_are_not_enough(job: Any) -> None:
     for _ in range(9):
-        ended(job, 2)
+        ended_run(job, 2)
     assert short_runs(job, ended_runs(job)) is None
-    ended(job, 2)
+    ended_run(job, 2)
     assert short_runs(job, ended_runs(job)) is not None
 
 
 def test_a_run_at_exactly_ten_percent_of_the_timeout_gives_no_advice(job: Any) -> None:
     for _ in range(9):
-        ended(job, 2)
-    ended(job, 18)  # 10 % of 3 hours
+        ended_run(job, 2)
+    ended_run(job, 18)  # 10 % of 3 hours
     assert short_runs(job, ended_runs(job)) is None
 
 
 def test_a_run_just_under_ten_percent_still_counts(job: Any) -> None:
     for _ in range(9):
-        ended(job, 2)
-    ended(job, 17.9)
+        ended_run(job, 2)
+    ended_run(job, 17.9)
     assert short_runs(job, ended_runs(job)) is not None
 
 
 def test_an_older_long_run_does_not_count_but_a_failed_recent_one_does(job: Any) -> None:
-    ended(job, 170, start=timezone.now() - timedelta(days=3))
+    ended_run(job, 170, start=timezone.now() - timedelta(days=3))
     for _ in range(10):
-        ended(job, 2)
+        ended_run(job, 2)
     assert short_runs(job, ended_runs(job)) is not None
-    ended(job, 1, status=SparkJobRun.State.TERMINATED_WITH_ERRORS)
+    ended_run(job, 1, status=SparkJobRun.State.TERMINATED_WITH_ERRORS)
     assert short_runs(job, ended_runs(job)) is None
 
 
 def test_with_the_shortest_timeout_it_suggests_a_smaller_cluster(user: Any) -> None:
     job = SparkJobFactory(created_by=user, job_timeout=1, size=4)
     for _ in range(10):
-        ended(job, 5)
+        ended_run(job, 5)
     advice = short_runs(job, ended_runs(job))
     assert advice is not None
     assert advice.message == (
@@ -99,7 +86,7 @@ def test_with_the_shortest_timeout_it_suggests_a_smaller_cluster(user: Any) -> N
     )
     one_node = SparkJobFactory(created_by=user, identifier="tiny", job_timeout=1, size=1)
     for _ in range(10):
-        ended(one_node, 5)
+        ended_run(one_node, 5)
     assert short_runs(one_node, ended_runs(one_node)) is None
 
 
@@ -108,7 +95,7 @@ def test_with_the_shortest_timeout_it_suggests_a_smaller_cluster(user: Any) -> N
 
 def runs_costing(job: Any, month: Any, *costs: str) -> None:
     for cost in costs:
-        ended(job, 10, cost, start=month + timedelta(days=1))
+        ended_run(job, 10, cost, start=month + timedelta(days=1))
 
 
 @pytest.mark.parametrize(
@@ -127,7 +114,7 @@ def test_cost_per_run_that_doubled_since_last_month_is_pointed_out(
     this_month = month_start()
     runs_costing(job, month_start(this_month - timedelta(days=1)), *before)
     runs_costing(job, this_month, *now)
-    ended(job, 10, None, start=this_month + timedelta(days=1))  # not priced yet: not counted
+    ended_run(job, 10, None, start=this_month + timedelta(days=1))  # not priced yet: not counted
     advice = cost_per_run_growth(job, timezone.now())
     assert (advice is not None) == advised
 
@@ -157,9 +144,9 @@ def test_the_cost_advice_gives_both_averages_and_months(job: Any) -> None:
 
 def test_a_smaller_size_that_ran_about_as_fast_is_suggested(job: Any) -> None:
     for _ in range(3):
-        ended(job, 12, size=2)
+        ended_run(job, 12, size=2)
     for _ in range(3):
-        ended(job, 10, size=4)
+        ended_run(job, 10, size=4)
     advice = oversized(job, ended_runs(job))
     assert advice is not None
     assert advice.message == (
@@ -181,9 +168,9 @@ def test_the_size_rule_needs_enough_runs_and_a_small_slowdown(
     job: Any, small_minutes: float, small_runs: int, big_runs: int, advised: bool
 ) -> None:
     for _ in range(small_runs):
-        ended(job, small_minutes, size=2)
+        ended_run(job, small_minutes, size=2)
     for _ in range(big_runs):
-        ended(job, 10, size=4)
+        ended_run(job, 10, size=4)
     assert (oversized(job, ended_runs(job)) is not None) == advised
 
 
@@ -192,7 +179,7 @@ def test_the_size_rule_needs_enough_runs_and_a_small_slowdown(
 
 def test_the_job_page_shows_the_advice_with_its_numbers(client_for: Any, user: Any, job: Any) -> None:
     for _ in range(10):
-        ended(job, 4)
+        ended_run(job, 4)
     body = client_for(user).get(job.urls.detail).content.decode()
     assert 'data-advice="shorter-timeout"' in body
     assert "The last 10 runs took at most 4 min of a 3 h timeout." in body
@@ -200,6 +187,6 @@ def test_the_job_page_shows_the_advice_with_its_numbers(client_for: Any, user: A
 
 def test_a_job_that_uses_what_it_pays_for_gets_no_advice(client_for: Any, user: Any, job: Any) -> None:
     for _ in range(10):
-        ended(job, 90)
+        ended_run(job, 90)
     assert advice_for(job) == []
     assert 'data-testid="advice"' not in client_for(user).get(job.urls.detail).content.decode()

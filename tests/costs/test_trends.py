@@ -15,22 +15,10 @@ from atmo.costs.models import Budget
 from atmo.costs.trends import TREND_RUNS, Outcome, Trend, ended_runs
 from atmo.jobs.models import SparkJobRun
 from tests.clusters.factories import ClusterFactory
+from tests.costs.helpers import ended_run
 from tests.jobs.factories import SparkJobFactory, SparkJobRunFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def ended(job: Any, minutes: float, cost: str | None = "1.00", **fields: Any) -> SparkJobRun:
-    """A run of ``job`` that ended after ``minutes`` (succeeded unless ``fields`` say otherwise)."""
-    start = timezone.now() - timedelta(hours=5)
-    fields.setdefault("status", SparkJobRun.State.TERMINATED)
-    return SparkJobRunFactory(
-        spark_job=job,
-        scheduled_at=start,
-        finished_at=start + timedelta(minutes=minutes),
-        cost=Decimal(cost) if cost is not None else None,
-        **fields,
-    )
 
 
 def bars(body: str, kind: str) -> list[str]:
@@ -40,10 +28,10 @@ def bars(body: str, kind: str) -> list[str]:
 
 def test_the_chart_shows_the_last_runs_oldest_first_coloured_by_outcome(client_for: Any, user: Any) -> None:
     job = SparkJobFactory(created_by=user)
-    ended(job, 10)
-    ended(job, 20, status=SparkJobRun.State.TERMINATED_WITH_ERRORS)
-    ended(job, 40, timed_out_at=timezone.now())
-    ended(job, 5, cost=None)
+    ended_run(job, 10, "1.00")
+    ended_run(job, 20, "1.00", status=SparkJobRun.State.TERMINATED_WITH_ERRORS)
+    ended_run(job, 40, "1.00", timed_out_at=timezone.now())
+    ended_run(job, 5)
     SparkJobRunFactory(spark_job=job)  # still running: no bar yet
 
     body = client_for(user).get(job.urls.detail).content.decode()
@@ -60,16 +48,16 @@ def test_the_chart_shows_the_last_runs_oldest_first_coloured_by_outcome(client_f
 
 def test_the_chart_takes_the_last_twenty_runs(user: Any) -> None:
     job = SparkJobFactory(created_by=user)
-    runs = [ended(job, n + 1) for n in range(TREND_RUNS + 3)]
+    runs = [ended_run(job, n + 1) for n in range(TREND_RUNS + 3)]
     trend = Trend.of(ended_runs(job))
     assert [bar.run for bar in trend.bars] == runs[3:]
 
 
 def test_bar_heights_follow_the_values_and_small_ones_stay_visible(user: Any) -> None:
     job = SparkJobFactory(created_by=user)
-    ended(job, 60, cost="4.00")
-    ended(job, 30, cost="1.00")
-    ended(job, 0.1, cost="0.001")
+    ended_run(job, 60, cost="4.00")
+    ended_run(job, 30, cost="1.00")
+    ended_run(job, 0.1, cost="0.001")
     heights = [(bar.duration_height, bar.cost_height) for bar in Trend.of(ended_runs(job)).bars]
     assert heights == [(64.0, 64.0), (32.0, 16.0), (1.0, 1.0)]
     assert [bar.outcome for bar in Trend.of(ended_runs(job)).bars] == [Outcome.SUCCEEDED] * 3
@@ -84,7 +72,7 @@ def test_a_job_without_ended_runs_says_so(client_for: Any, user: Any) -> None:
 
 def test_the_job_page_of_someone_else_is_still_refused(client_for: Any, user: Any, user2: Any) -> None:
     job = SparkJobFactory(created_by=user2)
-    ended(job, 10)
+    ended_run(job, 10)
     response = client_for(user).get(job.urls.detail)
     assert response.status_code == 403
     assert b"trend-chart" not in response.content

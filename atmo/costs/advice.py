@@ -94,14 +94,13 @@ def cost_per_run_growth(job: SparkJob, now: datetime | None = None) -> Advice | 
     """This month's average cost per run is at least :data:`COST_GROWTH` times last month's."""
     this_month = month_start(now)
     last_month = month_start(this_month - timedelta(days=1))
-    priced = Q(runs__cost__isnull=False)
-    in_this = priced & Q(runs__created_at__gte=this_month)
-    in_last = priced & Q(runs__created_at__gte=last_month, runs__created_at__lt=this_month)
-    averages = SparkJob.objects.filter(pk=job.pk).aggregate(
-        now=Avg("runs__cost", filter=in_this),
-        before=Avg("runs__cost", filter=in_last),
-        runs_now=Count("runs", filter=in_this),
-        runs_before=Count("runs", filter=in_last),
+    in_this = Q(created_at__gte=this_month)
+    in_last = Q(created_at__gte=last_month, created_at__lt=this_month)
+    averages = job.runs.filter(cost__isnull=False).aggregate(
+        now=Avg("cost", filter=in_this),
+        before=Avg("cost", filter=in_last),
+        runs_now=Count("pk", filter=in_this),
+        runs_before=Count("pk", filter=in_last),
     )
     now_avg, before_avg = averages["now"], averages["before"]
     if not now_avg or not before_avg or now_avg < before_avg * COST_GROWTH:

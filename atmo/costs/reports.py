@@ -35,7 +35,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, Least, TruncMonth
 from django.utils import timezone
 
 from atmo.clusters.models import Cluster
@@ -274,9 +274,14 @@ def cluster_hourly() -> Any:
 def idle_time(period: Period) -> Rows:
     """Clusters EMR stopped for idleness, with what their last, idle hours cost."""
     idle = Cluster.objects.filter(period.window(), idle_stopped_at__isnull=False, idle_timeout__isnull=False)
-    return idle.annotate(
-        idle_cost=ExpressionWrapper(F("idle_timeout") * cluster_hourly(), output_field=MONEY)
-    ).values(
+    at_price = ExpressionWrapper(F("idle_timeout") * cluster_hourly(), output_field=MONEY)
+    # Never more than the cluster cost in all (prices may have risen since it ran).
+    capped = Case(
+        When(cost__isnull=False, then=Least(at_price, F("cost"), output_field=MONEY)),
+        default=at_price,
+        output_field=MONEY,
+    )
+    return idle.annotate(idle_cost=capped).values(
         "pk",
         "size",
         "idle_timeout",
@@ -367,7 +372,8 @@ REPORTS: Sequence[Report] = (
         "Most expensive idle time",
         "Clusters that EMR stopped for being idle (their idle timeout ran out). Their last hours, as long "
         "as the idle timeout, ran no step: idle cost = idle timeout × the cluster's hourly price at "
-        "today's prices (master on demand, core nodes as the spot setting says, EMR's charge included).",
+        "today's prices (master on demand, core nodes as the spot setting says, EMR's charge included), "
+        "at most the cluster's whole cost.",
         (
             *CLUSTER_COLUMNS,
             Column("idle_timeout", "Idle hours", "hours"),

@@ -199,13 +199,14 @@ def test_idle_time_is_the_idle_timeout_at_the_clusters_hourly_price(
     ClusterFactory(
         identifier="busy", size=4, idle_timeout=3, cost=Decimal(90), created_by=user, terminated=True
     )
+    ClusterFactory(identifier="cheap", size=1, idle_timeout=2, cost=Decimal("1.5"), **stopped)
 
     rows = table(operator_client, "idle")
-    assert [row[0] for row in rows[1:]] == ["big", "small"]
+    assert [row[0] for row in rows[1:]] == ["big", "small", "cheap"]
     # c3.4xlarge: master 0.84 + 0.21 EMR; spot core nodes 0.27 + 0.21.
-    # big: 3 h × (1.05 + 4 × 0.48) = 8.91; small: 2 h × 1.05 = 2.10.
-    assert column(rows, "Idle cost (USD)") == ["8.91", "2.10"]
-    assert column(rows, "Idle hours") == ["3", "2"]
+    # big: 3 h × (1.05 + 4 × 0.48) = 8.91; small: 2 h × 1.05 = 2.10; cheap: the same, but it cost 1.50 in all.
+    assert column(rows, "Idle cost (USD)") == ["8.91", "2.10", "1.50"]
+    assert column(rows, "Idle hours") == ["3", "2", "2"]
     page = operator_client.get(f"{URL}idle/").content.decode()
     assert "idle cost = idle timeout × the cluster" in page
 

@@ -66,7 +66,8 @@ class Period:
             moment = datetime.strptime(text or "", "%Y-%m").replace(tzinfo=UTC)
         except ValueError:
             return cls(month_start())
-        return cls(moment)
+        # December 9999 has no month after it to end the window with.
+        return cls(moment) if moment.year < 9999 else cls(month_start())
 
     @property
     def value(self) -> str:

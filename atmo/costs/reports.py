@@ -1,10 +1,9 @@
 """The operators' cost reports: what each user, group, job and month cost, and where money idled.
 
-Every report is one or two SQL queries whatever the number of rows: sums and
-counts are computed by the database (grouped, or as correlated subqueries), and
-a report sorts in SQL when it is one query. Costs are the ones the status sweep
-stored on clusters and job runs (``cost``), counted in the month the cluster or
-run was requested, as budgets count them (:mod:`atmo.costs.spend`).
+Every report is one or two SQL queries whatever the number of rows: the database
+counts and sums, grouped; a report of one query also sorts in SQL. Costs are the
+ones the status sweep stored on clusters and job runs (``cost``), counted in the
+month the cluster or run was requested, as budgets count them (:mod:`atmo.costs.spend`).
 """
 
 from __future__ import annotations
@@ -15,22 +14,15 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db.models import (
-    Aggregate,
     Avg,
     Case,
     Count,
     DecimalField,
     ExpressionWrapper,
     F,
-    IntegerField,
-    Model,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -148,66 +140,68 @@ class Report:
         return known + [row for row in rows if row[key] is None]
 
 
-def _per_owner(model: type[Model], owner: str, period: Period, aggregate: Aggregate) -> Coalesce:
-    """A correlated subquery: ``aggregate`` of the period's ``model`` rows whose ``owner`` is the outer row.
+def _spend(
+    period: Period, key: str, by_cluster: dict[str, Any], by_run: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The period's clusters and job runs, counted and summed in SQL by the columns given, then merged.
 
-    0 for an owner without rows (a subquery finding no row gives NULL).
+    ``by_cluster`` and ``by_run`` name each column and say how a cluster, and a
+    run, reach it (a run's owner is its job's). Rows merge on ``key``; a cluster
+    or run whose ``key`` is NULL (its owner is in no group) counts nowhere. Two
+    grouped queries: correlated subqueries per user would be slower, and make
+    PostgreSQL compile them (JIT) for seconds.
     """
-    rows = (
-        model._default_manager.filter(period.window(), **{owner: OuterRef("pk")})
-        .order_by()
-        .values(owner)
-        .annotate(value=aggregate)
-        .values("value")
+    rows: dict[Any, dict[str, Any]] = {}
+    sources: tuple[tuple[Any, dict[str, Any], str], ...] = (
+        (Cluster, by_cluster, "clusters"),
+        (SparkJobRun, by_run, "runs"),
     )
-    output = MONEY if isinstance(aggregate, Sum) else IntegerField()
-    zero = ZERO if isinstance(aggregate, Sum) else Value(0)
-    return Coalesce(Subquery(rows, output_field=output), zero, output_field=output)
+    for model, columns, kind in sources:
+        grouped = (
+            model._default_manager.filter(period.window())
+            .annotate(**columns)
+            .order_by()
+            .values(*columns)
+            .annotate(count=Count("pk"), cost=Coalesce(Sum("cost"), ZERO, output_field=MONEY))
+        )
+        for found in grouped:
+            if found[key] is None:
+                continue
+            row = rows.setdefault(found[key], {**{name: found[name] for name in columns}, **EMPTY_SPEND})
+            row[kind] = found["count"]
+            row[f"{kind.removesuffix('s')}_cost"] = found["cost"]
+    for row in rows.values():
+        row["total"] = row["cluster_cost"] + row["run_cost"]
+    return list(rows.values())
 
 
-def _spend_columns(period: Period, cluster_owner: str, run_owner: str) -> dict[str, Any]:
-    """Counts and costs of the clusters and runs of the outer row's people in the period."""
+EMPTY_SPEND = {"clusters": 0, "cluster_cost": Decimal(0), "runs": 0, "run_cost": Decimal(0)}
+
+
+def _owner_columns(path: str, name: str, label: str) -> dict[str, Any]:
+    """The owner's id, ``name`` (``label`` of the owner) and budget, reached through ``path``."""
     return {
-        "clusters": _per_owner(Cluster, cluster_owner, period, Count("pk")),
-        "cluster_cost": _per_owner(Cluster, cluster_owner, period, Sum("cost")),
-        "runs": _per_owner(SparkJobRun, run_owner, period, Count("pk")),
-        "run_cost": _per_owner(SparkJobRun, run_owner, period, Sum("cost")),
+        f"{name}_id": F(path),
+        name: F(f"{path}__{label}"),
+        "monthly_budget": F(f"{path}__budget__monthly_limit"),
     }
 
 
-def _with_spend(rows: QuerySet[Any], period: Period, cluster_owner: str, run_owner: str) -> QuerySet[Any]:
-    return (
-        rows.annotate(**_spend_columns(period, cluster_owner, run_owner))
-        .annotate(total=ExpressionWrapper(F("cluster_cost") + F("run_cost"), output_field=MONEY))
-        .filter(Q(clusters__gt=0) | Q(runs__gt=0))
-    )
-
-
 def by_user(period: Period) -> Rows:
-    users = _with_spend(get_user_model().objects.all(), period, "created_by", "spark_job__created_by")
-    return users.values(
-        "pk",
-        "clusters",
-        "cluster_cost",
-        "runs",
-        "run_cost",
-        "total",
-        user=F("email"),
-        monthly_budget=F("budget__monthly_limit"),
+    return _spend(
+        period,
+        "user_id",
+        _owner_columns("created_by", "user", "email"),
+        _owner_columns("spark_job__created_by", "user", "email"),
     )
 
 
 def by_group(period: Period) -> Rows:
-    groups = _with_spend(Group.objects.all(), period, "created_by__groups", "spark_job__created_by__groups")
-    return groups.values(
-        "pk",
-        "clusters",
-        "cluster_cost",
-        "runs",
-        "run_cost",
-        "total",
-        group=F("name"),
-        monthly_budget=F("budget__monthly_limit"),
+    return _spend(
+        period,
+        "group_id",
+        _owner_columns("created_by__groups", "group", "name"),
+        _owner_columns("spark_job__created_by__groups", "group", "name"),
     )
 
 
@@ -231,32 +225,9 @@ def by_job(period: Period) -> Rows:
 
 
 def by_month(period: Period) -> Rows:
-    """Every month with a cluster or a run: two grouped queries, merged."""
-    months: dict[datetime, dict[str, Any]] = {}
-    models: tuple[tuple[Any, str], ...] = ((Cluster, "cluster"), (SparkJobRun, "run"))
-    for model, prefix in models:
-        grouped = (
-            model._default_manager.annotate(month=TruncMonth("created_at", tzinfo=UTC))
-            .order_by()
-            .values("month")
-            .annotate(count=Count("pk"), cost=Coalesce(Sum("cost"), ZERO, output_field=MONEY))
-        )
-        for row in grouped:
-            month = months.setdefault(
-                row["month"],
-                {
-                    "month": row["month"],
-                    "clusters": 0,
-                    "runs": 0,
-                    "cluster_cost": ZERO.value,
-                    "run_cost": ZERO.value,
-                },
-            )
-            month["clusters" if prefix == "cluster" else "runs"] = row["count"]
-            month[f"{prefix}_cost"] = row["cost"]
-    for month in months.values():
-        month["total"] = month["cluster_cost"] + month["run_cost"]
-    return list(months.values())
+    """Every month with a cluster or a run (``period`` is all months)."""
+    month = {"month": TruncMonth("created_at", tzinfo=UTC)}
+    return _spend(period, "month", month, month)
 
 
 def cluster_hourly() -> Any:
@@ -330,7 +301,7 @@ REPORTS: Sequence[Report] = (
         (Column("user", "User"), *SPEND_COLUMNS, Column("monthly_budget", "Monthly budget (USD)", "money")),
         "-total",
         by_user,
-        link=("admin:auth_user_change", "pk"),
+        link=("admin:auth_user_change", "user_id"),
     ),
     Report(
         "groups",
@@ -339,7 +310,7 @@ REPORTS: Sequence[Report] = (
         (Column("group", "Group"), *SPEND_COLUMNS, Column("monthly_budget", "Monthly budget (USD)", "money")),
         "-total",
         by_group,
-        link=("admin:auth_group_change", "pk"),
+        link=("admin:auth_group_change", "group_id"),
     ),
     Report(
         "jobs",

@@ -177,6 +177,23 @@ class ModelAdmin(TombstoneAdminMixin, CheckedInputAdminMixin, admin.ModelAdmin):
     """The base of ATMO's plain admins."""
 
 
+class PageAdmin(ModelAdmin):
+    """The admin of a model without a table whose change list is a page of its own.
+
+    There is no row to add, change or delete; viewing the page needs the model's
+    view permission.
+    """
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 # guardian declares change_form_template a plain attribute where django-stubs has a ClassVar.
 class CheckedGuardedModelAdmin(TombstoneAdminMixin, CheckedInputAdminMixin, GuardedModelAdmin):  # type: ignore[misc]
     """guardian's admin with object permissions, whose pages 404 on ids that cannot be ids."""

@@ -37,6 +37,19 @@ class BudgetState:
         return self.budget.percent_used(self.spent)
 
     @property
+    def level(self) -> str:
+        """``ok`` below the first threshold, ``warning`` from 80 %, ``over`` from 100 %."""
+        warning, over = Budget.THRESHOLDS
+        if self.percent >= over:
+            return "over"
+        return "warning" if self.percent >= warning else "ok"
+
+    @property
+    def bar_percent(self) -> Decimal:
+        """How much of a progress bar to fill: the percentage used, at most 100."""
+        return min(self.percent, Decimal(100)).quantize(Decimal("0.1"))
+
+    @property
     def refuses(self) -> bool:
         """Used up, and no exception granted for the month."""
         return self.percent >= 100 and not self.budget.excepted(self.month)

@@ -218,3 +218,16 @@ class BudgetAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.threshold} % of {self.budget} in {self.month:%Y-%m}"
+
+
+class CostReport(models.Model):
+    """No table: it gives the admin its *Costs › Cost reports* page and the permission to see it."""
+
+    class Meta:
+        managed = False
+        default_permissions = ("view",)
+        verbose_name = "cost report"
+        verbose_name_plural = "cost reports"
+
+    def __str__(self) -> str:
+        return "cost report"

@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from kombu.exceptions import OperationalError
 
-from atmo.admin import ModelAdmin
+from atmo.admin import PageAdmin
 from atmo.jobs.models import SparkJobRun, SparkJobRunAlert
 from atmo.monitoring import incidents, liveness, system
 from atmo.monitoring.models import SystemStatus
@@ -235,7 +235,7 @@ SECTIONS = (
 
 
 @admin.register(SystemStatus)
-class SystemStatusAdmin(ModelAdmin):
+class SystemStatusAdmin(PageAdmin):
     """Its change list is the system page; there is nothing to add, change or delete."""
 
     def get_urls(self) -> list[URLPattern]:
@@ -243,15 +243,6 @@ class SystemStatusAdmin(ModelAdmin):
         info = self.opts.app_label, self.opts.model_name
         view = self.admin_site.admin_view(self.changelist_view)
         return [path("", view, name="{}_{}_changelist".format(*info))]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -8,8 +8,12 @@ from typing import Any
 from django import forms, template
 from django.conf import settings
 
+from atmo.costs.advice import advice_for
+from atmo.costs.budgets import budget_states
 from atmo.costs.models import InstancePrice
 from atmo.costs.spend import month_start, month_to_date
+from atmo.costs.trends import Trend, ended_runs
+from atmo.jobs.models import SparkJob
 from atmo.lib.costs import Rates, dollars
 
 register = template.Library()
@@ -68,4 +72,12 @@ def cost_estimate(form: forms.BaseForm, hours_field: str, interval_field: str = 
 
 @register.inclusion_tag("costs/_month_spend.html")
 def month_spend(user: Any) -> dict[str, Any]:
-    return {"spent": dollars(month_to_date(user)), "month": month_start()}
+    """This month's spend of ``user``, and each of their budgets (their own, their groups') against it."""
+    return {"spent": dollars(month_to_date(user)), "month": month_start(), "budgets": budget_states(user)}
+
+
+@register.inclusion_tag("costs/_job_trend.html")
+def job_cost_trend(spark_job: SparkJob) -> dict[str, Any]:
+    """The job's advice, and the chart and table of its last runs' duration and cost."""
+    runs = ended_runs(spark_job)
+    return {"spark_job": spark_job, "trend": Trend.of(runs), "advice": advice_for(spark_job, runs)}

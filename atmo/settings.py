@@ -116,6 +116,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # request.htmx: the live regions' polls (atmo.live).
+    "django_htmx.middleware.HtmxMiddleware",
     # After authentication: a disabled account's session gets a 403 page saying why.
     "atmo.users.middleware.DisabledAccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -12,7 +12,7 @@ change any more, the new poller has no ``hx-trigger``, so the polling stops.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -31,7 +31,7 @@ def is_poll(request: HttpRequest) -> bool:
 
 
 def version(*parts: Any) -> str:
-    """An ETag (quoted) for what a live region shows: the rows' ids and change times, and anything else shown."""
+    """An ETag (quoted) of what live regions show: the rows' ids and change times, and the rest."""
     digest = hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest()
     return f'"{digest}"'
 
@@ -51,13 +51,21 @@ def live_context(etag: str, live: bool, regions: Iterable[str]) -> dict[str, Any
     }
 
 
-def poll_response(request: HttpRequest, template_name: str, context: dict[str, Any]) -> HttpResponse:
-    """304 when the client's ``If-None-Match`` is the current version, else the regions alone."""
+def poll_response(
+    request: HttpRequest,
+    template_name: str,
+    context: dict[str, Any],
+    more: Callable[[], dict[str, Any]] | None = None,
+) -> HttpResponse:
+    """304 when the client's ``If-None-Match`` is the current version, else the regions alone.
+
+    ``more`` adds to the context only when the regions are rendered (e.g. a call to AWS).
+    """
     etag = context["live_etag"]
     if request.headers.get("If-None-Match", "").removeprefix("W/") == etag:
         response: HttpResponse = HttpResponseNotModified()
     else:
-        response = render(request, template_name, context)
+        response = render(request, template_name, {**context, **(more() if more else {})})
     response["ETag"] = etag
     # The page and its fragment share a URL: neither may stand in for the other in a cache.
     response["Cache-Control"] = "no-store"
@@ -66,6 +74,6 @@ def poll_response(request: HttpRequest, template_name: str, context: dict[str, A
 
 
 def not_found_for_polls(request: HttpRequest) -> None:
-    """Raise 404 for a poll (used where the page would say 403): a poll never tells that a foreign row exists."""
+    """Raise 404 for a poll where the page would say 403: a poll never tells that a foreign row exists."""
     if is_poll(request):
         raise Http404

@@ -173,7 +173,7 @@ def next_run(spark_job: Any, slot: datetime | None) -> SafeString:
     if slot is None:
         return mark_safe('<span class="text-body-secondary">—</span>')
     due = ' <span class="badge text-bg-info">due now</span>' if slot <= timezone.now() else ""
-    return format_html('<span data-testid="next-run-at">{}</span>{}', moment(slot), mark_safe(due))
+    return format_html('<span data-testid="next-run-at">{}</span>', moment(slot)) + due
 
 
 @register.simple_tag

@@ -40,7 +40,7 @@ class DashboardJobFields(LatestRunSummary):
     next_run: datetime | None
 
 
-#: The dashboard's clusters table: ``?clusters=`` (the state buttons), ``?clusters_sort=``, ``?clusters_q=``...
+#: The dashboard's clusters table: ``?clusters=`` (the state buttons), ``?clusters_sort=``, ...
 CLUSTERS_LISTING = Listing(
     prefix="clusters_",
     state_key="clusters",

@@ -73,7 +73,7 @@ class Listing:
 
 
 def read_per_page(value: str) -> int:
-    """A page size from the query string: the default when no positive number, at most :data:`MAX_PER_PAGE`."""
+    """A page size from the query string: default unless positive, at most :data:`MAX_PER_PAGE`."""
     try:
         number = int(value)
     except ValueError:
@@ -104,7 +104,7 @@ class ListParams:
         return queryset.order_by(*order, "-pk")
 
     def paginate(self, queryset: QuerySet[Any]) -> Page[Any]:
-        """The requested page of the filtered list: the first for a page that is no number, the last past the end.
+        """The requested page of the filtered list: the first for no number, the last past the end.
 
         Two queries: the count and the page's rows.
         """

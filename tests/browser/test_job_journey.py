@@ -123,7 +123,7 @@ def run_row(page: Page, jobflow_id: str) -> Locator:
 
 
 def header_button(page: Page, name: str) -> Locator:
-    return page.locator("[data-live-region='job-header']").get_by_role("link", name=name, exact=True)
+    return page.locator("#live-job-header").get_by_role("link", name=name, exact=True)
 
 
 def job_id_from(page_url: str) -> int:

@@ -93,7 +93,15 @@
     return seconds > 0 ? "in under a minute" : "just now";
   }
 
-  const localFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short", timeZoneName: "short" });
+  // (dateStyle and timeZoneName may not be combined: the fields are spelt out.)
+  const localFormat = new Intl.DateTimeFormat(undefined, {
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    timeZoneName: "short",
+  });
 
   function tickMoments(root) {
     const now = Date.now();

@@ -146,7 +146,7 @@ def run_badge(status: str | None) -> SafeString:
 
 
 @register.simple_tag
-def moment(value: datetime | None, empty: str = "—") -> SafeString:
+def moment(value: datetime | None, empty: str = "—", testid: str = "") -> SafeString:
     """``<time>`` saying how long ago or ahead ``value`` is, the absolute time on hover.
 
     The title is in UTC here; static/js/atmo.js rewrites it in the browser's time
@@ -156,11 +156,15 @@ def moment(value: datetime | None, empty: str = "—") -> SafeString:
         return format_html('<span class="text-body-secondary">{}</span>', empty)
     value = timezone.localtime(value, UTC)
     return format_html(
-        '<time datetime="{}" title="{} UTC" data-relative>{}</time>',
+        '<time datetime="{}" title="{} UTC" data-relative{}>{}</time>',
         value.isoformat(),
         f"{value:%Y-%m-%d %H:%M}",
+        format_html(' data-testid="{}"', testid) if testid else "",
         relative(value, timezone.now()),
     )
+
+
+DUE_NOW = mark_safe(' <span class="badge text-bg-info">due now</span>')
 
 
 @register.simple_tag
@@ -172,8 +176,8 @@ def next_run(spark_job: Any, slot: datetime | None) -> SafeString:
         return mark_safe('<span class="text-body-secondary">ended</span>')
     if slot is None:
         return mark_safe('<span class="text-body-secondary">—</span>')
-    due = ' <span class="badge text-bg-info">due now</span>' if slot <= timezone.now() else ""
-    return format_html('<span data-testid="next-run-at">{}</span>', moment(slot)) + due
+    shown = moment(slot, testid="next-run-at")
+    return shown + DUE_NOW if slot <= timezone.now() else shown
 
 
 @register.simple_tag

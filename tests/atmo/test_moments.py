@@ -37,3 +37,17 @@ def test_the_tag_renders_a_time_element_with_the_absolute_time_on_hover() -> Non
 
 def test_the_tag_shows_a_dash_for_no_moment() -> None:
     assert "—" in Template("{% load atmo %}{% moment None %}").render(Context())
+
+
+def test_the_next_run_tag_is_markup_with_the_due_badge_once_the_slot_came() -> None:
+    class Job:
+        is_enabled = True
+        expired_date = None
+
+    template = Template("{% load atmo %}{% next_run job slot %}")
+    past = template.render(Context({"job": Job(), "slot": timezone.now() - timedelta(minutes=5)}))
+    assert past.startswith('<time datetime="') and past.endswith(
+        '<span class="badge text-bg-info">due now</span>'
+    )
+    ahead = template.render(Context({"job": Job(), "slot": timezone.now() + timedelta(hours=3, minutes=1)}))
+    assert ahead.startswith('<time datetime="') and ahead.endswith(">in 3 h</time>")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import Any, ClassVar, NamedTuple, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
 
 from django.conf import settings
@@ -93,6 +94,63 @@ def forget_object_permissions(model: type[models.Model], pk: Any) -> None:
         permission_model.objects.filter(content_type=content_type, object_pk=str(pk)).delete()
 
 
+class ObjectURLs:
+    """``obj.urls.<action>``: the URL of each of a :class:`URLActionModel`'s actions, made when asked."""
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self._obj = obj
+
+    def __getattr__(self, name: str) -> str:
+        actions = {action.replace("-", "_"): action for action in self._obj.url_actions}
+        if name not in actions:
+            raise AttributeError(name)
+        return self._obj.url_for(actions[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return (self._obj.url_for(action) for action in self._obj.url_actions)
+
+
+#: Stand-in ids that reverse() accepts for ``<int:...>`` and ``<str:...>`` converters alike.
+URL_PLACEHOLDERS = tuple(str(8642097531 + i) for i in range(4))
+
+
+@dataclass(frozen=True)
+class URLPattern:
+    """A reversed URL cut around its keyword arguments: ``parts[0] kwarg parts[1] kwarg ...``."""
+
+    parts: tuple[str, ...]
+
+    def fill(self, *values: Any) -> str:
+        filled = [self.parts[0]]
+        for value, part in zip(values, self.parts[1:], strict=True):
+            filled += [quote(str(value), safe=""), part]
+        return "".join(filled)
+
+
+_url_patterns: dict[tuple[Any, ...], URLPattern] = {}
+
+
+def url_pattern(name: str, *kwargs: str) -> URLPattern:
+    """The URL pattern ``name`` reversed once, with placeholders for ``kwargs``; cached.
+
+    Lists showed every row's actions: a reverse() per action per row was a third
+    of a dashboard's time (issue 10). The key holds the URLconf and the script
+    prefix, so tests that swap the URLconf and sites under a path prefix stay right.
+    """
+    key = (name, kwargs, get_urlconf(), str(settings.ROOT_URLCONF), get_script_prefix())
+    pattern = _url_patterns.get(key)
+    if pattern is None:
+        url = reverse(name, kwargs=dict(zip(kwargs, URL_PLACEHOLDERS, strict=False)))
+        parts = []
+        for placeholder in URL_PLACEHOLDERS[: len(kwargs)]:
+            before, _, url = url.partition(placeholder)
+            parts.append(before)
+        pattern = _url_patterns[key] = URLPattern((*parts, url))
+    return pattern
+
+
 class URLActionModel(models.Model):
     """Gives a model ``urls.<action>`` for URL patterns named ``<prefix>-<action>``."""
 
@@ -127,62 +185,6 @@ class URLActionModel(models.Model):
         pattern is reversed once per process, not once per row: see :func:`url_pattern`.
         """
         return ObjectURLs(self)
-
-
-class ObjectURLs:
-    """``obj.urls.<action>``: the URL of each of a :class:`URLActionModel`'s actions, made when asked."""
-
-    __slots__ = ("_obj",)
-
-    def __init__(self, obj: URLActionModel) -> None:
-        self._obj = obj
-
-    def __getattr__(self, name: str) -> str:
-        actions = {action.replace("-", "_"): action for action in self._obj.url_actions}
-        if name not in actions:
-            raise AttributeError(name)
-        return self._obj.url_for(actions[name])
-
-    def __iter__(self) -> Iterator[str]:
-        return (self._obj.url_for(action) for action in self._obj.url_actions)
-
-
-#: Stand-in ids that reverse() accepts for ``<int:...>`` and ``<str:...>`` converters alike.
-URL_PLACEHOLDERS = tuple(str(8642097531 + i) for i in range(4))
-
-
-class URLPattern(NamedTuple):
-    """A reversed URL cut around its keyword arguments: ``parts[0] kwarg parts[1] kwarg ...``."""
-
-    parts: tuple[str, ...]
-
-    def fill(self, *values: Any) -> str:
-        filled = [self.parts[0]]
-        for value, part in zip(values, self.parts[1:], strict=True):
-            filled += [quote(str(value), safe=""), part]
-        return "".join(filled)
-
-
-_url_patterns: dict[tuple[Any, ...], URLPattern] = {}
-
-
-def url_pattern(name: str, *kwargs: str) -> URLPattern:
-    """The URL pattern ``name`` reversed once, with placeholders for ``kwargs``; cached.
-
-    Lists showed every row's actions: a reverse() per action per row was a third
-    of a dashboard's time (issue 10). The key holds the URLconf and the script
-    prefix, so tests that swap the URLconf and sites under a path prefix stay right.
-    """
-    key = (name, kwargs, get_urlconf(), str(settings.ROOT_URLCONF), get_script_prefix())
-    pattern = _url_patterns.get(key)
-    if pattern is None:
-        url = reverse(name, kwargs=dict(zip(kwargs, URL_PLACEHOLDERS, strict=False)))
-        parts = []
-        for placeholder in URL_PLACEHOLDERS[: len(kwargs)]:
-            before, _, url = url.partition(placeholder)
-            parts.append(before)
-        pattern = _url_patterns[key] = URLPattern((*parts, url))
-    return pattern
 
 
 class PermissionMigrator:

@@ -182,13 +182,13 @@ def next_run(spark_job: Any, slot: datetime | None) -> SafeString:
 
 @register.simple_tag
 def sort_header(params: ListParams, name: str, label: str) -> SafeString:
-    """A column header's sort link, ``aria-sort`` set on the sorted column."""
+    """A column header that sorts by ``name`` (``aria-sort`` on the sorted one)."""
     direction = params.sorted_by(name)
     arrow = {"ascending": " ▲", "descending": " ▼"}.get(direction, "")
     return format_html(
-        '<a class="link-body-emphasis text-decoration-none" href="{}"{}>{}{}</a>',
-        params.sort_url(name),
+        '<th scope="col"{}><a class="link-body-emphasis text-decoration-none" href="{}">{}{}</a></th>',
         format_html(' aria-sort="{}"', direction) if direction else "",
+        params.sort_url(name),
         label,
         arrow,
     )

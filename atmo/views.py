@@ -200,8 +200,8 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         return (
             spark_jobs.select_related("created_by")
             .with_latest_slot()
-            .with_latest_run_summary()
             .with_next_run_order()
+            .with_latest_run_summary()
         )
 
     def get_clusters(self) -> QuerySet[Cluster]:

@@ -21,7 +21,8 @@ from django.http import QueryDict
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 200
 
-StateFilter = Callable[[QuerySet[Any]], QuerySet[Any]]
+# Any in: each list hands its own QuerySet class, with its named filters.
+StateFilter = Callable[[Any], QuerySet[Any]]
 
 
 def everything(queryset: QuerySet[Any]) -> QuerySet[Any]:

@@ -71,7 +71,13 @@ RUNS_LISTING = Listing(
     search="jobflow_id__icontains",
 )
 #: The live regions of the job page and of the run page (atmo/live.py).
-LIVE_JOB_REGIONS = ["live-job-header", "live-job-failure", "live-job-runs", "live-job-facts"]
+LIVE_JOB_REGIONS = [
+    "live-job-header",
+    "live-job-failure",
+    "live-job-runs",
+    "live-job-results",
+    "live-job-facts",
+]
 LIVE_RUN_REGIONS = ["live-run-header", "live-run-failure", "live-run-outputs", "live-run-facts"]
 #: Zeppelin pages show at most this many Markdown results of the latest run.
 MAX_MARKDOWN_RESULTS = 20
@@ -217,7 +223,10 @@ def detail_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     can_change = next_run_at is not None or any(run.is_active for run in shown_runs)
     context.update(live.live_context(etag, can_change, LIVE_JOB_REGIONS))
     if live.is_poll(request):
-        return live.poll_response(request, "jobs/_live.html", context)
+        # S3 is asked for the results only when the regions are rendered again.
+        return live.poll_response(
+            request, "jobs/_live.html", context, more=lambda: results_from_aws(spark_job)
+        )
     # A HEAD asks for the headers only: no S3 calls then.
     if request.method == "GET":
         context.update(detail_from_aws(spark_job))
@@ -234,14 +243,19 @@ class ResultLink:
 
 
 def detail_from_aws(spark_job: SparkJob) -> dict[str, Any]:
-    provisioner = spark_job.provisioner
+    context = results_from_aws(spark_job)
+    context["preview"], context["preview_error"] = notebook_preview(spark_job.provisioner, spark_job)
+    return context
+
+
+def results_from_aws(spark_job: SparkJob) -> dict[str, Any]:
+    """The job's results as listed in S3 (one call), or why they could not be."""
     context: dict[str, Any] = {"results": {"data": [], "logs": []}, "results_error": ""}
     try:
-        context["results"] = result_links(spark_job, provisioner)
+        context["results"] = result_links(spark_job, spark_job.provisioner)
     except AWSError as exc:
         context["results_error"] = str(describe_aws_failure(exc, RESULTS_NOT_LISTED))
     context["has_markdown_results"] = any(link.key.endswith(".md") for link in context["results"]["data"])
-    context["preview"], context["preview_error"] = notebook_preview(provisioner, spark_job)
     return context
 
 

@@ -76,18 +76,22 @@ def test_a_cluster_poll_stops_when_the_cluster_has_ended(client_for: Any, user: 
     assert "hx-trigger" not in final.content.decode()
 
 
-def test_a_job_poll_renders_the_runs_without_asking_s3(client_for: Any, user: Any) -> None:
-    # No S3 stub: a poll that called S3 would fail the test.
+def test_a_job_poll_lists_the_results_in_s3_only_when_something_changed(client_for: Any, user: Any) -> None:
     job = SparkJobFactory(created_by=user)
     run = SparkJobRunFactory(spark_job=job)
     client = client_for(user)
-    first = poll(client, job.urls.detail)
-    assert first.status_code == 200
-    assert f'href="{run.get_absolute_url()}"' in first.content.decode()
-    assert poll(client, job.urls.detail, first["ETag"]).status_code == 304
-    run.status = Cluster.STATUS_TERMINATED
-    run.save(update_fields=["status"])
-    assert poll(client, job.urls.detail, first["ETag"]).status_code == 200
+    listed = {"results": {"data": [], "logs": []}, "results_error": "", "has_markdown_results": False}
+    with mock.patch("atmo.jobs.views.results_from_aws", autospec=True, return_value=listed) as results:
+        first = poll(client, job.urls.detail)
+        assert first.status_code == 200
+        assert f'href="{run.get_absolute_url()}"' in first.content.decode()
+        assert 'id="live-job-results"' in first.content.decode()
+        assert poll(client, job.urls.detail, first["ETag"]).status_code == 304
+        assert results.call_count == 1
+        run.status = Cluster.STATUS_TERMINATED
+        run.save(update_fields=["status"])
+        assert poll(client, job.urls.detail, first["ETag"]).status_code == 200
+        assert results.call_count == 2
 
 
 def test_a_run_poll_asks_emr_only_when_the_run_changed(client_for: Any, user: Any) -> None:

@@ -73,7 +73,7 @@ def test_the_detail_page_shows_schedule_runs_alerts_results_and_notebook(
     assert 'data-testid="notebook-preview"' in page
     assert "<h1>Daily <strong>report</strong></h1>" in page
     assert "print(42)" in page
-    for region in ("job-header", "job-runs", "job-facts"):
+    for region in ("job-header", "job-runs", "job-facts", "job-results"):
         assert f'id="live-{region}"' in page
 
 

@@ -102,7 +102,7 @@ class DashboardView(LoginRequiredMixin, TemplateView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         """The page; someone who is no maintainer asking for every job goes back to their own."""
-        # Asked once per request: the page polls itself with HEAD every few seconds.
+        # Asked once per request: the page's live regions poll it every few seconds.
         self.sees_every_job = maintainers_view_every_job(request.user)
         if request.GET.get("jobs") == "all" and not self.sees_every_job:
             return redirect("/")

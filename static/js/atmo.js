@@ -69,6 +69,11 @@
       const etag = event.detail.elt.dataset.etag;
       if (etag) event.detail.headers["If-None-Match"] = etag;
     });
+    // A poll that fails (e.g. redirected to the sign-in provider once the session
+    // expired) cannot update the page: say so, and let a reload sort it out.
+    const showReloadHint = () => document.getElementById("page-modified")?.classList.remove("d-none");
+    document.addEventListener("htmx:sendError", showReloadHint);
+    document.addEventListener("htmx:responseError", showReloadHint);
   }
 
   // <time data-relative> from the "moment" template tag: "in 3 h", "2 days ago",

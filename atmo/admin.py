@@ -26,6 +26,8 @@ from django.db import DataError, models, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from guardian.admin import GuardedModelAdmin
 
+from atmo.tombstones import bury
+
 logger = logging.getLogger(__name__)
 
 #: What a filter the database cannot run raises when the query is built or run.
@@ -156,12 +158,27 @@ class CheckedInputAdminMixin(_AdminBase):
         return super().response_action(request, queryset, *args, **kwargs)
 
 
-class ModelAdmin(CheckedInputAdminMixin, admin.ModelAdmin):
+class TombstoneAdminMixin:
+    """Deleting a row through the admin leaves its tombstone (see :mod:`atmo.tombstones`)."""
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        pk = obj.pk
+        super().delete_model(request, obj)  # type: ignore[misc]
+        bury(obj, request.user, object_id=pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        rows = [(row, row.pk) for row in queryset]
+        super().delete_queryset(request, queryset)  # type: ignore[misc]
+        for row, pk in rows:
+            bury(row, request.user, object_id=pk)
+
+
+class ModelAdmin(TombstoneAdminMixin, CheckedInputAdminMixin, admin.ModelAdmin):
     """The base of ATMO's plain admins."""
 
 
 # guardian declares change_form_template a plain attribute where django-stubs has a ClassVar.
-class CheckedGuardedModelAdmin(CheckedInputAdminMixin, GuardedModelAdmin):  # type: ignore[misc]
+class CheckedGuardedModelAdmin(TombstoneAdminMixin, CheckedInputAdminMixin, GuardedModelAdmin):  # type: ignore[misc]
     """guardian's admin with object permissions, whose pages 404 on ids that cannot be ids."""
 
     def obj_perms_manage_view(self, request: HttpRequest, object_pk: str) -> HttpResponse:

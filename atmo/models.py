@@ -583,3 +583,8 @@ class JobFlowModel(EditedAtModel):
                 "job flow missing from the listing not looked up", extra={**context, "code": exc.code}
             )
         return None
+
+
+# A concrete model of the atmo app, kept in its own module; imported here so
+# that Django registers it with the app's models.
+from atmo.tombstones import Tombstone  # noqa: E402, F401

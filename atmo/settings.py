@@ -118,6 +118,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # request.htmx: the live regions' polls (atmo.live).
     "django_htmx.middleware.HtmxMiddleware",
+    # A deleted object's page: 410 with what it was, for its owner (atmo.tombstones).
+    "atmo.tombstones.GoneMiddleware",
     # After authentication: a disabled account's session gets a 403 page saying why.
     "atmo.users.middleware.DisabledAccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -320,6 +322,8 @@ EMAIL_BACKEND = envstr(
     if ENVIRONMENT == "dev"
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+#: Where the file-based backend (which `make run` uses) writes mails; /dev/mail/ shows them.
+EMAIL_FILE_PATH = envstr("EMAIL_FILE_PATH", str(BASE_DIR / ".local" / "mail"))
 EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("EMAIL_PORT", 25)
 EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")

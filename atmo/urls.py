@@ -6,9 +6,9 @@ The dockerflow endpoints (``/__version__``, ``/__heartbeat__``,
 
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.generic import TemplateView
+from django.views.generic import RedirectView, TemplateView
 
-from atmo import views
+from atmo import devmail, views
 from atmo.api.problems import not_found
 from atmo.users.views import admin_login
 
@@ -35,6 +35,11 @@ urlpatterns = [
     path("users/", include("atmo.users.urls")),
     path("", include("atmo.monitoring.urls")),
     path("oidc/", include("mozilla_django_oidc.urls")),
+    # Browsers ask for it whatever the page says; the icon is an SVG.
+    path("favicon.ico", RedirectView.as_view(url="/favicon.svg", permanent=True)),
+    # The mails a development site wrote to files (a 404 anywhere else).
+    path("dev/mail/", devmail.mail_list, name="dev-mail"),
+    path("dev/mail/<str:file_name>/<int:index>/", devmail.mail_html, name="dev-mail-html"),
     # Previews of the error pages, for designers.
     path("404/", TemplateView.as_view(template_name="404.html")),
     path("500/", TemplateView.as_view(template_name="500.html")),

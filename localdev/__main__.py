@@ -31,6 +31,9 @@ LOCAL_DEFAULTS = {
     # The local provider signs ID tokens without a key id.
     "OIDC_VERIFY_KID": "false",
     "ATMO_LOCAL_ADMIN_EMAIL": "admin@example.com",
+    # Mails go to files, shown at /dev/mail/, rather than into the worker's console.
+    "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+    "EMAIL_FILE_PATH": str(LOCAL_DIR / "mail"),
 }
 
 
@@ -92,6 +95,8 @@ def banner(env: dict[str, str], seconds: float) -> str:
    - type any email address (e.g. analyst@example.com) for a plain analyst.
  Local AWS: {env["AWS_ENDPOINT_URL"]}  Local OIDC: http://127.0.0.1:9400
  Redis: {env["REDIS_URL"]}  Database: {env.get("DATABASE_URL") or "SQLite (db.sqlite3)"}
+ Mails: nothing is sent; they are written to {env.get("EMAIL_FILE_PATH", "the console")}
+   and shown at {url}/dev/mail/ (when DJANGO_EMAIL_BACKEND is the file-based backend).
  System status (admin): {url}/admin/monitoring/systemstatus/
  Metrics: {url}/metrics   Heartbeat: {url}/__heartbeat__   `make scrape` watches them for a minute.
  Press Ctrl-C to stop everything.

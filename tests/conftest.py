@@ -63,9 +63,9 @@ def oidc_provider() -> Iterator[str]:
     Any client id/secret is accepted, and the subject typed into its form becomes the
     ``email`` claim.
     """
-    from oidc_provider_mock import run_server_in_thread
+    from localdev.oidc import serve_in_thread
 
-    with run_server_in_thread(port=0) as server:
+    with serve_in_thread(port=0) as server:
         yield f"http://localhost:{server.server_port}"
 
 

@@ -51,6 +51,15 @@ class EMRReleaseSerializer(serializers.ModelSerializer[EMRRelease]):
 
 
 class SSHKeySerializer(serializers.ModelSerializer[SSHKey]):
+    type_name = serializers.CharField(
+        read_only=True, help_text="The key type as ssh-keygen names it, e.g. ED25519, RSA 4096."
+    )
+    fingerprint = serializers.CharField(
+        read_only=True, help_text="The SHA256 fingerprint, as ssh-keygen -l prints it."
+    )
+    sha256_fingerprint = serializers.CharField(
+        read_only=True, help_text="The same as fingerprint (an older name)."
+    )
     url = serializers.HyperlinkedIdentityField(view_name="api-ssh-key-detail", lookup_url_kwarg="id")
     web_url = PageURLField()
 
@@ -61,6 +70,7 @@ class SSHKeySerializer(serializers.ModelSerializer[SSHKey]):
             "title",
             "key",
             "prefix",
+            "type_name",
             "fingerprint",
             "sha256_fingerprint",
             "created_at",

@@ -33,7 +33,8 @@ MIN_EXTENSION = 2
 MAX_EXTENSION = 24
 DEFAULT_EXTENSION = 8
 
-IDENTIFIER_PATTERN = "[a-z0-9-]{1,100}"
+# Escaped "-": browsers compile `pattern` with the `v` flag, where a bare "-" in a class is an error.
+IDENTIFIER_PATTERN = r"[a-z0-9\-]{1,100}"
 IDENTIFIER_MESSAGE = "Use only lowercase letters (a-z), digits and hyphens, at most 100 characters."
 
 #: What a user reads when no release, or one no longer offered, was chosen.
@@ -147,6 +148,25 @@ class EMRReleaseChoiceField(forms.ModelChoiceField):
         return format_html('{} <span class="badge {}">{}</span>', obj.version, BADGE_CLASSES[badge], badge)
 
 
+class SSHKeyChoiceField(forms.ModelChoiceField):
+    """The user's keys, each shown with its type and SHA256 fingerprint, to tell them apart."""
+
+    def label_from_instance(self, obj: SSHKey) -> str:
+        return format_html(
+            '<span class="fw-semibold text-break">{}</span> '
+            '<span class="badge text-bg-light border">{}</span>'
+            '<span class="d-block font-monospace small text-body-secondary text-break">{}</span>',
+            obj.title,
+            obj.type_name,
+            obj.fingerprint,
+        )
+
+    @staticmethod
+    def plain_label(obj: SSHKey) -> str:
+        """The label for a drop-down, whose options hold text only."""
+        return f"{obj.title} · {obj.type_name} · {obj.fingerprint}"
+
+
 class NewClusterForm(CreatedByModelFormMixin):
     """A new cluster of the form's user; the view enqueues its provisioning."""
 
@@ -174,7 +194,7 @@ class NewClusterForm(CreatedByModelFormMixin):
             "max_value": "The cluster may idle at most %(limit_value)s hours before it stops.",
         },
     )
-    ssh_key = forms.ModelChoiceField(
+    ssh_key = SSHKeyChoiceField(
         label="SSH key",
         queryset=SSHKey.objects.none(),
         empty_label=None,
@@ -247,6 +267,12 @@ class NewClusterForm(CreatedByModelFormMixin):
             widget = forms.RadioSelect()
             widget.is_required = field.required
             field.widget = widget
+        else:
+            # django-stubs does not declare ModelChoiceIteratorValue.instance.
+            choices = [
+                (value, SSHKeyChoiceField.plain_label(value.instance))  # type: ignore[union-attr]
+                for value, _ in choices
+            ]
         field.widget.choices = choices
 
 

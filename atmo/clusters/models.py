@@ -296,6 +296,36 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
         return self.expires_at is not None and self.expires_at <= timezone.now() + timedelta(hours=1)
 
     @property
+    def is_ended(self) -> bool:
+        """Terminated or failed: nothing about it can change any more."""
+        return self.most_recent_status in self.FINAL_STATUS_LIST
+
+    @property
+    def extended_hours(self) -> int:
+        """The hours the extensions added (the expiry beyond creation time plus lifetime)."""
+        if not self.lifetime_extension_count or self.expires_at is None:
+            return 0
+        extra = self.expires_at - self.created_at - timedelta(hours=self.lifetime)
+        return max(round(extra.total_seconds() / 3600), 0)
+
+    @property
+    def lifetime_display(self) -> str:
+        """The lifetime in words: "8 hours, extendable", "8 hours + 4 hours (1 extension)".
+
+        "Extendable" only while the cluster runs, for as many extensions as the owner
+        wants (there is no limit); an ended cluster only says what it had.
+        """
+        text = hours_text(self.lifetime)
+        if self.lifetime_extension_count:
+            count = self.lifetime_extension_count
+            extensions = f"{count} extension{'s' if count != 1 else ''}"
+            added = self.extended_hours
+            text += f" + {hours_text(added)} ({extensions})" if added else f" ({extensions})"
+        if self.is_active and not self.is_terminating:
+            text += ", extendable" if not self.lifetime_extension_count else ", extendable again"
+        return text
+
+    @property
     def idle_stop_message(self) -> str:
         """The reason the owner reads once EMR stopped the cluster for being idle."""
         hours = self.idle_timeout or 0
@@ -516,6 +546,10 @@ class Cluster(EMRReleaseModel, CreatedByModel, JobFlowModel, URLActionModel):
     @classmethod
     def deadline_for_expiration_mails(cls) -> datetime:
         return timezone.now() + timedelta(hours=1)
+
+
+def hours_text(hours: int) -> str:
+    return f"{hours} hour{'s' if hours != 1 else ''}"
 
 
 def idle_timeout_bounds() -> tuple[int, int]:

@@ -81,7 +81,8 @@ def already_ending_message(cluster: Cluster) -> SafeString:
 @require_http_methods(FORM_METHODS)
 def new_cluster(request: HttpRequest) -> HttpResponse:
     if not request.user.created_sshkeys.exists():  # type: ignore[union-attr]
-        messages.error(request, NO_KEY_MESSAGE)
+        # Guidance, not a failure: the next step, shown as information.
+        messages.info(request, NO_KEY_MESSAGE)
         return redirect("keys-new")
     # Bound on every POST, an empty one too: it gets the "required" errors back.
     data = request.POST if request.method == "POST" else None
@@ -121,7 +122,7 @@ def detail_cluster(request: HttpRequest, id: int) -> HttpResponse:
 def extend_cluster(request: HttpRequest, id: int) -> HttpResponse:
     cluster = get_cluster_for(request, id, "change")
     if not is_changeable(cluster):
-        messages.error(request, NOT_EXTENDABLE_MESSAGE)
+        messages.info(request, NOT_EXTENDABLE_MESSAGE)
         return redirect(cluster)
     form = ExtendClusterForm(data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

@@ -13,6 +13,7 @@ from atmo.admin import CheckedGuardedModelAdmin, ModelAdmin
 from atmo.jobs.exceptions import SparkJobNotFound
 from atmo.jobs.models import Deletion, RunNow, RunNowResult, SparkJob, SparkJobRun, SparkJobRunAlert
 from atmo.provisioners import TRY_AGAIN_SOON, describe_aws_failure
+from atmo.tombstones import bury
 
 RUN_FIELDS = [
     "jobflow_id",
@@ -171,8 +172,10 @@ class SparkJobAdmin(CheckedGuardedModelAdmin):
             self._delete(request, spark_job)
 
     def _delete(self, request: HttpRequest, spark_job: SparkJob) -> None:
+        job_id = spark_job.pk
         deletion = spark_job.delete_safely()
         if deletion.outcome == Deletion.DELETED:
+            bury(spark_job, request.user, object_id=job_id)
             return
         what = f"{spark_job.identifier} was not deleted: {deletion.outcome.what_failed}"
         if deletion.error is None:

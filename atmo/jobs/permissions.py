@@ -21,10 +21,9 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from guardian.shortcuts import get_user_perms
 
-from atmo.access import get_object_for, model_permission
+from atmo.access import get_object_for, get_or_gone, model_permission
 from atmo.jobs.models import SparkJob
 
 VIEW_PERMISSION = "jobs.view_sparkjob"
@@ -73,7 +72,7 @@ def get_job_for(
     jobs = (SparkJob.objects.all() if jobs is None else jobs).select_related("created_by", "emr_release")
     if action != "view":
         return get_object_for(request, jobs, model_permission(SparkJob, action), pk=spark_job_id)
-    spark_job = get_object_or_404(jobs, pk=spark_job_id)
+    spark_job = get_or_gone(request, jobs, pk=spark_job_id)
     if not can_view(request.user, spark_job):
         raise PermissionDenied("You do not have access to this Spark job.")
     return spark_job

@@ -28,7 +28,7 @@ from django.http import (
     HttpResponseBase,
     StreamingHttpResponse,
 )
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -40,6 +40,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from guardian.shortcuts import get_perms
 
 from atmo import live
+from atmo.access import get_or_gone
 from atmo.clusters.models import EMRRelease
 from atmo.costs.budgets import refusal_for
 from atmo.decorators import modified_date
@@ -51,6 +52,7 @@ from atmo.jobs.provisioners import NotebookNotFound, OutputNotFound, SparkJobPro
 from atmo.lib.listing import Listing, everything
 from atmo.lib.notebooks import NotebookError, Preview, parse_preview
 from atmo.provisioners import TRY_AGAIN_SOON, AWSError, describe_aws_failure
+from atmo.tombstones import bury
 
 #: The detail page lists this many runs, newest first (a daily job makes 365 a year).
 #: The job page's run history: ``?sort=-scheduled``, ``?state=failed``, ``?q=<jobflow id>``, ``?page=2``.
@@ -171,8 +173,10 @@ def delete_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     spark_job = get_job_for(request, id, "delete")
     if request.method != "POST":
         return render(request, "jobs/confirm_delete.html", {"spark_job": spark_job})
+    job_id = spark_job.pk
     deletion = spark_job.delete_safely()
     if deletion.outcome == Deletion.DELETED:
+        bury(spark_job, request.user, object_id=job_id)
         messages.success(request, format_html("Spark job <strong>{}</strong> deleted.", spark_job.identifier))
         return redirect("dashboard")
     messages.error(request, deletion_failure_message(deletion))
@@ -436,7 +440,7 @@ def get_run_for(request: HttpRequest, spark_job_id: int, run_id: int) -> SparkJo
     A run of another job is a 404, as a run that does not exist is.
     """
     spark_job = get_job_for(request, spark_job_id, "view")
-    run = get_object_or_404(spark_job.runs.select_related("requested_by"), pk=run_id)
+    run = get_or_gone(request, spark_job.runs.select_related("requested_by"), pk=run_id)
     run.spark_job = spark_job  # the job as loaded, with its owner and release
     return run
 

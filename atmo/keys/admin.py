@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from atmo.admin import ModelAdmin
-from atmo.keys.forms import refuse_duplicate, validate_public_key
+from atmo.keys.forms import refuse_duplicate, refuse_taken_title, validate_public_key
 from atmo.keys.models import SSHKey
 
 
@@ -31,15 +31,19 @@ class SSHKeyAdminForm(forms.ModelForm):
         return text
 
     def clean(self) -> dict[str, Any]:
-        """Refuse a key its owner already has: the database would refuse it with an error page."""
+        """Refuse a key or title its owner already has: the database would refuse it with an error page."""
         super().clean()
         cleaned = self.cleaned_data
         owner = cleaned.get("created_by") or getattr(self.instance, "created_by", None)
-        if owner is not None and "key" in cleaned:
-            try:
-                refuse_duplicate(owner, cleaned["key"], exclude_pk=self.instance.pk)
-            except forms.ValidationError as error:
-                self.add_error("key", error)
+        if owner is None:
+            return cleaned
+        checks = [("key", refuse_duplicate), ("title", refuse_taken_title)]
+        for field, refuse in checks:
+            if field in cleaned:
+                try:
+                    refuse(owner, cleaned[field], exclude_pk=self.instance.pk)
+                except forms.ValidationError as error:
+                    self.add_error(field, error)
         return cleaned
 
 
@@ -64,7 +68,7 @@ class SSHKeyAdmin(ModelAdmin):
     """Every user's SSH keys, for operators: find a key by fingerprint or owner, fix a title."""
 
     form = SSHKeyAdminForm
-    list_display = ["title", "created_by", "fingerprint", "key_type", "created_at", "modified_at"]
+    list_display = ["title", "created_by", "key_type", "fingerprint", "created_at", "modified_at"]
     list_filter = [KeyTypeFilter, "created_at", "modified_at"]
     search_fields = ["title", "fingerprint", "created_by__email"]
     readonly_fields = ["fingerprint", "created_at", "modified_at"]
@@ -75,7 +79,7 @@ class SSHKeyAdmin(ModelAdmin):
 
     @admin.display(description="key type")
     def key_type(self, ssh_key: SSHKey) -> str:
-        return ssh_key.prefix
+        return ssh_key.type_name
 
     def get_readonly_fields(self, request: HttpRequest, obj: SSHKey | None = None) -> Any:
         # The owner's object permissions are granted at creation only: another

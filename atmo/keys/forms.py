@@ -42,6 +42,12 @@ MESSAGES = {
     ),
     "unsupported": "%(type)s keys are not supported. The key should start with one of: %(prefixes)s.",
     "duplicate": "You already added this key as %(title)s.",
+    "title_taken": "You already have a key named “%(title)s”. Give this one another title.",
+    "dsa": (
+        "DSA (ssh-dss) keys are not accepted: they are deprecated and weak, OpenSSH disabled them "
+        "in version 7.0 and EMR does not accept them. Make an Ed25519 key with: ssh-keygen -t ed25519 "
+        "(or an RSA key of at least 3072 bits: ssh-keygen -t rsa -b 4096) and add its .pub file."
+    ),
     "title_required": "Give the key a title, e.g. the name of the computer it lives on.",
 }
 
@@ -152,7 +158,10 @@ class SSHKeyForm(CreatedByModelFormMixin):
         refuse_duplicate(self.created_by, text, exclude_pk=self.instance.pk)
 
     def clean(self) -> dict[str, Any]:
-        """Fill an empty title from the key's comment, else from the uploaded file's name."""
+        """Fill an empty title from the key's comment, else from the uploaded file's name.
+
+        The title must be new among the user's keys (whatever its case).
+        """
         cleaned = super().clean()
         if not cleaned.get("title") and "key" not in self.errors:
             fallback = key_comment(cleaned.get("key") or "") or self._file_stem()
@@ -160,7 +169,21 @@ class SSHKeyForm(CreatedByModelFormMixin):
                 cleaned["title"] = fallback[:TITLE_MAX_LENGTH]
             elif "title" not in self.errors:
                 self.add_error("title", forms.ValidationError(MESSAGES["title_required"], code="required"))
+        # A repeated key says under which title it exists: enough to read.
+        if cleaned.get("title") and "key" not in self.errors:
+            try:
+                refuse_taken_title(self.created_by, cleaned["title"], exclude_pk=self.instance.pk)
+            except forms.ValidationError as error:
+                self.add_error("title", error)
         return cleaned
+
+    def conflict_errors(self) -> dict[str, list[str]]:
+        """What to say when saving hit a unique constraint: a request saving the same
+        key or title at the same moment passed the checks above too."""
+        cleaned = self.cleaned_data
+        if SSHKey.objects.filter(created_by=self.created_by, title__iexact=cleaned["title"]).exists():
+            return {"title": [MESSAGES["title_taken"] % {"title": cleaned["title"]}]}
+        return {"key": [MESSAGES["duplicate"] % {"title": cleaned["title"]}]}
 
     def _file_stem(self) -> str:
         return self.uploaded_name.removesuffix(".pub")
@@ -178,6 +201,15 @@ def refuse_duplicate(owner: Any, text: str, exclude_pk: int | None = None) -> No
     existing = same_key.first()
     if existing is not None:
         raise forms.ValidationError(MESSAGES["duplicate"], code="duplicate", params={"title": existing.title})
+
+
+def refuse_taken_title(owner: Any, title: str, exclude_pk: int | None = None) -> None:
+    """Raise a ValidationError when ``owner`` already has a key titled ``title`` (any case)."""
+    same_title = SSHKey.objects.filter(created_by=owner, title__iexact=title)
+    if exclude_pk is not None:
+        same_title = same_title.exclude(pk=exclude_pk)
+    if same_title.exists():
+        raise forms.ValidationError(MESSAGES["title_taken"], code="title_taken", params={"title": title})
 
 
 def validate_public_key(text: str) -> None:
@@ -211,7 +243,10 @@ def validate_public_key(text: str) -> None:
     except ValueError as exc:
         raise forms.ValidationError(MESSAGES["invalid"], code="invalid") from exc
     # cryptography also loads types we do not want (DSA, security-key and
-    # certificate variants), so the prefix list decides.
+    # certificate variants), so the prefix list decides. DSA gets its own
+    # message: people still have such keys and need to know what to use instead.
+    if key_type == "ssh-dss":
+        raise forms.ValidationError(MESSAGES["dsa"], code="dsa")
     if key_type not in SSHKey.VALID_PREFIXES:
         raise _unsupported(key_type)
 

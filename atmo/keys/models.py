@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.db.models.functions import Lower
+from django.utils.functional import cached_property
 
-from atmo.keys.utils import calculate_fingerprint, calculate_sha256_fingerprint
+from atmo.keys.utils import calculate_fingerprint, describe_key_type
 from atmo.models import CreatedByModel, EditedAtModel, URLActionModel
 
 KEY_HELP = "Should start with one of the following prefixes: {}."
@@ -26,14 +28,23 @@ class SSHKey(CreatedByModel, EditedAtModel, URLActionModel):
 
     title = models.CharField(max_length=100, help_text="Name to give to this public key")
     key = models.TextField(help_text=KEY_HELP.format(", ".join(VALID_PREFIXES)))
-    fingerprint = models.CharField(max_length=48, blank=True)
+    fingerprint = models.CharField(
+        max_length=64, blank=True, help_text="The key's SHA256 fingerprint, as ssh-keygen -l prints it."
+    )
 
     url_prefix = "keys"
     url_actions = ["detail", "delete", "raw"]
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["created_by", "fingerprint"], name="unique_key_per_user")
+            models.UniqueConstraint(fields=["created_by", "fingerprint"], name="unique_key_per_user"),
+            # The new-cluster form picks a key by its title: two alike would be a guess.
+            models.UniqueConstraint(
+                "created_by",
+                Lower("title"),
+                name="unique_key_title_per_user",
+                violation_error_message="You already have a key with this title.",
+            ),
         ]
         ordering = ["-created_at"]
         verbose_name = "SSH key"
@@ -56,4 +67,10 @@ class SSHKey(CreatedByModel, EditedAtModel, URLActionModel):
 
     @property
     def sha256_fingerprint(self) -> str:
-        return calculate_sha256_fingerprint(self.key)
+        """The same as :attr:`fingerprint` (SHA256); kept as a name the API documents."""
+        return self.fingerprint or calculate_fingerprint(self.key)
+
+    @cached_property
+    def type_name(self) -> str:
+        """``ED25519``, ``RSA 4096``, ``ECDSA 256``…"""
+        return describe_key_type(self.key)

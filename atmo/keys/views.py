@@ -13,9 +13,10 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_safe
 
 from atmo.access import get_object_for, model_permission
-from atmo.keys.forms import MESSAGES, SSHKeyForm
+from atmo.keys.forms import SSHKeyForm
 from atmo.keys.models import SSHKey
 from atmo.lib.listing import Listing
+from atmo.tombstones import bury
 
 #: The keys page: ``?sort=name``, ``?q=laptop``, ``?page=2``, ``?per_page=50``.
 KEYS_LISTING = Listing(
@@ -69,9 +70,10 @@ def _add_key(request: HttpRequest) -> HttpResponse:
                 with transaction.atomic():
                     ssh_key = form.save()
             except IntegrityError:
-                # Two submissions of the same key at once (a double click) both
-                # pass the form's duplicate check; the database keeps one.
-                form.add_error("key", MESSAGES["duplicate"] % {"title": form.cleaned_data["title"]})
+                # Two submissions of the same key or title at once (a double click)
+                # both pass the form's checks; the database keeps one.
+                for field, errors in form.conflict_errors().items():
+                    form.add_error(field, errors)
             else:
                 messages.success(request, format_html("Key <strong>{}</strong> added.", ssh_key.title))
                 return redirect("keys-list")
@@ -104,8 +106,9 @@ def delete_key(request: HttpRequest, id: int) -> HttpResponse:
     """Confirm, then delete; clusters launched with the key keep running (ssh_key becomes NULL)."""
     ssh_key = get_key_for(request, id, "delete")
     if request.method == "POST":
-        title = ssh_key.title
+        title, key_id = ssh_key.title, ssh_key.pk
         ssh_key.delete()
+        bury(ssh_key, request.user, object_id=key_id)
         messages.success(request, format_html("Key <strong>{}</strong> deleted.", title))
         return redirect("keys-list")
     active_clusters = list(ssh_key.launched_clusters.active().order_by("-created_at"))

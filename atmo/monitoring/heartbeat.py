@@ -24,7 +24,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.module_loading import import_string
 from dockerflow import checks as dockerflow_checks
 from dockerflow.django.middleware import DockerflowMiddleware
@@ -89,7 +90,28 @@ def _routes_with_this_heartbeat() -> list[tuple[re.Pattern[str], Callable[[HttpR
     return routes
 
 
+#: Exceptions views raise on purpose, with the status the answer gets.
+EXPECTED_EXCEPTIONS: dict[type[Exception], int] = {Http404: 404, PermissionDenied: 403}
+
+
 class HeartbeatMiddleware(DockerflowMiddleware):
     """dockerflow's middleware (``/__version__``, ``/__lbheartbeat__``, request logs) with this heartbeat."""
 
     viewpatterns = _routes_with_this_heartbeat()
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        """Log a missing or forbidden object as the answer it is (404, 403), not as an error.
+
+        dockerflow logs every exception a view raises at ERROR with errno 500;
+        a stale link or a guessed id is no failure of ours.
+        """
+        status = EXPECTED_EXCEPTIONS.get(type(exception)) or next(
+            (code for kind, code in EXPECTED_EXCEPTIONS.items() if isinstance(exception, kind)), None
+        )
+        if status is None:
+            return super().process_exception(request, exception)
+        extra = self._build_extra_meta(request)
+        extra["errno"] = status
+        self.summary_logger.info(str(exception), extra=extra)
+        request._has_exception = True  # type: ignore[attr-defined]  # dockerflow's own flag
+        return None

@@ -14,11 +14,12 @@ from atmo.jobs.provisioners import SparkJobProvisioner
 from atmo.jobs.views import RUN_NOW_REFUSALS
 from atmo.keys.forms import MESSAGES as KEY_MESSAGES
 from atmo.keys.models import SSHKey
+from atmo.tombstones import Tombstone
 from tests.api.conftest import assert_problem
 from tests.clusters.factories import EMRReleaseFactory
 from tests.jobs.conftest import CODE_BUCKET, notebook_upload
 from tests.jobs.factories import SparkJobFactory, SparkJobRunFactory
-from tests.keys.factories import SSHKeyFactory, public_key
+from tests.keys.factories import SSHKeyFactory, dsa_public_key, public_key
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +120,52 @@ def test_it_adds_a_key_with_the_forms_checks(api: Any, user: Any) -> None:
     assert private["errors"][0]["detail"] == KEY_MESSAGES["private"]
 
 
+def test_a_key_reads_with_its_sha256_fingerprint_and_type(api: Any, user: Any) -> None:
+    key = SSHKeyFactory(created_by=user)
+
+    shown = api.get(f"/api/v1/ssh-keys/{key.pk}/").json()
+
+    assert shown["fingerprint"].startswith("SHA256:")
+    assert shown["fingerprint"] == shown["sha256_fingerprint"] == key.fingerprint
+    assert shown["type_name"] == "ED25519"
+
+
+def test_it_refuses_a_dsa_key_and_a_title_the_user_has(api: Any, user: Any) -> None:
+    SSHKeyFactory(created_by=user, title="laptop")
+
+    dsa = assert_problem(api.post("/api/v1/ssh-keys/", {"key": dsa_public_key()}, format="json"), 400)
+    taken = assert_problem(
+        api.post("/api/v1/ssh-keys/", {"key": public_key(), "title": "Laptop"}, format="json"), 400
+    )
+
+    assert dsa["errors"] == [{"detail": KEY_MESSAGES["dsa"], "pointer": "#/key"}]
+    assert taken["errors"] == [
+        {"detail": KEY_MESSAGES["title_taken"] % {"title": "Laptop"}, "pointer": "#/title"}
+    ]
+    assert SSHKey.objects.count() == 1
+
+
 def test_it_deletes_a_key(api: Any, user: Any) -> None:
     key = SSHKeyFactory(created_by=user)
     assert api.delete(f"/api/v1/ssh-keys/{key.pk}/").status_code == 204
     assert not SSHKey.objects.exists()
+
+
+def test_the_api_deleting_a_key_leaves_a_tombstone(api: Any, user: Any) -> None:
+    ssh_key = SSHKeyFactory(created_by=user, title="ci")
+
+    assert api.delete(f"/api/v1/ssh-keys/{ssh_key.pk}/").status_code == 204
+
+    tombstone = Tombstone.objects.get(kind="keys.sshkey", object_id=ssh_key.pk)
+    assert (tombstone.label, tombstone.owner, tombstone.deleted_by) == ("ci", user, user)
+
+
+def test_a_key_its_owner_deleted_answers_410_and_a_stranger_404(
+    api: Any, api_for: Any, user: Any, user2: Any
+) -> None:
+    ssh_key = SSHKeyFactory(created_by=user, title="ci")
+    api.delete(f"/api/v1/ssh-keys/{ssh_key.pk}/")
+
+    gone = assert_problem(api.get(f"/api/v1/ssh-keys/{ssh_key.pk}/"), 410)
+    assert gone["detail"] == "The SSH key ci was deleted."
+    assert_problem(api_for(user2).get(f"/api/v1/ssh-keys/{ssh_key.pk}/"), 404)

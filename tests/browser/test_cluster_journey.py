@@ -107,7 +107,7 @@ def test_an_analyst_adds_a_key_then_launches_extends_and_terminates_a_cluster(
     expect(page.get_by_role("alert").filter(has_text="added")).to_contain_text(f"Key {KEY_COMMENT} added.")
     key_row = page.get_by_test_id("keys-table").get_by_role("row").filter(has_text=KEY_COMMENT)
     expect(key_row).to_have_count(1)
-    expect(key_row).to_contain_text("ssh-ed25519")
+    expect(key_row).to_contain_text("ED25519")
     expect(key_row).to_contain_text(fingerprint)
     docs_screenshot(page, "keys-list")
 
@@ -145,7 +145,8 @@ def test_an_analyst_adds_a_key_then_launches_extends_and_terminates_a_cluster(
         expect(page.get_by_test_id("starting")).to_contain_text("this page updates by itself")
         expect(fact(page, "Jobflow ID")).to_have_text(re.compile(r"^j-[A-Z0-9]+$"))
         jobflow_id = fact(page, "Jobflow ID").inner_text()
-        expect(fact(page, "SSH key")).to_have_text(KEY_COMMENT)
+        expect(fact(page, "SSH key").get_by_role("link")).to_have_text(KEY_COMMENT)
+        expect(fact(page, "SSH key").get_by_test_id("key-fingerprint")).to_have_text(fingerprint)
         expect(fact(page, "EMR release")).to_contain_text(NEWEST_RELEASE)
         expect(timeline_entry(page, "Ready")).to_contain_text("not yet")
         docs_screenshot(page, "cluster-starting")
@@ -169,7 +170,7 @@ def test_an_analyst_adds_a_key_then_launches_extends_and_terminates_a_cluster(
     expires_text = fact(page, "Expires").inner_text()
     expires = datetime.strptime(expires_text.removesuffix(" UTC"), MOMENT_FORMAT)
     new_expiry = f"{expires + timedelta(hours=EXTENSION_HOURS):{MOMENT_FORMAT}}"
-    expect(fact(page, "Extensions")).to_have_text("0")
+    expect(fact(page, "Lifetime")).to_have_text("8 hours, extendable")
     page.get_by_role("link", name="Extend lifetime", exact=True).click()
     expect(page).to_have_url(url(live_server.url, "clusters-extend", cluster_id))
     page.get_by_label("Lifetime extension in hours").fill(str(EXTENSION_HOURS))
@@ -180,7 +181,9 @@ def test_an_analyst_adds_a_key_then_launches_extends_and_terminates_a_cluster(
         f"Cluster {identifier} now shuts down at {new_expiry} UTC."
     )
     expect(fact(page, "Expires")).to_have_text(f"{new_expiry} UTC")
-    expect(fact(page, "Extensions")).to_have_text("1")
+    expect(fact(page, "Lifetime")).to_have_text(
+        f"8 hours + {EXTENSION_HOURS} hours (1 extension), extendable again"
+    )
     expect(page.get_by_test_id("expiry")).to_contain_text(f"Automatic shutdown at {new_expiry} UTC")
     expect(page.get_by_test_id("status")).to_have_text("Ready")
 
@@ -200,9 +203,11 @@ def test_an_analyst_adds_a_key_then_launches_extends_and_terminates_a_cluster(
     expect(page.get_by_role("status").filter(has_text="not active anymore")).to_be_visible()
     expect(timeline_entry(page, "Finished")).to_contain_text(MOMENT)
     expect(page.locator("#ssh-command")).to_have_count(0)
-    # Neither extending nor terminating makes sense any more.
+    # Neither extending nor terminating makes sense any more: no such buttons, no expiry.
     for action in ("Extend lifetime", "Terminate now"):
-        expect(page.get_by_role("link", name=action)).to_have_attribute("aria-disabled", "true")
+        expect(page.get_by_role("link", name=action)).to_have_count(0)
+    expect(fact(page, "Expires")).to_have_count(0)
+    expect(fact(page, "Lifetime")).to_have_text(f"8 hours + {EXTENSION_HOURS} hours (1 extension)")
     assert_same_document(page)
     status = local_stack.emr().describe_cluster(ClusterId=jobflow_id)["Cluster"]["Status"]
     assert (status["State"], status["StateChangeReason"].get("Code")) == ("TERMINATED", "USER_REQUEST")
@@ -219,7 +224,7 @@ def test_an_analyst_adds_a_key_then_launches_extends_and_terminates_a_cluster(
     row = clusters_row(page, identifier)
     expect(row).to_have_count(1)
     expect(row.get_by_test_id("status")).to_have_text("Terminated")
-    expect(row).to_contain_text("+1")  # the extension
+    expect(row.get_by_test_id("lifetime")).to_have_text(f"8 hours + {EXTENSION_HOURS} hours (1 extension)")
     docs_screenshot(page, "dashboard")
 
     filters.get_by_role("link", name="Active").click()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 from unittest import mock
 
@@ -73,7 +74,8 @@ def test_detail_of_a_failed_cluster_explains_why_and_offers_no_actions(client_fo
     assert "Automatic shutdown" not in body
     assert f'href="{cluster.urls.terminate}"' not in body
     assert f'href="{cluster.urls.extend}"' not in body
-    assert body.count('aria-disabled="true"') == 2
+    assert "Extend lifetime" not in body and "Terminate now" not in body
+    assert "Expires" not in body
 
 
 def test_a_cluster_aws_refuses_to_start_shows_the_refusal_on_its_page(
@@ -128,3 +130,40 @@ def test_detail_shows_the_release_badge_help_and_size(client_for: Any, owner: An
     assert "Spark 3.5 preview." in body
     assert f'<a href="{release.changelog_url}" target="_blank" rel="noopener">What is in 7.2.0</a>' in body
     assert "3 nodes" in body
+
+
+def test_a_terminated_cluster_shows_when_and_why_it_ended_and_its_cost(client_for: Any, owner: Any) -> None:
+    ended = timezone.now() - timedelta(hours=1)
+    cluster = ClusterFactory(
+        created_by=owner,
+        most_recent_status="TERMINATED",
+        finished_at=ended,
+        termination_reason="Terminated by its owner.",
+        master_address="master.example.com",
+        cost=Decimal("3.20"),
+        lifetime_extension_count=1,
+    )
+
+    body = client_for(owner).get(cluster.urls.detail).content.decode()
+
+    assert f"it ended on {ended:%Y-%m-%d %H:%M} UTC" in body
+    assert "Terminated by its owner." in body
+    assert "$3.20" in body
+    for gone in (
+        "Extend lifetime",
+        "Terminate now",
+        "Expires",
+        "Automatic shutdown",
+        "ssh hadoop@",
+        "extendable",
+    ):
+        assert gone not in body, gone
+
+
+def test_an_active_clusters_lifetime_says_it_is_extendable(client_for: Any, owner: Any) -> None:
+    cluster = ClusterFactory(created_by=owner, most_recent_status="WAITING", lifetime=8)
+
+    body = client_for(owner).get(cluster.urls.detail).content.decode()
+
+    assert ">8 hours, extendable</dd>" in body
+    assert "Expires" in body

@@ -82,7 +82,7 @@ def test_identifier_accepts_lowercase_digits_and_hyphens(
 
 def test_identifier_tells_the_browser_the_pattern(owner: Any) -> None:
     attrs = NewClusterForm(owner).fields["identifier"].widget.attrs
-    assert attrs["pattern"] == "[a-z0-9-]{1,100}"
+    assert attrs["pattern"] == r"[a-z0-9\-]{1,100}"
     assert attrs["maxlength"] == 100
 
 

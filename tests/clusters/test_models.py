@@ -231,3 +231,42 @@ def test_owner_gets_object_permissions_and_others_none(user: Any, user2: Any) ->
 def test_instance_count_matches_what_emr_runs(user: Any) -> None:
     assert ClusterFactory(created_by=user, requested=True, size=1).instance_count == 1
     assert ClusterFactory(created_by=user, requested=True, size=5).instance_count == 6
+
+
+@pytest.mark.parametrize(
+    ("state", "extensions", "expected"),
+    [
+        ("WAITING", 0, "8 hours, extendable"),
+        ("WAITING", 1, "8 hours + 4 hours (1 extension), extendable again"),
+        ("TERMINATING", 0, "8 hours"),
+        ("TERMINATED", 2, "8 hours + 4 hours (2 extensions)"),
+        ("TERMINATED_WITH_ERRORS", 0, "8 hours"),
+    ],
+)
+def test_the_lifetime_reads_in_words_and_is_extendable_only_while_running(
+    state: str, extensions: int, expected: str
+) -> None:
+    created = timezone.now()
+    cluster = Cluster(
+        identifier="c",
+        lifetime=8,
+        created_at=created,
+        expires_at=created + timedelta(hours=8 + (4 if extensions else 0)),
+        lifetime_extension_count=extensions,
+        most_recent_status=state,
+    )
+
+    assert cluster.lifetime_display == expected
+
+
+def test_extensions_of_unknown_length_are_counted_only() -> None:
+    created = timezone.now()
+    cluster = Cluster(
+        lifetime=8,
+        created_at=created,
+        expires_at=created + timedelta(hours=8),
+        lifetime_extension_count=1,
+        most_recent_status="TERMINATED",
+    )
+
+    assert cluster.lifetime_display == "8 hours (1 extension)"

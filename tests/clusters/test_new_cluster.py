@@ -7,13 +7,14 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.urls import reverse
 
 from atmo.clusters.models import Cluster
 from atmo.clusters.tasks import provision_cluster
 from tests.clusters.factories import ClusterFactory, EMRReleaseFactory
 from tests.clusters.pages import checked_values, inputs, messages_of, new_cluster_post
-from tests.keys.factories import SSHKeyFactory
+from tests.keys.factories import SSHKeyFactory, openssh_line
 
 pytestmark = pytest.mark.django_db
 
@@ -185,3 +186,55 @@ def test_a_post_with_someone_elses_key_is_refused(client_for: Any, owner: Any, s
     assert response.status_code == 200
     assert "ssh_key" in response.context["form"].errors
     assert not Cluster.objects.exists()
+
+
+def test_the_key_picker_shows_title_type_and_sha256_fingerprint(client_for: Any, owner: Any) -> None:
+    ed25519_key = SSHKeyFactory(created_by=owner, title="laptop")
+    rsa_key = SSHKeyFactory(
+        created_by=owner,
+        title="desktop",
+        key=openssh_line(rsa.generate_private_key(public_exponent=65537, key_size=4096)),
+    )
+    EMRReleaseFactory(version="7.1.0")
+
+    body = client_for(owner).get(reverse("clusters-new")).content.decode()
+
+    for ssh_key, type_name in [(ed25519_key, "ED25519"), (rsa_key, "RSA 4096")]:
+        assert f">{ssh_key.title}</span>" in body
+        assert f">{type_name}</span>" in body
+        assert ssh_key.fingerprint in body
+
+
+def test_a_long_key_list_is_a_drop_down_with_type_and_fingerprint(client_for: Any, owner: Any) -> None:
+    keys = [SSHKeyFactory(created_by=owner, title=f"key {n}") for n in range(8)]
+    EMRReleaseFactory(version="7.1.0")
+
+    body = client_for(owner).get(reverse("clusters-new")).content.decode()
+
+    assert f">key 3 · ED25519 · {keys[3].fingerprint}</option>" in body
+
+
+def test_the_way_to_a_first_key_is_information_not_an_error(client_for: Any, owner: Any) -> None:
+    response = client_for(owner).get(reverse("clusters-new"), follow=True)
+
+    body = response.content.decode()
+    assert "alert-info" in body and "You need an SSH key before you can launch a cluster." in body
+    assert "alert-danger" not in body
+
+
+def test_help_texts_stay_muted_and_only_errors_are_red(client_for: Any, owner: Any) -> None:
+    SSHKeyFactory(created_by=owner)
+    EMRReleaseFactory(version="7.1.0")
+
+    response = client_for(owner).post(reverse("clusters-new"), {"new-identifier": "Not Valid!"})
+
+    body = response.content.decode()
+    help_text = "A name for the cluster, shown here and in the AWS console."
+    assert re.search(rf'<div class="form-text" id="id_new-identifier_helptext">{help_text}', body)
+    errors = re.findall(r'<div class="invalid-feedback d-block" id="id_new-(\w+)_error">(.*?)</div>', body)
+    assert (
+        "identifier",
+        "Use only lowercase letters (a-z), digits and hyphens, at most 100 characters.",
+    ) in errors
+    assert all(help_text not in message for _, message in errors)
+    assert "text-danger" not in body

@@ -7,13 +7,15 @@ from typing import Any
 from tests.clusters.factories import ClusterFactory
 
 
-def test_it_shows_fingerprints_the_key_and_a_raw_link(client_for: Any, user: Any, ssh_key: Any) -> None:
+def test_it_shows_type_fingerprint_the_key_and_a_raw_link(client_for: Any, user: Any, ssh_key: Any) -> None:
     response = client_for(user).get(f"/keys/{ssh_key.pk}/")
 
     assert response.status_code == 200
     body = response.content.decode()
-    assert ssh_key.sha256_fingerprint in body
+    assert ssh_key.fingerprint.startswith("SHA256:")
     assert ssh_key.fingerprint in body
+    assert "ED25519" in body
+    assert "MD5" not in body
     assert f">{ssh_key.key}</textarea>" in body
     assert 'data-copy-target="#ssh-key-text"' in body
     assert f'href="/keys/{ssh_key.pk}/raw/"' in body

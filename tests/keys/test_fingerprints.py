@@ -1,4 +1,4 @@
-"""Fingerprints match ones computed from the key material, not from the key text."""
+"""Fingerprints (SHA256, like ssh-keygen's) and types, computed from the key material, not the key text."""
 
 from __future__ import annotations
 
@@ -40,30 +40,34 @@ def wire_blob(key: Any) -> bytes:
     return ssh_string(b"ecdsa-sha2-" + curve) + ssh_string(curve) + ssh_string(point)
 
 
-def md5_of(blob: bytes) -> str:
-    digest = hashlib.md5(blob, usedforsecurity=False).hexdigest()
-    return ":".join(digest[i : i + 2] for i in range(0, 32, 2))
-
-
 def sha256_of(blob: bytes) -> str:
     return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
 
 
 @pytest.mark.parametrize("key_type", GENERATORS)
-def test_a_saved_key_has_the_md5_fingerprint_of_its_blob(user: Any, key_type: str) -> None:
+def test_a_saved_key_stores_the_sha256_fingerprint_of_its_blob(user: Any, key_type: str) -> None:
     private = GENERATORS[key_type]()
     ssh_key = SSHKeyFactory(created_by=user, key=openssh_line(private, "alice@laptop"))
 
-    assert ssh_key.fingerprint == md5_of(wire_blob(private))
-    assert len(ssh_key.fingerprint) == 47
+    ssh_key.refresh_from_db()
+    assert ssh_key.fingerprint == sha256_of(wire_blob(private))
+    # The API's older name for it says the same.
+    assert ssh_key.sha256_fingerprint == ssh_key.fingerprint
 
 
-@pytest.mark.parametrize("key_type", GENERATORS)
-def test_a_key_has_the_sha256_fingerprint_of_its_blob(user: Any, key_type: str) -> None:
-    private = GENERATORS[key_type]()
-    ssh_key = SSHKeyFactory(created_by=user, key=openssh_line(private))
+@pytest.mark.parametrize(
+    ("make_key", "expected"),
+    [
+        (ed25519.Ed25519PrivateKey.generate, "ED25519"),
+        (lambda: rsa.generate_private_key(public_exponent=65537, key_size=3072), "RSA 3072"),
+        (lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048), "RSA 2048"),
+        (lambda: ec.generate_private_key(ec.SECP384R1()), "ECDSA 384"),
+    ],
+)
+def test_a_key_names_its_type_and_size_as_ssh_keygen_does(user: Any, make_key: Any, expected: str) -> None:
+    ssh_key = SSHKeyFactory(created_by=user, key=openssh_line(make_key()))
 
-    assert ssh_key.sha256_fingerprint == sha256_of(wire_blob(private))
+    assert ssh_key.type_name == expected
 
 
 def test_the_fingerprint_follows_a_changed_key(ssh_key: Any) -> None:
@@ -72,7 +76,7 @@ def test_the_fingerprint_follows_a_changed_key(ssh_key: Any) -> None:
     ssh_key.save()
 
     ssh_key.refresh_from_db()
-    assert ssh_key.fingerprint == md5_of(wire_blob(private))
+    assert ssh_key.fingerprint == sha256_of(wire_blob(private))
 
 
 @pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs OpenSSH's ssh-keygen")
@@ -89,5 +93,4 @@ def test_fingerprints_match_what_ssh_keygen_prints(user: Any, tmp_path: Path, ke
         )
         return result.stdout.split()[1]
 
-    assert ssh_keygen("md5") == f"MD5:{ssh_key.fingerprint}"
-    assert ssh_keygen("sha256") == ssh_key.sha256_fingerprint
+    assert ssh_keygen("sha256") == ssh_key.fingerprint

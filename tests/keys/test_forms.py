@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
 
 from atmo.keys.forms import SSHKeyForm
 from atmo.keys.models import SSHKey
@@ -126,7 +127,6 @@ def test_it_refuses_text_over_100000_characters(user: Any) -> None:
 @pytest.mark.parametrize(
     "make_line, key_type",
     [
-        (dsa_public_key, "ssh-dss"),
         (security_key_line, "sk-ssh-ed25519@openssh.com"),
         (unknown_type_line, "ssh-unheard-of"),
     ],
@@ -137,6 +137,54 @@ def test_it_refuses_an_unsupported_type_and_names_the_accepted_ones(
     errors = key_errors(key_form(user, title="x", key=make_line()))
 
     assert errors == [f"{key_type} keys are not supported. The key should start with one of: {PREFIXES}."]
+
+
+def test_it_refuses_a_dsa_key_saying_why_and_what_to_use_instead(user: Any) -> None:
+    errors = key_errors(key_form(user, title="old box", key=dsa_public_key()))
+
+    assert len(errors) == 1
+    message = errors[0]
+    assert "DSA (ssh-dss) keys are not accepted" in message
+    assert "OpenSSH disabled them in version 7.0" in message
+    assert "EMR does not accept them" in message
+    assert "ssh-keygen -t ed25519" in message
+    assert "at least 3072 bits" in message
+    assert not SSHKey.objects.exists()
+
+
+def test_it_refuses_a_title_the_user_already_has_in_any_case(user: Any) -> None:
+    SSHKeyFactory(created_by=user, title="Work laptop")
+
+    form = key_form(user, title="work LAPTOP", key=public_key())
+
+    assert not form.is_valid()
+    assert form.errors["title"] == [
+        "You already have a key named “work LAPTOP”. Give this one another title."
+    ]
+
+
+def test_a_title_taken_from_the_key_comment_is_checked_too(user: Any) -> None:
+    SSHKeyFactory(created_by=user, title="alice@laptop")
+
+    form = key_form(user, title="", key=public_key(comment="alice@laptop"))
+
+    assert not form.is_valid()
+    assert "You already have a key named “alice@laptop”" in form.errors["title"][0]
+
+
+def test_another_user_may_use_the_same_title(user: Any, user2: Any) -> None:
+    SSHKeyFactory(created_by=user2, title="laptop")
+
+    form = key_form(user, title="laptop", key=public_key())
+
+    assert form.is_valid(), form.errors
+
+
+def test_the_database_refuses_a_second_title_of_the_same_user(user: Any) -> None:
+    SSHKeyFactory(created_by=user, title="laptop")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SSHKeyFactory(created_by=user, title="LAPTOP")
 
 
 def test_it_refuses_a_key_the_user_already_added(user: Any) -> None:

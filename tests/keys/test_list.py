@@ -28,7 +28,7 @@ def test_it_shows_title_link_type_fingerprint_date_and_delete_button(
     body = client_for(user).get("/keys/").content.decode()
 
     assert f'href="/keys/{ssh_key.pk}/">laptop</a>' in body
-    assert "<code>ssh-ed25519</code>" in body
+    assert ">ED25519</td>" in body
     assert ssh_key.sha256_fingerprint in body
     assert ssh_key.created_at.strftime("%Y-%m-%d %H:%M") in body
     assert f'href="/keys/{ssh_key.pk}/delete/"' in body

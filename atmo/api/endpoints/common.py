@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from atmo.access import model_permission
 from atmo.models import JobFlowModel, JobFlowState
 from atmo.provisioners import AWSError, describe_aws_failure, is_transient
+from atmo.tombstones import ObjectGone
 
 Row = TypeVar("Row", bound=models.Model)
 
@@ -40,6 +41,13 @@ class Conflict(exceptions.APIException):
 
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The object's state does not allow this."
+
+
+class Gone(exceptions.APIException):
+    """The object was deleted (told only to its owner; anybody else gets a 404)."""
+
+    status_code = status.HTTP_410_GONE
+    default_detail = "The object was deleted."
 
 
 class AWSUnavailable(exceptions.APIException):
@@ -75,6 +83,8 @@ def object_for(
     """
     try:
         row = getter(request, pk, "view")
+    except ObjectGone as gone:
+        raise Gone(str(gone)) from None
     except (Http404, PermissionDenied):
         raise exceptions.NotFound(f"There is no {label} with the id {pk}.") from None
     if action != "view" and not request.user.has_perm(model_permission(type(row), action), row):

@@ -45,6 +45,7 @@ from atmo.jobs.views import (
     save_job_form,
 )
 from atmo.provisioners import AWSError
+from atmo.tombstones import bury
 
 MESSAGES = {
     "overrides_shape": 'Give the parameters as an object of {"name": value}.',
@@ -165,8 +166,10 @@ class SparkJobViewSet(ObjectViewSet[SparkJob]):
 
     def destroy(self, request: Request, id: int) -> Response:
         """Delete the job with its notebook and schedule, stopping a run under way."""
-        deletion = get_job(request, id, "delete").delete_safely()
+        spark_job = get_job(request, id, "delete")
+        deletion = spark_job.delete_safely()
         if deletion.outcome == Deletion.DELETED:
+            bury(spark_job, request.user, object_id=id)
             return Response(status=status.HTTP_204_NO_CONTENT)
         detail = deletion_failure_message(deletion)
         raise Conflict(detail) if deletion.error is None else aws_error(deletion.error, detail)

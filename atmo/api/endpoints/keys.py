@@ -16,9 +16,10 @@ from atmo.api.forms_bridge import bind, valid
 from atmo.api.problems import FormInvalid
 from atmo.api.schema import form_request
 from atmo.api.serializers import SSHKeySerializer
-from atmo.keys.forms import MESSAGES, SSHKeyForm
+from atmo.keys.forms import SSHKeyForm
 from atmo.keys.models import SSHKey
 from atmo.keys.views import get_key_for
+from atmo.tombstones import bury
 
 
 class SSHKeyViewSet(ObjectViewSet[SSHKey]):
@@ -42,10 +43,8 @@ class SSHKeyViewSet(ObjectViewSet[SSHKey]):
             with transaction.atomic():
                 ssh_key = form.save()
         except IntegrityError:
-            # The same key sent twice at once: both passed the form's duplicate check.
-            raise FormInvalid(
-                {"key": [MESSAGES["duplicate"] % {"title": form.cleaned_data["title"]}]}
-            ) from None
+            # The same key or title sent twice at once: both passed the form's checks.
+            raise FormInvalid(form.conflict_errors()) from None
         data = self.get_serializer(ssh_key).data
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": str(data["url"])})
 
@@ -55,5 +54,7 @@ class SSHKeyViewSet(ObjectViewSet[SSHKey]):
 
     def destroy(self, request: Request, id: int) -> Response:
         """Delete a key; clusters launched with it keep running."""
-        object_for(request, get_key_for, id, "delete", "SSH key").delete()
+        ssh_key = object_for(request, get_key_for, id, "delete", "SSH key")
+        ssh_key.delete()
+        bury(ssh_key, request.user, object_id=id)
         return Response(status=status.HTTP_204_NO_CONTENT)

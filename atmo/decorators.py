@@ -56,9 +56,9 @@ view_permission_required = _model_permission("view")
 def modified_date(view_func: View) -> View:
     """Send the ``modified_date`` of a TemplateResponse's context as a header.
 
-    The page carries the same time in ``data-modified-date``; ``static/js/atmo.js``
-    polls the page with HEAD every ``ATMO_POLL_INTERVAL`` seconds and compares the
-    :data:`MODIFIED_DATE_HEADER` (``static/js/live-regions.js`` says what follows).
+    The page carries the same time in ``data-modified-date``. The pages' own live
+    updates poll their regions with an ETag (:mod:`atmo.live`); the header stays
+    for scripts that watch a page with HEAD.
     """
 
     @wraps(view_func)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections import namedtuple
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.db.models import QuerySet
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from guardian.models import GroupObjectPermission, UserObjectPermission
@@ -93,6 +94,63 @@ def forget_object_permissions(model: type[models.Model], pk: Any) -> None:
         permission_model.objects.filter(content_type=content_type, object_pk=str(pk)).delete()
 
 
+class ObjectURLs:
+    """``obj.urls.<action>``: the URL of each of a :class:`URLActionModel`'s actions, made when asked."""
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self._obj = obj
+
+    def __getattr__(self, name: str) -> str:
+        actions = {action.replace("-", "_"): action for action in self._obj.url_actions}
+        if name not in actions:
+            raise AttributeError(name)
+        return self._obj.url_for(actions[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return (self._obj.url_for(action) for action in self._obj.url_actions)
+
+
+#: Stand-in ids that reverse() accepts for ``<int:...>`` and ``<str:...>`` converters alike.
+URL_PLACEHOLDERS = tuple(str(8642097531 + i) for i in range(4))
+
+
+@dataclass(frozen=True)
+class URLPattern:
+    """A reversed URL cut around its keyword arguments: ``parts[0] kwarg parts[1] kwarg ...``."""
+
+    parts: tuple[str, ...]
+
+    def fill(self, *values: Any) -> str:
+        filled = [self.parts[0]]
+        for value, part in zip(values, self.parts[1:], strict=True):
+            filled += [quote(str(value), safe=""), part]
+        return "".join(filled)
+
+
+_url_patterns: dict[tuple[Any, ...], URLPattern] = {}
+
+
+def url_pattern(name: str, *kwargs: str) -> URLPattern:
+    """The URL pattern ``name`` reversed once, with placeholders for ``kwargs``; cached.
+
+    Lists showed every row's actions: a reverse() per action per row was a third
+    of a dashboard's time (issue 10). The key holds the URLconf and the script
+    prefix, so tests that swap the URLconf and sites under a path prefix stay right.
+    """
+    key = (name, kwargs, get_urlconf(), str(settings.ROOT_URLCONF), get_script_prefix())
+    pattern = _url_patterns.get(key)
+    if pattern is None:
+        url = reverse(name, kwargs=dict(zip(kwargs, URL_PLACEHOLDERS, strict=False)))
+        parts = []
+        for placeholder in URL_PLACEHOLDERS[: len(kwargs)]:
+            before, _, url = url.partition(placeholder)
+            parts.append(before)
+        pattern = _url_patterns[key] = URLPattern((*parts, url))
+    return pattern
+
+
 class URLActionModel(models.Model):
     """Gives a model ``urls.<action>`` for URL patterns named ``<prefix>-<action>``."""
 
@@ -111,24 +169,22 @@ class URLActionModel(models.Model):
         abstract = True
 
     def get_absolute_url(self) -> str:
-        # One reverse(), not all of ``urls``: lists (the API's) ask it of every row.
         return self.url_for("detail")
 
     def url_for(self, action: str) -> str:
         if self.url_prefix is None:
             raise ImproperlyConfigured(f"{type(self).__name__}.url_prefix is not set")
-        value = getattr(self, self.url_field_name)
-        return reverse(f"{self.url_prefix}{self.url_delimiter}{action}", kwargs={self.url_kwarg_name: value})
+        name = f"{self.url_prefix}{self.url_delimiter}{action}"
+        return url_pattern(name, self.url_kwarg_name).fill(getattr(self, self.url_field_name))
 
     @cached_property
-    def urls(self) -> Any:
-        """A named tuple of the object's URLs, one per :attr:`url_actions` entry.
+    def urls(self) -> ObjectURLs:
+        """The object's URLs as attributes, one per :attr:`url_actions` entry (``urls.detail``).
 
-        A hyphen in an action becomes an underscore in the attribute name.
+        A hyphen in an action becomes an underscore in the attribute name. Each
+        pattern is reversed once per process, not once per row: see :func:`url_pattern`.
         """
-        names = [action.replace("-", "_") for action in self.url_actions]
-        URLs = namedtuple("URLs", names)  # type: ignore[misc]  # noqa: PYI024
-        return URLs(*(self.url_for(action) for action in self.url_actions))
+        return ObjectURLs(self)
 
 
 class PermissionMigrator:

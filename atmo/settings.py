@@ -116,6 +116,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # request.htmx: the live regions' polls (atmo.live).
+    "django_htmx.middleware.HtmxMiddleware",
     # A deleted object's page: 410 with what it was, for its owner (atmo.tombstones).
     "atmo.tombstones.GoneMiddleware",
     # After authentication: a disabled account's session gets a 403 page saying why.
@@ -223,10 +225,9 @@ OIDC_USERNAME_ALGO = "atmo.users.utils.generate_username_from_email"
 # SessionRefresh (deployed sites) answers an expired ID token on a GET with a
 # redirect to the provider. A page's own fetches cannot follow it (the provider is
 # another origin), so the endpoints only scripts call are left out: they would fail
-# silently. The pages themselves stay covered. HEAD polling is never refreshed
-# (the middleware only looks at GET), and when the live-region refetch of a page
-# is redirected, static/js/live-regions.js asks the user to reload, which renews
-# the session through the provider.
+# silently. The pages themselves stay covered. When a live region's poll (a GET,
+# atmo/live.py) is redirected there, it fails, and static/js/atmo.js asks the user
+# to reload, which renews the session through the provider.
 #: The URLs SessionRefresh leaves alone: the login pages, and the endpoints only the
 #: pages' scripts call, which could not follow its redirect to the provider.
 OIDC_EXEMPT_URLS = [

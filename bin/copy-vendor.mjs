@@ -24,6 +24,7 @@ const groups = [
   ["bootstrap", "dist/js", ["bootstrap.bundle.min.js", "bootstrap.bundle.min.js.map"], "bootstrap/js"],
   ["bootstrap-icons", "font", ["bootstrap-icons.min.css"], "bootstrap-icons/font"],
   ["bootstrap-icons", "font/fonts", (name) => /\.woff2?$/.test(name), "bootstrap-icons/font/fonts"],
+  ["htmx.org", "dist", ["htmx.min.js"], "htmx"],
 ];
 
 function fail(message) {

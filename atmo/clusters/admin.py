@@ -122,21 +122,15 @@ class ClusterAdmin(CheckedGuardedModelAdmin):
     provisioned, so the admin cannot add any.
     """
 
+    # The state within 1280 px: the key columns first, the rest on the change page and in the filters.
     list_display = [
         "identifier",
-        "size",
-        "lifetime",
-        "created_by",
-        "created_at",
-        "modified_at",
-        "expires_at",
-        "started_at",
-        "ready_at",
-        "finished_at",
-        "jobflow_id",
-        "emr_release",
         "most_recent_status",
-        "lifetime_extension_count",
+        "created_by",
+        "size",
+        "expires_at",
+        "created_at",
+        "emr_release",
     ]
     list_filter = [
         "most_recent_status",

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
@@ -17,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_http_methods, require_safe
 
+from atmo import live
 from atmo.access import get_object_for, model_permission
 from atmo.clusters.forms import ExtendClusterForm, NewClusterForm
 from atmo.clusters.models import Cluster, Deactivation, EMRRelease
@@ -36,6 +38,9 @@ DEACTIVATION_MESSAGES = {
     Deactivation.GONE: "Cluster <strong>{}</strong> was already gone: AWS no longer knows it.",
     Deactivation.ALREADY_OVER: "Cluster <strong>{}</strong> had already ended; there was nothing to stop.",
 }
+
+#: The live regions of the cluster page (atmo/live.py).
+LIVE_REGIONS = ["live-cluster-header", "live-cluster-main", "live-cluster-facts"]
 
 #: The methods of the pages with a form; every other page only reads.
 FORM_METHODS = ["GET", "HEAD", "POST"]
@@ -98,8 +103,17 @@ def new_cluster(request: HttpRequest) -> HttpResponse:
 @require_safe
 @modified_date
 def detail_cluster(request: HttpRequest, id: int) -> HttpResponse:
-    cluster = get_cluster_for(request, id, "view")
+    try:
+        cluster = get_cluster_for(request, id, "view")
+    except PermissionDenied:
+        live.not_found_for_polls(request)
+        raise
     context = {"cluster": cluster, "changeable": is_changeable(cluster), "modified_date": cluster.modified_at}
+    # The expiry warning turns on by itself an hour before the end.
+    etag = live.version(live.rows_version([cluster]), cluster.is_active and cluster.is_expiring_soon)
+    context.update(live.live_context(etag, cluster.state not in cluster.FINAL, LIVE_REGIONS))
+    if live.is_poll(request):
+        return live.poll_response(request, "clusters/_live.html", context)
     return TemplateResponse(request, "clusters/detail.html", context)
 
 

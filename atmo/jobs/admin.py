@@ -101,17 +101,15 @@ class SparkJobAdmin(CheckedGuardedModelAdmin):
     one job at a time, as on the site.
     """
 
+    # Within 1280 px: the state and the next run up front; dates and release on the change page.
     list_display = [
         "identifier",
-        "size",
-        "interval_in_hours",
-        "created_by",
-        "start_date",
-        "end_date",
-        "is_enabled",
-        "emr_release",
         "latest_run_status",
         "next_run",
+        "is_enabled",
+        "created_by",
+        "interval_in_hours",
+        "size",
     ]
     list_filter = [
         "size",
@@ -195,7 +193,17 @@ class SparkJobRunAdmin(ModelAdmin):
     """
 
     # The job flow id first: it links to the run's page.
-    list_display = [RUN_FIELDS[0], "spark_job", *RUN_FIELDS[1:]]
+    # Within 1280 px: slot, start and release are on the change page.
+    list_display = [
+        "spark_job",
+        "status",
+        "jobflow_id",
+        "attempt",
+        "scheduled_at",
+        "ready_at",
+        "finished_at",
+        "timed_out_at",
+    ]
     list_filter = ["status", "scheduled_at", "finished_at", "emr_release_version"]
     search_fields = ["jobflow_id", "spark_job__identifier", "status"]
     list_select_related = ["spark_job"]

@@ -11,7 +11,6 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import IntegrityError, models, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from atmo import notifications
@@ -22,7 +21,14 @@ from atmo.jobs.queries import SparkJobQuerySet, SparkJobRunQuerySet
 from atmo.jobs.schedules import SparkJobSchedule
 from atmo.lib import parameters as job_parameters
 from atmo.lib.emr import seconds_between
-from atmo.models import CreatedByModel, EditedAtModel, JobFlowModel, URLActionModel, job_flow_state_field
+from atmo.models import (
+    CreatedByModel,
+    EditedAtModel,
+    JobFlowModel,
+    URLActionModel,
+    job_flow_state_field,
+    url_pattern,
+)
 from atmo.provisioners import AWSError, JobFlowInfo, JobFlowNotFound, describe_aws_failure, is_transient
 from atmo.stats.models import Metric
 
@@ -677,7 +683,7 @@ class SparkJobRun(JobFlowModel):
         return self.spark_job.identifier
 
     def get_absolute_url(self) -> str:
-        return reverse("jobs-run-detail", kwargs={"id": self.spark_job_id, "run_id": self.pk})
+        return url_pattern("jobs-run-detail", "id", "run_id").fill(self.spark_job_id, self.pk)
 
     # --- Outputs -------------------------------------------------------------
 

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Self, TypedDict, cast
 
 from django.db import models
-from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import (
+    Case,
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -59,6 +73,25 @@ class SparkJobQuerySet(models.QuerySet["SparkJob"]):
         What ``SparkJob.schedule.next_slot()`` needs, for many jobs in one query.
         """
         return self.annotate(latest_slot_at=Max("runs__slot"))
+
+    def with_next_run_order(self) -> Self:
+        """Jobs annotated with ``next_run_order``: when they run next, for sorting in the database.
+
+        The slot after the latest run's (or the start date), NULL for jobs that
+        never run again. Only the order counts: a job that missed slots sorts
+        first, as it is due; what the pages show is ``SparkJob.schedule.next_slot()``.
+        Needs :meth:`with_latest_slot`.
+        """
+        after_latest = F("latest_slot_at") + ExpressionWrapper(
+            F("interval_in_hours") * Value(timedelta(hours=1)), output_field=DurationField()
+        )
+        return self.annotate(
+            next_run_order=Case(
+                When(Q(is_enabled=False) | Q(expired_date__isnull=False), then=None),
+                default=Coalesce(after_latest, F("start_date")),
+                output_field=DateTimeField(),
+            )
+        )
 
     def _runs_newest_first(self) -> SparkJobRunQuerySet:
         from atmo.jobs.models import SparkJobRun  # the models module imports this one

@@ -17,6 +17,7 @@ from csp.decorators import csp
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.db.models import Q
 from django.http import (
@@ -38,6 +39,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 from guardian.shortcuts import get_perms
 
+from atmo import live
 from atmo.access import get_or_gone
 from atmo.clusters.models import EMRRelease
 from atmo.costs.budgets import refusal_for
@@ -47,12 +49,38 @@ from atmo.jobs.forms import MESSAGES, EditSparkJobForm, NewSparkJobForm, RunNowF
 from atmo.jobs.models import Deletion, JobDeletion, RunNow, SparkJob, SparkJobRun
 from atmo.jobs.permissions import get_job_for
 from atmo.jobs.provisioners import NotebookNotFound, OutputNotFound, SparkJobProvisioner
+from atmo.lib.listing import Listing, everything
 from atmo.lib.notebooks import NotebookError, Preview, parse_preview
 from atmo.provisioners import TRY_AGAIN_SOON, AWSError, describe_aws_failure
 from atmo.tombstones import bury
 
 #: The detail page lists this many runs, newest first (a daily job makes 365 a year).
-RUNS_SHOWN = 100
+#: The job page's run history: ``?sort=-scheduled``, ``?state=failed``, ``?q=<jobflow id>``, ``?page=2``.
+RUNS_LISTING = Listing(
+    sorts={
+        "created": ["created_at"],
+        "state": ["status"],
+        "scheduled": ["scheduled_at"],
+        "finished": ["finished_at"],
+    },
+    default_sort="-created",
+    states={
+        "all": everything,
+        "active": lambda runs: runs.active(),
+        "finished": lambda runs: runs.terminated(),
+        "failed": lambda runs: runs.failed(),
+    },
+    search="jobflow_id__icontains",
+)
+#: The live regions of the job page and of the run page (atmo/live.py).
+LIVE_JOB_REGIONS = [
+    "live-job-header",
+    "live-job-failure",
+    "live-job-runs",
+    "live-job-results",
+    "live-job-facts",
+]
+LIVE_RUN_REGIONS = ["live-run-header", "live-run-failure", "live-run-outputs", "live-run-facts"]
 #: Zeppelin pages show at most this many Markdown results of the latest run.
 MAX_MARKDOWN_RESULTS = 20
 DOWNLOAD_CHUNK_BYTES = 64 * 1024
@@ -166,23 +194,46 @@ def deletion_failure_message(deletion: JobDeletion) -> str:
 @require_safe
 @modified_date
 def detail_spark_job(request: HttpRequest, id: int) -> HttpResponse:
-    spark_job = get_job_for(request, id, "view", SparkJob.objects.with_latest_run())
-    # One run more than shown tells whether there are more, without counting them.
-    runs = list(spark_job.runs.select_related("requested_by").prefetch_related("alerts")[: RUNS_SHOWN + 1])
+    try:
+        spark_job = get_job_for(request, id, "view", SparkJob.objects.with_latest_run())
+    except PermissionDenied:
+        live.not_found_for_polls(request)
+        raise
+    params = RUNS_LISTING.read(request.GET)
+    runs = params.paginate(spark_job.runs.select_related("requested_by").prefetch_related("alerts"))
     perms = get_perms(request.user, spark_job)
+    now = timezone.now()
+    next_run_at = spark_job.schedule.next_slot(now)
+    latest = spark_job.latest_run()
     context: dict[str, Any] = {
         "spark_job": spark_job,
-        "runs": runs[:RUNS_SHOWN],
-        "more_runs": len(runs) > RUNS_SHOWN,
+        "runs": runs,
+        "run_params": params,
+        "run_states": list(RUNS_LISTING.states),
         "can_change": "change_sparkjob" in perms,
         "can_delete": "delete_sparkjob" in perms,
         "modified_date": max([spark_job.modified_at, *(run.modified_at for run in runs)]),
+        "next_run_at": next_run_at,
+        "now": now,
     }
-    # The page's script polls with HEAD for the header only: no S3 or Redis calls then.
+    shown_runs = [*runs, *([latest] if latest else [])]
+    etag = live.version(
+        live.rows_version([spark_job, *shown_runs]),
+        runs.paginator.count,
+        sorted(perms),
+        next_run_at,
+        next_run_at is not None and next_run_at <= now,
+    )
+    can_change = next_run_at is not None or any(run.is_active for run in shown_runs)
+    context.update(live.live_context(etag, can_change, LIVE_JOB_REGIONS))
+    if live.is_poll(request):
+        # S3 is asked for the results only when the regions are rendered again.
+        return live.poll_response(
+            request, "jobs/_live.html", context, more=lambda: results_from_aws(spark_job)
+        )
+    # A HEAD asks for the headers only: no S3 calls then.
     if request.method == "GET":
         context.update(detail_from_aws(spark_job))
-        context["next_run_at"] = spark_job.schedule.next_slot()
-        context["now"] = timezone.now()
     return TemplateResponse(request, "jobs/detail.html", context)
 
 
@@ -196,14 +247,19 @@ class ResultLink:
 
 
 def detail_from_aws(spark_job: SparkJob) -> dict[str, Any]:
-    provisioner = spark_job.provisioner
+    context = results_from_aws(spark_job)
+    context["preview"], context["preview_error"] = notebook_preview(spark_job.provisioner, spark_job)
+    return context
+
+
+def results_from_aws(spark_job: SparkJob) -> dict[str, Any]:
+    """The job's results as listed in S3 (one call), or why they could not be."""
     context: dict[str, Any] = {"results": {"data": [], "logs": []}, "results_error": ""}
     try:
-        context["results"] = result_links(spark_job, provisioner)
+        context["results"] = result_links(spark_job, spark_job.provisioner)
     except AWSError as exc:
         context["results_error"] = str(describe_aws_failure(exc, RESULTS_NOT_LISTED))
     context["has_markdown_results"] = any(link.key.endswith(".md") for link in context["results"]["data"])
-    context["preview"], context["preview_error"] = notebook_preview(provisioner, spark_job)
     return context
 
 
@@ -393,7 +449,11 @@ def get_run_for(request: HttpRequest, spark_job_id: int, run_id: int) -> SparkJo
 @require_safe
 @modified_date
 def detail_spark_job_run(request: HttpRequest, id: int, run_id: int) -> HttpResponse:
-    run = get_run_for(request, id, run_id)
+    try:
+        run = get_run_for(request, id, run_id)
+    except PermissionDenied:
+        live.not_found_for_polls(request)
+        raise
     attempts = list(
         SparkJobRun.objects.filter(Q(pk=run.first_attempt_id) | Q(retry_of_id=run.first_attempt_id))
         .order_by("attempt")
@@ -406,9 +466,19 @@ def detail_spark_job_run(request: HttpRequest, id: int, run_id: int) -> HttpResp
         "outputs": RunOutputs.of(run),
         "modified_date": run.modified_at,
     }
-    # The page's script polls with HEAD for the header only: no EMR call then.
+    etag = live.version(live.rows_version([run]), [(a.pk, a.status) for a in attempts])
+    context.update(live.live_context(etag, run.is_active, LIVE_RUN_REGIONS))
+
+    def step_state() -> dict[str, Any]:
+        state, error = notebook_step_state(run)
+        return {"step_state": state, "step_state_error": error}
+
+    if live.is_poll(request):
+        # EMR is asked for the step's state only when the regions are rendered again.
+        return live.poll_response(request, "jobs/_run_live.html", context, more=step_state)
+    # A HEAD asks for the headers only: no EMR call then.
     if request.method == "GET":
-        context["step_state"], context["step_state_error"] = notebook_step_state(run)
+        context.update(step_state())
     return TemplateResponse(request, "jobs/run_detail.html", context)
 
 

@@ -15,14 +15,23 @@ from django.views.decorators.http import require_http_methods, require_safe
 from atmo.access import get_object_for, model_permission
 from atmo.keys.forms import SSHKeyForm
 from atmo.keys.models import SSHKey
+from atmo.lib.listing import Listing
 from atmo.tombstones import bury
+
+#: The keys page: ``?sort=name``, ``?q=laptop``, ``?page=2``, ``?per_page=50``.
+KEYS_LISTING = Listing(
+    sorts={"name": ["title"], "created": ["created_at"]},
+    default_sort="-created",
+    search="title__icontains",
+)
 
 
 @login_required
 @require_safe
 def list_keys(request: HttpRequest) -> HttpResponse:
-    ssh_keys = SSHKey.objects.filter(created_by_id=request.user.pk).order_by("-created_at", "-pk")
-    return render(request, "keys/list.html", {"ssh_keys": ssh_keys})
+    params = KEYS_LISTING.read(request.GET)
+    ssh_keys = params.paginate(SSHKey.objects.filter(created_by_id=request.user.pk))
+    return render(request, "keys/list.html", {"ssh_keys": ssh_keys, "params": params})
 
 
 @csrf_exempt  # Checked by _add_key, once the request is known to be readable.

@@ -1,5 +1,5 @@
 // Site-wide behaviour: the UTC clock, the "What's new" badge and modal,
-// copy-to-clipboard buttons and the "page changed" check. Loaded on every page;
+// copy-to-clipboard buttons, relative times and the live regions' version. Loaded on every page;
 // no inline script anywhere (the Content Security Policy forbids it).
 "use strict";
 
@@ -62,34 +62,71 @@
     });
   }
 
-  // Pages rendered with a modification time (data-modified-date) ask the server
-  // with a cheap HEAD request whether it changed, and say so when it did. A page
-  // may listen for the "atmo:modified" event to refresh itself instead.
-  function watchModifiedDate() {
-    const rendered = body.dataset.modifiedDate;
-    if (!rendered) return;
-    const seconds = Number(body.dataset.pollInterval || 10);
-    const timer = setInterval(() => {
-      fetch(window.location.href, { method: "HEAD", credentials: "same-origin" })
-        .then((response) => {
-          const current = response.headers.get("X-ATMO-Modified-Date");
-          if (!current || Date.parse(current) === Date.parse(body.dataset.modifiedDate)) return;
-          const event = new CustomEvent("atmo:modified", { cancelable: true, detail: { current } });
-          if (document.dispatchEvent(event)) {
-            document.getElementById("page-modified")?.classList.remove("d-none");
-            clearInterval(timer);
-          } else {
-            body.dataset.modifiedDate = current;
-          }
-        })
-        .catch(() => {});
-    }, seconds * 1000);
+  // Live regions (atmo/live.py): the poller sends the version it shows, so that
+  // an unchanged page costs the server a 304 and the browser nothing.
+  function sendLiveVersion() {
+    document.addEventListener("htmx:configRequest", (event) => {
+      const etag = event.detail.elt.dataset.etag;
+      if (etag) event.detail.headers["If-None-Match"] = etag;
+    });
+    // A poll that fails (e.g. redirected to the sign-in provider once the session
+    // expired) cannot update the page: say so, and let a reload sort it out.
+    const showReloadHint = () => document.getElementById("page-modified")?.classList.remove("d-none");
+    document.addEventListener("htmx:sendError", showReloadHint);
+    document.addEventListener("htmx:responseError", showReloadHint);
+  }
+
+  // <time data-relative> from the "moment" template tag: "in 3 h", "2 days ago",
+  // the same words as atmo/lib/moments.py, with the absolute time on hover in the
+  // browser's time zone.
+  const UNITS = [
+    [86400, "day", "days"],
+    [3600, "h", "h"],
+    [60, "min", "min"],
+  ];
+
+  function relative(moment, now) {
+    const seconds = Math.trunc((moment - now) / 1000);
+    const distance = Math.abs(seconds);
+    for (const [size, singular, plural] of UNITS) {
+      if (distance >= size) {
+        const amount = Math.floor(distance / size);
+        const said = `${amount} ${amount === 1 ? singular : plural}`;
+        return seconds > 0 ? `in ${said}` : `${said} ago`;
+      }
+    }
+    return seconds > 0 ? "in under a minute" : "just now";
+  }
+
+  // (dateStyle and timeZoneName may not be combined: the fields are spelt out.)
+  const localFormat = new Intl.DateTimeFormat(undefined, {
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    timeZoneName: "short",
+  });
+
+  function tickMoments(root) {
+    const now = Date.now();
+    (root || document).querySelectorAll("time[data-relative]").forEach((time) => {
+      const moment = Date.parse(time.getAttribute("datetime"));
+      if (Number.isNaN(moment)) return;
+      time.textContent = relative(moment, now);
+      time.title = localFormat.format(new Date(moment));
+    });
   }
 
   tickClock();
-  setInterval(tickClock, 30 * 1000);
+  tickMoments();
+  setInterval(() => {
+    tickClock();
+    tickMoments();
+  }, 30 * 1000);
+  document.addEventListener("htmx:afterSettle", () => tickMoments());
   checkNews();
   loadNewsIntoModal();
   setUpCopyButtons();
-  watchModifiedDate();
+  sendLiveVersion();
 })();

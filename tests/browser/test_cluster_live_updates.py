@@ -69,8 +69,41 @@ def test_the_detail_page_shows_the_access_commands_once_the_cluster_is_ready(
     expect(page.locator("#ssh-command")).to_have_text(f"ssh hadoop@{MASTER}")
     expect(page.get_by_test_id("status")).to_have_text("Ready")
     expect(page.get_by_test_id("starting")).to_have_count(0)
-    modified_at = Cluster.objects.get().modified_at.isoformat()
-    assert page.evaluate("document.body.dataset.modifiedDate") == modified_at
+    assert_same_page(page)
+
+
+def poll_statuses(page: Page) -> list[int]:
+    """The statuses of the live poller's answers (htmx sends HX-Target: live-poller), as they come."""
+    statuses: list[int] = []
+
+    def note(response: Any) -> None:
+        if response.request.headers.get("hx-target") == "live-poller":
+            statuses.append(response.status)
+
+    page.on("response", note)
+    return statuses
+
+
+def test_an_unchanged_cluster_costs_304s_and_polling_stops_once_it_ended(
+    page: Page, live_server: Any, client: Any, fast_polling: None
+) -> None:
+    owner = UserFactory()
+    cluster = ClusterFactory(created_by=owner, starting=True)
+    log_in_as(page, client, live_server.url, owner)
+    statuses = poll_statuses(page)
+    page.goto(url(live_server.url, "clusters-detail", cluster.pk))
+    mark_page(page)
+    expect(page.locator("#live-poller")).to_have_attribute("data-live", "polling")
+    page.wait_for_timeout(1500)
+    # The page's poller knows the version it shows: unchanged, every answer is a 304, the DOM untouched.
+    assert statuses and set(statuses) == {304}
+    cluster.most_recent_status = Cluster.STATUS_TERMINATED
+    cluster.save()
+    expect(page.get_by_test_id("status")).to_have_text("Terminated")
+    expect(page.locator("#live-poller")).to_have_attribute("data-live", "final")
+    polls = len(statuses)
+    page.wait_for_timeout(1500)
+    assert len(statuses) == polls  # no more polls
     assert_same_page(page)
 
 

@@ -47,9 +47,9 @@ def test_detail_shows_a_ready_cluster_with_its_access_commands(client_for: Any, 
     assert "Automatic shutdown at" in body
     assert f'href="{cluster.urls.terminate}"' in body
     assert f'href="{cluster.urls.extend}"' in body
-    assert 'data-live-region="cluster-main"' in body
-    assert "js/live-regions.js" in body
-    assert 'data-poll-interval="10"' in body
+    assert 'id="live-cluster-main"' in body
+    assert 'id="live-poller"' in body
+    assert 'hx-trigger="every 10s"' in body
 
 
 def test_detail_sends_the_modified_date_header(client_for: Any, cluster: Cluster) -> None:

@@ -99,7 +99,7 @@ def test_the_job_history_shows_each_runs_cost(client_for: Any, user: Any) -> Non
     job = SparkJobFactory(created_by=user)
     SparkJobRunFactory(spark_job=job, status="TERMINATED", cost=Decimal("3.15"))
     body = client_for(user).get(job.urls.detail).content.decode()
-    assert '<td class="text-end text-nowrap" data-testid="run-cost">$3.15</td>' in body
+    assert '<td data-label="Cost" class="text-end text-nowrap" data-testid="run-cost">$3.15</td>' in body
 
 
 def test_the_dashboard_shows_this_months_spend_of_the_user_only(

@@ -74,7 +74,7 @@ def test_the_detail_page_shows_schedule_runs_alerts_results_and_notebook(
     assert "<h1>Daily <strong>report</strong></h1>" in page
     assert "print(42)" in page
     for region in ("job-header", "job-runs", "job-facts", "job-results"):
-        assert f'data-live-region="{region}"' in page
+        assert f'id="live-{region}"' in page
 
 
 def test_a_job_that_never_ran_says_so(
@@ -253,5 +253,8 @@ def test_the_runs_table_lets_its_dates_wrap_to_fit_its_column(
     table = page[page.index('data-testid="runs-table"') - 100 : page.index("</table>")]
     # At 1280 px the job flow id used to end up out of view: only ids and durations keep to one line.
     assert "text-nowrap" not in table[:200]
-    assert '<span class="text-nowrap">2026-11-28</span> <span class="text-nowrap">01:02</span>' in table
-    assert '<td class="font-monospace small text-nowrap">j-2AB3CD4EF5GH6</td>' in table
+    assert '<time datetime="2026-11-28T01:02' in table
+    assert 'title="2026-11-28 01:02 UTC"' in table
+    assert (
+        '<td data-label="Jobflow ID" class="font-monospace small text-nowrap">j-2AB3CD4EF5GH6</td>' in table
+    )

@@ -112,24 +112,11 @@ PAGES: dict[str, Callable[[Site], tuple[str, ...]]] = {
 }
 QUERIES = {"dashboard-terminated": "?clusters=terminated"}
 
-#: Pages whose list tables are wider than a phone until the responsive tables
-#: (cards at phone width) of the `pages` branch land.
-# The keys table is wider than a phone (532 px at 390); the dashboard's and
-# the job page's tables scroll inside their own box already.
-WIDE_TABLES = {"keys"}
-
 
 def cases() -> Iterator[Any]:
     for name in PAGES:
         for width in VIEWPORTS:
-            marks = []
-            if width == "390" and name in WIDE_TABLES:
-                marks.append(
-                    pytest.mark.xfail(
-                        strict=False, reason="responsive list tables land with the pages branch"
-                    )
-                )
-            yield pytest.param(name, width, id=f"{name}-{width}", marks=marks)
+            yield pytest.param(name, width, id=f"{name}-{width}")
 
 
 @pytest.fixture

@@ -58,6 +58,8 @@ from django.utils import timezone
 from measure_api import session_cookie, web_server
 from measure_monitoring import HTTPS, free_port, get, prod_environment
 
+from localdev.aws import Buckets, LocalAWS  # noqa: E402
+
 #: A page's p95 may be at most this many times the bare view's, at every size.
 PAGE_AIM = 2.5
 #: The status poll's p95 may be at most this many times the bare view's.
@@ -635,7 +637,13 @@ def main() -> int:
             sweeps = sweep_figures()
         results: dict[int, dict[str, Figures]] = {}
         poll_names: set[str] = set()
-        with tempfile.TemporaryDirectory(prefix="atmo-bench-") as scratch, web_server(environment) as base:
+        # The pages that list S3 (the job page's results) ask the local emulator, as in `make run`:
+        # a refused endpoint would time botocore's retries instead of the page.
+        with (
+            LocalAWS("127.0.0.1", 0, buckets=Buckets()) as aws,
+            tempfile.TemporaryDirectory(prefix="atmo-bench-") as scratch,
+            web_server({**environment, "AWS_ENDPOINT_URL": aws.endpoint_url}) as base,
+        ):
             script = Path(scratch)
             for size in sizes:
                 grown = time.monotonic()

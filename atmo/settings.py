@@ -720,6 +720,9 @@ LOGGING = {
 #: Seconds the dashboard and detail pages wait between change checks.
 ATMO_POLL_INTERVAL = envfloat("ATMO_POLL_INTERVAL", 10.0)
 
+#: Answer a user's pages from Redis while the data they show is unchanged (atmo.pagecache).
+ATMO_PAGE_CACHE = envbool("ATMO_PAGE_CACHE", True)
+
 #: Serve ``/_bench/bare/``: a view that does nothing but pass the site's middleware, which
 #: ``make bench`` compares the pages against. Off everywhere else (the URL does not exist then).
 ATMO_BENCHMARK_BARE_VIEW = envbool("ATMO_BENCHMARK_BARE_VIEW", False)

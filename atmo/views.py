@@ -24,6 +24,7 @@ from atmo.jobs.permissions import maintainers_view_every_job
 from atmo.jobs.queries import LatestRunSummary, SparkJobQuerySet
 from atmo.lib.listing import Listing, everything
 from atmo.models import JobFlowModel
+from atmo.pagecache import cached_page
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -82,6 +83,7 @@ JOBS_LISTING = Listing(
 )
 
 
+@method_decorator(cached_page("clusters", "jobs", "costs"), name="dispatch")
 @method_decorator(modified_date, name="dispatch")
 class DashboardView(LoginRequiredMixin, TemplateView):
     """The user's home page: their clusters and scheduled jobs."""

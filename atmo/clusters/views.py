@@ -26,6 +26,7 @@ from atmo.clusters.tasks import provision_cluster
 from atmo.decorators import modified_date
 from atmo.models import next_field_value
 from atmo.names import random_scientist
+from atmo.pagecache import cached_page
 from atmo.provisioners import AWSError, describe_aws_failure
 
 NO_KEY_MESSAGE = "You need an SSH key before you can launch a cluster."
@@ -101,6 +102,7 @@ def new_cluster(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_safe
+@cached_page("clusters", "keys", "costs")
 @modified_date
 def detail_cluster(request: HttpRequest, id: int) -> HttpResponse:
     try:

@@ -51,6 +51,7 @@ from atmo.jobs.permissions import get_job_for
 from atmo.jobs.provisioners import NotebookNotFound, OutputNotFound, SparkJobProvisioner
 from atmo.lib.listing import Listing, everything
 from atmo.lib.notebooks import NotebookError, Preview, parse_preview
+from atmo.pagecache import cached_page
 from atmo.provisioners import TRY_AGAIN_SOON, AWSError, describe_aws_failure
 from atmo.tombstones import bury
 
@@ -192,6 +193,7 @@ def deletion_failure_message(deletion: JobDeletion) -> str:
 
 @login_required
 @require_safe
+@cached_page("jobs", "costs")
 @modified_date
 def detail_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     try:
@@ -447,6 +449,7 @@ def get_run_for(request: HttpRequest, spark_job_id: int, run_id: int) -> SparkJo
 
 @login_required
 @require_safe
+@cached_page("jobs")
 @modified_date
 def detail_spark_job_run(request: HttpRequest, id: int, run_id: int) -> HttpResponse:
     try:

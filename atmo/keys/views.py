@@ -16,6 +16,7 @@ from atmo.access import get_object_for, model_permission
 from atmo.keys.forms import SSHKeyForm
 from atmo.keys.models import SSHKey
 from atmo.lib.listing import Listing
+from atmo.pagecache import cached_page
 from atmo.tombstones import bury
 
 #: The keys page: ``?sort=name``, ``?q=laptop``, ``?page=2``, ``?per_page=50``.
@@ -28,6 +29,7 @@ KEYS_LISTING = Listing(
 
 @login_required
 @require_safe
+@cached_page("keys")
 def list_keys(request: HttpRequest) -> HttpResponse:
     params = KEYS_LISTING.read(request.GET)
     ssh_keys = params.paginate(SSHKey.objects.filter(created_by_id=request.user.pk))

@@ -20,7 +20,9 @@ requester's CSRF cookie is. The key holds the minute, so that relative times,
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import re
 import secrets
 import time
@@ -33,9 +35,12 @@ from django.contrib.messages import get_messages
 from django.core.cache import cache as redis_cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.csrf import get_token
+from redis.exceptions import RedisError
 
 from atmo import stamps
 from atmo.version import get_version
+
+logger = logging.getLogger(__name__)
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
@@ -49,7 +54,8 @@ VARYING_HEADERS = (
     "If-Modified-Since",
 )
 CACHED_STATUSES = frozenset({200, 304})
-#: Seconds an answer is kept; its key changes with the minute anyway.
+#: Seconds an answer is kept (its key changes with the minute anyway): well within the 10
+#: minutes a private result's presigned link on a job page lasts.
 LIFETIME = 120
 ENTRY_KEY = "atmo:page:{}"
 #: ``{% csrf_token %}``'s hidden input; its value is a masked token, 64 letters and digits.
@@ -67,7 +73,11 @@ def cached_page(*topics: str) -> Callable[[View], View]:
                 return view(request, *args, **kwargs)
             key = ENTRY_KEY.format(entry_digest(request))
             stamp_keys = stamps.keys(watched)
-            found = redis_cache.get_many([key, *stamp_keys])
+            try:
+                found = redis_cache.get_many([key, *stamp_keys])
+            except RedisError:
+                logger.warning("The page cache is unreachable; rendering %s", request.path, exc_info=True)
+                return view(request, *args, **kwargs)
             current = tuple(found.get(stamp_key) for stamp_key in stamp_keys)
             entry = found.get(key)
             if (
@@ -78,17 +88,29 @@ def cached_page(*topics: str) -> Callable[[View], View]:
             ):
                 return replay(request, entry)
             if None in current:
-                # New stamps (after a flush): the answer below is stored under them.
-                stamps.renew(topic for topic, stamp in zip(watched, current, strict=True) if stamp is None)
-                current = tuple(redis_cache.get_many(stamp_keys).get(stamp_key) for stamp_key in stamp_keys)
+                # New stamps (after a flush), read before the view reads the data: a write
+                # while it renders renews them again, and the answer is not served after it.
+                with contextlib.suppress(RedisError):
+                    current = new_stamps(watched)
             response = view(request, *args, **kwargs)
-            if should_keep(response):
-                redis_cache.set(key, record(response, current), timeout=LIFETIME)
+            if should_keep(response) and None not in current:
+                # The answer is rendered; keeping it is a bonus that a Redis error may cost.
+                with contextlib.suppress(RedisError):
+                    redis_cache.set(key, record(response, current), timeout=LIFETIME)
             return response
 
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def new_stamps(topics: tuple[str, ...]) -> tuple[str | None, ...]:
+    """Stamps for ``topics`` that Redis does not hold, and all of them as they now are."""
+    stamp_keys = stamps.keys(topics)
+    held = redis_cache.get_many(stamp_keys)
+    stamps.renew(topic for topic, stamp_key in zip(topics, stamp_keys, strict=True) if stamp_key not in held)
+    held = redis_cache.get_many(stamp_keys)
+    return tuple(held.get(stamp_key) for stamp_key in stamp_keys)
 
 
 def is_cacheable(request: HttpRequest) -> bool:

@@ -17,6 +17,7 @@ cached pages also expire with the minute (see :mod:`atmo.pagecache`).
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections.abc import Callable, Iterable
@@ -28,6 +29,9 @@ from django.conf import settings
 from django.core.cache import cache as redis_cache
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 #: Topics of the tables of each app; an app not named here (and not ignored) is "other",
 #: which every cached page depends on.
@@ -79,7 +83,15 @@ def bump(*topics: str) -> None:
 
 
 def renew(topics: Iterable[str]) -> None:
-    redis_cache.set_many({STAMP_KEY.format(topic): secrets.token_hex(8) for topic in topics}, timeout=None)
+    topics = list(topics)
+    try:
+        redis_cache.set_many(
+            {STAMP_KEY.format(topic): secrets.token_hex(8) for topic in topics}, timeout=None
+        )
+    except RedisError:
+        # The write itself is done and must not fail for this. A Redis that could not take the
+        # stamp lost (or will lose) the cached pages too, and those expire within two minutes.
+        logger.warning("Could not renew the change stamps of %s", ", ".join(topics), exc_info=True)
 
 
 def keys(topics: Iterable[str]) -> list[str]:

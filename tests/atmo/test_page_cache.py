@@ -236,3 +236,19 @@ def test_a_live_setting_changed_in_the_admin_shows_on_the_next_view(
     assert 'data-testid="announcement"' not in client.get(reverse("keys-list")).content.decode()
     live_setting(ANNOUNCEMENT_ENABLED=True, ANNOUNCEMENT_TITLE="Maintenance tonight")
     assert "Maintenance tonight" in client.get(reverse("keys-list")).content.decode()
+
+
+def test_without_redis_pages_are_rendered_and_writes_go_through(client_for: Any, user: Any) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    client = client_for(user)
+    key = SSHKeyFactory(created_by=user, title="kept in PostgreSQL")
+    unreachable = mock.patch(
+        "django.core.cache.cache.get_many", side_effect=RedisConnectionError("Redis is restarting")
+    )
+    with unreachable, mock.patch("django.core.cache.cache.set_many", side_effect=RedisConnectionError("down")):
+        SSHKey.objects.filter(pk=key.pk).update(title="renamed while Redis was down")
+        assert SSHKey.objects.get(pk=key.pk).title == "renamed while Redis was down"
+        page = client.get(reverse("keys-list"))
+    assert page.status_code == 200
+    assert "renamed while Redis was down" in page.content.decode()

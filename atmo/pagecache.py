@@ -38,6 +38,7 @@ from django.middleware.csrf import get_token
 from redis.exceptions import RedisError
 
 from atmo import stamps
+from atmo.monitoring.metrics import PAGE_CACHE_ANSWERS
 from atmo.version import get_version
 
 logger = logging.getLogger(__name__)
@@ -80,13 +81,11 @@ def cached_page(*topics: str) -> Callable[[View], View]:
                 return view(request, *args, **kwargs)
             current = tuple(found.get(stamp_key) for stamp_key in stamp_keys)
             entry = found.get(key)
-            if (
-                entry is not None
-                and None not in current
-                and entry["stamps"] == current
-                and not asks_for_fresh(request)
-            ):
+            fresh = asks_for_fresh(request)
+            if entry is not None and None not in current and entry["stamps"] == current and not fresh:
+                count(request, "hit")
                 return replay(request, entry)
+            count(request, "fresh" if fresh else "miss")
             if None in current:
                 # New stamps (after a flush), read before the view reads the data: a write
                 # while it renders renews them again, and the answer is not served after it.
@@ -102,6 +101,11 @@ def cached_page(*topics: str) -> Callable[[View], View]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def count(request: HttpRequest, outcome: str) -> None:
+    match = request.resolver_match
+    PAGE_CACHE_ANSWERS.labels(view=match.url_name if match else "", outcome=outcome).inc()
 
 
 def new_stamps(topics: tuple[str, ...]) -> tuple[str | None, ...]:

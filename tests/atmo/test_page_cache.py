@@ -246,9 +246,26 @@ def test_without_redis_pages_are_rendered_and_writes_go_through(client_for: Any,
     unreachable = mock.patch(
         "django.core.cache.cache.get_many", side_effect=RedisConnectionError("Redis is restarting")
     )
-    with unreachable, mock.patch("django.core.cache.cache.set_many", side_effect=RedisConnectionError("down")):
+    with (
+        unreachable,
+        mock.patch("django.core.cache.cache.set_many", side_effect=RedisConnectionError("down")),
+    ):
         SSHKey.objects.filter(pk=key.pk).update(title="renamed while Redis was down")
         assert SSHKey.objects.get(pk=key.pk).title == "renamed while Redis was down"
         page = client.get(reverse("keys-list"))
     assert page.status_code == 200
     assert "renamed while Redis was down" in page.content.decode()
+
+
+def test_hits_misses_and_hard_reloads_are_counted_by_view(client_for: Any, user: Any) -> None:
+    from tests.monitoring.test_metrics import Delta
+
+    moved = {
+        outcome: Delta("atmo_page_cache_answers_total", view="keys-list", outcome=outcome)
+        for outcome in ("hit", "miss", "fresh")
+    }
+    client = client_for(user)
+    for _ in range(3):
+        client.get(reverse("keys-list"))
+    client.get(reverse("keys-list"), HTTP_CACHE_CONTROL="no-cache")
+    assert {outcome: delta.moved() for outcome, delta in moved.items()} == {"hit": 2, "miss": 1, "fresh": 1}

@@ -26,6 +26,7 @@ import logging
 import re
 import secrets
 import time
+import zlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -55,9 +56,9 @@ VARYING_HEADERS = (
     "If-Modified-Since",
 )
 CACHED_STATUSES = frozenset({200, 304})
-#: Seconds an answer is kept (its key changes with the minute anyway): well within the 10
-#: minutes a private result's presigned link on a job page lasts.
-LIFETIME = 120
+#: Seconds an answer is kept: its key changes with the minute, so it is of no use longer (and
+#: well within the 10 minutes a private result's presigned link on a job page lasts).
+LIFETIME = 60
 ENTRY_KEY = "atmo:page:{}"
 #: ``{% csrf_token %}``'s hidden input; its value is a masked token, 64 letters and digits.
 CSRF_INPUT = re.compile(rb'(name="csrfmiddlewaretoken" value=")[A-Za-z0-9]{64}(")')
@@ -161,13 +162,14 @@ def record(response: HttpResponseBase, current: tuple[str | None, ...]) -> dict[
         "stamps": current,
         "status": response.status_code,
         "csrf_marker": marker,
-        "content": CSRF_INPUT.sub(rb"\g<1>" + marker + rb"\g<2>", response.content),
+        # Compressed (a page of rows shrinks tenfold): many users' answers stay small in Redis.
+        "content": zlib.compress(CSRF_INPUT.sub(rb"\g<1>" + marker + rb"\g<2>", response.content), 1),
         "headers": list(response.items()),
     }
 
 
 def replay(request: HttpRequest, entry: dict[str, Any]) -> HttpResponse:
-    content, marker = entry["content"], entry["csrf_marker"]
+    content, marker = zlib.decompress(entry["content"]), entry["csrf_marker"]
     if marker in content:
         # get_token() also renews the CSRF cookie, as rendering the form did.
         content = content.replace(marker, get_token(request).encode())

@@ -236,7 +236,11 @@ def detail_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     # A HEAD asks for the headers only: no S3 calls then.
     if request.method == "GET":
         context.update(detail_from_aws(spark_job))
-    return TemplateResponse(request, "jobs/detail.html", context)
+    response = TemplateResponse(request, "jobs/detail.html", context)
+    if context.get("results_error") or context.get("preview_error"):
+        # The next view asks S3 again (atmo.jobs.s3_cache keeps no error): no cache may keep this answer.
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 @dataclass

@@ -30,6 +30,16 @@ from tests.jobs.pages import edit_post, stub_detail, url
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def s3_reads_only(settings: Any) -> None:
+    """These tests are about the S3 reads under the page: a whole-page cache stays out of them.
+
+    (``ATMO_PAGE_CACHE``, the page cache of main, would answer a second view by itself.)
+    """
+    settings.ATMO_PAGE_CACHE = False
+
+
 RESULT_KEYS = ["daily-report/runs/7/notebook.ipynb", "daily-report/runs/7/log.txt"]
 
 
@@ -158,13 +168,16 @@ def test_an_aws_error_is_shown_and_not_kept_and_what_s3_gives_next_is(
     aws.s3.add_client_error("list_objects_v2", "SlowDown", "Please reduce your request rate.", 503)
     aws.s3.add_client_error("get_object", "AccessDenied", "Access Denied.", 403)
     client = client_for(owner)
-    page = view(client, spark_job).content.decode()
+    failed = view(client, spark_job)
+    page = failed.content.decode()
     assert "The results could not be listed from S3: AWS is busy" in page
     assert "The notebook could not be fetched from S3: AWS refused (Access Denied)." in page
+    assert failed["Cache-Control"] == "no-store"  # nor may any other cache keep it
 
     stub_detail(aws, spark_job, RESULT_KEYS)
     response = view(client, spark_job)
     assert response.context["results_error"] == response.context["preview_error"] == ""
+    assert "Cache-Control" not in response
     assert result_names(response) == ["runs/7/notebook.ipynb", "runs/7/log.txt"]
     assert "print(42)" in response.content.decode()
     aws.calls.clear()

@@ -142,9 +142,19 @@ def entry_digest(request: HttpRequest) -> str:
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
+#: The attribute :func:`keep_out` sets on an answer.
+KEEP_OUT = "atmo_keep_out_of_page_cache"
+
+
+def keep_out(response: HttpResponseBase) -> None:
+    """Tell the page cache not to keep this answer: it shows something passing (an AWS error)."""
+    setattr(response, KEEP_OUT, True)
+
+
 def should_keep(response: HttpResponseBase) -> bool:
     return (
-        response.status_code in CACHED_STATUSES
+        not getattr(response, KEEP_OUT, False)
+        and response.status_code in CACHED_STATUSES
         and not response.streaming
         and not response.cookies
         and isinstance(response, HttpResponse)

@@ -31,7 +31,13 @@ from typing import TYPE_CHECKING, TypeVar
 from django.conf import settings
 from django.core.cache import cache
 
-from atmo.jobs.provisioners import SparkJobProvisioner, public_result_url, results_bucket
+from atmo import pagecache
+from atmo.jobs.provisioners import (
+    PRIVATE_LINK_SECONDS,
+    SparkJobProvisioner,
+    public_result_url,
+    results_bucket,
+)
 from atmo.lib import notebooks
 from atmo.lib.notebooks import Preview
 
@@ -40,9 +46,11 @@ if TYPE_CHECKING:
 
 #: How long a results listing is kept: the bound on what ATMO does not see change (see above).
 RESULTS_LISTING_SECONDS = 10 * 60
-#: How long signed links are shown again: a link shown then works for at least
-#: PRIVATE_LINK_SECONDS - SIGNED_LINKS_SECONDS (8 of its 10 minutes).
-SIGNED_LINKS_SECONDS = 2 * 60
+#: How long signed links are shown again. A page showing them may itself be answered from
+#: the page cache for up to :data:`atmo.pagecache.LIFETIME`: a link shown works for at least
+#: :data:`LINK_MINUTES_LEFT` more minutes (8 of its 10).
+SIGNED_LINKS_SECONDS = 60
+LINK_MINUTES_LEFT = (PRIVATE_LINK_SECONDS - SIGNED_LINKS_SECONDS - pagecache.LIFETIME) // 60
 #: How long a preview is kept; a job nobody looks at leaves Redis after a day.
 PREVIEW_SECONDS = 24 * 60 * 60
 

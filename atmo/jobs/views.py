@@ -40,7 +40,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 from guardian.shortcuts import get_perms
 
-from atmo import live
+from atmo import live, pagecache
 from atmo.access import get_or_gone
 from atmo.clusters.models import EMRRelease
 from atmo.costs.budgets import refusal_for
@@ -50,7 +50,7 @@ from atmo.jobs.exceptions import SparkJobNotFound
 from atmo.jobs.forms import MESSAGES, EditSparkJobForm, NewSparkJobForm, RunNowForm, SparkJobAvailableForm
 from atmo.jobs.models import Deletion, JobDeletion, RunNow, SparkJob, SparkJobRun
 from atmo.jobs.permissions import get_job_for
-from atmo.jobs.provisioners import PRIVATE_LINK_SECONDS, NotebookNotFound, OutputNotFound, SparkJobProvisioner
+from atmo.jobs.provisioners import NotebookNotFound, OutputNotFound, SparkJobProvisioner
 from atmo.lib.listing import Listing, everything
 from atmo.lib.notebooks import NotebookError, Preview, parse_preview
 from atmo.pagecache import cached_page
@@ -238,10 +238,13 @@ def detail_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     # A HEAD asks for the headers only: no S3 calls then.
     if request.method == "GET":
         context.update(detail_from_aws(spark_job))
+    if context.get("live_retry"):
+        context["live_etag"] = live.retry_version(context["live_etag"])
     response = TemplateResponse(request, "jobs/detail.html", context)
-    if context.get("results_error") or context.get("preview_error"):
+    if context.get("live_retry"):
         # The next view asks S3 again (atmo.jobs.s3_cache keeps no error): no cache may keep this answer.
         response["Cache-Control"] = "no-store"
+        pagecache.keep_out(response)
     return response
 
 
@@ -257,6 +260,7 @@ class ResultLink:
 def detail_from_aws(spark_job: SparkJob) -> dict[str, Any]:
     context = results_from_aws(spark_job)
     context["preview"], context["preview_error"] = notebook_preview(spark_job)
+    context["live_retry"] = bool(context["results_error"] or context["preview_error"])
     return context
 
 
@@ -267,8 +271,10 @@ def results_from_aws(spark_job: SparkJob) -> dict[str, Any]:
         context["results"] = result_links(spark_job)
     except AWSError as exc:
         context["results_error"] = str(describe_aws_failure(exc, RESULTS_NOT_LISTED))
+    # A passing error: the live poll and the page cache ask again (atmo.live.retry_version).
+    context["live_retry"] = bool(context["results_error"])
     context["has_markdown_results"] = any(link.key.endswith(".md") for link in context["results"]["data"])
-    context["link_minutes"] = (PRIVATE_LINK_SECONDS - s3_cache.SIGNED_LINKS_SECONDS) // 60
+    context["link_minutes"] = s3_cache.LINK_MINUTES_LEFT
     return context
 
 

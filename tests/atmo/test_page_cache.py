@@ -30,6 +30,13 @@ pytestmark = pytest.mark.django_db
 POLL = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "live-poller"}
 
 
+@pytest.fixture(autouse=True)
+def one_minute() -> Any:
+    """The answers' key holds the minute: a test must not see it turn between two requests."""
+    with mock.patch("atmo.pagecache.time.time", return_value=1_000_020.0):
+        yield
+
+
 def stamp(topic: str) -> str | None:
     from django.core.cache import cache
 

@@ -210,3 +210,52 @@ def test_a_notebook_that_cannot_be_shown_says_so_again_without_asking_s3(
     aws.calls.clear()
     assert view(client, spark_job).context["preview_error"] == first
     assert aws.calls == []
+
+
+def test_with_the_page_cache_on_an_error_page_is_asked_again_and_so_is_its_poll(
+    client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs, settings: Any
+) -> None:
+    settings.ATMO_PAGE_CACHE = True
+    aws.s3.add_client_error("list_objects_v2", "SlowDown", "Please reduce your request rate.", 503)
+    aws.s3.add_client_error("get_object", "AccessDenied", "Access Denied.", 403)
+    client = client_for(owner)
+    failed = client.get(url("detail", spark_job)).content.decode()
+    assert "The results could not be listed from S3" in failed
+    # The poller carries a version no poll matches: its first poll renders the regions again.
+    etag = failed.split('data-etag="')[1].split('"')[0].replace("&quot;", '"')
+    assert etag.endswith('-retry"')
+
+    stub_listing(aws, spark_job.identifier, RESULT_KEYS)
+    poll = client.get(
+        url("detail", spark_job),
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="live-poller",
+        HTTP_IF_NONE_MATCH=etag,
+    )
+    assert poll.status_code == 200
+    assert "runs/7/log.txt" in poll.content.decode()
+    assert not poll["ETag"].endswith('-retry"')
+
+    # The page itself was not kept either: the next view asks S3 for the notebook again.
+    stub_notebook(aws, spark_job.notebook_s3_key)
+    aws.calls.clear()
+    page = client.get(url("detail", spark_job)).content.decode()
+    assert aws.calls == [("s3", "GetObject")]
+    assert "runs/7/log.txt" in page
+    assert "could not be" not in page
+
+
+def test_a_poll_that_meets_an_s3_error_is_not_answered_304_afterwards(
+    client_for: Any, owner: Any, spark_job: SparkJob, aws: AWSStubs, settings: Any
+) -> None:
+    settings.ATMO_PAGE_CACHE = True
+    client = client_for(owner)
+    poll_headers = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "live-poller"}
+    aws.s3.add_client_error("list_objects_v2", "SlowDown", "Please reduce your request rate.", 503)
+    failed = client.get(url("detail", spark_job), **poll_headers)
+    assert "The results could not be listed from S3" in failed.content.decode()
+    assert failed["ETag"].endswith('-retry"')
+    stub_listing(aws, spark_job.identifier, RESULT_KEYS)
+    again = client.get(url("detail", spark_job), HTTP_IF_NONE_MATCH=failed["ETag"], **poll_headers)
+    assert again.status_code == 200
+    assert "runs/7/log.txt" in again.content.decode()

@@ -108,12 +108,14 @@ def test_writes_no_page_shows_leave_the_stamps_alone(user: Any) -> None:
 # --- The page cache ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("page", ["dashboard", "keys", "cluster", "job"])
+@pytest.mark.parametrize("page", ["dashboard", "clusters", "jobs", "keys", "cluster", "job"])
 def test_a_page_asked_again_unchanged_runs_no_query_of_its_own(client_for: Any, user: Any, page: str) -> None:
     cluster = ClusterFactory(created_by=user, identifier="kept")
     job = SparkJobFactory(created_by=user)
     url = {
         "dashboard": reverse("dashboard"),
+        "clusters": reverse("clusters-list"),
+        "jobs": reverse("jobs-list") + "?jobs=mine",
         "keys": reverse("keys-list"),
         "cluster": cluster.urls.detail,
         "job": job.urls.detail,
@@ -246,7 +248,10 @@ def test_without_redis_pages_are_rendered_and_writes_go_through(client_for: Any,
     unreachable = mock.patch(
         "django.core.cache.cache.get_many", side_effect=RedisConnectionError("Redis is restarting")
     )
-    with unreachable, mock.patch("django.core.cache.cache.set_many", side_effect=RedisConnectionError("down")):
+    with (
+        unreachable,
+        mock.patch("django.core.cache.cache.set_many", side_effect=RedisConnectionError("down")),
+    ):
         SSHKey.objects.filter(pk=key.pk).update(title="renamed while Redis was down")
         assert SSHKey.objects.get(pk=key.pk).title == "renamed while Redis was down"
         page = client.get(reverse("keys-list"))

@@ -20,6 +20,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModif
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
+from atmo import pagecache
+
 #: The ``id`` of the polling element, which htmx sends back as ``HX-Target``.
 POLLER_ID = "live-poller"
 
@@ -41,6 +43,11 @@ def rows_version(rows: Iterable[Any], *extra: Any) -> str:
     return version([(row.pk, row.modified_at) for row in rows], *extra)
 
 
+def retry_version(etag: str) -> str:
+    """A version no later poll matches: for a page that shows a passing error (AWS), to be asked again."""
+    return f'{etag.removesuffix(chr(34))}-retry"'
+
+
 def live_context(etag: str, live: bool, regions: Iterable[str]) -> dict[str, Any]:
     """What ``atmo/_poller.html`` needs: the version, whether to keep polling and the regions' ids."""
     return {
@@ -59,13 +66,20 @@ def poll_response(
 ) -> HttpResponse:
     """304 when the client's ``If-None-Match`` is the current version, else the regions alone.
 
-    ``more`` adds to the context only when the regions are rendered (e.g. a call to AWS).
+    ``more`` adds to the context only when the regions are rendered (e.g. a call to AWS);
+    when it sets ``live_retry`` (it shows a passing error), the answer carries
+    :func:`retry_version`, so the next poll renders again instead of keeping the error.
     """
     etag = context["live_etag"]
     if request.headers.get("If-None-Match", "").removeprefix("W/") == etag:
         response: HttpResponse = HttpResponseNotModified()
     else:
-        response = render(request, template_name, {**context, **(more() if more else {})})
+        extra = more() if more else {}
+        if extra.get("live_retry"):
+            etag = retry_version(etag)
+        response = render(request, template_name, {**context, **extra, "live_etag": etag})
+        if extra.get("live_retry"):
+            pagecache.keep_out(response)
     response["ETag"] = etag
     # The page and its fragment share a URL: neither may stand in for the other in a cache.
     response["Cache-Control"] = "no-store"

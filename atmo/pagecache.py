@@ -26,6 +26,7 @@ import logging
 import re
 import secrets
 import time
+import zlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -38,6 +39,7 @@ from django.middleware.csrf import get_token
 from redis.exceptions import RedisError
 
 from atmo import stamps
+from atmo.monitoring.metrics import PAGE_CACHE_ANSWERS
 from atmo.version import get_version
 
 logger = logging.getLogger(__name__)
@@ -54,9 +56,9 @@ VARYING_HEADERS = (
     "If-Modified-Since",
 )
 CACHED_STATUSES = frozenset({200, 304})
-#: Seconds an answer is kept (its key changes with the minute anyway): well within the 10
-#: minutes a private result's presigned link on a job page lasts.
-LIFETIME = 120
+#: Seconds an answer is kept: its key changes with the minute, so it is of no use longer (and
+#: well within the 10 minutes a private result's presigned link on a job page lasts).
+LIFETIME = 60
 ENTRY_KEY = "atmo:page:{}"
 #: ``{% csrf_token %}``'s hidden input; its value is a masked token, 64 letters and digits.
 CSRF_INPUT = re.compile(rb'(name="csrfmiddlewaretoken" value=")[A-Za-z0-9]{64}(")')
@@ -80,13 +82,11 @@ def cached_page(*topics: str) -> Callable[[View], View]:
                 return view(request, *args, **kwargs)
             current = tuple(found.get(stamp_key) for stamp_key in stamp_keys)
             entry = found.get(key)
-            if (
-                entry is not None
-                and None not in current
-                and entry["stamps"] == current
-                and not asks_for_fresh(request)
-            ):
+            fresh = asks_for_fresh(request)
+            if entry is not None and None not in current and entry["stamps"] == current and not fresh:
+                count(request, "hit")
                 return replay(request, entry)
+            count(request, "fresh" if fresh else "miss")
             if None in current:
                 # New stamps (after a flush), read before the view reads the data: a write
                 # while it renders renews them again, and the answer is not served after it.
@@ -102,6 +102,11 @@ def cached_page(*topics: str) -> Callable[[View], View]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def count(request: HttpRequest, outcome: str) -> None:
+    match = request.resolver_match
+    PAGE_CACHE_ANSWERS.labels(view=match.url_name if match else "", outcome=outcome).inc()
 
 
 def new_stamps(topics: tuple[str, ...]) -> tuple[str | None, ...]:
@@ -137,9 +142,19 @@ def entry_digest(request: HttpRequest) -> str:
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
+#: The attribute :func:`keep_out` sets on an answer.
+KEEP_OUT = "atmo_keep_out_of_page_cache"
+
+
+def keep_out(response: HttpResponseBase) -> None:
+    """Tell the page cache not to keep this answer: it shows something passing (an AWS error)."""
+    setattr(response, KEEP_OUT, True)
+
+
 def should_keep(response: HttpResponseBase) -> bool:
     return (
-        response.status_code in CACHED_STATUSES
+        not getattr(response, KEEP_OUT, False)
+        and response.status_code in CACHED_STATUSES
         and not response.streaming
         and not response.cookies
         and isinstance(response, HttpResponse)
@@ -157,13 +172,14 @@ def record(response: HttpResponseBase, current: tuple[str | None, ...]) -> dict[
         "stamps": current,
         "status": response.status_code,
         "csrf_marker": marker,
-        "content": CSRF_INPUT.sub(rb"\g<1>" + marker + rb"\g<2>", response.content),
+        # Compressed (a page of rows shrinks tenfold): many users' answers stay small in Redis.
+        "content": zlib.compress(CSRF_INPUT.sub(rb"\g<1>" + marker + rb"\g<2>", response.content), 1),
         "headers": list(response.items()),
     }
 
 
 def replay(request: HttpRequest, entry: dict[str, Any]) -> HttpResponse:
-    content, marker = entry["content"], entry["csrf_marker"]
+    content, marker = zlib.decompress(entry["content"]), entry["csrf_marker"]
     if marker in content:
         # get_token() also renews the CSRF cookie, as rendering the form did.
         content = content.replace(marker, get_token(request).encode())

@@ -22,6 +22,8 @@ from __future__ import annotations
 import builtins
 import json
 import logging
+import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -218,14 +220,58 @@ AWS_CONNECT_TIMEOUT = 5
 AWS_READ_TIMEOUT = 20
 
 
+#: The clients made so far, one per :func:`client_key` (see :func:`client`).
+_clients: dict[tuple[Any, ...], Any] = {}
+#: Held while a client is made: boto3's default session, which makes them, is not thread-safe.
+_clients_lock = threading.Lock()
+
+
+def client_key(service: str, single_attempt: bool) -> tuple[Any, ...]:
+    """What a client made by :func:`client` depends on, besides the constants of this module.
+
+    The region comes from the settings; the endpoint (``AWS_ENDPOINT_URL``,
+    ``AWS_ENDPOINT_URL_S3``…), the credentials and the profile from ``AWS_*``
+    variables that boto3 reads when it makes the client. The process id keeps a
+    forked child (a Celery prefork worker) off its parent's clients and their
+    connection pools, should a fork ever escape :func:`forget_clients_after_fork`.
+    """
+    environment = tuple(
+        sorted((name, value) for name, value in os.environ.items() if name.startswith("AWS_"))
+    )
+    return (
+        os.getpid(),
+        service,
+        single_attempt,
+        settings.AWS_CONFIG["AWS_REGION"],
+        AWS_CONNECT_TIMEOUT,
+        AWS_READ_TIMEOUT,
+        environment,
+    )
+
+
 def client(service: str, single_attempt: bool = False) -> Any:
-    """A boto3 client in the configured region, with short timeouts.
+    """A boto3 client in the configured region, with short timeouts; one per kind and process.
 
     botocore's own retries are kept few ("standard" mode): longer waits belong to
     Celery's jittered backoff, which does not hold a worker while waiting.
     ``single_attempt`` turns them off, for requests that must never be sent twice
     blindly (RunJobFlow: see :meth:`Provisioner.start_job_flow`).
+
+    Making a client costs ~20 ms (botocore loads the service's model and endpoint
+    rules), and a page may need several: each kind is made once per process and
+    shared, as boto3 clients are thread-safe. :func:`forget_clients` drops them.
     """
+    key = client_key(service, single_attempt)
+    made = _clients.get(key)
+    if made is None:
+        with _clients_lock:
+            made = _clients.get(key)
+            if made is None:
+                made = _clients[key] = _make_client(service, single_attempt)
+    return made
+
+
+def _make_client(service: str, single_attempt: bool) -> Any:
     config = Config(
         retries={"total_max_attempts": 1 if single_attempt else 3, "mode": "standard"},
         connect_timeout=AWS_CONNECT_TIMEOUT,
@@ -235,7 +281,28 @@ def client(service: str, single_attempt: bool = False) -> Any:
         # Signature v4: presigned links then carry their expiry explicitly.
         config = config.merge(Config(signature_version="s3v4"))
     made = boto3.client(service, region_name=settings.AWS_CONFIG["AWS_REGION"], config=config)
-    return aws_metrics.instrument(made)  # counts calls and errors by operation (atmo_aws_* metrics)
+    # Counts calls and errors by operation (atmo_aws_* metrics); once per client made, so once per call.
+    return aws_metrics.instrument(made)
+
+
+def forget_clients() -> None:
+    """Drop the shared clients: the next :func:`client` call makes a new one (tests, after a fork)."""
+    with _clients_lock:
+        _clients.clear()
+
+
+def forget_clients_after_fork() -> None:
+    """In a forked child: no client of the parent (their connections are the parent's), and a fresh lock.
+
+    The lock is made anew rather than taken: another thread of the parent may have held it at the fork.
+    """
+    global _clients_lock
+    _clients_lock = threading.Lock()
+    _clients.clear()
+
+
+# Celery's prefork pool forks its workers after this module is imported.
+os.register_at_fork(after_in_child=forget_clients_after_fork)
 
 
 def outcome_unknown(exc: BaseException) -> bool:

@@ -282,6 +282,49 @@ def grow(world: World, size: int) -> None:
         cursor.execute("ANALYZE")  # fresh statistics, as autovacuum would have after a while
 
 
+#: The measured job's notebook: a few cells with outputs, as the job page previews it.
+MEASURED_NOTEBOOK = {
+    "nbformat": 4,
+    "nbformat_minor": 5,
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    "cells": [
+        {"cell_type": "markdown", "id": "title", "metadata": {}, "source": "# Daily usage\nCounts per day."},
+        {
+            "cell_type": "code",
+            "id": "parameters",
+            "metadata": {"tags": ["parameters"]},
+            "execution_count": 1,
+            "source": 'day = "2026-12-01"',
+            "outputs": [],
+        },
+        {
+            "cell_type": "code",
+            "id": "count",
+            "metadata": {},
+            "execution_count": 2,
+            "source": "rows = spark.range(1000).count()\nprint(rows)",
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": "1000\n"}],
+        },
+    ],
+}
+
+
+def store_measured_job_files(aws: LocalAWS, world: World) -> None:
+    """The measured job's notebook and its runs' outputs and logs, in the emulator's buckets,
+    so that its page previews a notebook and lists results as it would in use."""
+    from atmo.jobs.provisioners import results_bucket, run_output_prefix
+
+    s3 = aws.client("s3")
+    job = world.job
+    s3.put_object(
+        Bucket=aws.buckets.code, Key=job.notebook_s3_key, Body=json.dumps(MEASURED_NOTEBOOK).encode()
+    )
+    for run in job.runs.all():
+        prefix = run_output_prefix(job.identifier, run.pk)
+        for name, body in (("report.ipynb", json.dumps(MEASURED_NOTEBOOK)), ("log.txt", "ran\n")):
+            s3.put_object(Bucket=results_bucket(job.is_public), Key=f"{prefix}{name}", Body=body.encode())
+
+
 # --- The targets -------------------------------------------------------------------------
 
 
@@ -680,6 +723,8 @@ def main() -> int:
             for size in sizes:
                 grown = time.monotonic()
                 grow(world, size)
+                if size == sizes[0]:
+                    store_measured_job_files(aws, world)
                 took = time.monotonic() - grown
                 print(f"\nN={size}: data set grown in {took:.1f} s; measuring", flush=True)
                 targets = page_targets(world, session)

@@ -25,6 +25,18 @@ class AWSStubs:
         self.stubbers = {service: Stubber(client) for service, client in self.clients.items()}
         self.emr = self.stubbers["emr"]
         self.s3 = self.stubbers["s3"]
+        #: Every call made, answered or not, as (service, operation), e.g. ("s3", "ListObjectsV2").
+        self.calls: list[tuple[str, str]] = []
+        for client in self.clients.values():
+            # Registered before the Stubber's own check (botocore calls the first of the
+            # "first" handlers first), which raises on a call it did not expect.
+            client.meta.events.register_first("before-parameter-build.*.*", self._record_call)
+
+    def _record_call(self, event_name: str, context: dict[str, Any], **kwargs: Any) -> None:
+        if context.get("is_presign_request"):  # signing a link emits the same event, and calls nothing
+            return
+        _event, service, operation = event_name.split(".", 2)
+        self.calls.append((service, operation))
 
     def client(self, service: str, *args: Any, **kwargs: Any) -> Any:
         return self.clients[service]

@@ -9,6 +9,7 @@ import pytest
 from constance import config as live
 from django_redis import get_redis_connection
 
+from atmo import provisioners
 from tests.aws import AWSStubs, stubbed_aws
 from tests.users.factories import UserFactory
 
@@ -20,6 +21,14 @@ def clean_redis() -> Iterator[None]:
     connection.flushdb()
     yield
     connection.flushdb()
+
+
+@pytest.fixture(autouse=True)
+def fresh_aws_clients() -> Iterator[None]:
+    """Every test gets AWS clients of its own: a Stubber or a patch on a shared one stays in its test."""
+    provisioners.forget_clients()
+    yield
+    provisioners.forget_clients()
 
 
 @pytest.fixture

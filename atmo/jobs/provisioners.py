@@ -38,6 +38,11 @@ def results_bucket(is_public: bool) -> str:
     return settings.AWS_CONFIG["PUBLIC_DATA_BUCKET" if is_public else "PRIVATE_DATA_BUCKET"]
 
 
+def public_result_url(key: str) -> str:
+    """Where anyone may read a result of the public bucket (no signature: nothing to expire)."""
+    return f"{settings.PUBLIC_DATA_URL}{key}"
+
+
 def run_output_prefix(identifier: str, run_id: int | None) -> str:
     """The folder of one run's outputs in the results bucket: ``<job>/runs/<run id>/``."""
     return f"{identifier}/runs/{run_id}/"
@@ -205,7 +210,7 @@ class SparkJobProvisioner(Provisioner):
     def result_url(self, key: str, is_public: bool) -> str:
         """A public URL, or a short-lived signed link for a private result."""
         if is_public:
-            return f"{settings.PUBLIC_DATA_URL}{key}"
+            return public_result_url(key)
         return self.s3.generate_presigned_url(
             "get_object",
             Params={"Bucket": self.data_bucket(False), "Key": key},

@@ -7,6 +7,7 @@ The owner may do everything; members of the maintainers group may look
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -39,11 +40,12 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 from guardian.shortcuts import get_perms
 
-from atmo import live, tables
+from atmo import live, pagecache, tables
 from atmo.access import get_or_gone
 from atmo.clusters.models import EMRRelease
 from atmo.costs.budgets import refusal_for
 from atmo.decorators import modified_date
+from atmo.jobs import s3_cache
 from atmo.jobs.exceptions import SparkJobNotFound
 from atmo.jobs.forms import MESSAGES, EditSparkJobForm, NewSparkJobForm, RunNowForm, SparkJobAvailableForm
 from atmo.jobs.models import Deletion, JobDeletion, RunNow, SparkJob, SparkJobRun
@@ -259,7 +261,14 @@ def detail_spark_job(request: HttpRequest, id: int) -> HttpResponse:
     # A HEAD asks for the headers only: no S3 calls then.
     if request.method == "GET":
         context.update(detail_from_aws(spark_job))
-    return TemplateResponse(request, "jobs/detail.html", context)
+    if context.get("live_retry"):
+        context["live_etag"] = live.retry_version(context["live_etag"])
+    response = TemplateResponse(request, "jobs/detail.html", context)
+    if context.get("live_retry"):
+        # The next view asks S3 again (atmo.jobs.s3_cache keeps no error): no cache may keep this answer.
+        response["Cache-Control"] = "no-store"
+        pagecache.keep_out(response)
+    return response
 
 
 @dataclass
@@ -273,43 +282,61 @@ class ResultLink:
 
 def detail_from_aws(spark_job: SparkJob) -> dict[str, Any]:
     context = results_from_aws(spark_job)
-    context["preview"], context["preview_error"] = notebook_preview(spark_job.provisioner, spark_job)
+    context["preview"], context["preview_error"] = notebook_preview(spark_job)
+    context["live_retry"] = bool(context["results_error"] or context["preview_error"])
     return context
 
 
 def results_from_aws(spark_job: SparkJob) -> dict[str, Any]:
-    """The job's results as listed in S3 (one call), or why they could not be."""
+    """The job's results as listed in S3 (one call, none while cached), or why they could not be."""
     context: dict[str, Any] = {"results": {"data": [], "logs": []}, "results_error": ""}
     try:
-        context["results"] = result_links(spark_job, spark_job.provisioner)
+        context["results"] = result_links(spark_job)
     except AWSError as exc:
         context["results_error"] = str(describe_aws_failure(exc, RESULTS_NOT_LISTED))
+    # A passing error: the live poll and the page cache ask again (atmo.live.retry_version).
+    context["live_retry"] = bool(context["results_error"])
     context["has_markdown_results"] = any(link.key.endswith(".md") for link in context["results"]["data"])
+    context["link_minutes"] = s3_cache.LINK_MINUTES_LEFT
     return context
 
 
-def result_links(spark_job: SparkJob, provisioner: SparkJobProvisioner) -> dict[str, list[ResultLink]]:
-    """The job's result files, ``data`` and ``logs`` (newest first), with links; raises AWSError."""
-    groups = provisioner.results(spark_job.identifier, spark_job.is_public)
+def result_links(spark_job: SparkJob) -> dict[str, list[ResultLink]]:
+    """The job's result files, ``data`` and ``logs`` (newest first), with links; raises AWSError.
+
+    Listed and signed through :mod:`atmo.jobs.s3_cache`: a view that finds both cached
+    makes no S3 call and no provisioner.
+    """
+    # Made only if S3 is asked or links signed: making one reads a live setting from Redis.
+    provisioner = functools.cache(lambda: spark_job.provisioner)
+    listing = s3_cache.results_cache_key(spark_job)
+    groups = s3_cache.result_keys(spark_job, listing, provisioner)
+    # Newest logs first.
+    ordered = {group: sorted(groups.get(group, []), reverse=group == "logs") for group in ("data", "logs")}
+    urls = s3_cache.result_urls(spark_job, listing, [*ordered["data"], *ordered["logs"]], provisioner)
     prefix_length = len(spark_job.identifier) + 1
-    links: dict[str, list[ResultLink]] = {}
-    for group in ("data", "logs"):
-        keys = sorted(groups.get(group, []), reverse=group == "logs")  # newest logs first
-        links[group] = [
-            ResultLink(key, key[prefix_length:], provisioner.result_url(key, spark_job.is_public))
-            for key in keys
-        ]
-    return links
+    return {
+        group: [ResultLink(key, key[prefix_length:], urls[key]) for key in keys]
+        for group, keys in ordered.items()
+    }
 
 
-def notebook_preview(provisioner: SparkJobProvisioner, spark_job: SparkJob) -> tuple[Preview | None, str]:
-    """The notebook rendered as data for the template, or why it cannot be shown."""
+def notebook_preview(spark_job: SparkJob) -> tuple[Preview | None, str]:
+    """The notebook rendered as data for the template, or why it cannot be shown.
+
+    Kept in the cache (:func:`atmo.jobs.s3_cache.notebook_preview`) unless S3 failed to give it.
+    """
     try:
-        s3_object = provisioner.get(spark_job.notebook_s3_key)
+        return s3_cache.notebook_preview(spark_job, lambda: read_notebook_preview(spark_job))
     except NotebookNotFound:
         return None, "The notebook is no longer stored in S3. Upload it again by editing the job."
     except AWSError as exc:
         return None, str(describe_aws_failure(exc, "The notebook could not be fetched from S3"))
+
+
+def read_notebook_preview(spark_job: SparkJob) -> tuple[Preview | None, str]:
+    """The notebook from S3 as a preview, or why its content cannot be shown; raises AWSError."""
+    s3_object = spark_job.provisioner.get(spark_job.notebook_s3_key)
     body = s3_object["Body"]
     try:
         if (s3_object.get("ContentLength") or 0) > settings.ATMO_MAX_NOTEBOOK_BYTES:

@@ -60,6 +60,12 @@ SWEEP_ROWS_CHANGED = Counter(
     "Rows a sweep reported handling (the length of what its task returned), by sweep.",
     ["sweep"],
 )
+PAGE_CACHE_ANSWERS = Counter(
+    "atmo_page_cache_answers",
+    "Page views through the page cache (atmo.pagecache), by view and outcome: hit (answered from "
+    "Redis), miss (rendered and kept) or fresh (a hard reload, rendered and kept).",
+    ["view", "outcome"],
+)
 AWS_CALLS = Counter(
     "atmo_aws_calls",
     "AWS API calls once botocore's own retries are over, by service, operation and outcome "

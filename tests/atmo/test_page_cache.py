@@ -30,6 +30,13 @@ pytestmark = pytest.mark.django_db
 POLL = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "live-poller"}
 
 
+@pytest.fixture(autouse=True)
+def one_minute() -> Any:
+    """The answers' key holds the minute: a test must not see it turn between two requests."""
+    with mock.patch("atmo.pagecache.time.time", return_value=1_000_020.0):
+        yield
+
+
 def stamp(topic: str) -> str | None:
     from django.core.cache import cache
 
@@ -257,3 +264,17 @@ def test_without_redis_pages_are_rendered_and_writes_go_through(client_for: Any,
         page = client.get(reverse("keys-list"))
     assert page.status_code == 200
     assert "renamed while Redis was down" in page.content.decode()
+
+
+def test_hits_misses_and_hard_reloads_are_counted_by_view(client_for: Any, user: Any) -> None:
+    from tests.monitoring.test_metrics import Delta
+
+    moved = {
+        outcome: Delta("atmo_page_cache_answers_total", view="keys-list", outcome=outcome)
+        for outcome in ("hit", "miss", "fresh")
+    }
+    client = client_for(user)
+    for _ in range(3):
+        client.get(reverse("keys-list"))
+    client.get(reverse("keys-list"), HTTP_CACHE_CONTROL="no-cache")
+    assert {outcome: delta.moved() for outcome, delta in moved.items()} == {"hit": 2, "miss": 1, "fresh": 1}

@@ -126,8 +126,9 @@ def test_the_modified_date_follows_the_latest_runs(client_for: Any, owner: Any) 
 
 
 def count_queries(client: Any, query: str) -> int:
+    """The queries of the page rendered (a hard reload: not answered from the page cache)."""
     with CaptureQueriesContext(connection) as context:
-        response = client.get(reverse("dashboard") + query)
+        response = client.get(reverse("dashboard") + query, HTTP_CACHE_CONTROL="no-cache")
     assert response.status_code == 200
     return len(context.captured_queries)
 
@@ -146,6 +147,8 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_jobs(
     client = client_for(maintainer)
     add_jobs_with_runs(maintainer, 5, "few")
     add_jobs_with_runs(stranger, 5, "theirs")
+    # Once first: the content types guardian looks up are cached per process after that.
+    count_queries(client, query)
     few = count_queries(client, query)
     add_jobs_with_runs(maintainer, 195, "many")
     add_jobs_with_runs(stranger, 195, "more")

@@ -32,6 +32,7 @@ FAMILIES = {
     "atmo_sweep_last_success_timestamp_seconds",
     "atmo_sweep_overdue",
     "atmo_scheduler_last_beat_timestamp_seconds",
+    "atmo_page_cache_answers",
     "atmo_aws_calls",
     "atmo_aws_errors",
     "atmo_aws_throttled_attempts",

@@ -215,7 +215,7 @@ class SparkJobViewSet(ObjectViewSet[SparkJob]):
         """The job's result files (``data``) and run logs (``logs``, newest first), with links."""
         spark_job = get_job(request, id, "view")
         try:
-            links = result_links(spark_job, spark_job.provisioner)
+            links = result_links(spark_job)
         except AWSError as exc:
             raise aws_failure(exc, RESULTS_NOT_LISTED) from exc
         return Response(

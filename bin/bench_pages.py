@@ -338,26 +338,35 @@ class Target:
     expect: tuple[int, ...] = (200,)
 
 
-def first_url(names: list[tuple[str, dict[str, Any]]]) -> str | None:
+def first_url(names: list[tuple[str, dict[str, Any], str]]) -> str | None:
+    """The first of ``names`` (URL name, its arguments, the query string it is measured with) that exists."""
     from django.urls import NoReverseMatch, reverse
 
-    for name, kwargs in names:
+    for name, kwargs, query in names:
         try:
-            return reverse(name, kwargs=kwargs)
+            return reverse(name, kwargs=kwargs) + query
         except NoReverseMatch:
             continue
     return None
 
 
-#: The pages, each by the URL names that may serve it (the first that exists is used):
-#: the jobs list is the dashboard's jobs table (there is no jobs page of its own), sorted by
-#: next run and filtered to a name, so that it is measured apart from the dashboard's defaults.
-PAGES: list[tuple[str, Callable[[World], list[tuple[str, dict[str, Any]]]], str]] = [
-    ("dashboard", lambda w: [("dashboard", {})], ""),
-    ("jobs list", lambda w: [("dashboard", {})], "?jobs_sort=next&jobs_q=bench"),
-    ("job detail (20 runs)", lambda w: [("jobs-detail", {"id": w.job.pk})], ""),
-    ("cluster detail", lambda w: [("clusters-detail", {"id": w.cluster.pk})], ""),
-    ("SSH keys", lambda w: [("keys-list", {})], ""),
+#: The pages, each by the URL names that may serve it, with the query string of each (the
+#: first name that exists is used). The jobs list is the jobs page sorted by next run and
+#: filtered to a name, so that it is measured apart from the pages' defaults; where there
+#: is no jobs page, it is the dashboard's jobs table with the same choices.
+PAGES: list[tuple[str, Callable[[World], list[tuple[str, dict[str, Any], str]]]]] = [
+    ("dashboard", lambda w: [("dashboard", {}, "")]),
+    (
+        "jobs list",
+        lambda w: [
+            ("jobs-list", {}, "?sort=next&q=bench"),
+            ("dashboard", {}, "?jobs_sort=next&jobs_q=bench"),
+        ],
+    ),
+    ("clusters list", lambda w: [("clusters-list", {}, "")]),
+    ("job detail (20 runs)", lambda w: [("jobs-detail", {"id": w.job.pk}, "")]),
+    ("cluster detail", lambda w: [("clusters-detail", {"id": w.cluster.pk}, "")]),
+    ("SSH keys", lambda w: [("keys-list", {}, "")]),
 ]
 
 #: How a page polls for changes. ``fragment``: an element of the page with ``hx-get`` and
@@ -412,12 +421,12 @@ HARD_RELOAD = ("Cache-Control", "no-cache")
 
 def page_targets(world: World, session: dict[str, str]) -> list[Target]:
     targets = []
-    for name, names, query in PAGES:
+    for name, names in PAGES:
         url = first_url(names(world))
         if url is None:
             print(f"   (no URL for {name}: skipped)")
             continue
-        targets.append(Target(f"{name} {url}{query}", f"{url}{query}", headers=tuple(session.items())))
+        targets.append(Target(f"{name} {url}", url, headers=tuple(session.items())))
     rendered = [
         Target(
             f"{target.name}{RENDERED}", target.path, headers=(*target.headers, ("Cache-Control", "no-cache"))

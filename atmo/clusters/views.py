@@ -14,11 +14,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_http_methods, require_safe
 
-from atmo import live
+from atmo import live, tables
 from atmo.access import get_object_for, model_permission
 from atmo.clusters.forms import ExtendClusterForm, NewClusterForm
 from atmo.clusters.models import Cluster, Deactivation, EMRRelease
@@ -98,6 +99,19 @@ def new_cluster(request: HttpRequest) -> HttpResponse:
         )
         return redirect(cluster)
     return render(request, "clusters/new.html", {"form": form})
+
+
+@login_required
+@require_safe
+@cached_page("clusters", "costs")
+@modified_date
+def list_clusters(request: HttpRequest) -> HttpResponse:
+    """All the user's clusters: the dashboard's table with ``?state=``, ``?sort=``, ``?q=``, ``?page=``."""
+    context = tables.clusters_table(request, tables.CLUSTERS_PAGE_LISTING)
+    context.update(tables.tables_context(timezone.now(), clusters=context["clusters"]))
+    if live.is_poll(request):
+        return live.poll_response(request, tables.LIVE_TEMPLATE, context)
+    return TemplateResponse(request, "clusters/list.html", context)
 
 
 @login_required

@@ -7,6 +7,7 @@ from django.urls import path
 from atmo.jobs import views
 
 urlpatterns = [
+    path("", views.list_spark_jobs, name="jobs-list"),
     path("new/", views.new_spark_job, name="jobs-new"),
     path("identifier-available/", views.check_identifier_available, name="jobs-identifier-available"),
     path("<int:id>/", views.detail_spark_job, name="jobs-detail"),

@@ -40,7 +40,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 from guardian.shortcuts import get_perms
 
-from atmo import live, pagecache
+from atmo import live, pagecache, tables
 from atmo.access import get_or_gone
 from atmo.clusters.models import EMRRelease
 from atmo.costs.budgets import refusal_for
@@ -49,7 +49,7 @@ from atmo.jobs import s3_cache
 from atmo.jobs.exceptions import SparkJobNotFound
 from atmo.jobs.forms import MESSAGES, EditSparkJobForm, NewSparkJobForm, RunNowForm, SparkJobAvailableForm
 from atmo.jobs.models import Deletion, JobDeletion, RunNow, SparkJob, SparkJobRun
-from atmo.jobs.permissions import get_job_for
+from atmo.jobs.permissions import get_job_for, maintainers_view_every_job
 from atmo.jobs.provisioners import NotebookNotFound, OutputNotFound, SparkJobProvisioner
 from atmo.lib.listing import Listing, everything
 from atmo.lib.notebooks import NotebookError, Preview, parse_preview
@@ -128,6 +128,29 @@ def save_job_form(form: NewSparkJobForm | EditSparkJobForm) -> SparkJob | None:
         return None
     form.forget_cached_files()
     return spark_job
+
+
+@login_required
+@require_safe
+@cached_page("jobs", "costs")
+@modified_date
+def list_spark_jobs(request: HttpRequest) -> HttpResponse:
+    """All the user's scheduled jobs (maintainers: ``?jobs=all``, everybody's): the dashboard's
+    table with ``?state=``, ``?sort=``, ``?q=``, ``?page=``."""
+    maintainer = maintainers_view_every_job(request.user)
+    shown = tables.jobs_shown(request, maintainer)
+    if shown is None:
+        # Someone who is no maintainer asked for every job: back to their own, the rest kept.
+        query = request.GET.copy()
+        query.pop(tables.JOB_OWNERS_KEY)
+        return redirect(f"{reverse('jobs-list')}?{query.urlencode()}" if query else reverse("jobs-list"))
+    now = timezone.now()
+    context = tables.jobs_table(request, tables.JOBS_PAGE_LISTING, shown, now)
+    context.update(is_sparkjob_maintainer=maintainer)
+    context.update(tables.tables_context(now, spark_jobs=context["spark_jobs"]))
+    if live.is_poll(request):
+        return live.poll_response(request, tables.LIVE_TEMPLATE, context)
+    return TemplateResponse(request, "jobs/list.html", context)
 
 
 @login_required

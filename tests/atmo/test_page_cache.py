@@ -115,12 +115,14 @@ def test_writes_no_page_shows_leave_the_stamps_alone(user: Any) -> None:
 # --- The page cache ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("page", ["dashboard", "keys", "cluster", "job"])
+@pytest.mark.parametrize("page", ["dashboard", "clusters", "jobs", "keys", "cluster", "job"])
 def test_a_page_asked_again_unchanged_runs_no_query_of_its_own(client_for: Any, user: Any, page: str) -> None:
     cluster = ClusterFactory(created_by=user, identifier="kept")
     job = SparkJobFactory(created_by=user)
     url = {
         "dashboard": reverse("dashboard"),
+        "clusters": reverse("clusters-list"),
+        "jobs": reverse("jobs-list") + "?jobs=mine",
         "keys": reverse("keys-list"),
         "cluster": cluster.urls.detail,
         "job": job.urls.detail,

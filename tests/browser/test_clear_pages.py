@@ -98,6 +98,9 @@ def site() -> Site:
 PAGES: dict[str, Callable[[Site], tuple[str, ...]]] = {
     "dashboard": lambda site: ("dashboard",),
     "dashboard-terminated": lambda site: ("dashboard",),
+    "clusters": lambda site: ("clusters-list",),
+    "clusters-all": lambda site: ("clusters-list",),
+    "jobs": lambda site: ("jobs-list",),
     "cluster-new": lambda site: ("clusters-new",),
     "cluster-detail": lambda site: ("clusters-detail", site.cluster.pk),
     "cluster-ended": lambda site: ("clusters-detail", site.ended_cluster.pk),
@@ -110,7 +113,7 @@ PAGES: dict[str, Callable[[Site], tuple[str, ...]]] = {
     "key-new": lambda site: ("keys-new",),
     "news": lambda site: ("news-list",),
 }
-QUERIES = {"dashboard-terminated": "?clusters=terminated"}
+QUERIES = {"dashboard-terminated": "?clusters=terminated", "clusters-all": "?state=all"}
 
 
 def cases() -> Iterator[Any]:
@@ -178,5 +181,18 @@ def test_the_local_sign_in_page_loads_cleanly_and_fits_the_width(
         page.locator('input[name="sub"]').evaluate("input => getComputedStyle(input).borderRadius") != "0px"
     )
     docs_screenshot(page, f"pages-local-sign-in-{width}")
+    assert console_errors == []
+    assert_fits(page)
+
+
+@pytest.mark.parametrize("width", [768, 1024, 1199, 1200])
+def test_the_main_menu_fits_a_tablet_and_a_small_laptop(
+    page: Page, live_server: Any, client: Any, site: Site, console_errors: list[str], width: int
+) -> None:
+    """Between phone and laptop: the menu is one line (or the menu button), never wider than the window."""
+    page.set_viewport_size({"width": width, "height": 800})
+    log_in_as(page, client, live_server.url, site.owner)
+    page.goto(url(live_server.url, "dashboard"))
+    assert page.locator("nav.navbar").evaluate("nav => nav.offsetHeight") < 64
     assert console_errors == []
     assert_fits(page)

@@ -23,6 +23,8 @@ KEY_COLUMNS = {
         ("clusters-table", ["Cluster", "Status", "Expires"]),
         ("jobs-table", ["Identifier", "Last run", "Next run"]),
     ],
+    "clusters-list": [("clusters-table", ["Cluster", "Status", "Expires"])],
+    "jobs-list": [("jobs-table", ["Identifier", "Last run", "Next run"])],
     "keys-list": [("keys-table", ["Title", "Type", "Fingerprint"])],
 }
 

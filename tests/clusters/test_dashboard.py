@@ -118,7 +118,7 @@ def test_an_empty_list_says_so(client_for: Any, owner: Any) -> None:
 
 
 def count_queries(client: Any, url: str) -> int:
-    """The queries of the page rendered (a hard reload: not answered from the page cache)."""
+    """Queries of the page rendered (a hard reload), not of its answer from the page cache."""
     with CaptureQueriesContext(connection) as context:
         response = client.get(url, HTTP_CACHE_CONTROL="no-cache")
     assert response.status_code == 200

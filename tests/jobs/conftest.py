@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from botocore.stub import ANY
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from atmo.clusters.models import EMRRelease
 from atmo.jobs.models import SparkJob
@@ -120,3 +122,15 @@ def maintainer(db: Any) -> Any:
 def spark_job(owner: Any, release: EMRRelease) -> SparkJob:
     """The owner's job, with the owner's object permissions only (as every job has)."""
     return SparkJobFactory(created_by=owner, emr_release=release)
+
+
+@pytest.fixture
+def jobs(owner: Any, stranger: Any, maintainer: Any) -> None:
+    """Three jobs of the owner started a day apart, newest first, a stranger's and a maintainer's."""
+    now = timezone.now()
+    for number in range(3):
+        SparkJobFactory(
+            created_by=owner, identifier=f"owners-{number}", start_date=now - timedelta(days=number)
+        )
+    SparkJobFactory(created_by=stranger, identifier="strangers", start_date=now - timedelta(days=10))
+    SparkJobFactory(created_by=maintainer, identifier="maintainers-own", start_date=now - timedelta(days=20))

@@ -23,17 +23,6 @@ def shown(client: Any, query: str = "") -> list[str]:
     return [job.identifier for job in response.context["spark_jobs"]]
 
 
-@pytest.fixture
-def jobs(owner: Any, stranger: Any, maintainer: Any) -> None:
-    now = timezone.now()
-    for number in range(3):
-        SparkJobFactory(
-            created_by=owner, identifier=f"owners-{number}", start_date=now - timedelta(days=number)
-        )
-    SparkJobFactory(created_by=stranger, identifier="strangers", start_date=now - timedelta(days=10))
-    SparkJobFactory(created_by=maintainer, identifier="maintainers-own", start_date=now - timedelta(days=20))
-
-
 def test_mine_lists_the_users_own_jobs_by_start_date(client_for: Any, owner: Any, jobs: None) -> None:
     assert shown(client_for(owner)) == ["owners-0", "owners-1", "owners-2"]
     assert shown(client_for(owner), "?jobs=mine") == ["owners-0", "owners-1", "owners-2"]

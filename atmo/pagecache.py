@@ -91,7 +91,7 @@ def cached_page(*topics: str) -> Callable[[View], View]:
                 # New stamps (after a flush), read before the view reads the data: a write
                 # while it renders renews them again, and the answer is not served after it.
                 with contextlib.suppress(RedisError):
-                    current = new_stamps(watched)
+                    current = new_stamps(watched, current)
             response = view(request, *args, **kwargs)
             if should_keep(response) and None not in current:
                 # The answer is rendered; keeping it is a bonus that a Redis error may cost.
@@ -109,11 +109,10 @@ def count(request: HttpRequest, outcome: str) -> None:
     PAGE_CACHE_ANSWERS.labels(view=match.url_name if match else "", outcome=outcome).inc()
 
 
-def new_stamps(topics: tuple[str, ...]) -> tuple[str | None, ...]:
-    """Stamps for ``topics`` that Redis does not hold, and all of them as they now are."""
+def new_stamps(topics: tuple[str, ...], current: tuple[str | None, ...]) -> tuple[str | None, ...]:
+    """Stamps for the ``topics`` Redis did not hold (None in ``current``), and all of them as they now are."""
+    stamps.renew(topic for topic, stamp in zip(topics, current, strict=True) if stamp is None)
     stamp_keys = stamps.keys(topics)
-    held = redis_cache.get_many(stamp_keys)
-    stamps.renew(topic for topic, stamp_key in zip(topics, stamp_keys, strict=True) if stamp_key not in held)
     held = redis_cache.get_many(stamp_keys)
     return tuple(held.get(stamp_key) for stamp_key in stamp_keys)
 

@@ -77,8 +77,10 @@ def topic_of(sql: str) -> str | None:
 
 
 def bump(*topics: str) -> None:
-    """Give ``topics`` new stamps now, and again once the current transaction commits."""
-    renew(topics)
+    """Give ``topics`` new stamps once the write is committed, and inside a transaction at once too."""
+    if transaction.get_connection().in_atomic_block:
+        renew(topics)
+    # Outside a transaction (autocommit), on_commit() runs the renewal right away: once is enough.
     transaction.on_commit(lambda: renew(topics))
 
 

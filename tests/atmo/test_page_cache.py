@@ -278,3 +278,15 @@ def test_hits_misses_and_hard_reloads_are_counted_by_view(client_for: Any, user:
         client.get(reverse("keys-list"))
     client.get(reverse("keys-list"), HTTP_CACHE_CONTROL="no-cache")
     assert {outcome: delta.moved() for outcome, delta in moved.items()} == {"hit": 2, "miss": 1, "fresh": 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_outside_a_transaction_renews_its_stamp_once_committed() -> None:
+    from tests.users.factories import UserFactory
+
+    cluster = ClusterFactory(created_by=UserFactory())
+    before = stamp("clusters")
+    with mock.patch.object(stamps, "renew", wraps=stamps.renew) as renewals:
+        Cluster.objects.filter(pk=cluster.pk).update(size=3)
+    assert renewals.call_count == 1
+    assert stamp("clusters") not in (None, before)
